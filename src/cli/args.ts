@@ -1,0 +1,138 @@
+/**
+ * The `kmiri` command line, parsed by hand (no dependency). Options take their value as the next
+ * argument or after `=` (`--seed 3`, `--seed=3`); `--` ends the options. Anything wrong becomes a
+ * {@link UsageError}, which the CLI prints with the short usage and exit status 2.
+ */
+
+/** Options shared by `run` and `test`. */
+export interface CommonFlags {
+  seed?: number;
+  json: boolean;
+  native: boolean;
+  preemptionRate?: number;
+  maxSteps?: number;
+}
+
+/** Options of `kmiri test` only. */
+export interface TestFlags extends CommonFlags {
+  filter?: string;
+  /** Where to write lcov coverage. */
+  lcov?: string;
+  /** Where SARIF would be written (not supported yet). */
+  sarif?: string;
+}
+
+/** A parsed command line. */
+export type Command =
+  | { command: "help" }
+  | { command: "version" }
+  | { command: "run"; file: string; flags: CommonFlags }
+  | { command: "test"; path: string; flags: TestFlags };
+
+/** The arguments are wrong; the message says how, in one line. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+type Parser = (value: string, name: string) => number | string;
+
+const integer = (min: number): Parser => (value, name) => {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
+    throw new UsageError(`invalid value \`${value}\` for \`${name}\`: expected an integer${min > 0 ? ` of at least ${min}` : " of at least 0"}`);
+  }
+  return Number(value);
+};
+
+const probability: Parser = (value, name) => {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new UsageError(`invalid value \`${value}\` for \`${name}\`: expected a number from 0 to 1`);
+  }
+  return n;
+};
+
+const text: Parser = (value) => value;
+
+interface OptionSpec {
+  /** Key in the flags object. */
+  key: keyof TestFlags;
+  /** Parser of the value; absent for a switch. */
+  parse?: Parser;
+  /** Only for `kmiri test`. */
+  testOnly?: boolean;
+}
+
+const OPTIONS: Record<string, OptionSpec> = {
+  "--seed": { key: "seed", parse: integer(0) },
+  "--json": { key: "json" },
+  "--native": { key: "native" },
+  "--preemption-rate": { key: "preemptionRate", parse: probability },
+  "--max-steps": { key: "maxSteps", parse: integer(1) },
+  "--filter": { key: "filter", parse: text, testOnly: true },
+  "--lcov": { key: "lcov", parse: text, testOnly: true },
+  "--sarif": { key: "sarif", parse: text, testOnly: true },
+};
+
+/**
+ * Parses the arguments after `kmiri`.
+ * @param argv - the arguments (`process.argv.slice(2)`).
+ * @returns the command to run.
+ * @throws UsageError when the arguments are wrong.
+ * @example
+ * parseArgs(["run", "examples/hello.ts", "--seed", "3"])
+ * // { command: "run", file: "examples/hello.ts", flags: { json: false, native: false, seed: 3 } }
+ */
+export function parseArgs(argv: readonly string[]): Command {
+  if (argv.length === 0) throw new UsageError("no command given");
+  if (argv.includes("--help") || argv.includes("-h") || argv[0] === "help") return { command: "help" };
+  if (argv[0] === "--version" || argv[0] === "-V") return { command: "version" };
+  const [command, ...rest] = argv;
+  if (command !== "run" && command !== "test") {
+    throw new UsageError(command!.startsWith("-") ? `unknown option \`${command}\`` : `unknown command \`${command}\``);
+  }
+
+  const flags: TestFlags = { json: false, native: false };
+  const positional: string[] = [];
+  let optionsEnded = false;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (optionsEnded || !arg.startsWith("--") || arg === "-") {
+      if (!optionsEnded && arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown option \`${arg}\``);
+      positional.push(arg);
+      continue;
+    }
+    if (arg === "--") {
+      optionsEnded = true;
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = eq < 0 ? arg : arg.slice(0, eq);
+    const spec = OPTIONS[name];
+    if (!spec) throw new UsageError(`unknown option \`${name}\``);
+    if (spec.testOnly && command !== "test") throw new UsageError(`option \`${name}\` is only for \`kmiri test\``);
+    if (!spec.parse) {
+      if (eq >= 0) throw new UsageError(`option \`${name}\` takes no value`);
+      (flags as unknown as Record<string, unknown>)[spec.key] = true;
+      continue;
+    }
+    let value: string | undefined;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else {
+      value = rest[++i];
+      if (value === undefined) throw new UsageError(`option \`${name}\` needs a value`);
+    }
+    (flags as unknown as Record<string, unknown>)[spec.key] = spec.parse(value, name);
+  }
+
+  const what = command === "run" ? "FILE" : "PATH";
+  if (positional.length === 0) throw new UsageError(`\`kmiri ${command}\` needs a ${what}`);
+  if (positional.length > 1) throw new UsageError(`unexpected argument \`${positional[1]}\`: \`kmiri ${command}\` takes one ${what}`);
+  if (command === "run") {
+    const { filter: _f, lcov: _l, sarif: _s, ...common } = flags;
+    return { command, file: positional[0]!, flags: common };
+  }
+  return { command, path: positional[0]!, flags };
+}

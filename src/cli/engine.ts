@@ -1,0 +1,71 @@
+/**
+ * What the CLI needs of the library: {@link Engine} is the shape of `src/interp/run.ts`
+ * (`runFile`, `testPath`). The CLI loads it lazily, so that `kmiri --help` starts without loading
+ * the engine, and tests can hand the CLI a fake one.
+ */
+import type { RunResult, TestRunResult } from "../interp/results.js";
+import { LoadError } from "../interp/loader/errors.js";
+import type { SourceLocation } from "../interp/diagnostics/report.js";
+
+/** Options of one run, as `src/interp/run.ts` takes them. */
+export interface EngineRunOptions {
+  seed?: number;
+  cwd?: string;
+  preemptionRate?: number;
+  maxSteps?: number;
+  memoryLimit?: number;
+  native?: boolean;
+  /** Called with each line the program prints, as it prints it. */
+  onOutput?: (line: string) => void;
+}
+
+/** Options of a test run. */
+export interface EngineTestOptions extends EngineRunOptions {
+  /** Run only the tests whose `module::name` contains this text. */
+  filter?: string;
+}
+
+/** The library entry points the CLI calls. */
+export interface Engine {
+  /** Runs a program's `main`; rejects with a `LoadError` when it cannot be loaded. */
+  runFile(file: string, options?: EngineRunOptions): Promise<RunResult>;
+  /** Runs the `ktest`s under a path; rejects with a `LoadError` when a file cannot be loaded. */
+  testPath(path: string, options?: EngineTestOptions): Promise<TestRunResult>;
+}
+
+/**
+ * Loads the real engine, `src/interp/run.ts` (built to `dist/interp/run.js`).
+ * @returns its `runFile` and `testPath`.
+ */
+export async function loadEngine(): Promise<Engine> {
+  // A specifier in a variable keeps the CLI compiling while the engine is written.
+  const specifier: string = "../interp/run.js";
+  const mod = (await import(specifier)) as Partial<Engine>;
+  if (typeof mod.runFile !== "function" || typeof mod.testPath !== "function") {
+    throw new Error("the engine module `interp/run.js` does not export `runFile` and `testPath`");
+  }
+  return { runFile: mod.runFile, testPath: mod.testPath };
+}
+
+/** A loading failure as the CLI reports it. */
+export interface LoadFailure {
+  message: string;
+  reason?: string;
+  location?: SourceLocation;
+}
+
+/**
+ * Whether an exception is the loader's `LoadError` (the program cannot be loaded: exit status 2),
+ * as opposed to a bug in kmiri.
+ * @param error - what was thrown.
+ * @returns the failure's message, reason and location, or undefined when it is not a load error.
+ */
+export function asLoadError(error: unknown): LoadFailure | undefined {
+  if (error instanceof LoadError) return { message: error.message, reason: error.reason, location: error.location };
+  // A LoadError from another copy of the module (e.g. src/ and dist/ both loaded) is one too.
+  if (error instanceof Error && error.name === "LoadError") {
+    const e = error as Error & { reason?: unknown; location?: SourceLocation };
+    return { message: e.message, reason: typeof e.reason === "string" ? e.reason : undefined, location: e.location };
+  }
+  return undefined;
+}

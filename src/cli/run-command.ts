@@ -1,0 +1,60 @@
+/**
+ * `kmiri run FILE`: runs one program, streams its output to stdout, and prints the findings on
+ * stderr as Miri does (or, with `--json`, one JSON object on stdout).
+ */
+import type { CommonFlags } from "./args.js";
+import type { CliIO } from "./io.js";
+import { cachedSources } from "./io.js";
+import type { EngineRunOptions } from "./engine.js";
+import { renderRunResult } from "../interp/diagnostics/render.js";
+import { shouldColor } from "../interp/diagnostics/render-style.js";
+import { runResultToJson } from "../interp/diagnostics/json.js";
+
+/**
+ * The engine options for a command line's flags; flags that were not given are left out, so the
+ * engine's defaults apply.
+ * @param flags - the parsed flags.
+ * @param io - for the working directory.
+ */
+export function engineOptions(flags: CommonFlags, io: Pick<CliIO, "cwd">): EngineRunOptions {
+  const options: EngineRunOptions = { cwd: io.cwd };
+  if (flags.seed !== undefined) options.seed = flags.seed;
+  if (flags.preemptionRate !== undefined) options.preemptionRate = flags.preemptionRate;
+  if (flags.maxSteps !== undefined) options.maxSteps = flags.maxSteps;
+  if (flags.native) options.native = true;
+  return options;
+}
+
+/**
+ * Runs `kmiri run`.
+ * @param file - the program, as given on the command line.
+ * @param flags - the parsed flags.
+ * @param io - the process.
+ * @returns the exit status: 0 clean, 1 UB or a panic.
+ * @throws the engine's `LoadError` when the program cannot be loaded (the caller reports it).
+ */
+export async function runCommand(file: string, flags: CommonFlags, io: CliIO): Promise<number> {
+  const engine = await io.engine();
+  const options = engineOptions(flags, io);
+  let streamed = 0;
+  if (!flags.json) {
+    options.onOutput = (line) => {
+      streamed++;
+      io.stdout(`${line}\n`);
+    };
+  }
+  const result = await engine.runFile(file, options);
+  const json = runResultToJson(result);
+  if (flags.json) {
+    io.stdout(`${JSON.stringify(json)}\n`);
+    return json.exitCode;
+  }
+  // An engine that collected the output without streaming it still gets it printed.
+  if (streamed === 0) for (const line of result.output ?? []) io.stdout(`${line}\n`);
+  const text = renderRunResult(result, {
+    color: shouldColor(io.stderrIsTTY, io.env),
+    readSource: cachedSources(io),
+  });
+  if (text) io.stderr(`${text}\n`);
+  return json.exitCode;
+}

@@ -1,0 +1,67 @@
+/**
+ * `kmiri test PATH`: runs the `ktest`s under PATH, prints one line per test, the failures (on
+ * stderr, as Miri's reports), the `test result:` line and the coverage table; writes lcov when
+ * asked. With `--json`, one JSON object on stdout instead.
+ */
+import type { TestFlags } from "./args.js";
+import type { CliIO } from "./io.js";
+import { cachedSources } from "./io.js";
+import type { EngineTestOptions } from "./engine.js";
+import { engineOptions } from "./run-command.js";
+import { toLcov } from "./lcov.js";
+import { renderCoverageTable, renderTestFailures, renderTestLines, renderTestSummary } from "../interp/diagnostics/render-tests.js";
+import { palette, shouldColor } from "../interp/diagnostics/render-style.js";
+import { testRunResultToJson } from "../interp/diagnostics/json.js";
+import type { TestRunResult } from "../interp/results.js";
+
+/**
+ * Runs `kmiri test`.
+ * @param path - a test file or a directory, as given on the command line.
+ * @param flags - the parsed flags.
+ * @param io - the process.
+ * @returns the exit status: 0 every test passed, 1 a test failed or found UB, 2 the lcov file
+ *   could not be written.
+ * @throws the engine's `LoadError` when a test file cannot be loaded (the caller reports it).
+ */
+export async function testCommand(path: string, flags: TestFlags, io: CliIO): Promise<number> {
+  const warn = (message: string) => io.stderr(`${palette(shouldColor(io.stderrIsTTY, io.env)).warning("warning")}: ${message}\n`);
+  if (flags.sarif !== undefined) warn(`\`--sarif\` is not supported yet; \`${flags.sarif}\` will not be written`);
+
+  const engine = await io.engine();
+  const options: EngineTestOptions = engineOptions(flags, io);
+  if (flags.filter !== undefined) options.filter = flags.filter;
+  if (!flags.json) options.onOutput = (line) => io.stdout(`${line}\n`);
+  const result = await engine.testPath(path, options);
+  const json = testRunResultToJson(result);
+
+  if (flags.json) io.stdout(`${JSON.stringify(json)}\n`);
+  else printText(result, io);
+
+  if (flags.lcov !== undefined) {
+    const lcov = toLcov(result.coverage);
+    if (lcov === undefined) {
+      warn(`this run recorded no per-line coverage; \`${flags.lcov}\` was not written`);
+    } else {
+      try {
+        io.writeFile(flags.lcov, lcov);
+      } catch (e) {
+        io.stderr(`error: could not write the lcov file \`${flags.lcov}\`: ${(e as Error).message}\n`);
+        return 2;
+      }
+    }
+  }
+  return json.exitCode;
+}
+
+/** The text output: test lines and summary on stdout, failures on stderr, then the table. */
+function printText(result: TestRunResult, io: CliIO): void {
+  const out = { color: shouldColor(io.stdoutIsTTY, io.env) };
+  const err = { color: shouldColor(io.stderrIsTTY, io.env), readSource: cachedSources(io) };
+  io.stdout(`\n${renderTestLines(result.tests, out)}\n`);
+  const failures = renderTestFailures(result.tests, err);
+  if (failures) io.stderr(`\n${failures}\n`);
+  io.stdout(`\n${renderTestSummary(result, out)}\n`);
+  if (result.coverage && result.coverage.modules.length > 0) {
+    io.stdout(`\n${renderCoverageTable(result.coverage, out)}\n`);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The help text of the `kmiri` command and the short usage printed after an argument error.
+ */
+
+/** The short usage, printed under an argument error. */
+export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P] [--max-steps N]
+       kmiri test PATH [--filter TEXT] [--seed N] [--json] [--native] [--lcov FILE] [--sarif FILE]
+For more information, try \`kmiri --help\`.`;
+
+/**
+ * The text of `kmiri --help`.
+ * @param version - the package version, shown in the first line.
+ */
+export function helpText(version: string): string {
+  return `kmiri ${version}: a Miri-style undefined-behaviour detector for OS-kernel code in TypeScript
+
+Usage:
+  kmiri run FILE [options]    run a program (its exported \`main\`) under the checks
+  kmiri test PATH [options]   run the \`ktest\`s found under PATH (a file or a directory)
+  kmiri --help                print this help
+  kmiri --version             print the version
+
+Options:
+  --seed N                 seed for every scheduling and allocation choice; the same seed
+                           replays the same run
+  --json                   print exactly one JSON object on stdout (program output included)
+  --native                 run on plain Node without any check (the speed baseline)
+  --preemption-rate P      probability, from 0 to 1, of a thread switch at a visible operation
+  --max-steps N            stop with a resource-exhaustion error after N steps
+  --filter TEXT            test: run only the tests whose \`module::name\` contains TEXT
+  --lcov FILE              test: write line coverage to FILE in lcov format
+  --sarif FILE             test: SARIF output (not supported yet: a warning, then ignored)
+
+Output: the program's output goes to stdout as it prints; findings go to stderr, as Miri's do.
+Colour is used when the stream is a terminal and NO_COLOR is unset.
+
+Exit status:
+  0  clean: no undefined behaviour, no panic, every test passed
+  1  undefined behaviour found, the program panicked, or a test failed
+  2  the program could not be loaded, the arguments are wrong, or kmiri itself failed
+
+Set KMIRI_DEBUG=1 to see kmiri's own stack trace when it fails.`;
+}

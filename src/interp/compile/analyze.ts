@@ -1,0 +1,149 @@
+/**
+ * The whole-program pass that decides which functions become generators.
+ *
+ * A function must be a generator when it can reach a scheduling point (see yield-points.ts):
+ * directly, or by calling a program function that can. Call targets are resolved by name over
+ * the whole program (every module at once), which is conservative for dynamic dispatch. The
+ * result is a fixpoint over that name-based call graph.
+ */
+import type { AnyNode } from "./walk.js";
+import { childNodes, isFunction } from "./walk.js";
+import { NEVER_YIELDS, SCHEDULING_POINTS } from "./yield-points.js";
+
+/** How a call site's target was classified. */
+export type CallClass =
+  /** A scheduling point, or a target the compiler cannot see. */
+  | { kind: "yields" }
+  /** Never yields. */
+  | { kind: "plain" }
+  /** Program functions of this name: yields if one of them can. */
+  | { kind: "fns"; name: string };
+
+export interface FnInfo {
+  node: AnyNode;
+  /** The name calls resolve it by, if any. */
+  name: string | null;
+  /** Constructors, getters and setters cannot be generators. */
+  forcedSync: boolean;
+  calls: AnyNode[];
+  /** Result of the analysis. */
+  mayYield: boolean;
+}
+
+/** Analysis results for a whole program, keyed by AST node. */
+export interface Analysis {
+  fnInfo: Map<AnyNode, FnInfo>;
+  callClass: Map<AnyNode, CallClass>;
+  /** True when calling a function of this name may reach a scheduling point. */
+  nameYields(name: string): boolean;
+  /** Whether a call site may yield (only meaningful inside a generator). */
+  callYields(call: AnyNode): boolean;
+}
+
+const GLOBAL_FUNCTIONS = NEVER_YIELDS;
+
+/** The name a function node is called by, from its declaration or where it is stored. */
+export function functionName(node: AnyNode, parent: AnyNode | undefined): string | null {
+  if (node.id && node.id.name) return node.id.name;
+  if (!parent) return null;
+  if (parent.type === "VariableDeclarator" && parent.id.type === "Identifier") return parent.id.name;
+  if ((parent.type === "Property" || parent.type === "MethodDefinition" || parent.type === "PropertyDefinition") && !parent.computed) {
+    return parent.key.type === "Identifier" ? parent.key.name : parent.key.type === "Literal" ? String(parent.key.value) : null;
+  }
+  if (parent.type === "AssignmentExpression") {
+    const l = parent.left;
+    if (l.type === "Identifier") return l.name;
+    if (l.type === "MemberExpression" && !l.computed && l.property.type === "Identifier") return l.property.name;
+  }
+  return null;
+}
+
+/**
+ * Analyses every module of a program together.
+ * @param modules the module ASTs, plus the local names each module imports from `kmiri/rt`
+ *   (local name → imported name).
+ */
+export function analyzeProgram(modules: { ast: AnyNode; rtImports: Map<string, string> }[]): Analysis {
+  const fnInfo = new Map<AnyNode, FnInfo>();
+  const byName = new Map<string, FnInfo[]>();
+  const callClass = new Map<AnyNode, CallClass>();
+  const callOwner = new Map<AnyNode, FnInfo | null>();
+
+  for (const mod of modules) {
+    const visit = (node: AnyNode, parent: AnyNode | undefined, owner: FnInfo | null) => {
+      if (isFunction(node)) {
+        const forcedSync =
+          !!parent &&
+          ((parent.type === "MethodDefinition" && parent.kind !== "method") ||
+            (parent.type === "Property" && (parent.kind === "get" || parent.kind === "set")));
+        const info: FnInfo = { node, name: functionName(node, parent), forcedSync, calls: [], mayYield: false };
+        fnInfo.set(node, info);
+        if (info.name) {
+          const list = byName.get(info.name) ?? [];
+          list.push(info);
+          byName.set(info.name, list);
+        }
+        owner = info;
+      } else if (node.type === "CallExpression" || node.type === "NewExpression") {
+        callClass.set(node, classify(node, mod.rtImports));
+        callOwner.set(node, owner);
+        owner?.calls.push(node);
+      }
+      for (const c of childNodes(node)) visit(c, node, owner);
+    };
+    visit(mod.ast, undefined, null);
+  }
+
+  // Fixpoint: a function yields if one of its calls does.
+  const yieldsByName = new Map<string, boolean>();
+  const callYields = (call: AnyNode): boolean => {
+    const c = callClass.get(call);
+    if (!c) return true;
+    if (c.kind === "yields") return true;
+    if (c.kind === "plain") return false;
+    return yieldsByName.get(c.name) ?? false;
+  };
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const info of fnInfo.values()) {
+      if (info.mayYield || info.forcedSync) continue;
+      if (info.calls.some(callYields)) {
+        info.mayYield = true;
+        changed = true;
+        if (info.name) yieldsByName.set(info.name, true);
+      }
+    }
+  }
+
+  function classify(call: AnyNode, rtImports: Map<string, string>): CallClass {
+    if (call.type === "NewExpression") return { kind: "plain" }; // constructors run without yielding
+    const callee = call.callee;
+    let name: string | null = null;
+    if (callee.type === "Identifier") {
+      const imported = rtImports.get(callee.name);
+      if (imported !== undefined) {
+        return SCHEDULING_POINTS.has(imported) ? { kind: "yields" } : { kind: "plain" };
+      }
+      name = callee.name as string;
+      if (!byName.has(name)) return GLOBAL_FUNCTIONS.has(name) ? { kind: "plain" } : { kind: "yields" };
+    } else if (callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier") {
+      const member = callee.property.name as string;
+      name = member;
+      if (SCHEDULING_POINTS.has(member)) return { kind: "yields" };
+      if (!byName.has(member)) return NEVER_YIELDS.has(member) ? { kind: "plain" } : { kind: "yields" };
+    } else if (callee.type === "Super") {
+      return { kind: "plain" };
+    } else {
+      return { kind: "yields" };
+    }
+    return { kind: "fns", name: name! };
+  }
+
+  return {
+    fnInfo,
+    callClass,
+    nameYields: (name) => yieldsByName.get(name) ?? false,
+    callYields,
+  };
+}

@@ -1,0 +1,650 @@
+/**
+ * The instrumenting compiler: one module's JavaScript (tsc output) in, the source of a module
+ * factory out.
+ *
+ * How program code runs on the Machine
+ * ------------------------------------
+ * The module body becomes the body of a factory `(function($R, $import, ...) { ... })`, run once
+ * per Machine. `$R` is the Machine: the instrumented code reads and writes a few of its fields
+ * directly, because these run on every call and loop iteration:
+ *
+ *  - `$R.s` / `$R.sp`: the running thread's stack of call-site ids. Every call pushes its site id
+ *    before the callee runs and pops it after, so the top of the stack is always the site of the
+ *    innermost call: a shim (`p.read()`) reports at `$R.s[$R.sp - 1]`, and a backtrace is the stack.
+ *    An exception leaves entries behind; `try` restores the depth it saved.
+ *  - `$R.b`: the scheduling budget. Scheduling points (atomics, spawn, join, …) decrement it; when
+ *    it is spent, the next call site in a generator yields to the scheduler.
+ *  - `$R.lb`: the loop budget. Every loop iteration decrements it; when it is spent,
+ *    `$R.loopTick(site)` counts steps and stops a program that runs too long.
+ *  - `$C[k] = 1` marks coverage point k (a statement), `$U[k] = 1` unsafe region k.
+ *
+ * Functions that can reach a scheduling point (analyze.ts) become generator functions wrapped by
+ * `$wrap`: the wrapper is a plain function (so built-ins such as `Array.prototype.map` can call
+ * it; it runs the generator to completion) and carries the generator function under `$GEN`, which
+ * instrumented call sites in generators call and delegate to with `yield*`. So a thread can be
+ * suspended inside any depth of program calls, and nothing a built-in calls loses a check: only
+ * the preemption inside such a callback is deferred to its return. The other functions stay plain.
+ *
+ * The compiler splices text into the original (edit.ts) and inserts no line breaks, so line
+ * numbers of the factory are those of the module, and V8's positions map back (see toOriginal).
+ */
+import type { SourceLocation } from "../diagnostics/report.js";
+import type { Analysis } from "./analyze.js";
+import { functionName } from "./analyze.js";
+import { Splicer } from "./edit.js";
+import { SiteTable } from "./sites.js";
+import type { AnyNode } from "./walk.js";
+import { childNodes, isFunction, patternNames } from "./walk.js";
+
+/** A program's source could not be compiled: unsupported syntax. */
+export class CompileError extends Error {
+  constructor(
+    message: string,
+    readonly location: SourceLocation,
+  ) {
+    super(message);
+    this.name = "CompileError";
+  }
+}
+
+/** What the compiler needs of a loaded module. */
+export interface ModuleSource {
+  path: string;
+  displayPath: string;
+  js: string;
+  ast: AnyNode;
+  toSource(line: number, column: number): { line: number; column: number };
+  /** Specifier → module key (`kmiri/rt`, or the absolute path of a program module). */
+  resolve(specifier: string): string;
+}
+
+/** One compiled module. */
+export interface CompiledModule {
+  path: string;
+  displayPath: string;
+  /** `(function(<FACTORY_PARAMS>) { ... })` */
+  code: string;
+  /** Maps an offset of `code` back to an offset of the module's JavaScript. */
+  toJsOffset(offset: number): number;
+  /** Coverage point id → `.ts` line. */
+  coverageLines: number[];
+  /** Unsafe region id → `.ts` line where it starts. */
+  unsafeLines: number[];
+  /** The module's exported names that are tests, filled at run time. */
+}
+
+/** Parameters of every module factory, in order. */
+export const FACTORY_PARAMS = [
+  "$R", "$import", "$export", "$exportStar", "console", "$C", "$U",
+  "$GEN", "$G", "$wrap", "$wrapClass", "$wrapObj", "$sync",
+] as const;
+
+/** Column offset of line 1 of the module inside the factory text. */
+const HEADER = `(function(${FACTORY_PARAMS.join(", ")}) {"use strict";`;
+
+interface FnCtx {
+  /** The function node (undefined for the module body). */
+  node?: AnyNode;
+  /** Compiled as a generator: call sites may yield. */
+  gen: boolean;
+  /** Lexically inside an unsafe region. */
+  unsafe: boolean;
+  /** Name shown in backtraces. */
+  display: string;
+  depth: number;
+  maxDepth: number;
+  tries: number;
+  /** Inside parameter defaults: calls are left alone (body temporaries are not visible there). */
+  noCalls: boolean;
+}
+
+const LOOP_TYPES = new Set(["ForStatement", "ForInStatement", "ForOfStatement", "WhileStatement", "DoWhileStatement"]);
+
+/**
+ * Compiles one module.
+ * @param instrument false for native mode: only the module syntax is rewritten.
+ */
+export function compileModule(
+  mod: ModuleSource,
+  analysis: Analysis | null,
+  sites: SiteTable,
+  instrument: boolean,
+): CompiledModule {
+  const js = mod.js;
+  const s = new Splicer(js);
+  const coverageLines: number[] = [];
+  const unsafeLines: number[] = [];
+  const imports: string[] = [];
+  const exportGetters: string[] = [];
+  const stars: string[] = [];
+  const moduleWraps: string[] = [];
+  let importCount = 0;
+
+  const tsPos = (line: number, column: number) => mod.toSource(line, column);
+  const locOf = (node: AnyNode): SourceLocation => {
+    const a = tsPos(node.loc.start.line, node.loc.start.column);
+    const b = tsPos(node.loc.end.line, node.loc.end.column);
+    const loc: SourceLocation = { file: mod.displayPath, line: a.line, column: a.column };
+    if (b.line === a.line && b.column > a.column) {
+      loc.endLine = b.line;
+      loc.endColumn = b.column;
+    }
+    return loc;
+  };
+  const unsupported = (node: AnyNode, what: string, hint: string): never => {
+    const loc = locOf(node);
+    throw new CompileError(
+      `unsupported syntax: ${what} at ${loc.file}:${loc.line}:${loc.column}; kmiri runs synchronous kernel code: ${hint}`,
+      loc,
+    );
+  };
+  const site = (node: AnyNode, ctx: FnCtx) => sites.add(locOf(node), ctx.display, ctx.unsafe);
+  const cover = (node: AnyNode) => {
+    coverageLines.push(tsPos(node.loc.start.line, node.loc.start.column).line);
+    return coverageLines.length - 1;
+  };
+  /** Next non-space, non-comment character at or after `pos` that is `ch` (skipping `)`s). */
+  const findChar = (pos: number, ch: string): number => {
+    for (let i = pos; i < js.length; i++) {
+      const c = js[i];
+      if (c === ch) return i;
+      if (c === "/" && js[i + 1] === "*") i = js.indexOf("*/", i + 2) + 1;
+      else if (c === "/" && js[i + 1] === "/") i = js.indexOf("\n", i);
+      else if (c !== ")" && !/\s/.test(c)) return -1;
+    }
+    return -1;
+  };
+
+  // ── module syntax ────────────────────────────────────────────────────────────
+  const importBinding = (spec: string): string => {
+    const name = `$i${importCount++}`;
+    imports.push(`const ${name} = $import(${JSON.stringify(mod.resolve(spec))});`);
+    return name;
+  };
+
+  function moduleStatement(node: AnyNode, ctx: FnCtx): boolean {
+    switch (node.type) {
+      case "ImportDeclaration": {
+        const ns = importBinding(node.source.value);
+        const binds: string[] = [];
+        for (const sp of node.specifiers) {
+          if (sp.type === "ImportNamespaceSpecifier") binds.push(`${sp.local.name} = ${ns}`);
+          else if (sp.type === "ImportDefaultSpecifier") binds.push(`${sp.local.name} = ${ns}.default`);
+          else {
+            const imported = sp.imported.type === "Identifier" ? sp.imported.name : sp.imported.value;
+            binds.push(`${sp.local.name} = ${ns}[${JSON.stringify(imported)}]`);
+          }
+        }
+        if (binds.length) imports.push(`const ${binds.join(", ")};`);
+        s.replace(node.start, node.end, "");
+        return true;
+      }
+      case "ExportAllDeclaration": {
+        const ns = importBinding(node.source.value);
+        if (node.exported) {
+          const name = node.exported.type === "Identifier" ? node.exported.name : node.exported.value;
+          exportGetters.push(`${JSON.stringify(name)}: () => ${ns}`);
+        } else stars.push(ns);
+        s.replace(node.start, node.end, "");
+        return true;
+      }
+      case "ExportNamedDeclaration": {
+        if (node.declaration) {
+          s.replace(node.start, node.declaration.start, "");
+          const d = node.declaration;
+          const names =
+            d.type === "VariableDeclaration"
+              ? d.declarations.flatMap((x: AnyNode) => patternNames(x.id))
+              : [d.id.name];
+          for (const n of names) exportGetters.push(`${JSON.stringify(n)}: () => ${n}`);
+          statementInList(d, ctx, node);
+          return true;
+        }
+        const ns = node.source ? importBinding(node.source.value) : null;
+        for (const sp of node.specifiers) {
+          const exported = sp.exported.type === "Identifier" ? sp.exported.name : sp.exported.value;
+          const local = sp.local.type === "Identifier" ? sp.local.name : sp.local.value;
+          exportGetters.push(`${JSON.stringify(exported)}: () => ${ns ? `${ns}[${JSON.stringify(local)}]` : local}`);
+        }
+        s.replace(node.start, node.end, "");
+        return true;
+      }
+      case "ExportDefaultDeclaration": {
+        const d = node.declaration;
+        if ((d.type === "FunctionDeclaration" || d.type === "ClassDeclaration") && d.id) {
+          s.replace(node.start, d.start, "");
+          exportGetters.push(`"default": () => ${d.id.name}`);
+          statementInList(d, ctx, node);
+        } else {
+          s.replace(node.start, d.start, "const $default = (");
+          s.after(d.end, ")");
+          exportGetters.push(`"default": () => $default`);
+          if (instrument) s.before(node.start, `$C[${cover(node)}]=1;`);
+          visit(d, ctx, node);
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ── statements ───────────────────────────────────────────────────────────────
+  function isExecutable(node: AnyNode): boolean {
+    return node.type !== "FunctionDeclaration" && node.type !== "EmptyStatement" && !node.directive;
+  }
+
+  /** A statement in a statement list: coverage point, then the statement. */
+  function statementInList(node: AnyNode, ctx: FnCtx, parent: AnyNode | undefined): void {
+    if (!ctx.node && moduleStatement(node, ctx)) return;
+    if (instrument && isExecutable(node)) s.before(node.start, `$C[${cover(node)}]=1;`);
+    visit(node, ctx, parent);
+  }
+
+  function statementList(list: AnyNode[], ctx: FnCtx, parent: AnyNode): void {
+    for (const st of list) statementInList(st, ctx, parent);
+  }
+
+  /**
+   * A statement in a position that is not a list (an `if` branch, a loop body): made a block so
+   * that a coverage point (and `prefix`) can go in front of it.
+   */
+  function nestedStatement(node: AnyNode, ctx: FnCtx, parent: AnyNode, prefix = ""): void {
+    if (node.type === "BlockStatement") {
+      if (prefix) s.after(node.start + 1, prefix);
+      visit(node, ctx, parent);
+      return;
+    }
+    if (!instrument) {
+      visit(node, ctx, parent);
+      return;
+    }
+    s.before(node.start, "{" + prefix);
+    s.after(node.end, "}");
+    statementInList(node, ctx, parent);
+  }
+
+  // ── functions ────────────────────────────────────────────────────────────────
+  function displayName(node: AnyNode, parent: AnyNode | undefined, outer: FnCtx, classStack: string[]): string {
+    const own = functionName(node, parent);
+    const cls = classStack.length ? classStack[classStack.length - 1] : null;
+    if (parent && parent.type === "MethodDefinition") {
+      if (parent.kind === "constructor") return `${cls ?? "<class>"}::new`;
+      return `${cls ?? "<class>"}::${own ?? "<method>"}`;
+    }
+    if (own && (node.type === "FunctionDeclaration" || parent?.type === "VariableDeclarator" || parent?.type === "Property")) {
+      return outer.node ? `${outer.display}::${own}` : own;
+    }
+    return outer.node || outer.display !== "<module>" ? `${outer.display}::{closure}` : own ?? "{closure}";
+  }
+
+  const classStack: string[] = [];
+
+  function visitFunction(node: AnyNode, outer: FnCtx, parent: AnyNode | undefined, hoist: string[] | null): void {
+    if (node.async) unsupported(node, "an async function", "write it as a plain function");
+    if (node.generator) unsupported(node, "a generator function", "kmiri compiles functions to generators itself");
+    const info = analysis?.fnInfo.get(node);
+    const gen = instrument && !!info && info.mayYield && !info.forcedSync;
+    const body = node.body;
+    const isBlock = body.type === "BlockStatement";
+    const directives: AnyNode[] = isBlock ? body.body.filter((st: AnyNode) => st.directive !== undefined) : [];
+    const unsafeFn = directives.some((d) => d.directive === "unsafe");
+    const ctx: FnCtx = {
+      node,
+      gen,
+      unsafe: outer.unsafe || unsafeFn,
+      display: displayName(node, parent, outer, classStack),
+      depth: 0,
+      maxDepth: -1,
+      tries: 0,
+      noCalls: false,
+    };
+
+    if (gen) {
+      if (node.type === "FunctionDeclaration") {
+        s.after(node.start + "function".length, "*");
+        if (node.id) {
+          const w = `${node.id.name} = $wrap(${node.id.name});`;
+          if (hoist) hoist.push(w);
+          else s.after(node.end, w);
+        }
+      } else if (node.type === "FunctionExpression") {
+        const isMethod = parent && (parent.type === "MethodDefinition" || (parent.type === "Property" && (parent.method || parent.kind !== "init")));
+        if (isMethod) {
+          // `*` goes before the key (or its `[`); the class / object literal is wrapped by its visitor.
+          let at = parent!.key.start;
+          if (parent!.computed) at = js.lastIndexOf("[", at);
+          s.before(at, "*");
+        } else {
+          s.before(node.start, "$wrap(");
+          s.after(node.start + "function".length, "*");
+          s.after(node.end, ")");
+        }
+      } else {
+        arrowToGenerator(node);
+      }
+    }
+    if (instrument && node.type === "ArrowFunctionExpression" && !isBlock) {
+      // An expression body becomes a block, which gives the temporaries and a coverage point a
+      // place. Inserted right after `=>` (before a parenthesised body), before any text the body's
+      // own visit inserts there, with the temporaries filled in once the body has been walked.
+      const arrow = js.indexOf("=>", node.params.length ? node.params[node.params.length - 1].end : node.start) + 2;
+      const k = cover(body);
+      s.before(arrow, () => `{${prologue(node, ctx, false, [])}$C[${k}]=1;return `);
+      s.after(node.end, "}");
+    }
+
+    // Parameters: walked for nested functions, without instrumenting calls (see FnCtx.noCalls).
+    const paramCtx = { ...ctx, noCalls: true };
+    for (const p of node.params) visit(p, paramCtx, node);
+
+    const hoisted: string[] = [];
+    if (isBlock) {
+      const afterDirectives = directives.length ? directives[directives.length - 1].end : body.start + 1;
+      const rest = body.body.filter((st: AnyNode) => st.directive === undefined);
+      for (const st of rest) {
+        if (st.type === "FunctionDeclaration") {
+          if (instrument) {
+            visitFunction(st, ctx, body, hoisted);
+          } else visit(st, ctx, body);
+        } else statementInList(st, ctx, body);
+      }
+      if (instrument) s.after(afterDirectives, prologue(node, ctx, unsafeFn, hoisted));
+    } else {
+      visit(body, ctx, node);
+    }
+  }
+
+  function prologue(node: AnyNode, ctx: FnCtx, unsafeFn: boolean, hoisted: string[]): string {
+    let p = "";
+    if (ctx.maxDepth >= 0) {
+      const temps = ["$r"];
+      for (let d = 0; d <= ctx.maxDepth; d++) temps.push(`$o${d}`, `$f${d}`);
+      p += `let ${temps.join(",")};`;
+    }
+    if (unsafeFn) {
+      unsafeLines.push(tsPos(node.loc.start.line, node.loc.start.column).line);
+      p += `$R.unsafeFn(${site(node, { ...ctx, unsafe: false })});$U[${unsafeLines.length - 1}]=1;`;
+    }
+    return p + hoisted.join("");
+  }
+
+  /** `(a, b) => body` → `$wrap(function* (a, b) { body }[.bind(this)])`. */
+  function arrowToGenerator(node: AnyNode): void {
+    const lexical = scanLexical(node.body);
+    if (lexical.args) unsupported(lexical.args, "`arguments` inside an arrow function", "pass the values as parameters");
+    if (lexical.sup) unsupported(lexical.sup, "`super` inside an arrow function", "call the method outside the arrow function");
+    const params = node.params;
+    const arrowTok = js.indexOf("=>", params.length ? params[params.length - 1].end : node.start);
+    // Added before the body's closing `}` (visitFunction), so it lands outside it.
+    s.after(node.end, lexical.this ? ".bind(this))" : ")");
+    if (params.length) {
+      s.replace(node.start, params[0].start, "");
+      s.before(params[0].start, "$wrap(function*(");
+      s.replace(params[params.length - 1].end, arrowTok + 2, ")");
+    } else {
+      s.replace(node.start, arrowTok + 2, "$wrap(function*()");
+    }
+  }
+
+  function scanLexical(body: AnyNode): { this: boolean; args?: AnyNode; sup?: AnyNode } {
+    const out: { this: boolean; args?: AnyNode; sup?: AnyNode } = { this: false };
+    const walk = (n: AnyNode) => {
+      if (n.type === "FunctionExpression" || n.type === "FunctionDeclaration") return;
+      if (n.type === "ThisExpression") out.this = true;
+      else if (n.type === "Identifier" && n.name === "arguments") out.args ??= n;
+      else if (n.type === "Super") out.sup ??= n;
+      for (const c of childNodes(n)) walk(c);
+    };
+    walk(body);
+    return out;
+  }
+
+  // ── calls ────────────────────────────────────────────────────────────────────
+  function visitCall(node: AnyNode, ctx: FnCtx, parent: AnyNode | undefined): void {
+    if (!instrument || ctx.noCalls) {
+      for (const c of childNodes(node)) visit(c, ctx, node);
+      return;
+    }
+    const callee = node.callee;
+    if (callee.type === "Identifier" && callee.name === "eval") unsupported(node, "direct `eval`", "write the code out");
+    if (callee.type === "Super") {
+      // `super(...)` in a constructor: a plain call.
+      for (const c of childNodes(node)) visit(c, ctx, node);
+      return;
+    }
+    const id = site(node, ctx);
+    const d = ctx.depth;
+    ctx.maxDepth = Math.max(ctx.maxDepth, d);
+    ctx.depth++;
+    const full = ctx.gen && node.type === "CallExpression" && analysis!.callYields(node);
+    if (node.type === "NewExpression") {
+      s.before(node.start, `($R.s[$R.sp++]=${id},$r=`);
+      s.after(node.end, `,$R.sp--,$r)`);
+      for (const c of childNodes(node)) visit(c, ctx, node);
+    } else if (!full) {
+      s.before(node.start, `($R.s[$R.sp++]=${id},$r=`);
+      s.after(node.end, `,$r=($r instanceof $G?$sync($r):$r),$R.sp--,$r)`);
+      for (const c of childNodes(node)) visit(c, ctx, node);
+    } else {
+      const argsOpen = js.indexOf("(", callee.end);
+      const hasArgs = node.arguments.length > 0;
+      const call = (fn: string, self: string | null) =>
+        `,$R.s[$R.sp++]=${id},$r=(${fn}[$GEN]||${fn})${self ? `.call(${self}${hasArgs ? "," : ""}` : "("}`;
+      const tail = `,$r=($r instanceof $G?yield* $r:$R.b<=0?yield $r:$r),$R.sp--,$r)`;
+      if (callee.type === "MemberExpression") {
+        const obj = callee.object;
+        if (obj.type === "Super") {
+          s.before(node.start, `($f${d}=`);
+          s.replace(argsOpen, argsOpen + 1, call(`$f${d}`, "this"));
+          visit(callee.property, ctx, callee);
+        } else {
+          const sep = findChar(obj.end, callee.computed ? "[" : ".");
+          s.before(node.start, `($o${d}=`);
+          if (callee.computed) {
+            s.replace(sep, sep + 1, `,$f${d}=$o${d}[`);
+            const close = js.indexOf("]", callee.property.end);
+            s.replace(close, argsOpen + 1, `]${call(`$f${d}`, `$o${d}`)}`);
+            visit(obj, ctx, callee);
+            visit(callee.property, ctx, callee);
+          } else {
+            s.replace(sep, argsOpen + 1, `,$f${d}=$o${d}.${callee.property.name}${call(`$f${d}`, `$o${d}`)}`);
+            visit(obj, ctx, callee);
+          }
+        }
+      } else {
+        s.before(node.start, `($f${d}=`);
+        s.replace(argsOpen, argsOpen + 1, call(`$f${d}`, null));
+        visit(callee, ctx, node);
+      }
+      s.after(node.end, tail);
+      for (const a of node.arguments) visit(a, ctx, node);
+    }
+    ctx.depth--;
+  }
+
+  // ── the walk ─────────────────────────────────────────────────────────────────
+  function visit(node: AnyNode, ctx: FnCtx, parent: AnyNode | undefined): void {
+    switch (node.type) {
+      case "FunctionDeclaration":
+        visitFunction(node, ctx, parent, null);
+        return;
+      case "FunctionExpression":
+      case "ArrowFunctionExpression":
+        visitFunction(node, ctx, parent, null);
+        return;
+      case "CallExpression":
+      case "NewExpression":
+        visitCall(node, ctx, parent);
+        return;
+      case "ImportExpression":
+        unsupported(node, "dynamic `import()`", "use a static import");
+        return;
+      case "MetaProperty":
+        if (node.meta.name === "import") unsupported(node, "`import.meta`", "kmiri programs have no module URL");
+        return;
+      case "AwaitExpression":
+        unsupported(node, "`await`", "write it as a plain function");
+        return;
+      case "YieldExpression":
+        unsupported(node, "`yield`", "kmiri compiles functions to generators itself");
+        return;
+      case "WithStatement":
+        unsupported(node, "`with`", "it is not allowed in strict code");
+        return;
+      case "ForOfStatement":
+        if (node.await) unsupported(node, "`for await`", "write it as a plain loop");
+        break;
+      case "BlockStatement":
+      case "StaticBlock": {
+        const hoisted: string[] = [];
+        for (const st of node.body) {
+          if (st.type === "FunctionDeclaration" && instrument) visitFunction(st, ctx, node, hoisted);
+          else statementInList(st, ctx, node);
+        }
+        if (hoisted.length) s.after(node.start + 1 + (node.type === "StaticBlock" ? 6 : 0), hoisted.join(""));
+        return;
+      }
+      case "SwitchCase":
+        if (node.test) visit(node.test, ctx, node);
+        statementList(node.consequent, ctx, node);
+        return;
+      case "IfStatement":
+        visit(node.test, ctx, node);
+        nestedStatement(node.consequent, ctx, node);
+        if (node.alternate) {
+          if (node.alternate.type === "IfStatement") visit(node.alternate, ctx, node);
+          else nestedStatement(node.alternate, ctx, node);
+        }
+        return;
+      case "LabeledStatement":
+        if (node.label.name === "unsafe" && node.body.type === "BlockStatement") {
+          const inner: FnCtx = Object.create(ctx);
+          inner.unsafe = true;
+          if (instrument) {
+            unsafeLines.push(tsPos(node.loc.start.line, node.loc.start.column).line);
+            s.after(node.body.start + 1, `$U[${unsafeLines.length - 1}]=1;`);
+          }
+          visit(node.body, inner, node);
+          // depth bookkeeping lives on the prototype chain object; copy it back
+          ctx.maxDepth = Math.max(ctx.maxDepth, inner.maxDepth);
+          return;
+        }
+        visit(node.body, ctx, node);
+        return;
+      case "TryStatement": {
+        if (!instrument) break;
+        const n = ctx.tries++;
+        s.before(node.start, `{const $sp${n}=$R.sp;`);
+        s.after(node.end, "}");
+        visit(node.block, ctx, node);
+        if (node.handler) {
+          const h = node.handler;
+          let param: string;
+          if (!h.param) {
+            s.after(h.start + "catch".length, "($e)");
+            param = "$e";
+          } else if (h.param.type === "Identifier") param = h.param.name;
+          else {
+            unsupported(h.param, "a destructuring `catch` parameter", "catch the error in a variable");
+            param = "";
+          }
+          s.after(h.body.start + 1, `$R.caught(${param},$sp${n});`);
+          visit(h.body, ctx, h);
+        }
+        if (node.finalizer) {
+          s.after(node.finalizer.start + 1, `if($R.stopped)throw $R.stopped;$R.sp=$sp${n};`);
+          visit(node.finalizer, ctx, node);
+        }
+        return;
+      }
+      case "ThrowStatement":
+        if (instrument) {
+          const id = site(node, ctx);
+          s.replace(node.start, node.argument.start, "throw $R.thrown(");
+          s.after(node.argument.end, `,${id})`);
+        }
+        visit(node.argument, ctx, node);
+        return;
+      case "ClassDeclaration":
+      case "ClassExpression": {
+        if (node.superClass) visit(node.superClass, ctx, node);
+        classStack.push(node.id?.name ?? (parent?.type === "VariableDeclarator" ? parent.id.name : "<class>"));
+        for (const m of node.body.body) visit(m, ctx, node.body);
+        classStack.pop();
+        if (instrument && hasGeneratorMethod(node.body.body)) {
+          if (node.type === "ClassDeclaration") s.after(node.end, `$wrapClass(${node.id.name});`);
+          else {
+            s.before(node.start, "$wrapClass(");
+            s.after(node.end, ")");
+          }
+        }
+        return;
+      }
+      case "ObjectExpression": {
+        for (const p of node.properties) visit(p, ctx, node);
+        if (instrument && hasGeneratorMethod(node.properties)) {
+          s.before(node.start, "$wrapObj(");
+          s.after(node.end, ")");
+        }
+        return;
+      }
+    }
+    if (LOOP_TYPES.has(node.type)) {
+      for (const c of childNodes(node)) {
+        if (c === node.body) {
+          const tick = instrument ? `if(--$R.lb<0)$R.loopTick(${site(node, ctx)});` : "";
+          nestedStatement(c, ctx, node, tick);
+        } else visit(c, ctx, node);
+      }
+      return;
+    }
+    for (const c of childNodes(node)) visit(c, ctx, node);
+  }
+
+  function hasGeneratorMethod(members: AnyNode[]): boolean {
+    return members.some((m) => {
+      const fn = m.type === "MethodDefinition" || m.type === "Property" ? m.value : null;
+      if (!fn || !isFunction(fn)) return false;
+      if (m.type === "Property" && !m.method) return false;
+      const info = analysis?.fnInfo.get(fn);
+      return !!info && info.mayYield && !info.forcedSync;
+    });
+  }
+
+  // ── the module body ──────────────────────────────────────────────────────────
+  const top: FnCtx = { gen: false, unsafe: false, display: "<module>", depth: 0, maxDepth: -1, tries: 0, noCalls: false };
+  for (const st of mod.ast.body as AnyNode[]) {
+    if (st.type === "FunctionDeclaration" && instrument) visitFunction(st, top, mod.ast, moduleWraps);
+    else if (st.type === "ExportNamedDeclaration" && st.declaration?.type === "FunctionDeclaration" && instrument) {
+      s.replace(st.start, st.declaration.start, "");
+      exportGetters.push(`${JSON.stringify(st.declaration.id.name)}: () => ${st.declaration.id.name}`);
+      visitFunction(st.declaration, top, st, moduleWraps);
+    } else if (st.type === "ExportDefaultDeclaration" && st.declaration.type === "FunctionDeclaration" && st.declaration.id && instrument) {
+      s.replace(st.start, st.declaration.start, "");
+      exportGetters.push(`"default": () => ${st.declaration.id.name}`);
+      visitFunction(st.declaration, top, st, moduleWraps);
+    } else statementInList(st, top, mod.ast);
+  }
+
+  let pre = "";
+  if (top.maxDepth >= 0) {
+    const temps = ["$r"];
+    for (let d = 0; d <= top.maxDepth; d++) temps.push(`$o${d}`, `$f${d}`);
+    pre += `let ${temps.join(",")};`;
+  }
+  pre += moduleWraps.join("");
+  pre += `$export({${exportGetters.join(",")}});`;
+  pre += imports.join("");
+  for (const ns of stars) pre += `$exportStar(${ns});`;
+  s.before(0, pre);
+  const body = s.toString();
+  const code = `${HEADER}${body}\n})`;
+  return {
+    path: mod.path,
+    displayPath: mod.displayPath,
+    code,
+    toJsOffset: (offset: number) => s.toOriginal(Math.max(0, offset - HEADER.length)),
+    coverageLines,
+    unsafeLines,
+  };
+}

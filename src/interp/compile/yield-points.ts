@@ -1,0 +1,63 @@
+/**
+ * Which calls can make a thread give up its CPU, decided at compile time by name.
+ *
+ * Only functions that can reach a scheduling point are compiled to generator functions (a
+ * generator call costs about 25 ns; a plain call a few). The scheduling points are the
+ * synchronisation operations — atomics, fences, spawn/join, yields, lock annotations, output —
+ * and not plain memory accesses: in a program without data races only the order of
+ * synchronisation operations changes what it computes, and data races are found by the
+ * vector-clock detector whatever the interleaving. So a function that only reads and writes
+ * memory stays a plain function and runs between two scheduling points without a yield.
+ *
+ * Names are matched without knowing the receiver's type, so a program method that shares a name
+ * with a scheduling point is treated as one (safe: it only costs speed), and a call whose target
+ * is unknown (a callback parameter, a computed member) is assumed to reach one.
+ */
+
+/** Calls (by callee or method name) that are scheduling points of `kmiri/rt` or block. */
+export const SCHEDULING_POINTS: ReadonlySet<string> = new Set([
+  // threads
+  "spawn", "join", "yield_now", "spin_loop",
+  // atomics and fences (methods on references/pointers to atomic layouts)
+  "load", "store", "swap", "compare_exchange", "compare_exchange_weak",
+  "fetch_add", "fetch_sub", "fetch_and", "fetch_or", "fetch_xor", "fetch_nand",
+  "fetch_max", "fetch_min", "fetch_update", "fence",
+  // lockdep annotations
+  "lock_acquired", "lock_released",
+  // output is visible: threads that print race on the order of their lines
+  "log", "error", "warn", "info",
+]);
+
+/**
+ * Names of functions that never reach a scheduling point: JavaScript built-ins and the
+ * non-scheduling parts of `kmiri/rt`. A call of one of these names does not make its caller a
+ * generator, unless the program also defines a function of that name that may yield.
+ */
+export const NEVER_YIELDS: ReadonlySet<string> = new Set([
+  // kmiri/rt: memory, layouts, panics, tests
+  "read", "write", "read_unaligned", "write_unaligned", "read_volatile", "write_volatile", "replace",
+  "add", "sub", "offset", "byte_add", "byte_sub", "wrapping_add", "wrapping_sub", "offset_from",
+  "cast", "field", "index", "is_null", "is_aligned", "addr", "expose_provenance", "with_addr",
+  "as_ref", "as_mut", "as_ptr", "as_mut_ptr", "get", "reborrow", "reborrow_mut", "field_mut", "index_mut",
+  "null_mut", "ptr_from_exposed", "without_provenance", "copy", "copy_nonoverlapping", "write_bytes",
+  "transmute", "alloc", "alloc_zeroed", "dealloc", "realloc", "new", "into_raw", "from_raw", "leak",
+  "drop", "static_", "local", "ptr", "array", "struct", "cell", "enum_", "maybe_uninit", "AtomicPtr",
+  "size_of", "align_of", "offset_of", "panic", "assert", "assert_eq", "assert_ne", "unreachable",
+  "ktest", "should_panic", "compiler_fence",
+  // JavaScript built-ins
+  ...Object.getOwnPropertyNames(Array.prototype), ...Object.getOwnPropertyNames(Array),
+  ...Object.getOwnPropertyNames(String.prototype), ...Object.getOwnPropertyNames(String),
+  ...Object.getOwnPropertyNames(Number.prototype), ...Object.getOwnPropertyNames(Number),
+  ...Object.getOwnPropertyNames(BigInt.prototype), ...Object.getOwnPropertyNames(BigInt),
+  ...Object.getOwnPropertyNames(Object.prototype), ...Object.getOwnPropertyNames(Object),
+  ...Object.getOwnPropertyNames(Map.prototype), ...Object.getOwnPropertyNames(Set.prototype),
+  ...Object.getOwnPropertyNames(WeakMap.prototype), ...Object.getOwnPropertyNames(WeakSet.prototype),
+  ...Object.getOwnPropertyNames(Math), ...Object.getOwnPropertyNames(JSON),
+  ...Object.getOwnPropertyNames(Function.prototype), ...Object.getOwnPropertyNames(Symbol),
+  ...Object.getOwnPropertyNames(Uint8Array.prototype), ...Object.getOwnPropertyNames(DataView.prototype),
+  ...Object.getOwnPropertyNames(Date.prototype), ...Object.getOwnPropertyNames(Reflect),
+  "Number", "String", "BigInt", "Boolean", "Symbol", "Object", "Array", "Map", "Set", "WeakMap",
+  "WeakSet", "Error", "TypeError", "RangeError", "parseInt", "parseFloat", "isNaN", "isFinite",
+  "Uint8Array", "Uint16Array", "Uint32Array", "Int32Array", "Float64Array", "BigInt64Array",
+  "BigUint64Array", "DataView", "ArrayBuffer", "Date", "RegExp", "encodeURIComponent", "decodeURIComponent",
+].filter((n) => !SCHEDULING_POINTS.has(n)));

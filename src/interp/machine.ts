@@ -1,0 +1,584 @@
+/**
+ * The Machine: one run of a compiled program, with one seed.
+ *
+ * It owns the threads (each a generator of the compiled code plus a stack of call-site ids), the
+ * scheduler that picks the next thread whenever the running one gives up its CPU, the memory, the
+ * coverage counters, and the first finding, which stops the run. Compiled code reads and writes
+ * its hot fields directly (`s`, `sp`, `b`, `lb`: see compile/instrument.ts).
+ */
+import { formatWithOptions } from "node:util";
+import type { CompiledProgram, ProgramModule } from "./compile/index.js";
+import type { Frame, SourceLocation, UBKind, UBReport } from "./diagnostics/report.js";
+import { MachineStop, PanicStop, UBStop } from "./diagnostics/report.js";
+import type { ReportOptions, ShimHost } from "./host.js";
+import { setCurrent } from "./host.js";
+import { programLocationOfError, raisedByKmiri } from "./error-location.js";
+import { ALLOC_KIND_NAMES } from "./memory/allocation.js";
+import { Memory } from "./memory/memory.js";
+import { Prng } from "./prng.js";
+import type { PanicInfo } from "./results.js";
+import { G, GEN, resetSyncDepth, sync, wrap, wrapClass, wrapObj } from "./runtime-kit.js";
+
+/** Options of one run. */
+export interface MachineConfig {
+  /** Seeds every choice of the run (default 0). */
+  seed?: number;
+  /**
+   * Probability that a scheduling point (an atomic, spawn, join, output, …) hands the CPU to a
+   * thread chosen at random (default 0.1). 0: a thread runs until it blocks or ends.
+   */
+  preemptionRate?: number;
+  /** Loop iterations after which the run stops with `resource-exhaustion` (default 500 million). */
+  maxSteps?: number;
+  /** Bytes of memory the program may have live at once (default 1 GiB). */
+  memoryLimit?: number;
+  /** Do not report memory leaks at the end. */
+  ignoreLeaks?: boolean;
+  /** Receives each line the program prints. */
+  onOutput?: (line: string) => void;
+}
+
+/** The `kmiri/rt` and `kmiri/mirch` namespaces a program imports, built for a Machine. */
+export type BuiltinModules = Record<string, object>;
+
+type ThreadState = "runnable" | "blocked" | "done";
+
+/** A thread of the program (a CPU of the Machine). */
+export class Thread {
+  /** The stack of call-site ids (see Machine.s). */
+  stack = new Int32Array(STACK_LIMIT);
+  sp = 0;
+  state: ThreadState = "runnable";
+  /** What the last `yield` gave, handed back on resume. */
+  send: unknown = undefined;
+  result: unknown = undefined;
+  panic: PanicStop | null = null;
+  /** Threads waiting in `join` for this one. */
+  joiners: Thread[] = [];
+  /** The site where the thread got stuck, for deadlock reports. */
+  blockedAt = -1;
+  gen: Generator<unknown, unknown, unknown> | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly entry: () => unknown,
+  ) {}
+}
+
+/** Deepest program call stack kept; deeper calls still run but are cut from backtraces. */
+const STACK_LIMIT = 1 << 16;
+/** Loop iterations between two step-limit checks. */
+const LOOP_CHUNK = 1 << 16;
+/** How deep a program may recurse before it is stopped (V8's own stack ends a bit later). */
+const RECURSION_LIMIT = 20_000;
+
+const UB_HELP = [
+  "this indicates a bug in the program: it performed an invalid operation, and caused Undefined Behavior",
+  "see https://doc.rust-lang.org/nightly/reference/behavior-considered-undefined.html for further information",
+];
+
+export class Machine implements ShimHost {
+  // ── hot fields read by compiled code ──
+  /** The running thread's call-site stack. */
+  s: Int32Array;
+  /** Its depth. */
+  sp = 0;
+  /** Scheduling points left before the running thread is preempted. */
+  b = Infinity;
+  /** Loop iterations left before the next step-limit check. */
+  lb = LOOP_CHUNK;
+  /** The first finding (or the panic) that stopped the run; compiled `finally` blocks check it. */
+  stopped: MachineStop | null = null;
+
+  readonly memory: Memory;
+  readonly rng: Prng;
+  readonly seed: number;
+  readonly output: string[] = [];
+  readonly threads: Thread[] = [];
+  /** Coverage: per module, statements and unsafe regions executed. */
+  readonly lineHits: Uint8Array[];
+  readonly unsafeHits: Uint8Array[];
+  /** Findings; one normally, one per stuck thread for a deadlock, one per leak. */
+  readonly findings: UBReport[] = [];
+  /** Panics of threads other than the one that ended the run. */
+  readonly threadPanics: PanicInfo[] = [];
+  steps = 0;
+  switches = 0;
+  /** Registered by `ktest` while modules are instantiated. */
+  readonly tests: { name: string; body: () => unknown; shouldPanic: boolean; expected?: string; module: string }[] = [];
+
+  private running: Thread;
+  private readonly rate: number;
+  private readonly maxSteps: number;
+  private readonly namespaces = new Map<string, object>();
+  private readonly throwSites = new WeakMap<object, { site: number; backtrace: Frame[] }>();
+  private lastPrimitiveThrow: { value: unknown; site: number; backtrace: Frame[] } | null = null;
+  private readonly siteUnsafe: Uint8Array;
+  private nextThreadId = 1;
+  /** The module being instantiated (for ktest's module name). */
+  instantiating: ProgramModule | null = null;
+  readonly console: Pick<Console, "log" | "error" | "warn" | "info">;
+
+  constructor(
+    readonly program: CompiledProgram,
+    private readonly builtins: BuiltinModules,
+    readonly config: MachineConfig = {},
+  ) {
+    this.seed = config.seed ?? 0;
+    this.rng = new Prng(this.seed);
+    this.rate = config.preemptionRate ?? 0.1;
+    this.maxSteps = config.maxSteps ?? 500_000_000;
+    this.memory = new Memory({ limit: config.memoryLimit, report: (k, m, o) => this.report(k, m, o) });
+    this.siteUnsafe = program.sites.unsafe;
+    this.lineHits = program.modules.map((m) => new Uint8Array(m.compiled.coverageLines.length));
+    this.unsafeHits = program.modules.map((m) => new Uint8Array(m.compiled.unsafeLines.length));
+    this.running = new Thread(0, "main", () => undefined);
+    this.threads.push(this.running);
+    this.s = this.running.stack;
+    const print = (...args: unknown[]) => {
+      this.print(formatWithOptions({ colors: false }, ...args));
+      this.b--;
+    };
+    this.console = { log: print, error: print, warn: print, info: print };
+  }
+
+  // ── instantiating modules ──────────────────────────────────────────────────────
+
+  /** Evaluates a module (and its imports) on this Machine; returns its namespace. */
+  import(key: string): Record<string, unknown> {
+    const builtin = this.builtins[key];
+    if (builtin) return builtin as Record<string, unknown>;
+    const existing = this.namespaces.get(key);
+    if (existing) return existing as Record<string, unknown>;
+    const mod = this.program.byPath.get(key);
+    if (!mod) throw new Error(`kmiri internal error: module ${key} was not loaded`);
+    const ns: Record<string, unknown> = Object.create(null);
+    this.namespaces.set(key, ns);
+    const define = (getters: Record<string, () => unknown>) => {
+      for (const k of Object.keys(getters)) Object.defineProperty(ns, k, { get: getters[k], enumerable: true });
+    };
+    const star = (other: Record<string, unknown>) => {
+      for (const k of Object.keys(other)) {
+        if (k !== "default" && !(k in ns)) Object.defineProperty(ns, k, { get: () => other[k], enumerable: true });
+      }
+    };
+    const outer = this.instantiating;
+    this.instantiating = mod;
+    setCurrent(this);
+    try {
+      mod.factory(
+        this, (k: string) => this.import(k), define, star, this.console,
+        this.lineHits[mod.index], this.unsafeHits[mod.index],
+        GEN, G, wrap, wrapClass, wrapObj, sync,
+      );
+    } finally {
+      this.instantiating = outer;
+    }
+    return ns;
+  }
+
+  // ── running ──────────────────────────────────────────────────────────────────────
+
+  /**
+   * Instantiates the entry module and runs `pick(namespace)` as the main thread until it ends
+   * (other threads still running are dropped, as when a Rust `main` returns), then checks for
+   * leaks. Findings land in {@link findings}; the panic that ended the run is returned.
+   */
+  run(entryPath: string, pick: (ns: Record<string, unknown>) => (() => unknown) | string): PanicInfo | undefined {
+    setCurrent(this);
+    let entry: (() => unknown) | string;
+    try {
+      entry = pick(this.import(entryPath));
+    } catch (e) {
+      return this.settle(this.running, e);
+    }
+    if (typeof entry === "string") {
+      this.reportAtEntry(entry);
+      return undefined;
+    }
+    const main = this.running;
+    main.gen = startGenerator(entry);
+    const panic = this.schedule(main);
+    if (!this.stopped && !panic && !this.config.ignoreLeaks) this.checkLeaks();
+    return panic;
+  }
+
+  /** Creates a thread running `f`; it starts when the scheduler picks it. */
+  spawn(f: () => unknown, name?: string): Thread {
+    const id = this.nextThreadId++;
+    const t = new Thread(id, name ?? `cpu${id}`, f);
+    t.gen = startGenerator(f);
+    this.threads.push(t);
+    return t;
+  }
+
+  /** The running thread. */
+  get thread(): Thread {
+    return this.running;
+  }
+
+  /** Blocks the running thread until `target` ends (called by the join shim before it yields). */
+  blockOnJoin(target: Thread): void {
+    const t = this.running;
+    t.state = "blocked";
+    t.blockedAt = this.sp > 0 ? this.s[this.sp - 1] : -1;
+    target.joiners.push(t);
+    this.b = 0;
+  }
+
+  /** Gives up the CPU at the next scheduling point (`yield_now`). */
+  yieldNow(): void {
+    this.b = 0;
+  }
+
+  /** The scheduler loop: runs threads until `main` ends or the run stops. */
+  private schedule(main: Thread): PanicInfo | undefined {
+    let t = main;
+    for (;;) {
+      this.switchTo(t);
+      let r: IteratorResult<unknown, unknown> | undefined;
+      try {
+        r = t.gen!.next(t.send);
+      } catch (e) {
+        t.sp = this.sp;
+        const panic = this.settle(t, e);
+        resetSyncDepth();
+        if (this.stopped && !(this.stopped instanceof PanicStop)) return undefined;
+        if (t === main) return panic;
+        if (panic) this.threadPanics.push(panic);
+        r = undefined;
+      }
+      t.sp = this.sp;
+      if (r && !r.done) t.send = r.value;
+      else {
+        if (r) t.result = r.value;
+        this.finish(t);
+        if (t === main) return undefined;
+      }
+      const next = this.pickNext(t);
+      if (!next) {
+        this.reportDeadlock();
+        return undefined;
+      }
+      if (next !== t) this.switches++;
+      t = next;
+    }
+  }
+
+  private switchTo(t: Thread): void {
+    this.running = t;
+    this.s = t.stack;
+    this.sp = t.sp;
+    this.b = this.drawBudget();
+    setCurrent(this);
+  }
+
+  private finish(t: Thread): void {
+    t.state = "done";
+    for (const j of t.joiners) j.state = "runnable";
+    t.joiners = [];
+  }
+
+  /** Scheduling points until the next preemption: geometric with the preemption rate. */
+  private drawBudget(): number {
+    if (this.rate <= 0) return Infinity;
+    if (this.rate >= 1) return 1;
+    return 1 + Math.floor(Math.log(1 - this.rng.next()) / Math.log(1 - this.rate));
+  }
+
+  private pickNext(cur: Thread): Thread | undefined {
+    const runnable = this.threads.filter((x) => x.state === "runnable");
+    if (runnable.length === 0) return undefined;
+    if (runnable.length === 1) return runnable[0];
+    return runnable[this.rng.below(runnable.length)];
+  }
+
+  // ── stops: findings, panics, exceptions ──────────────────────────────────────────
+
+  /**
+   * Turns what a thread threw into the state of the run: a finding stops it; a panic (or an
+   * exception of the program) ends the thread; anything else is kmiri's own error.
+   */
+  private settle(t: Thread, e: unknown): PanicInfo | undefined {
+    t.state = "done";
+    if (e instanceof UBStop) {
+      this.stopped ??= e;
+      this.finish(t);
+      return undefined;
+    }
+    let panic: PanicStop;
+    if (e instanceof PanicStop) panic = e;
+    else if (isStackOverflow(e)) {
+      this.stopRecursion();
+      this.finish(t);
+      return undefined;
+    } else {
+      if (raisedByKmiri(e)) {
+        this.internalError(e);
+        this.finish(t);
+        return undefined;
+      }
+      panic = this.panicFromException(e, t);
+    }
+    t.panic = panic;
+    this.finish(t);
+    const info: PanicInfo = {
+      thread: panic.thread,
+      message: panic.panicMessage,
+      location: panic.location,
+      backtrace: panic.backtrace,
+    };
+    return info;
+  }
+
+  private panicFromException(e: unknown, t: Thread): PanicStop {
+    const recorded = typeof e === "object" && e !== null ? this.throwSites.get(e) : undefined;
+    let message: string;
+    if (e instanceof Error) message = `${e.name === "Error" ? "" : `${e.name}: `}${e.message}`;
+    else message = typeof e === "string" ? e : formatWithOptions({ colors: false }, e);
+    if (recorded) return new PanicStop(message, this.siteLocation(recorded.site), t.name, recorded.backtrace);
+    if (this.lastPrimitiveThrow && this.lastPrimitiveThrow.value === e) {
+      const p = this.lastPrimitiveThrow;
+      return new PanicStop(message, this.siteLocation(p.site), t.name, p.backtrace);
+    }
+    const loc = programLocationOfError(this.program, e) ?? this.here();
+    const bt = this.backtrace();
+    if (loc && bt.length) bt[0] = { fn: bt[0].fn, location: loc };
+    return new PanicStop(message, loc, t.name, bt);
+  }
+
+  private stopRecursion(): void {
+    this.stopped ??= new UBStop(
+      this.buildReport("resource-exhaustion", `the program recursed more than ${RECURSION_LIMIT} calls deep (or exhausted the host stack)`, {
+        title: "resource exhaustion",
+        label: "resource exhaustion occurred here",
+        help: [{ message: "is this recursion unbounded? a kernel stack is small; turn deep recursion into a loop" }],
+      }),
+    );
+  }
+
+  private internalError(e: unknown): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    const notes = process.env.KMIRI_DEBUG ? [String(err.stack)] : [];
+    this.stopped ??= new UBStop(
+      this.buildReport("unsupported", `internal error in kmiri: ${err.message}`, {
+        title: "internal error",
+        label: "kmiri failed while running this",
+        help: [
+          { message: "this is a bug in kmiri, not necessarily in the program; please report it with the program" },
+          { message: "set KMIRI_DEBUG=1 to see kmiri's own stack trace" },
+        ],
+        notes,
+      }),
+    );
+  }
+
+  private reportAtEntry(message: string): void {
+    this.stopped ??= new UBStop({
+      kind: "unsupported",
+      title: "unsupported operation",
+      message,
+      location: { file: this.program.modules[0]?.source.displayPath ?? "<program>", line: 1, column: 1 },
+      thread: "main",
+      backtrace: [],
+      help: [],
+    });
+  }
+
+  private reportDeadlock(): void {
+    const stuck = this.threads.filter((x) => x.state === "blocked");
+    for (const t of stuck) {
+      const saved = { s: this.s, sp: this.sp, r: this.running };
+      this.s = t.stack;
+      this.sp = t.sp;
+      this.running = t;
+      const rep = this.buildReport("deadlock", "the evaluated program deadlocked", {
+        title: "deadlock",
+        label: "thread got stuck here",
+        help: [],
+      });
+      this.findings.push(rep);
+      this.s = saved.s;
+      this.sp = saved.sp;
+      this.running = saved.r;
+    }
+    this.stopped ??= new UBStop(this.findings[0]);
+  }
+
+  private checkLeaks(): void {
+    const leaks = this.memory.leaks();
+    for (const a of leaks) {
+      const where = a.allocSite >= 0 ? this.siteLocation(a.allocSite) : this.here();
+      this.findings.push({
+        kind: "leak",
+        title: "memory leak",
+        message: `memory leaked: alloc${a.id} (${ALLOC_KIND_NAMES[a.kind]}, size: ${a.size}, align: ${a.align}), allocated here:`,
+        location: where,
+        label: "allocated here",
+        thread: "main",
+        backtrace: [],
+        help: [],
+        notes: ["set `--ignore-leaks` to disable this check"],
+      });
+    }
+    if (leaks.length) this.stopped ??= new UBStop(this.findings[0]);
+  }
+
+  // ── called by compiled code ──────────────────────────────────────────────────────
+
+  /** A loop ran {@link LOOP_CHUNK} more iterations: count them and stop a run that ran too long. */
+  loopTick(site: number): void {
+    this.steps += LOOP_CHUNK + 1 + this.lb;
+    this.lb = LOOP_CHUNK;
+    if (this.steps > this.maxSteps) {
+      this.s[this.sp++] = site;
+      this.report("resource-exhaustion", `the program ran more than ${this.maxSteps} loop iterations without finishing; is this loop infinite?`, {
+        title: "resource exhaustion",
+        label: "resource exhaustion occurred here",
+        help: [{ message: "if the program needs more, raise the limit with `--max-steps`" }],
+      });
+    }
+  }
+
+  /** Entry of an `"unsafe"` function: its caller must be in an unsafe region. */
+  unsafeFn(fnSite: number): void {
+    if (this.sp >= RECURSION_LIMIT) this.recursionLimit();
+    if (this.sp === 0 || this.siteUnsafe[this.s[this.sp - 1]]) return;
+    const name = this.program.sites.fn[fnSite];
+    this.report("unsafe-outside-unsafe", `call to unsafe function \`${name}\` is unsafe and requires unsafe block`, {
+      title: "error[E0133]",
+      label: "call to unsafe function",
+      help: [
+        { message: `\`${name}\` is declared \`"unsafe";\` here`, location: this.siteLocation(fnSite) },
+        { message: 'wrap the call in an `unsafe: { ... }` block, or mark the enclosing function `"unsafe";`' },
+      ],
+    });
+  }
+
+  /** `throw x`: remembers where, so that an uncaught exception panics at the right place. */
+  thrown(x: unknown, site: number): unknown {
+    this.s[this.sp++] = site;
+    const backtrace = this.backtrace();
+    this.sp--;
+    if (typeof x === "object" && x !== null) {
+      if (!this.throwSites.has(x)) this.throwSites.set(x, { site, backtrace });
+    } else this.lastPrimitiveThrow = { value: x, site, backtrace };
+    return x;
+  }
+
+  /** Entry of a `catch` block: findings and panics cannot be caught; the stack depth is restored. */
+  caught(e: unknown, sp: number): void {
+    if (e instanceof MachineStop) throw e;
+    if (isStackOverflow(e)) {
+      this.stopRecursion();
+      throw this.stopped;
+    }
+    this.sp = sp;
+  }
+
+  private recursionLimit(): never {
+    this.stopRecursion();
+    throw this.stopped;
+  }
+
+  // ── ShimHost ─────────────────────────────────────────────────────────────────────
+
+  currentSite(): number {
+    return this.sp > 0 ? this.s[Math.min(this.sp, STACK_LIMIT) - 1] : -1;
+  }
+
+  siteLocation(site: number): SourceLocation {
+    if (site < 0) return { file: this.program.modules[0]?.source.displayPath ?? "<program>", line: 1, column: 1 };
+    return this.program.sites.location(site);
+  }
+
+  inUnsafe(): boolean {
+    return this.sp === 0 || this.siteUnsafe[this.s[this.sp - 1]] === 1;
+  }
+
+  backtrace(): Frame[] {
+    const frames: Frame[] = [];
+    const top = Math.min(this.sp, STACK_LIMIT);
+    for (let i = top - 1; i >= 0; i--) {
+      const id = this.s[i];
+      frames.push({ fn: this.program.sites.fn[id], location: this.program.sites.location(id) });
+    }
+    return frames;
+  }
+
+  threadName(): string {
+    return this.running.name;
+  }
+
+  report(kind: UBKind, message: string, options: ReportOptions = {}): never {
+    const e = new UBStop(this.buildReport(kind, message, options));
+    this.stopped ??= e;
+    throw e;
+  }
+
+  print(line: string): void {
+    if (this.stopped) return;
+    this.output.push(line);
+    this.config.onOutput?.(line);
+  }
+
+  /** The location of the running site. */
+  here(): SourceLocation {
+    return this.siteLocation(this.currentSite());
+  }
+
+  private buildReport(kind: UBKind, message: string, options: ReportOptions): UBReport {
+    const title = options.title ?? "Undefined Behavior";
+    const help = options.help ? [...options.help] : [];
+    if (title === "Undefined Behavior" && !options.help?.some((h) => h.message.startsWith("this indicates"))) {
+      help.unshift(...UB_HELP.map((m) => ({ message: m })));
+    }
+    const notes = [...(options.notes ?? [])];
+    if (this.threads.length > 1) notes.unshift(`this is on thread \`${this.running.name}\``);
+    return {
+      kind,
+      title,
+      message,
+      location: this.here(),
+      label: options.label ?? (title === "Undefined Behavior" ? "Undefined Behavior occurred here" : undefined),
+      thread: this.running.name,
+      backtrace: pruneBacktrace(this.backtrace()),
+      help,
+      notes,
+    };
+  }
+
+  /** Every finding of the run: the one that stopped it, then the rest (deadlocks, leaks). */
+  allFindings(): UBReport[] {
+    const out = [...this.findings];
+    if (this.stopped instanceof UBStop && !out.includes(this.stopped.report)) out.unshift(this.stopped.report);
+    return out;
+  }
+}
+
+/** Keeps a report readable when the stack is deep (runaway recursion): the innermost and outermost frames. */
+function pruneBacktrace(frames: Frame[]): Frame[] {
+  if (frames.length <= 64) return frames;
+  const cut = frames.length - 40;
+  return [
+    ...frames.slice(0, 32),
+    { fn: `... ${cut} frames omitted ...`, location: frames[32].location },
+    ...frames.slice(frames.length - 8),
+  ];
+}
+
+function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
+/** A generator that runs `f`: delegating to its compiled generator, or calling it plainly. */
+function startGenerator(f: () => unknown): Generator<unknown, unknown, unknown> {
+  const g = (f as { [GEN]?: () => Generator<unknown, unknown, unknown> })[GEN];
+  if (g) return g.call(undefined);
+  return (function* () {
+    const r = f();
+    if (r instanceof G) return yield* r as Generator<unknown, unknown, unknown>;
+    return r;
+  })();
+}

@@ -1,0 +1,88 @@
+/**
+ * What a run produces: the data every renderer (terminal, JSON, lcov, SARIF) reads. The JSON
+ * contract of DESIGN.md is `{ seed, ub, tests?, coverage?, stats }` built from these.
+ */
+import type { SourceLocation, UBReport, Frame } from "./diagnostics/report.js";
+
+/** A panic that ended a thread (and the run, when it was `main`'s or a test's). */
+export interface PanicInfo {
+  thread: string;
+  message: string;
+  location?: SourceLocation;
+  backtrace: Frame[];
+}
+
+/** Counters of one run. */
+export interface RunStats {
+  /** Instrumented steps executed (loop iterations and calls). */
+  steps: number;
+  /** Threads created, including `main`. */
+  threads: number;
+  /** Context switches made by the scheduler. */
+  switches: number;
+  /** Allocations made. */
+  allocations: number;
+  /** Wall-clock milliseconds of the run (not part of any determinism guarantee). */
+  ms: number;
+}
+
+/** Lines and unsafe regions of one module that the run executed. */
+export interface CoverageRow {
+  module: string;
+  tests: number;
+  lines: { covered: number; total: number };
+  unsafe: { covered: number; total: number };
+  nativeMs: number;
+  checkedMs: number;
+}
+
+export interface CoverageReport {
+  modules: CoverageRow[];
+  total: CoverageRow;
+  /** Per module: the 1-based .ts lines that can be covered and those that were (for lcov). */
+  lines?: Record<string, { line: number; hit: boolean }[]>;
+}
+
+/** The result of `kmiri run`. */
+export interface RunResult {
+  seed: number;
+  /** Findings; the run stops at the first, so at most one except for deadlocks (one per stuck thread). */
+  ub: UBReport[];
+  /** The panic that ended the run, if any. */
+  panic?: PanicInfo;
+  /** Program output, one entry per `console.log` line. */
+  output: string[];
+  /** 0: clean; 1: UB or a panic. */
+  exitCode: 0 | 1;
+  stats: RunStats;
+  /** The schedule as a replay string (reproduces the run with `--replay`). */
+  schedule?: string;
+}
+
+/** One `ktest`. */
+export interface TestResult {
+  name: string;
+  /** The test file, relative to the working directory. */
+  module: string;
+  status: "pass" | "fail" | "ub";
+  ms: number;
+  /** For `fail`: the panic (or the missing panic of a `should_panic` test). */
+  panic?: PanicInfo;
+  /** For `fail` of a should_panic test that did not panic: a sentence saying so. */
+  reason?: string;
+  /** For `ub`: the findings. */
+  ub?: UBReport[];
+  /** Program output of the test. */
+  output: string[];
+}
+
+/** The result of `kmiri test`. */
+export interface TestRunResult {
+  seed: number;
+  tests: TestResult[];
+  /** Every finding of every test, in test order. */
+  ub: UBReport[];
+  coverage: CoverageReport;
+  stats: RunStats;
+  exitCode: 0 | 1;
+}

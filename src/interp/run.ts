@@ -1,0 +1,355 @@
+/**
+ * The library's entry points: run a program (`kmiri run`) or its tests (`kmiri test`) on the
+ * Machine, or natively for timing. Everything the CLI prints comes from the results built here.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { formatWithOptions } from "node:util";
+import path from "node:path";
+import { compileProgram, CompileError, type CompiledProgram } from "./compile/index.js";
+import { PanicStop } from "./diagnostics/report.js";
+import { LoadError, loadProgram, loadPrograms, type SourceModule } from "./loader/index.js";
+import { Machine, type MachineConfig } from "./machine.js";
+import type { CoverageReport, CoverageRow, PanicInfo, RunResult, RunStats, TestResult, TestRunResult } from "./results.js";
+import { G, GEN, sync, wrap, wrapClass, wrapObj } from "./runtime-kit.js";
+import * as checkedRt from "../shims/checked/index.js";
+import * as nativeRt from "../shims/native/index.js";
+import { NativePanic } from "../shims/native/panic.js";
+import { takeNativeTests } from "../shims/native/tests.js";
+import { programLocationOfError } from "./error-location.js";
+
+/** Options of {@link runFile}. */
+export interface RunOptions {
+  /** Seed of every choice of the run (default 0). */
+  seed?: number;
+  /** Directory report paths are relative to (default `process.cwd()`). */
+  cwd?: string;
+  /** Probability that a scheduling point preempts the running thread (default 0.1). */
+  preemptionRate?: number;
+  /** Loop iterations before the run stops with `resource-exhaustion` (default 500 million). */
+  maxSteps?: number;
+  /** Bytes the program may have live at once (default 1 GiB). */
+  memoryLimit?: number;
+  /** Do not report leaks. */
+  ignoreLeaks?: boolean;
+  /** Run on plain Node with the native runtime: no checks, for timing. */
+  native?: boolean;
+  /** Receives each line the program prints, as it prints it. */
+  onOutput?: (line: string) => void;
+}
+
+/** Options of {@link testPath}. */
+export interface TestOptions extends RunOptions {
+  /** Run only the tests whose name (or `module::name`) contains this text. */
+  filter?: string;
+}
+
+const CHECKED_BUILTINS = { "kmiri/rt": checkedRt as object, "kmiri/mirch": {} };
+
+function machineConfig(o: RunOptions, onOutput?: (l: string) => void): MachineConfig {
+  return {
+    seed: o.seed ?? 0,
+    preemptionRate: o.preemptionRate,
+    maxSteps: o.maxSteps,
+    memoryLimit: o.memoryLimit,
+    ignoreLeaks: o.ignoreLeaks,
+    onOutput,
+  };
+}
+
+/** Compiles, turning unsupported syntax into a load error (exit status 2). */
+function compile(modules: Iterable<SourceModule>, instrument: boolean): CompiledProgram {
+  try {
+    return compileProgram(modules, instrument);
+  } catch (e) {
+    if (e instanceof CompileError) throw new LoadError(e.message, "unsupported", e.location);
+    throw e;
+  }
+}
+
+function emptyStats(): RunStats {
+  return { steps: 0, threads: 1, switches: 0, allocations: 0, ms: 0 };
+}
+
+/**
+ * Runs the exported `main` of a program file on a fresh Machine (or natively).
+ * @throws LoadError when the program cannot be loaded or compiled, or has no `main`.
+ */
+export async function runFile(file: string, options: RunOptions = {}): Promise<RunResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const src = await loadProgram(path.resolve(cwd, file), { cwd });
+  const seed = options.seed ?? 0;
+  const noMain = () =>
+    new LoadError(
+      `${src.entry.displayPath} has no exported \`main\` function; \`kmiri run\` calls \`export function main(): void\` (for tests, use \`kmiri test\`)`,
+      "unsupported",
+      { file: src.entry.displayPath, line: 1, column: 1 },
+    );
+  if (options.native) {
+    const program = compile(src.modules.values(), false);
+    const output: string[] = [];
+    const t0 = performance.now();
+    const native = new NativeLinker(program, (l) => {
+      output.push(l);
+      options.onOutput?.(l);
+    });
+    const ns = native.import(src.entry.path);
+    if (typeof ns.main !== "function") throw noMain();
+    const panic = native.call(ns.main as () => unknown, "main");
+    const stats = { ...emptyStats(), ms: performance.now() - t0 };
+    return { seed, ub: [], panic, output, exitCode: panic ? 1 : 0, stats };
+  }
+  const program = compile(src.modules.values(), true);
+  const t0 = performance.now();
+  const m = new Machine(program, CHECKED_BUILTINS, machineConfig(options, options.onOutput));
+  let missingMain = false;
+  const panic = m.run(src.entry.path, (ns) => {
+    if (typeof ns.main !== "function") {
+      missingMain = true;
+      return () => undefined;
+    }
+    return ns.main as () => unknown;
+  });
+  if (missingMain) throw noMain();
+  const ub = m.allFindings();
+  const result: RunResult = {
+    seed,
+    ub,
+    panic,
+    output: m.output,
+    exitCode: ub.length || panic ? 1 : 0,
+    stats: machineStats(m, performance.now() - t0),
+  };
+  if (m.threadPanics.length) (result as RunResult & { threadPanics?: PanicInfo[] }).threadPanics = m.threadPanics;
+  return result;
+}
+
+function machineStats(m: Machine, ms: number): RunStats {
+  return { steps: m.steps, threads: m.threads.length, switches: m.switches, allocations: m.memory.count, ms };
+}
+
+/** The program files under `p` that define `ktest`s (`p` itself when it is a file). */
+export function findTestFiles(p: string): string[] {
+  const st = statSync(p, { throwIfNoEntry: false });
+  if (!st) throw new LoadError(`cannot find ${p}: no such file or directory`, "missing-file");
+  if (st.isFile()) return [path.resolve(p)];
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.name === "node_modules" || e.name === "dist" || e.name.startsWith(".")) continue;
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (/\.(ts|js|mjs)$/.test(e.name) && !e.name.endsWith(".d.ts") && /\bktest\b/.test(readFileSync(full, "utf8"))) {
+        out.push(full);
+      }
+    }
+  };
+  walk(path.resolve(p));
+  return out;
+}
+
+/**
+ * Runs every `ktest` under `p` (a file or a directory), each on a fresh Machine, and natively for
+ * the timing column; collects findings, results and coverage.
+ * @throws LoadError when a test file cannot be loaded or compiled.
+ */
+export async function testPath(p: string, options: TestOptions = {}): Promise<TestRunResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const files = findTestFiles(path.resolve(cwd, p));
+  const seed = options.seed ?? 0;
+  const t0 = performance.now();
+  if (files.length === 0) {
+    return { seed, tests: [], ub: [], coverage: { modules: [], total: totalRow([]) }, stats: emptyStats(), exitCode: 0 };
+  }
+  const src = await loadPrograms(files, { cwd });
+  const program = compile(src.modules.values(), true);
+  const plain = compile(src.modules.values(), false);
+
+  // List the tests: instantiate each test file once.
+  const tests: { module: string; name: string; path: string }[] = [];
+  const seen = new Set<string>();
+  for (const entry of src.entries) {
+    const lister = new Machine(program, CHECKED_BUILTINS, machineConfig(options));
+    try {
+      lister.run(entry.path, () => () => undefined);
+    } catch {
+      /* reported when the tests run */
+    }
+    for (const t of lister.tests) {
+      const key = `${t.module}::${t.name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const mod = program.modules.find((x) => x.source.displayPath === t.module);
+      tests.push({ module: t.module, name: t.name, path: mod?.source.path ?? entry.path });
+    }
+  }
+  const selected = options.filter
+    ? tests.filter((t) => `${t.module}::${t.name}`.includes(options.filter!))
+    : tests;
+
+  const results: TestResult[] = [];
+  const allUb = [];
+  const lineHits = program.modules.map((m) => new Uint8Array(m.compiled.coverageLines.length));
+  const unsafeHits = program.modules.map((m) => new Uint8Array(m.compiled.unsafeLines.length));
+  const timing = new Map<string, { native: number; checked: number; tests: number }>();
+  const stats = emptyStats();
+  for (const t of selected) {
+    const nativeMs = timeNative(plain, t.path, t.name);
+    const output: string[] = [];
+    const m = new Machine(program, CHECKED_BUILTINS, machineConfig(options, (l) => {
+      output.push(l);
+      options.onOutput?.(l);
+    }));
+    const start = performance.now();
+    let spec: Machine["tests"][number] | undefined;
+    const panic = m.run(t.path, () => {
+      spec = m.tests.find((x) => x.module === t.module && x.name === t.name);
+      return spec ? spec.body : `test \`${t.name}\` is no longer registered by ${t.module}`;
+    });
+    const ms = performance.now() - start;
+    const ub = m.allFindings();
+    const r: TestResult = { name: t.name, module: t.module, status: "pass", ms, output };
+    if (ub.length) {
+      r.status = "ub";
+      r.ub = ub;
+      allUb.push(...ub);
+    } else if (spec?.shouldPanic) {
+      if (!panic) {
+        r.status = "fail";
+        r.reason = "test did not panic as expected";
+      } else if (spec.expected && !panic.message.includes(spec.expected)) {
+        r.status = "fail";
+        r.panic = panic;
+        r.reason = `panic did not contain expected string\n      panic message: ${JSON.stringify(panic.message)}\n expected substring: ${JSON.stringify(spec.expected)}`;
+      }
+    } else if (panic) {
+      r.status = "fail";
+      r.panic = panic;
+    }
+    results.push(r);
+    m.lineHits.forEach((h, i) => orInto(lineHits[i], h));
+    m.unsafeHits.forEach((h, i) => orInto(unsafeHits[i], h));
+    const tm = timing.get(t.module) ?? { native: 0, checked: 0, tests: 0 };
+    tm.native += nativeMs;
+    tm.checked += ms;
+    tm.tests++;
+    timing.set(t.module, tm);
+    stats.steps += m.steps;
+    stats.threads += m.threads.length;
+    stats.switches += m.switches;
+    stats.allocations += m.memory.count;
+  }
+  stats.ms = performance.now() - t0;
+  const coverage = coverageReport(program, lineHits, unsafeHits, timing);
+  const failed = results.some((r) => r.status !== "pass");
+  return { seed, tests: results, ub: allUb, coverage, stats, exitCode: failed ? 1 : 0 };
+}
+
+function orInto(dst: Uint8Array, src: Uint8Array): void {
+  for (let i = 0; i < src.length; i++) dst[i] |= src[i];
+}
+
+function coverageReport(
+  program: CompiledProgram,
+  lineHits: Uint8Array[],
+  unsafeHits: Uint8Array[],
+  timing: Map<string, { native: number; checked: number; tests: number }>,
+): CoverageReport {
+  const rows: CoverageRow[] = [];
+  const lines: CoverageReport["lines"] = {};
+  for (const mod of program.modules) {
+    const all = new Map<number, boolean>();
+    mod.compiled.coverageLines.forEach((line, k) => all.set(line, (all.get(line) ?? false) || lineHits[mod.index][k] === 1));
+    const list = [...all.entries()].sort((a, b) => a[0] - b[0]).map(([line, hit]) => ({ line, hit }));
+    lines[mod.source.displayPath] = list;
+    const u = unsafeHits[mod.index];
+    const tm = timing.get(mod.source.displayPath);
+    rows.push({
+      module: mod.source.displayPath,
+      tests: tm?.tests ?? 0,
+      lines: { covered: list.filter((l) => l.hit).length, total: list.length },
+      unsafe: { covered: u.reduce((a, b) => a + b, 0), total: u.length },
+      nativeMs: tm?.native ?? 0,
+      checkedMs: tm?.checked ?? 0,
+    });
+  }
+  rows.sort((a, b) => a.module.localeCompare(b.module));
+  return { modules: rows, total: totalRow(rows), lines };
+}
+
+function totalRow(rows: CoverageRow[]): CoverageRow {
+  const sum = (f: (r: CoverageRow) => number) => rows.reduce((a, r) => a + f(r), 0);
+  return {
+    module: "total",
+    tests: sum((r) => r.tests),
+    lines: { covered: sum((r) => r.lines.covered), total: sum((r) => r.lines.total) },
+    unsafe: { covered: sum((r) => r.unsafe.covered), total: sum((r) => r.unsafe.total) },
+    nativeMs: sum((r) => r.nativeMs),
+    checkedMs: sum((r) => r.checkedMs),
+  };
+}
+
+/** Milliseconds one test takes natively (a fresh instantiation, as on the Machine). */
+function timeNative(plain: CompiledProgram, file: string, name: string): number {
+  const start = performance.now();
+  try {
+    takeNativeTests();
+    const linker = new NativeLinker(plain, () => {});
+    linker.import(file);
+    const t = takeNativeTests().find((x) => x.name === name);
+    if (t) linker.call(t.body, "main");
+  } catch {
+    /* the checked run reports what went wrong */
+  }
+  return performance.now() - start;
+}
+
+/** Instantiates a plainly compiled program on Node with the native runtime. */
+export class NativeLinker {
+  private readonly namespaces = new Map<string, Record<string, unknown>>();
+  private readonly console: Pick<Console, "log" | "error" | "warn" | "info">;
+
+  constructor(
+    private readonly program: CompiledProgram,
+    onOutput: (line: string) => void,
+  ) {
+    const print = (...args: unknown[]) => onOutput(formatWithOptions({ colors: false }, ...args));
+    this.console = { log: print, error: print, warn: print, info: print };
+  }
+
+  /** Evaluates a module (and its imports); returns its namespace. */
+  import(key: string): Record<string, unknown> {
+    if (key === "kmiri/rt") return nativeRt as unknown as Record<string, unknown>;
+    if (key === "kmiri/mirch") return {};
+    const existing = this.namespaces.get(key);
+    if (existing) return existing;
+    const mod = this.program.byPath.get(key);
+    if (!mod) throw new Error(`kmiri internal error: module ${key} was not loaded`);
+    const ns: Record<string, unknown> = Object.create(null);
+    this.namespaces.set(key, ns);
+    const define = (getters: Record<string, () => unknown>) => {
+      for (const k of Object.keys(getters)) Object.defineProperty(ns, k, { get: getters[k], enumerable: true });
+    };
+    const star = (other: Record<string, unknown>) => {
+      for (const k of Object.keys(other)) {
+        if (k !== "default" && !(k in ns)) Object.defineProperty(ns, k, { get: () => other[k], enumerable: true });
+      }
+    };
+    mod.factory(null, (k: string) => this.import(k), define, star, this.console, null, null, GEN, G, wrap, wrapClass, wrapObj, sync);
+    return ns;
+  }
+
+  /** Calls `f`; a panic (or an uncaught exception) is returned, as the Machine would report it. */
+  call(f: () => unknown, thread: string): PanicInfo | undefined {
+    try {
+      f();
+      return undefined;
+    } catch (e) {
+      if (!(e instanceof NativePanic) && !(e instanceof Error)) {
+        return { thread, message: String(e), backtrace: [] };
+      }
+      if (e instanceof PanicStop) throw e;
+      const message = e instanceof NativePanic ? e.message : `${e.name === "Error" ? "" : `${e.name}: `}${e.message}`;
+      return { thread, message, location: programLocationOfError(this.program, e), backtrace: [] };
+    }
+  }
+}

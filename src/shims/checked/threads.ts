@@ -1,0 +1,77 @@
+/**
+ * Threads on the Machine: `spawn`, `JoinHandle.join`, `yield_now`, `spin_loop`.
+ *
+ * `join` exists twice: a plain method for calls that cannot yield (from a built-in's callback, a
+ * constructor, a getter), and under `GEN` a generator the instrumented code delegates to, which
+ * blocks the thread in the scheduler until the target ends.
+ */
+import { PanicStop } from "../../interp/diagnostics/report.js";
+import type { Thread } from "../../interp/machine.js";
+import { GEN } from "../../interp/runtime-kit.js";
+import { machine } from "./machine.js";
+import { unsupported } from "./unsafe.js";
+
+/** A handle on a spawned thread (`std::thread::JoinHandle`). */
+export class JoinHandle<T> {
+  /** @internal */
+  constructor(readonly thread: Thread) {}
+
+  /** Waits for the thread to end; its result, or its panic propagated into this thread. */
+  join(): T {
+    const t = this.thread;
+    if (t.state !== "done") {
+      unsupported(
+        `\`join\` on thread \`${t.name}\`, which is still running, from code that cannot wait ` +
+          "(a callback called by a JavaScript built-in, a constructor or a getter); call `join` from a plain function",
+      );
+    }
+    return joined(t) as T;
+  }
+}
+
+function joined(t: Thread): unknown {
+  if (t.panic) {
+    const m = machine();
+    throw new PanicStop(
+      `thread '${t.name}' panicked: ${t.panic.panicMessage}`,
+      m.here(),
+      m.threadName(),
+      m.backtrace(),
+    );
+  }
+  return t.result;
+}
+
+(JoinHandle.prototype.join as unknown as Record<symbol, unknown>)[GEN] = function* (this: JoinHandle<unknown>) {
+  const m = machine();
+  const t = this.thread;
+  m.b--;
+  while (t.state !== "done") {
+    m.blockOnJoin(t);
+    yield undefined;
+  }
+  return joined(t);
+};
+
+/** `std::thread::spawn`: a new thread (a CPU of the Machine) running `f`. */
+export function spawn<T>(f: () => T, options?: { name?: string }): JoinHandle<T> {
+  const m = machine();
+  if (typeof f !== "function") unsupported(`\`spawn\` needs a function, got ${typeof f}`);
+  const t = m.spawn(f, options?.name);
+  m.b--;
+  return new JoinHandle<T>(t);
+}
+
+/** `std::thread::yield_now`: lets the scheduler pick a thread. */
+export function yield_now(): void {
+  machine().yieldNow();
+}
+
+/**
+ * `core::hint::spin_loop`: a spinning thread gives up the CPU so the thread it waits for can run.
+ * (Treating a thread that spins without progress as blocked, for deadlock reports, comes with the
+ * concurrency checks.)
+ */
+export function spin_loop(): void {
+  machine().yieldNow();
+}

@@ -1,0 +1,332 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { main } from "../src/cli/main.js";
+import { parseArgs, UsageError } from "../src/cli/args.js";
+import type { CliIO } from "../src/cli/io.js";
+import type { Engine, EngineRunOptions, EngineTestOptions } from "../src/cli/engine.js";
+import { LoadError } from "../src/interp/loader/errors.js";
+import type { UBReport } from "../src/interp/diagnostics/report.js";
+import type { RunResult, TestRunResult } from "../src/interp/results.js";
+
+const STATS = { steps: 1, threads: 1, switches: 0, allocations: 0, ms: 12 };
+
+const UB: UBReport = {
+  kind: "use-after-free",
+  title: "Undefined Behavior",
+  message: "memory access failed: alloc3 has been freed, so this pointer is dangling",
+  location: { file: "uaf.ts", line: 2, column: 3, endLine: 2, endColumn: 11 },
+  thread: "main",
+  backtrace: [{ fn: "main", location: { file: "uaf.ts", line: 2, column: 3 } }],
+  help: [],
+};
+
+/** An engine whose behaviour is chosen by the file name; it records the options it got. */
+function fakeEngine(calls: (EngineRunOptions | EngineTestOptions)[]): Engine {
+  return {
+    async runFile(file, options = {}) {
+      calls.push(options);
+      if (file === "missing.ts") throw new LoadError("cannot find `missing.ts`", "missing-file");
+      if (file === "syntax.ts") throw new LoadError("expected `;`", "syntax", { file: "syntax.ts", line: 1, column: 5 });
+      if (file === "crash.ts") throw new TypeError("x is undefined");
+      options.onOutput?.("hello");
+      const result: RunResult = { seed: options.seed ?? 0, ub: [], output: ["hello"], exitCode: 0, stats: STATS };
+      if (file === "uaf.ts") return { ...result, ub: [UB], exitCode: 1 };
+      if (file === "panic.ts") return { ...result, panic: { thread: "main", message: "boom", backtrace: [] }, exitCode: 1 };
+      return result;
+    },
+    async testPath(path, options = {}) {
+      calls.push(options);
+      const row = { module: "t.ts", tests: 2, lines: { covered: 3, total: 4 }, unsafe: { covered: 1, total: 1 }, nativeMs: 1, checkedMs: 9 };
+      const result: TestRunResult = {
+        seed: options.seed ?? 0,
+        tests: [{ name: "a", module: "t.ts", status: "pass", ms: 1, output: [] }],
+        ub: [],
+        coverage: { modules: [row], total: { ...row, module: "total" }, lines: { "t.ts": [{ line: 1, hit: true }, { line: 2, hit: false }] } },
+        stats: STATS,
+        exitCode: 0,
+      };
+      if (path === "bad") {
+        result.tests.push({ name: "b", module: "t.ts", status: "ub", ms: 1, output: [], ub: [UB] });
+        result.ub = [UB];
+        result.exitCode = 1;
+      }
+      return result;
+    },
+  };
+}
+
+interface Captured extends CliIO {
+  out: string;
+  err: string;
+  written: Record<string, string>;
+  calls: (EngineRunOptions | EngineTestOptions)[];
+}
+
+function fakeIO(env: Record<string, string> = {}): Captured {
+  const calls: (EngineRunOptions | EngineTestOptions)[] = [];
+  const io: Captured = {
+    out: "",
+    err: "",
+    written: {},
+    calls,
+    stdout: (t) => void (io.out += t),
+    stderr: (t) => void (io.err += t),
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+    env,
+    cwd: "/nowhere",
+    engine: async () => fakeEngine(calls),
+    readFile: (path) => (path === "uaf.ts" ? "function main() {\n  p.read();\n}\n" : undefined),
+    writeFile: (path, text) => void (io.written[path] = text),
+  };
+  return io;
+}
+
+describe("argument parsing", () => {
+  test("run and test with their options", () => {
+    expect(parseArgs(["run", "a.ts", "--seed", "3", "--json", "--native", "--preemption-rate=0.5", "--max-steps", "100"])).toEqual({
+      command: "run", file: "a.ts", flags: { json: true, native: true, seed: 3, preemptionRate: 0.5, maxSteps: 100 },
+    });
+    expect(parseArgs(["test", "src", "--filter", "frame", "--lcov", "out.lcov", "--sarif=out.sarif"])).toEqual({
+      command: "test", path: "src", flags: { json: false, native: false, filter: "frame", lcov: "out.lcov", sarif: "out.sarif" },
+    });
+    expect(parseArgs(["run", "--", "--weird.ts"])).toMatchObject({ file: "--weird.ts" });
+    expect(parseArgs(["--help"])).toEqual({ command: "help" });
+    expect(parseArgs(["run", "x.ts", "-h"])).toEqual({ command: "help" });
+    expect(parseArgs(["--version"])).toEqual({ command: "version" });
+  });
+
+  test.each([
+    [[], "no command given"],
+    [["frobnicate"], "unknown command `frobnicate`"],
+    [["run"], "`kmiri run` needs a FILE"],
+    [["run", "a.ts", "b.ts"], "unexpected argument `b.ts`"],
+    [["run", "a.ts", "--seed"], "option `--seed` needs a value"],
+    [["run", "a.ts", "--seed", "-1"], "invalid value `-1` for `--seed`"],
+    [["run", "a.ts", "--seed", "1.5"], "invalid value `1.5` for `--seed`"],
+    [["run", "a.ts", "--preemption-rate", "2"], "expected a number from 0 to 1"],
+    [["run", "a.ts", "--max-steps", "0"], "invalid value `0` for `--max-steps`"],
+    [["run", "a.ts", "--filter", "x"], "option `--filter` is only for `kmiri test`"],
+    [["run", "a.ts", "--json=yes"], "option `--json` takes no value"],
+    [["run", "a.ts", "--bogus"], "unknown option `--bogus`"],
+    [["run", "a.ts", "-x"], "unknown option `-x`"],
+  ])("%j is a usage error", (argv, message) => {
+    expect(() => parseArgs(argv)).toThrow(UsageError);
+    expect(() => parseArgs(argv)).toThrow(message);
+  });
+});
+
+describe("kmiri (in-process, fake engine)", () => {
+  test("a clean run: output on stdout, nothing on stderr, exit 0", async () => {
+    const io = fakeIO();
+    expect(await main(["run", "ok.ts", "--seed", "5"], io)).toBe(0);
+    expect(io.out).toBe("hello\n");
+    expect(io.err).toBe("");
+    expect(io.calls[0]).toMatchObject({ seed: 5, cwd: "/nowhere" });
+    expect(io.calls[0]).not.toHaveProperty("native");
+  });
+
+  test("UB: the report on stderr, exit 1", async () => {
+    const io = fakeIO();
+    expect(await main(["run", "uaf.ts"], io)).toBe(1);
+    expect(io.out).toBe("hello\n");
+    expect(io.err).toContain("error: Undefined Behavior: memory access failed: alloc3 has been freed");
+    expect(io.err).toContain(" 2 |   p.read();\n   |   ^^^^^^^^ Undefined Behavior occurred here\n");
+    expect(io.err.endsWith("error: aborting due to 1 previous error\n")).toBe(true);
+  });
+
+  test("a panic: exit 1", async () => {
+    const io = fakeIO();
+    expect(await main(["run", "panic.ts"], io)).toBe(1);
+    expect(io.err).toBe("thread 'main' panicked:\nboom\n");
+  });
+
+  test("--json: stdout is exactly one JSON object, output inside it", async () => {
+    const io = fakeIO();
+    expect(await main(["run", "uaf.ts", "--json"], io)).toBe(1);
+    const json = JSON.parse(io.out);
+    expect(json).toMatchObject({ seed: 0, output: ["hello"], exitCode: 1, stats: STATS });
+    expect(json.ub[0].kind).toBe("use-after-free");
+    expect(io.calls[0]).not.toHaveProperty("onOutput");
+    expect(io.err).toBe("");
+  });
+
+  test("load errors exit 2 with the location; with --json an error object", async () => {
+    const io = fakeIO();
+    expect(await main(["run", "syntax.ts"], io)).toBe(2);
+    expect(io.err).toBe("error: expected `;`\n  --> syntax.ts:1:5\n");
+    const j = fakeIO();
+    expect(await main(["run", "missing.ts", "--json", "--seed", "9"], j)).toBe(2);
+    expect(JSON.parse(j.out)).toMatchObject({ seed: 9, ub: [], exitCode: 2, error: { kind: "load", message: "cannot find `missing.ts`" } });
+  });
+
+  test("usage errors exit 2 with the usage", async () => {
+    const io = fakeIO();
+    expect(await main(["run"], io)).toBe(2);
+    expect(io.err).toMatch(/^error: `kmiri run` needs a FILE\n\nUsage: kmiri run FILE/);
+    expect(io.out).toBe("");
+  });
+
+  test("an internal error: a short message and a request to report it, no stack unless KMIRI_DEBUG=1", async () => {
+    const io = fakeIO();
+    expect(await main(["run", "crash.ts"], io)).toBe(2);
+    expect(io.err).toMatch(/^error: internal error in kmiri: x is undefined\n/);
+    expect(io.err).toContain("please report it");
+    expect(io.err).not.toContain("    at ");
+    const debug = fakeIO({ KMIRI_DEBUG: "1" });
+    expect(await main(["run", "crash.ts"], debug)).toBe(2);
+    expect(debug.err).toContain("TypeError: x is undefined\n    at ");
+  });
+
+  test("help and version", async () => {
+    const io = fakeIO();
+    expect(await main(["--help"], io)).toBe(0);
+    expect(io.out).toContain("kmiri run FILE [options]");
+    const v = fakeIO();
+    expect(await main(["--version"], v)).toBe(0);
+    expect(v.out).toMatch(/^kmiri \d+\.\d+\.\d+\n$/);
+  });
+
+  test("test: lines and summary on stdout, failures on stderr, coverage table, exit 1 on UB", async () => {
+    const io = fakeIO();
+    expect(await main(["test", "bad", "--filter", "t"], io)).toBe(1);
+    expect(io.calls[0]).toMatchObject({ filter: "t" });
+    expect(io.out).toContain("running 2 tests\ntest t.ts::a ... ok\ntest t.ts::b ... UB\n");
+    expect(io.out).toContain("test result: FAILED. 1 passed; 0 failed; 1 ub; finished in 0.01s\n");
+    expect(io.out).toContain("module  tests  lines");
+    expect(io.err).toContain("---- t.ts::b ----\nerror: Undefined Behavior");
+  });
+
+  test("test: --lcov writes the file, --sarif warns and continues, clean exit 0", async () => {
+    const io = fakeIO();
+    expect(await main(["test", "good", "--lcov", "cov.lcov", "--sarif", "x.sarif"], io)).toBe(0);
+    expect(io.written["cov.lcov"]).toBe("TN:\nSF:t.ts\nDA:1,1\nDA:2,0\nLF:2\nLH:1\nend_of_record\n");
+    expect(io.err).toBe("warning: `--sarif` is not supported yet; `x.sarif` will not be written\n");
+  });
+
+  test("test --json: one object with tests and coverage", async () => {
+    const io = fakeIO();
+    expect(await main(["test", "good", "--json"], io)).toBe(0);
+    const json = JSON.parse(io.out);
+    expect(Object.keys(json).sort()).toEqual(["coverage", "exitCode", "seed", "stats", "tests", "ub"]);
+  });
+});
+
+// End to end: the built CLI (`npm run build` first; `npm test` does) on real programs.
+
+const ROOT = resolve(import.meta.dirname, "..");
+const BIN = join(ROOT, "bin", "kmiri.js");
+const BUILT = existsSync(join(ROOT, "dist", "cli", "main.js")) && existsSync(join(ROOT, "dist", "interp", "run.js"));
+
+const PROGRAMS: Record<string, string> = {
+  "clean.ts": `import { alloc, dealloc, u32 } from "kmiri/rt";
+export function main() {
+  unsafe: {
+    const p = alloc(u32);
+    p.write(7);
+    console.log(\`value \${p.read()}\`);
+    dealloc(p, u32);
+  }
+}
+`,
+  "uaf.ts": `import { alloc, dealloc, u32 } from "kmiri/rt";
+export function main() {
+  unsafe: {
+    const p = alloc(u32);
+    p.write(7);
+    dealloc(p, u32);
+    console.log(\`value \${p.read()}\`);
+  }
+}
+`,
+  "panics.ts": `import { panic } from "kmiri/rt";
+export function main() {
+  panic("it broke");
+}
+`,
+  "syntax.ts": `export function main( {\n`,
+  "pass.test.ts": `import { ktest, assert_eq } from "kmiri/rt";
+ktest("adds", () => {
+  assert_eq(1 + 1, 2);
+});
+`,
+  "fail.test.ts": `import { ktest, assert_eq } from "kmiri/rt";
+ktest("adds_wrong", () => {
+  assert_eq(1 + 1, 3);
+});
+`,
+};
+
+describe.skipIf(!BUILT)("kmiri (built CLI, real engine)", () => {
+  let dir = "";
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "kmiri-cli-"));
+    for (const [name, text] of Object.entries(PROGRAMS)) writeFileSync(join(dir, name), text);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const kmiri = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+
+  test("a clean program exits 0 and its output reaches stdout", () => {
+    const r = kmiri("run", "clean.ts");
+    expect(r.err).toBe("");
+    expect(r.out).toBe("value 7\n");
+    expect(r.code).toBe(0);
+  });
+
+  test("use after free exits 1 with Miri's report on stderr", () => {
+    const r = kmiri("run", "uaf.ts");
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: Undefined Behavior: /);
+    expect(r.err).toContain("  --> uaf.ts:7:");
+    expect(r.err).toContain("error: aborting due to 1 previous error");
+    expect(r.out).toBe("");
+  });
+
+  test("a panic exits 1", () => {
+    const r = kmiri("run", "panics.ts");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("thread 'main' panicked at panics.ts:3:");
+    expect(r.err).toContain("it broke");
+  });
+
+  test("--json prints exactly one object", () => {
+    const r = kmiri("run", "uaf.ts", "--json", "--seed", "4");
+    expect(r.code).toBe(1);
+    const json = JSON.parse(r.out);
+    expect(json).toMatchObject({ seed: 4, exitCode: 1 });
+    expect(json.ub[0]).toMatchObject({ kind: "use-after-free", location: { file: "uaf.ts", line: 7 } });
+    for (const f of ["title", "message", "thread", "backtrace", "help"]) expect(json.ub[0]).toHaveProperty(f);
+    expect(json).toHaveProperty("stats");
+    const clean = JSON.parse(kmiri("run", "clean.ts", "--json").out);
+    expect(clean).toMatchObject({ ub: [], output: ["value 7"], exitCode: 0 });
+  });
+
+  test("load errors and bad arguments exit 2", () => {
+    const syntax = kmiri("run", "syntax.ts");
+    expect(syntax.code).toBe(2);
+    expect(syntax.err).toMatch(/^error: /);
+    expect(syntax.err).not.toContain("internal error");
+    expect(kmiri("run", "nope.ts").code).toBe(2);
+    const bad = kmiri("run", "clean.ts", "--seed", "x");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("Usage: kmiri run FILE");
+  });
+
+  test("kmiri test: 0 when every test passes, 1 when one fails", () => {
+    const pass = kmiri("test", "pass.test.ts");
+    expect(pass.out).toContain("test result: ok. 1 passed; 0 failed; 0 ub;");
+    expect(pass.code).toBe(0);
+    const fail = kmiri("test", "fail.test.ts", "--json");
+    expect(fail.code).toBe(1);
+    const json = JSON.parse(fail.out);
+    expect(json.tests).toMatchObject([{ name: "adds_wrong", status: "fail" }]);
+    expect(json).toHaveProperty("coverage.total");
+  });
+});
