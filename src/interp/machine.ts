@@ -8,6 +8,7 @@
  */
 import { formatWithOptions } from "node:util";
 import type { CompiledProgram, ProgramModule } from "./compile/index.js";
+import { FRAME_MARK, SITE_MASK } from "./compile/index.js";
 import type { Frame, SourceLocation, UBKind, UBReport } from "./diagnostics/report.js";
 import { MachineStop, PanicStop, UBStop } from "./diagnostics/report.js";
 import type { ReportOptions, ShimHost } from "./host.js";
@@ -70,8 +71,6 @@ export class Thread {
 const STACK_LIMIT = 1 << 16;
 /** Loop iterations between two step-limit checks. */
 const LOOP_CHUNK = 1 << 16;
-/** How deep a program may recurse before it is stopped (V8's own stack ends a bit later). */
-const RECURSION_LIMIT = 20_000;
 
 const UB_HELP = [
   "this indicates a bug in the program: it performed an invalid operation, and caused Undefined Behavior",
@@ -222,7 +221,7 @@ export class Machine implements ShimHost {
   blockOnJoin(target: Thread): void {
     const t = this.running;
     t.state = "blocked";
-    t.blockedAt = this.sp > 0 ? this.s[this.sp - 1] : -1;
+    t.blockedAt = this.currentSite();
     target.joiners.push(t);
     this.b = 0;
   }
@@ -350,7 +349,7 @@ export class Machine implements ShimHost {
 
   private stopRecursion(): void {
     this.stopped ??= new UBStop(
-      this.buildReport("resource-exhaustion", `the program recursed more than ${RECURSION_LIMIT} calls deep (or exhausted the host stack)`, {
+      this.buildReport("resource-exhaustion", `the program exhausted the stack, ${this.depth()} calls deep`, {
         title: "resource exhaustion",
         label: "resource exhaustion occurred here",
         help: [{ message: "is this recursion unbounded? a kernel stack is small; turn deep recursion into a loop" }],
@@ -443,8 +442,7 @@ export class Machine implements ShimHost {
 
   /** Entry of an `"unsafe"` function: its caller must be in an unsafe region. */
   unsafeFn(fnSite: number): void {
-    if (this.sp >= RECURSION_LIMIT) this.recursionLimit();
-    if (this.sp === 0 || this.siteUnsafe[this.s[this.sp - 1]]) return;
+    if (this.sp === 0 || this.siteUnsafe[this.s[this.sp - 1] & SITE_MASK]) return;
     const name = this.program.sites.fn[fnSite];
     this.report("unsafe-outside-unsafe", `call to unsafe function \`${name}\` is unsafe and requires unsafe block`, {
       title: "error[E0133]",
@@ -477,15 +475,10 @@ export class Machine implements ShimHost {
     this.sp = sp;
   }
 
-  private recursionLimit(): never {
-    this.stopRecursion();
-    throw this.stopped;
-  }
-
   // ── ShimHost ─────────────────────────────────────────────────────────────────────
 
   currentSite(): number {
-    return this.sp > 0 ? this.s[Math.min(this.sp, STACK_LIMIT) - 1] : -1;
+    return this.sp > 0 ? this.s[Math.min(this.sp, STACK_LIMIT) - 1] & SITE_MASK : -1;
   }
 
   siteLocation(site: number): SourceLocation {
@@ -494,15 +487,20 @@ export class Machine implements ShimHost {
   }
 
   inUnsafe(): boolean {
-    return this.sp === 0 || this.siteUnsafe[this.s[this.sp - 1]] === 1;
+    return this.sp === 0 || this.siteUnsafe[this.s[this.sp - 1] & SITE_MASK] === 1;
   }
 
   backtrace(): Frame[] {
+    // The innermost entry is where the thread is; below it, only entries marked as frames
+    // (calls whose callee is running) count.
     const frames: Frame[] = [];
     const top = Math.min(this.sp, STACK_LIMIT);
+    const sites = this.program.sites;
     for (let i = top - 1; i >= 0; i--) {
-      const id = this.s[i];
-      frames.push({ fn: this.program.sites.fn[id], location: this.program.sites.location(id) });
+      const entry = this.s[i];
+      if (i !== top - 1 && !(entry & FRAME_MARK)) continue;
+      const id = entry & SITE_MASK;
+      frames.push({ fn: sites.fn[id], location: sites.location(id) });
     }
     return frames;
   }
@@ -521,6 +519,13 @@ export class Machine implements ShimHost {
     if (this.stopped) return;
     this.output.push(line);
     this.config.onOutput?.(line);
+  }
+
+  /** How many program frames the running thread has. */
+  depth(): number {
+    let n = 0;
+    for (let i = Math.min(this.sp, STACK_LIMIT) - 1; i >= 0; i--) if (this.s[i] & FRAME_MARK) n++;
+    return n;
   }
 
   /** The location of the running site. */

@@ -8,7 +8,7 @@ import { compileModule, type CompiledModule } from "./instrument.js";
 import { SiteTable } from "./sites.js";
 import type { AnyNode } from "./walk.js";
 
-export { CompileError, FACTORY_PARAMS } from "./instrument.js";
+export { CompileError, FACTORY_PARAMS, FRAME_MARK, SITE_MASK } from "./instrument.js";
 export { SiteTable } from "./sites.js";
 
 /** One module, compiled and evaluated to its factory. */

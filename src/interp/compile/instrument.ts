@@ -11,7 +11,9 @@
  *  - `$R.s` / `$R.sp`: the running thread's stack of call-site ids. Every call pushes its site id
  *    before the callee runs and pops it after, so the top of the stack is always the site of the
  *    innermost call: a shim (`p.read()`) reports at `$R.s[$R.sp - 1]`, and a backtrace is the stack.
- *    An exception leaves entries behind; `try` restores the depth it saved.
+ *    An exception leaves entries behind; `try` restores the depth it saved. A program function
+ *    sets FRAME_MARK on its caller's entry when it starts, so the backtrace can tell a frame from
+ *    a call whose arguments are still being evaluated (`f(g())`: `f` is on the stack under `g`).
  *  - `$R.b`: the scheduling budget. Scheduling points (atomics, spawn, join, …) decrement it; when
  *    it is spent, the next call site in a generator yields to the scheduler.
  *  - `$R.lb`: the loop budget. Every loop iteration decrements it; when it is spent,
@@ -78,6 +80,11 @@ export const FACTORY_PARAMS = [
   "$R", "$import", "$export", "$exportStar", "console", "$C", "$U",
   "$GEN", "$G", "$wrap", "$wrapClass", "$wrapObj", "$sync",
 ] as const;
+
+/** Bit set on a call-site entry of the stack once the callee (a program function) runs. */
+export const FRAME_MARK = 1 << 30;
+/** The site id of a stack entry. */
+export const SITE_MASK = FRAME_MARK - 1;
 
 /** Column offset of line 1 of the module inside the factory text. */
 const HEADER = `(function(${FACTORY_PARAMS.join(", ")}) {"use strict";`;
@@ -355,7 +362,9 @@ export function compileModule(
   }
 
   function prologue(node: AnyNode, ctx: FnCtx, unsafeFn: boolean, hoisted: string[]): string {
-    let p = "";
+    // Mark the caller's call site as a frame: the stack also holds the sites of calls whose
+    // arguments are still being evaluated, and those are not frames of a backtrace.
+    let p = `$R.s[$R.sp-1]|=${FRAME_MARK};`;
     if (ctx.maxDepth >= 0) {
       const temps = ["$r"];
       for (let d = 0; d <= ctx.maxDepth; d++) temps.push(`$o${d}`, `$f${d}`);

@@ -3,7 +3,7 @@
 /** Any acorn node, with the fields the compiler reads loosely typed. */
 export type AnyNode = { type: string; start: number; end: number; [key: string]: any };
 
-const SKIP_KEYS = new Set(["type", "start", "end", "loc", "range", "raw", "value", "regex", "bigint"]);
+const SKIP_KEYS = new Set(["type", "start", "end", "loc", "range", "raw", "regex", "bigint"]);
 
 /** The child nodes of `node`, in source order. */
 export function childNodes(node: AnyNode): AnyNode[] {
