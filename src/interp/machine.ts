@@ -286,10 +286,16 @@ export class Machine implements ShimHost {
     return 1 + Math.floor(Math.log(1 - this.rng.next()) / Math.log(1 - this.rate));
   }
 
+  /**
+   * The next thread to run: with preemption on, a runnable thread drawn at random (the current
+   * one included); with it off, the next runnable one after the current in creation order
+   * (round robin, like Miri's fixed schedule).
+   */
   private pickNext(cur: Thread): Thread | undefined {
     const runnable = this.threads.filter((x) => x.state === "runnable");
     if (runnable.length === 0) return undefined;
     if (runnable.length === 1) return runnable[0];
+    if (this.rate <= 0) return runnable.find((x) => x.id > cur.id) ?? runnable[0];
     return runnable[this.rng.below(runnable.length)];
   }
 

@@ -1,0 +1,245 @@
+/**
+ * The engine end to end: programs under test/fixtures/engine run on the Machine (and natively),
+ * and each test reads the result a user would see — output, findings with their locations,
+ * panics, load errors.
+ */
+import { describe, expect, test } from "vitest";
+import path from "node:path";
+import { runFile, testPath } from "../src/interp/run.js";
+import { LoadError } from "../src/interp/loader/index.js";
+import type { RunResult } from "../src/interp/results.js";
+
+const dir = "test/fixtures/engine";
+const fixture = (name: string) => path.join(dir, name);
+const run = (name: string, options = {}) => runFile(fixture(name), { maxSteps: 2_000_000, ...options });
+
+function only(r: RunResult) {
+  expect(r.ub).toHaveLength(1);
+  return r.ub[0];
+}
+
+async function loadError(name: string): Promise<LoadError> {
+  const e = await run(name).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(LoadError);
+  return e as LoadError;
+}
+
+describe("running programs", () => {
+  test("hello prints through console.log and exits 0", async () => {
+    const r = await runFile("examples/hello.ts");
+    expect(r.output).toEqual(["hello from the Machine, the answer is 42"]);
+    expect(r.exitCode).toBe(0);
+    expect(r.ub).toEqual([]);
+  });
+
+  test("use-after-free is reported at the .ts line with allocation and deallocation sites", async () => {
+    const r = await runFile("examples/use-after-free.ts");
+    const u = only(r);
+    expect(u.kind).toBe("use-after-free");
+    expect(u.message).toMatch(/^memory access failed: alloc\d+ has been freed, so this pointer is dangling$/);
+    expect(u.location).toMatchObject({ file: "examples/use-after-free.ts", line: 15, column: 15 });
+    const helps = u.help.filter((h) => h.location).map((h) => [h.message.replace(/\d+/, "N"), h.location!.line]);
+    expect(helps).toEqual([
+      ["allocN was allocated here:", 6],
+      ["allocN was deallocated here:", 14],
+    ]);
+    expect(u.thread).toBe("main");
+    expect(u.backtrace.map((f) => f.fn)).toEqual(["main"]);
+    expect(r.exitCode).toBe(1);
+  });
+
+  test("the backtrace lists program frames only, innermost first, through built-in callbacks", async () => {
+    const r = await run("callbacks.ts");
+    expect(r.output).toEqual(["constructed 5", "seen 8,9", "thread saw 8"]);
+    const u = only(r);
+    expect(u.kind).toBe("use-after-free");
+    expect(u.backtrace.map((f) => `${f.fn}:${f.location.line}`)).toEqual([
+      "Counter::get:16",
+      "main::{closure}:47",
+      "main:47",
+    ]);
+  });
+
+  test("a call of an argument is not a frame (f(g()) while g runs)", async () => {
+    const u = only(await run("raw-outside-unsafe.ts"));
+    expect(u.backtrace.map((f) => f.fn)).toEqual(["main"]);
+  });
+
+  test("a finding cannot be caught by the program, and stops it", async () => {
+    const r = await run("caught.ts");
+    expect(r.output).toEqual(["recovered: odd 1", "recovered: odd 3", "ok = 402"]);
+    expect(only(r)).toMatchObject({ kind: "use-after-free", location: { line: 25 } });
+  });
+});
+
+describe("unsafe regions", () => {
+  test("a raw read outside `unsafe:` is reported", async () => {
+    const u = only(await run("raw-outside-unsafe.ts"));
+    expect(u.kind).toBe("unsafe-outside-unsafe");
+    expect(u.message).toContain("`Ptr::read`");
+    expect(u.location).toMatchObject({ line: 6, column: 15 });
+  });
+
+  test('calling an "unsafe" function outside an unsafe region is reported; inside it is fine', async () => {
+    const r = await run("unsafe-fn.ts");
+    expect(r.output).toEqual(["3"]);
+    const u = only(r);
+    expect(u.kind).toBe("unsafe-outside-unsafe");
+    expect(u.message).toBe("call to unsafe function `read_raw` is unsafe and requires unsafe block");
+    expect(u.location.line).toBe(15);
+    expect(u.help.find((h) => h.location)?.location?.line).toBe(3);
+  });
+});
+
+describe("threads and determinism", () => {
+  test("the same seed gives byte-identical output", async () => {
+    const a = await run("racy-print.ts", { seed: 7 });
+    const b = await run("racy-print.ts", { seed: 7 });
+    expect(a.output).toEqual(b.output);
+    expect(a.output).toHaveLength(8);
+  });
+
+  test("racy threads print in different orders for some seeds", async () => {
+    const orders = new Set<string>();
+    for (let seed = 0; seed < 12; seed++) orders.add((await run("racy-print.ts", { seed })).output.join(" "));
+    expect(orders.size).toBeGreaterThan(1);
+    // Each thread's own lines stay in program order.
+    for (const o of orders) {
+      const lines = o.split(" ");
+      expect(lines.filter((l) => l.startsWith("a"))).toEqual(["a0", "a1", "a2", "a3"]);
+      expect(lines.filter((l) => l.startsWith("b"))).toEqual(["b0", "b1", "b2", "b3"]);
+    }
+  });
+
+  test("with preemption off, a thread runs until it blocks", async () => {
+    const r = await run("racy-print.ts", { preemptionRate: 0 });
+    expect(r.output).toEqual(["a0", "a1", "a2", "a3", "b0", "b1", "b2", "b3"]);
+  });
+
+  test("join returns the thread's result (examples/threads.ts)", async () => {
+    const r = await runFile("examples/threads.ts", { seed: 3 });
+    expect(r.output.at(-1)).toBe("total: 18n");
+    expect(r.exitCode).toBe(0);
+  });
+
+  test("every thread blocked is a deadlock, reported once per stuck thread", async () => {
+    const r = await run("deadlock.ts");
+    expect(r.ub.map((u) => [u.kind, u.thread, u.location.line])).toEqual([
+      ["deadlock", "main", 11],
+      ["deadlock", "cpu1", 8],
+    ]);
+    expect(r.ub[0].message).toBe("the evaluated program deadlocked");
+  });
+});
+
+describe("bad input", () => {
+  test("a syntax error is a load error with its location", async () => {
+    const e = await loadError("syntax-error.ts");
+    expect(e.reason).toBe("syntax");
+    expect(e.location).toMatchObject({ file: `${dir}/syntax-error.ts`, line: 2 });
+  });
+
+  test("unsupported syntax says which", async () => {
+    const e = await loadError("async.ts");
+    expect(e.reason).toBe("unsupported");
+    expect(e.message).toContain("async function");
+    expect(e.location?.line).toBe(1);
+  });
+
+  test("an unknown import is a load error", async () => {
+    const e = await loadError("unknown-import.ts");
+    expect(e.reason).toBe("unknown-import");
+    expect(e.message).toContain("node:fs");
+  });
+
+  test("a missing file is a load error", async () => {
+    const e = await loadError("no-such-file.ts");
+    expect(e.reason).toBe("missing-file");
+  });
+
+  test("an infinite loop stops with resource-exhaustion at the loop", async () => {
+    const u = only(await run("infinite-loop.ts"));
+    expect(u.kind).toBe("resource-exhaustion");
+    expect(u.location).toMatchObject({ line: 3 });
+    expect(u.backtrace[0].fn).toBe("main");
+  });
+
+  test("unbounded recursion stops with resource-exhaustion and a pruned backtrace", async () => {
+    const u = only(await run("recursion.ts"));
+    expect(u.kind).toBe("resource-exhaustion");
+    expect(u.message).toMatch(/exhausted the stack, \d+ calls deep/);
+    expect(u.location.line).toBe(2);
+    expect(u.backtrace.length).toBeLessThanOrEqual(64);
+    expect(u.backtrace.at(-1)!.fn).toBe("main");
+  });
+
+  test("allocating over the memory limit stops with resource-exhaustion", async () => {
+    const u = only(await run("too-much-memory.ts", { memoryLimit: 1 << 20 }));
+    expect(u.kind).toBe("resource-exhaustion");
+    expect(u.location.line).toBe(5);
+  });
+
+  test("an exception the program throws is a panic at the throw", async () => {
+    const r = await run("throws.ts");
+    expect(r.ub).toEqual([]);
+    expect(r.panic).toMatchObject({ thread: "main", message: "frame 3 is out of range", location: { line: 5, column: 5 } });
+    expect(r.panic!.backtrace.map((f) => f.fn)).toEqual(["check", "main"]);
+    expect(r.exitCode).toBe(1);
+  });
+
+  test("a TypeError raised by the program's own code panics at its line", async () => {
+    const r = await run("type-error.ts");
+    expect(r.panic?.message).toMatch(/^TypeError: Cannot read properties of undefined/);
+    expect(r.panic?.location?.line).toBe(4);
+  });
+
+  test("a program that keeps memory it never frees leaks", async () => {
+    const r = await run("leak.ts");
+    expect(r.output).toEqual(["7"]);
+    const u = only(r);
+    expect(u.kind).toBe("leak");
+    expect(u.location.line).toBe(4);
+    expect((await run("leak.ts", { ignoreLeaks: true })).ub).toEqual([]);
+  });
+});
+
+describe("native mode", () => {
+  test("clean programs print the same natively", async () => {
+    for (const f of ["examples/hello.ts", "examples/threads.ts", fixture("callbacks.ts")]) {
+      const checked = await runFile(f, { preemptionRate: 0 });
+      const native = await runFile(f, { native: true });
+      expect(native.output).toEqual(checked.output);
+    }
+  });
+
+  test("a panic is reported natively with its location", async () => {
+    const r = await run("throws.ts", { native: true });
+    expect(r.panic?.message).toBe("frame 3 is out of range");
+    expect(r.panic?.location?.line).toBe(5);
+  });
+});
+
+describe("kmiri test", () => {
+  test("runs each ktest on a fresh Machine and reports coverage", async () => {
+    const r = await testPath("examples/ktests.ts");
+    expect(r.tests.map((t) => [t.name, t.status])).toEqual([
+      ["alloc_write_read", "pass"],
+      ["zeroed_memory_reads_zero", "pass"],
+      ["fill_in_bounds", "pass"],
+      ["panics_as_expected", "pass"],
+    ]);
+    expect(r.exitCode).toBe(0);
+    const row = r.coverage.modules.find((m) => m.module === "examples/ktests.ts")!;
+    expect(row.tests).toBe(4);
+    expect(row.lines.covered).toBe(row.lines.total);
+    expect(row.unsafe).toEqual({ covered: 4, total: 4 });
+  });
+
+  test("--filter selects tests", async () => {
+    const r = await testPath("examples/ktests.ts", { filter: "zeroed" });
+    expect(r.tests.map((t) => t.name)).toEqual(["zeroed_memory_reads_zero"]);
+  });
+});
