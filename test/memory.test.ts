@@ -149,6 +149,25 @@ describe("memory", () => {
     expect(m.inUse).toBe(12);
   });
 
+  it("forgets freed allocations in batches, keeping lookups of live ones", () => {
+    const m = host.memory;
+    const keep = checked.Box.new(u32, 42);
+    for (let i = 0; i < 5000; i++) checked.Box.new(u64, BigInt(i)).drop();
+    const last = checked.Box.new(u32, 43);
+    expect(m.count).toBe(5002);
+    expect(m.live().map((a) => a.id)).toEqual([1, 5002]);
+    expect(m.get(1)).toBe(keep.raw.provenance);
+    expect(m.get(5002)).toBe(last.raw.provenance);
+    expect(m.get(17)).toBeUndefined();
+    expect(m.findByAddress(last.raw.addr() + 2)).toBe(last.raw.provenance);
+    expect(keep.read() + last.read()).toBe(85);
+  });
+
+  it("can report through a reporter of its own (as a library)", () => {
+    const m = new Memory({ limit: 4, report: (kind, message) => { throw new Error(`${kind}: ${message}`); } });
+    expect(() => m.allocate(8, 8, "heap", -1)).toThrow("resource-exhaustion: tried to allocate 8 bytes");
+  });
+
   it("stops at the memory limit with resource exhaustion", () => {
     host = new FakeHost({ limit: 16 });
     setCurrent(host);

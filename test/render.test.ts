@@ -199,6 +199,8 @@ stack backtrace:
    |        ^`,
     );
     expect(renderLoadError({ message: "cannot find `nope.ts`" })).toBe("error: cannot find `nope.ts`");
+    // An empty source line leaves no trailing space after the bar.
+    expect(renderLoadError({ message: "x", location: { file: FILE, line: 2, column: 1 } }, { readSource }).split("\n")[3]).toBe(" 2 |");
   });
 });
 
@@ -265,6 +267,11 @@ page_table     34   931/1032 (90%)  46/46 (100%)   1.23s   34.83s  28.3x
 heap            6    318/319 (99%)    5/6  (83%)       -    0.31s      -
 ----------  -----  ---------------  ------------  ------  -------  -----
 total          52  1634/1794 (91%)  59/60  (98%)   1.48s   36.36s  24.6x`);
+  });
+
+  test("durations under a tenth of a second are in milliseconds", () => {
+    const fast = row("fast", 1, [1, 1], [0, 0], 0.42, 42);
+    expect(renderCoverageTable({ modules: [fast], total: fast }).split("\n")[2]).toBe("fast        1  1/1 (100%)  0/0 (-)   0.4ms     42ms  100.0x");
   });
 
   test("empty counts and unmeasured times show as -", () => {

@@ -98,8 +98,11 @@ function percent(c: { covered: number; total: number }): string {
   return `(${pct}%)`;
 }
 
-function seconds(ms: number): string {
-  return Number.isFinite(ms) && ms > 0 ? `${(ms / 1000).toFixed(2)}s` : "-";
+/** A duration: `1.23s` like KernMiri's table, or `4.2ms` below a tenth of a second; `-` when not measured. */
+function duration(ms: number): string {
+  if (!Number.isFinite(ms) || ms <= 0) return "-";
+  if (ms >= 100) return `${(ms / 1000).toFixed(2)}s`;
+  return `${ms.toFixed(ms < 10 ? 1 : 0)}ms`;
 }
 
 /** The slowdown of the checked run over the native one, `23.2x`; `-` without a native time. */
@@ -147,7 +150,7 @@ export function renderCoverageTable(coverage: CoverageReport, options: RenderOpt
   const unsafe = fractionColumn(all.map((r) => r.unsafe));
   const rows = all.map((r, i) => [
     i === all.length - 1 ? r.module || "total" : r.module,
-    String(r.tests), lines[i]!, unsafe[i]!, seconds(r.nativeMs), seconds(r.checkedMs), ratio(r),
+    String(r.tests), lines[i]!, unsafe[i]!, duration(r.nativeMs), duration(r.checkedMs), ratio(r),
   ]);
   const widths = HEADERS.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const format = (r: string[]) =>

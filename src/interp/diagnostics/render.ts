@@ -185,7 +185,7 @@ function span(ctx: Ctx, loc: SourceLocation, caretStyle: Paint, label: string): 
   const bar = p.gutter("|");
   lines.push(
     `${pad} ${bar}`,
-    `${p.gutter(String(loc.line).padStart(width))} ${bar} ${shown}`,
+    `${p.gutter(String(loc.line).padStart(width))} ${bar}${shown ? ` ${shown}` : ""}`,
     `${pad} ${bar} ${" ".repeat(start)}${caretStyle(label ? `${carets} ${label}` : carets)}`,
   );
   return { lines, snippet: true };

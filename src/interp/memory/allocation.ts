@@ -22,9 +22,8 @@ export const ALLOC_KIND_NAMES: Readonly<Record<AllocKind, string>> = {
   mmio: "MMIO",
 };
 
-/** A zero-length buffer, the bytes of a freed allocation (its memory is released). */
-const EMPTY = new Uint8Array(0);
-const EMPTY_VIEW = new DataView(EMPTY.buffer);
+/** A zero-length view: the storage of a zero-sized or freed allocation. */
+export const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 
 /** Site id meaning "no site recorded". */
 export const NO_SITE = -1;
@@ -45,9 +44,10 @@ export class Allocation {
   live: boolean;
   /** False for memory that may not be written (an immutable static). */
   writable: boolean;
-  /** The contents; a zero-length array once freed. */
-  bytes: Uint8Array;
-  /** A little-endian view of {@link bytes}. */
+  /**
+   * The contents, exactly `size` bytes (a window of a larger buffer the {@link Memory} carves
+   * allocations from); a zero-length view once freed.
+   */
   view: DataView;
   /** Per-byte init mask (1 = initialised), or `null` when every byte is initialised. */
   init: Uint8Array | null;
@@ -62,12 +62,17 @@ export class Allocation {
   /** The site that freed it, or {@link NO_SITE}. */
   freeSite: number;
 
+  /**
+   * @param view the allocation's storage, `size` bytes, all zero.
+   * @param zeroed whether those zeros count as initialised (`alloc_zeroed`) or not (`alloc`).
+   */
   constructor(
     id: number,
     base: number,
     size: number,
     align: number,
     kind: AllocKind,
+    view: DataView,
     zeroed: boolean,
     allocSite: number,
   ) {
@@ -78,14 +83,20 @@ export class Allocation {
     this.kind = kind;
     this.live = true;
     this.writable = true;
-    this.bytes = size === 0 ? EMPTY : new Uint8Array(size);
-    this.view = size === 0 ? EMPTY_VIEW : new DataView(this.bytes.buffer);
+    this.view = view;
+    // A small Uint8Array lives on the JS heap and is cheap, as long as nobody asks for its buffer.
     this.init = zeroed || size === 0 ? null : new Uint8Array(size);
     this.uninit = zeroed ? 0 : size;
     this.exposed = false;
     this.leakOk = false;
     this.allocSite = allocSite;
     this.freeSite = NO_SITE;
+  }
+
+  /** The contents as bytes (a new array over the same memory: for bulk operations, not the access path). */
+  get bytes(): Uint8Array {
+    const v = this.view;
+    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   }
 
   /** `alloc<id>`, as Miri names allocations. */
@@ -154,7 +165,6 @@ export class Allocation {
   kill(freeSite: number): void {
     this.live = false;
     this.freeSite = freeSite;
-    this.bytes = EMPTY;
     this.view = EMPTY_VIEW;
     this.init = null;
     this.uninit = 0;

@@ -3,18 +3,25 @@
  *
  * A pointer carries its allocation as its provenance, so an access never looks an address up:
  * it is O(1) by construction, and this table is consulted only to allocate, to free, and for the
- * rare address lookups (an exposed pointer turned back into one, a diagnostic). Allocations are
- * placed by a bump {@link AddressSpace}, so the table, in id order, is also in address order and
- * an address lookup is a binary search.
+ * rare lookups by address (an exposed pointer turned back into one) or id. Allocations are placed
+ * by a bump {@link AddressSpace}, so the table, in id order, is also in address order and both
+ * lookups are binary searches.
  *
- * Freed allocations stay in the table (their bytes released) so that a use after free can say
- * what the allocation was and where it was allocated and freed.
+ * A freed allocation lives on in the pointers that still refer to it — which is all a use after
+ * free needs to say what it was and where it was allocated and freed — but not in the table: the
+ * table drops dead entries in batches, so a program that allocates and frees forever runs in
+ * bounded memory.
+ *
+ * Storage: creating an `ArrayBuffer` per allocation costs about a microsecond in V8, so small
+ * allocations get a window (`DataView`) of a shared 1 MiB buffer instead. A buffer is never reused
+ * (fresh memory is zeroed, which `alloc_zeroed` relies on) and is collected once every allocation
+ * carved from it has been freed (a freed allocation drops its view).
  */
 import type { UBKind } from "../diagnostics/report.js";
 import type { ReportOptions } from "../host.js";
 import { current } from "../host.js";
 import { AddressSpace, type AddressSpaceOptions } from "./address-space.js";
-import { Allocation, type AllocKind } from "./allocation.js";
+import { Allocation, EMPTY_VIEW, type AllocKind } from "./allocation.js";
 
 /** How a {@link Memory} stops the run on resource exhaustion: by default, the running Machine's report. */
 export type MemoryReporter = (kind: UBKind, message: string, options?: ReportOptions) => never;
@@ -32,6 +39,12 @@ export const DEFAULT_MEMORY_LIMIT = 2 ** 30;
 
 /** The largest single allocation a JS typed array can hold comfortably (2 GiB - 1). */
 const MAX_ALLOCATION = 2 ** 31 - 1;
+/** Bytes per shared storage buffer. */
+const CHUNK_BYTES = 1 << 20;
+/** Allocations larger than this get a buffer of their own. */
+const OWN_BUFFER_BYTES = CHUNK_BYTES / 8;
+/** The table is compacted once it holds this many dead entries, and at least as many as live ones. */
+const COMPACT_MIN_DEAD = 1024;
 
 /** The allocation table of one Machine. */
 export class Memory {
@@ -42,8 +55,15 @@ export class Memory {
   /** The most bytes ever live at once. */
   peak = 0;
   private readonly space: AddressSpace;
-  /** Every allocation ever made, by `id - 1` (hence by base address too). */
-  private readonly table: Allocation[] = [];
+  /** Live allocations and recently freed ones, in id (hence address) order. */
+  private table: Allocation[] = [];
+  /** How many entries of {@link table} are dead. */
+  private dead = 0;
+  /** How many allocations were ever made (the last id). */
+  private made = 0;
+  /** The shared buffer small allocations are carved from, and how much of it is used. */
+  private chunk: ArrayBuffer | null = null;
+  private chunkUsed = 0;
   private readonly reporter: MemoryReporter;
 
   constructor(options: MemoryOptions = {}) {
@@ -64,7 +84,7 @@ export class Memory {
     if (size > MAX_ALLOCATION || this.inUse + size > this.limit) this.exhausted(size);
     const base = this.space.reserve(size, align);
     if (base < 0) this.exhausted(size);
-    const a = new Allocation(this.table.length + 1, base, size, align, kind, zeroed, site);
+    const a = new Allocation(++this.made, base, size, align, kind, this.storage(size), zeroed, site);
     this.table.push(a);
     this.inUse += size;
     if (this.inUse > this.peak) this.peak = this.inUse;
@@ -75,39 +95,64 @@ export class Memory {
   deallocate(a: Allocation, site: number): void {
     this.inUse -= a.size;
     a.kill(site);
+    if (++this.dead >= COMPACT_MIN_DEAD && this.dead * 2 >= this.table.length) {
+      this.table = this.table.filter((x) => x.live);
+      this.dead = 0;
+    }
   }
 
-  /** The allocation `alloc<id>`, live or freed. */
+  /** The live allocation `alloc<id>`, or `undefined`. O(log n). */
   get(id: number): Allocation | undefined {
-    return this.table[id - 1];
+    const a = this.search((x) => id - x.id);
+    return a?.live ? a : undefined;
   }
 
   /** How many allocations were ever made. */
   get count(): number {
-    return this.table.length;
+    return this.made;
   }
 
-  /** Every allocation ever made, in id (and address) order. */
-  all(): readonly Allocation[] {
-    return this.table;
+  /** The live allocations, in id (and address) order. */
+  live(): Allocation[] {
+    return this.table.filter((a) => a.live);
   }
 
   /**
-   * The allocation whose range `[base, base + size]` contains `addr` (one past the end included),
-   * live or freed, or `undefined`. O(log n).
+   * The live allocation whose range `[base, base + size]` contains `addr` (one past the end
+   * included), or `undefined`. O(log n). The gaps between allocations make it unambiguous.
    */
   findByAddress(addr: number): Allocation | undefined {
+    const a = this.search((x) => (addr < x.base ? -1 : addr > x.base + x.size ? 1 : 0));
+    return a?.live ? a : undefined;
+  }
+
+  /** Binary search of the table; `cmp` says whether the wanted entry is before (<0) or after (>0) `x`. */
+  private search(cmp: (x: Allocation) => number): Allocation | undefined {
     const t = this.table;
     let lo = 0;
     let hi = t.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const a = t[mid]!;
-      if (addr < a.base) hi = mid - 1;
-      else if (addr > a.base + a.size) lo = mid + 1;
-      else return a;
+      const c = cmp(t[mid]!);
+      if (c < 0) hi = mid - 1;
+      else if (c > 0) lo = mid + 1;
+      else return t[mid];
     }
     return undefined;
+  }
+
+  /** Zeroed storage for `size` bytes: a window of the shared buffer, or a buffer of its own. */
+  private storage(size: number): DataView {
+    if (size === 0) return EMPTY_VIEW;
+    if (size > OWN_BUFFER_BYTES) return new DataView(new ArrayBuffer(size));
+    if (this.chunk === null || this.chunkUsed + size > CHUNK_BYTES) {
+      this.chunk = new ArrayBuffer(CHUNK_BYTES);
+      this.chunkUsed = 0;
+    }
+    const view = new DataView(this.chunk, this.chunkUsed, size);
+    // Keep windows 8-byte aligned within the buffer (not needed by DataView; kind to the cache).
+    this.chunkUsed += (size + 7) & ~7;
+    return view;
   }
 
   /**

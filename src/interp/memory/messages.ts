@@ -167,12 +167,13 @@ export function dumpAllocation(a: Allocation, maxBytes = 256): string[] {
   const lines = [`${a.name} (${ALLOC_KIND_NAMES[a.kind]}, size: ${a.size}, align: ${a.align}) {`];
   const shown = Math.min(a.size, maxBytes);
   const wide = a.size > 16;
+  const data = a.bytes;
   for (let row = 0; row < shown; row += 16) {
     const cells: string[] = [];
     let ascii = "";
     for (let i = row; i < Math.min(row + 16, shown); i++) {
       const init = a.init === null || a.init[i] === 1;
-      const b = a.bytes[i] ?? 0;
+      const b = data[i] ?? 0;
       cells.push(init ? b.toString(16).padStart(2, "0") : "__");
       ascii += !init ? "░" : b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".";
     }

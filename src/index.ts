@@ -1,0 +1,32 @@
+/**
+ * kmiri as a library: run programs and tests on the checked Machine, or use its parts.
+ *
+ * @example
+ * ```ts
+ * import { runFile } from "kmiri";
+ * const result = await runFile("examples/use-after-free.ts", { seed: 1 });
+ * for (const ub of result.ub) console.log(ub.kind, ub.message, ub.location);
+ * ```
+ */
+export { runFile, testPath, findTestFiles, NativeLinker } from "./interp/run.js";
+export type { RunOptions, TestOptions } from "./interp/run.js";
+export { Machine, Thread } from "./interp/machine.js";
+export type { MachineConfig, BuiltinModules } from "./interp/machine.js";
+export { compileProgram, CompileError } from "./interp/compile/index.js";
+export type { CompiledProgram, ProgramModule } from "./interp/compile/index.js";
+export { loadProgram, loadPrograms, LoadError } from "./interp/loader/index.js";
+export type { SourceModule, SourceProgram, LoadOptions } from "./interp/loader/index.js";
+export { Memory } from "./interp/memory/memory.js";
+export { Allocation } from "./interp/memory/allocation.js";
+export { Prng } from "./interp/prng.js";
+export { UB_KINDS, UBStop, PanicStop, MachineStop } from "./interp/diagnostics/report.js";
+export type { UBKind, UBReport, SourceLocation, Frame, HelpLine } from "./interp/diagnostics/report.js";
+export type {
+  RunResult,
+  TestRunResult,
+  TestResult,
+  PanicInfo,
+  RunStats,
+  CoverageReport,
+  CoverageRow,
+} from "./interp/results.js";
