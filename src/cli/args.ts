@@ -11,6 +11,10 @@ export interface CommonFlags {
   native: boolean;
   preemptionRate?: number;
   maxSteps?: number;
+  /** Bytes the program may have live at once. */
+  memoryLimit?: number;
+  /** Do not report memory leaks. */
+  ignoreLeaks?: boolean;
 }
 
 /** Options of `kmiri test` only. */
@@ -71,6 +75,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   "--native": { key: "native" },
   "--preemption-rate": { key: "preemptionRate", parse: probability },
   "--max-steps": { key: "maxSteps", parse: integer(1) },
+  "--memory-limit": { key: "memoryLimit", parse: integer(1) },
+  "--ignore-leaks": { key: "ignoreLeaks" },
   "--filter": { key: "filter", parse: text, testOnly: true },
   "--lcov": { key: "lcov", parse: text, testOnly: true },
   "--sarif": { key: "sarif", parse: text, testOnly: true },

@@ -14,6 +14,7 @@ export interface EngineRunOptions {
   preemptionRate?: number;
   maxSteps?: number;
   memoryLimit?: number;
+  ignoreLeaks?: boolean;
   native?: boolean;
   /** Called with each line the program prints, as it prints it. */
   onOutput?: (line: string) => void;

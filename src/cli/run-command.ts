@@ -21,6 +21,8 @@ export function engineOptions(flags: CommonFlags, io: Pick<CliIO, "cwd">): Engin
   if (flags.seed !== undefined) options.seed = flags.seed;
   if (flags.preemptionRate !== undefined) options.preemptionRate = flags.preemptionRate;
   if (flags.maxSteps !== undefined) options.maxSteps = flags.maxSteps;
+  if (flags.memoryLimit !== undefined) options.memoryLimit = flags.memoryLimit;
+  if (flags.ignoreLeaks) options.ignoreLeaks = true;
   if (flags.native) options.native = true;
   return options;
 }

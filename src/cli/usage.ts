@@ -3,7 +3,7 @@
  */
 
 /** The short usage, printed under an argument error. */
-export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P] [--max-steps N]
+export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P] [--max-steps N] [--memory-limit B] [--ignore-leaks]
        kmiri test PATH [--filter TEXT] [--seed N] [--json] [--native] [--lcov FILE] [--sarif FILE]
 For more information, try \`kmiri --help\`.`;
 
@@ -25,8 +25,13 @@ Options:
                            replays the same run
   --json                   print exactly one JSON object on stdout (program output included)
   --native                 run on plain Node without any check (the speed baseline)
-  --preemption-rate P      probability, from 0 to 1, of a thread switch at a visible operation
-  --max-steps N            stop with a resource-exhaustion error after N steps
+  --preemption-rate P      probability, from 0 to 1, of a thread switch at a scheduling point
+                           (an atomic, spawn, join, yield, output); default 0.1
+  --max-steps N            stop with a resource-exhaustion error after N loop iterations
+                           (default 500000000)
+  --memory-limit BYTES     stop with a resource-exhaustion error when the program has more
+                           than BYTES allocated at once (default 1 GiB)
+  --ignore-leaks           do not report memory still allocated when \`main\` or a test ends
   --filter TEXT            test: run only the tests whose \`module::name\` contains TEXT
   --lcov FILE              test: write line coverage to FILE in lcov format
   --sarif FILE             test: SARIF output (not supported yet: a warning, then ignored)

@@ -87,6 +87,8 @@ export class Machine implements ShimHost {
   b = Infinity;
   /** Loop iterations left before the next step-limit check. */
   lb = LOOP_CHUNK;
+  /** Per site id: 1 inside an unsafe region (the compiled `"unsafe"` function prologue reads it). */
+  readonly u: Uint8Array;
   /** The first finding (or the panic) that stopped the run; compiled `finally` blocks check it. */
   stopped: MachineStop | null = null;
 
@@ -113,7 +115,6 @@ export class Machine implements ShimHost {
   private readonly namespaces = new Map<string, object>();
   private readonly throwSites = new WeakMap<object, { site: number; backtrace: Frame[] }>();
   private lastPrimitiveThrow: { value: unknown; site: number; backtrace: Frame[] } | null = null;
-  private readonly siteUnsafe: Uint8Array;
   private nextThreadId = 1;
   /** The module being instantiated (for ktest's module name). */
   instantiating: ProgramModule | null = null;
@@ -129,7 +130,7 @@ export class Machine implements ShimHost {
     this.rate = config.preemptionRate ?? 0.1;
     this.maxSteps = config.maxSteps ?? 500_000_000;
     this.memory = new Memory({ limit: config.memoryLimit, report: (k, m, o) => this.report(k, m, o) });
-    this.siteUnsafe = program.sites.unsafe;
+    this.u = program.sites.unsafe;
     this.lineHits = program.modules.map((m) => new Uint8Array(m.compiled.coverageLines.length));
     this.unsafeHits = program.modules.map((m) => new Uint8Array(m.compiled.unsafeLines.length));
     this.running = new Thread(0, "main", () => undefined);
@@ -448,7 +449,7 @@ export class Machine implements ShimHost {
 
   /** Entry of an `"unsafe"` function: its caller must be in an unsafe region. */
   unsafeFn(fnSite: number): void {
-    if (this.sp === 0 || this.siteUnsafe[this.s[this.sp - 1] & SITE_MASK]) return;
+    if (this.sp === 0 || this.u[this.s[this.sp - 1] & SITE_MASK]) return;
     const name = this.program.sites.fn[fnSite];
     this.report("unsafe-outside-unsafe", `call to unsafe function \`${name}\` is unsafe and requires unsafe block`, {
       title: "error[E0133]",
@@ -493,7 +494,7 @@ export class Machine implements ShimHost {
   }
 
   inUnsafe(): boolean {
-    return this.sp === 0 || this.siteUnsafe[this.s[this.sp - 1] & SITE_MASK] === 1;
+    return this.sp === 0 || this.u[this.s[this.sp - 1] & SITE_MASK] === 1;
   }
 
   backtrace(): Frame[] {

@@ -199,6 +199,36 @@ export const unit: Layout<undefined> = scalar<undefined>(
   () => {},
 );
 
+/**
+ * `[T; len]`: `len` elements of `elem` back to back (a Rust array has no padding between
+ * elements: the element size is already a multiple of its alignment). Reads as a JS array.
+ * The other composite layouts (`ptr`, `struct`, `cell`, `enum_`, …) come with the memory model.
+ */
+export function array<T>(elem: Layout<T>, len: number): Layout<T[]> {
+  if (!Number.isInteger(len) || len < 0) throw new RangeError(`array length must be a non-negative integer, got ${len}`);
+  const stride = elem.size;
+  const check = elem.invalid;
+  return scalar<T[]>(
+    `[${elem.name}; ${len}]`, "array", stride * len, elem.align,
+    (v, o) => {
+      const out = new Array<T>(len);
+      for (let i = 0; i < len; i++) out[i] = elem.decode(v, o + i * stride);
+      return out;
+    },
+    (v, o, x) => {
+      for (let i = 0; i < len; i++) elem.encode(v, o + i * stride, x[i]);
+    },
+    check &&
+      ((v, o) => {
+        for (let i = 0; i < len; i++) {
+          const bad = check(v, o + i * stride);
+          if (bad) return `at [${i}], ${bad}`;
+        }
+        return null;
+      }),
+  );
+}
+
 /** `mem::size_of::<T>()`. */
 export function size_of(layout: Layout<unknown>): number {
   return layout.size;

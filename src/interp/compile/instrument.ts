@@ -99,7 +99,9 @@ interface FnCtx {
   /** Name shown in backtraces. */
   display: string;
   depth: number;
+  /** Deepest nesting of calls (needs `$r`), and of calls in the full form (needs `$o`/`$f`). */
   maxDepth: number;
+  maxFull: number;
   tries: number;
   /** Inside parameter defaults: calls are left alone (body temporaries are not visible there). */
   noCalls: boolean;
@@ -302,6 +304,7 @@ export function compileModule(
       display: displayName(node, parent, outer, classStack),
       depth: 0,
       maxDepth: -1,
+      maxFull: -1,
       tries: 0,
       noCalls: false,
     };
@@ -365,16 +368,22 @@ export function compileModule(
     // Mark the caller's call site as a frame: the stack also holds the sites of calls whose
     // arguments are still being evaluated, and those are not frames of a backtrace.
     let p = `$R.s[$R.sp-1]|=${FRAME_MARK};`;
-    if (ctx.maxDepth >= 0) {
-      const temps = ["$r"];
-      for (let d = 0; d <= ctx.maxDepth; d++) temps.push(`$o${d}`, `$f${d}`);
-      p += `let ${temps.join(",")};`;
-    }
+    p += temporaries(ctx);
     if (unsafeFn) {
+      // The caller's site must be in an unsafe region: checked inline, reported out of line.
       unsafeLines.push(tsPos(node.loc.start.line, node.loc.start.column).line);
-      p += `$R.unsafeFn(${site(node, { ...ctx, unsafe: false })});$U[${unsafeLines.length - 1}]=1;`;
+      const fnSite = site(node, { ...ctx, unsafe: false });
+      p += `$R.u[$R.s[$R.sp-1]&${SITE_MASK}]===1||$R.unsafeFn(${fnSite});$U[${unsafeLines.length - 1}]=1;`;
     }
     return p + hoisted.join("");
+  }
+
+  /** The `let` of the temporaries the instrumented calls of a function use. */
+  function temporaries(ctx: FnCtx): string {
+    if (ctx.maxDepth < 0) return "";
+    const temps = ["$r"];
+    for (let d = 0; d <= ctx.maxFull; d++) temps.push(`$o${d}`, `$f${d}`);
+    return `let ${temps.join(",")};`;
   }
 
   /** `(a, b) => body` → `$wrap(function* (a, b) { body }[.bind(this)])`. */
@@ -426,13 +435,17 @@ export function compileModule(
     ctx.maxDepth = Math.max(ctx.maxDepth, d);
     ctx.depth++;
     const full = ctx.gen && node.type === "CallExpression" && analysis!.callYields(node);
+    if (full) ctx.maxFull = Math.max(ctx.maxFull, d);
     if (node.type === "NewExpression") {
       s.before(node.start, `($R.s[$R.sp++]=${id},$r=`);
       s.after(node.end, `,$R.sp--,$r)`);
       for (const c of childNodes(node)) visit(c, ctx, node);
     } else if (!full) {
+      // Only a callee that may be a program generator (see analyze.ts) can hand back a generator
+      // object here, which must then run to completion; other calls return their value.
+      const mayBeGenerator = analysis!.callYields(node);
       s.before(node.start, `($R.s[$R.sp++]=${id},$r=`);
-      s.after(node.end, `,$r=($r instanceof $G?$sync($r):$r),$R.sp--,$r)`);
+      s.after(node.end, mayBeGenerator ? `,$r=($r instanceof $G?$sync($r):$r),$R.sp--,$r)` : `,$R.sp--,$r)`);
       for (const c of childNodes(node)) visit(c, ctx, node);
     } else {
       const argsOpen = js.indexOf("(", callee.end);
@@ -536,6 +549,7 @@ export function compileModule(
           visit(node.body, inner, node);
           // depth bookkeeping lives on the prototype chain object; copy it back
           ctx.maxDepth = Math.max(ctx.maxDepth, inner.maxDepth);
+          ctx.maxFull = Math.max(ctx.maxFull, inner.maxFull);
           return;
         }
         visit(node.body, ctx, node);
@@ -621,7 +635,7 @@ export function compileModule(
   }
 
   // ── the module body ──────────────────────────────────────────────────────────
-  const top: FnCtx = { gen: false, unsafe: false, display: "<module>", depth: 0, maxDepth: -1, tries: 0, noCalls: false };
+  const top: FnCtx = { gen: false, unsafe: false, display: "<module>", depth: 0, maxDepth: -1, maxFull: -1, tries: 0, noCalls: false };
   for (const st of mod.ast.body as AnyNode[]) {
     if (st.type === "FunctionDeclaration" && instrument) visitFunction(st, top, mod.ast, moduleWraps);
     else if (st.type === "ExportNamedDeclaration" && st.declaration?.type === "FunctionDeclaration" && instrument) {
@@ -635,12 +649,7 @@ export function compileModule(
     } else statementInList(st, top, mod.ast);
   }
 
-  let pre = "";
-  if (top.maxDepth >= 0) {
-    const temps = ["$r"];
-    for (let d = 0; d <= top.maxDepth; d++) temps.push(`$o${d}`, `$f${d}`);
-    pre += `let ${temps.join(",")};`;
-  }
+  let pre = temporaries(top);
   pre += moduleWraps.join("");
   pre += `$export({${exportGetters.join(",")}});`;
   pre += imports.join("");
