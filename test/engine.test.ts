@@ -114,6 +114,15 @@ describe("threads and determinism", () => {
     }
   });
 
+  test("Math.random is drawn from the seed", async () => {
+    const a = await run("random.ts", { seed: 5 });
+    const b = await run("random.ts", { seed: 5 });
+    const c = await run("random.ts", { seed: 6 });
+    expect(a.output).toEqual(b.output);
+    expect(a.output).not.toEqual(c.output);
+    expect(a.output[0]).toMatch(/^0\.\d{6} \d+ 4$/);
+  });
+
   test("with preemption off, a thread runs until it blocks", async () => {
     const r = await run("racy-print.ts", { preemptionRate: 0 });
     expect(r.output).toEqual(["a0", "a1", "a2", "a3", "b0", "b1", "b2", "b3"]);
@@ -203,6 +212,14 @@ describe("bad input", () => {
     expect(u.kind).toBe("leak");
     expect(u.location.line).toBe(4);
     expect((await run("leak.ts", { ignoreLeaks: true })).ub).toEqual([]);
+  });
+});
+
+describe("JavaScript programs", () => {
+  test("a .js program runs, and optional calls keep their meaning", async () => {
+    const r = await run("optional-chain.js");
+    expect(r.output).toEqual(["undefined 5 undefined"]);
+    expect(r.exitCode).toBe(0);
   });
 });
 

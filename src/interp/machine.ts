@@ -119,6 +119,8 @@ export class Machine implements ShimHost {
   /** The module being instantiated (for ktest's module name). */
   instantiating: ProgramModule | null = null;
   readonly console: Pick<Console, "log" | "error" | "warn" | "info">;
+  /** `Math` for the program, with `random()` drawn from the run's seed (determinism). */
+  readonly math: Math;
 
   constructor(
     readonly program: CompiledProgram,
@@ -141,6 +143,8 @@ export class Machine implements ShimHost {
       this.b--;
     };
     this.console = { log: print, error: print, warn: print, info: print };
+    const rng = this.rng;
+    this.math = Object.create(Math, { random: { value: () => rng.next() } });
   }
 
   // ── instantiating modules ──────────────────────────────────────────────────────
@@ -168,7 +172,7 @@ export class Machine implements ShimHost {
     setCurrent(this);
     try {
       mod.factory(
-        this, (k: string) => this.import(k), define, star, this.console,
+        this, (k: string) => this.import(k), define, star, this.console, this.math,
         this.lineHits[mod.index], this.unsafeHits[mod.index],
         GEN, G, wrap, wrapClass, wrapObj, sync,
       );

@@ -334,7 +334,7 @@ export class NativeLinker {
         if (k !== "default" && !(k in ns)) Object.defineProperty(ns, k, { get: () => other[k], enumerable: true });
       }
     };
-    mod.factory(null, (k: string) => this.import(k), define, star, this.console, null, null, GEN, G, wrap, wrapClass, wrapObj, sync);
+    mod.factory(null, (k: string) => this.import(k), define, star, this.console, Math, null, null, GEN, G, wrap, wrapClass, wrapObj, sync);
     return ns;
   }
 

@@ -77,7 +77,7 @@ export interface CompiledModule {
 
 /** Parameters of every module factory, in order. */
 export const FACTORY_PARAMS = [
-  "$R", "$import", "$export", "$exportStar", "console", "$C", "$U",
+  "$R", "$import", "$export", "$exportStar", "console", "Math", "$C", "$U",
   "$GEN", "$G", "$wrap", "$wrapClass", "$wrapObj", "$sync",
 ] as const;
 
@@ -498,6 +498,14 @@ export function compileModule(
       case "NewExpression":
         visitCall(node, ctx, parent);
         return;
+      case "ChainExpression": {
+        // `a?.b()` (only in .js programs: tsc lowers it): wrapping a call inside a chain would
+        // change where the chain short-circuits, so calls there run uninstrumented.
+        const inner: FnCtx = Object.create(ctx);
+        inner.noCalls = true;
+        visit(node.expression, inner, node);
+        return;
+      }
       case "ImportExpression":
         unsupported(node, "dynamic `import()`", "use a static import");
         return;
