@@ -205,6 +205,14 @@ describe("bad input", () => {
     expect(r.panic?.location?.line).toBe(4);
   });
 
+  test("an error inside kmiri's own code is labelled as kmiri's, at the program location", async () => {
+    const u = only(await run("internal-error.ts"));
+    expect(u.title).toBe("internal error in kmiri");
+    expect(u.message).toMatch(/^TypeError: /);
+    expect(u.location).toMatchObject({ line: 6, column: 15 });
+    expect(u.help[0].message).toContain("bug in kmiri");
+  });
+
   test("a program that keeps memory it never frees leaks", async () => {
     const r = await run("leak.ts");
     expect(r.output).toEqual(["7"]);

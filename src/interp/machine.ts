@@ -72,6 +72,9 @@ const STACK_LIMIT = 1 << 16;
 /** Loop iterations between two step-limit checks. */
 const LOOP_CHUNK = 1 << 16;
 
+/** The title of a report of kmiri's own failure (the CLI exits with status 2 on one). */
+export const INTERNAL_ERROR_TITLE = "internal error in kmiri";
+
 const UB_HELP = [
   "this indicates a bug in the program: it performed an invalid operation, and caused Undefined Behavior",
   "see https://doc.rust-lang.org/nightly/reference/behavior-considered-undefined.html for further information",
@@ -372,8 +375,8 @@ export class Machine implements ShimHost {
     const err = e instanceof Error ? e : new Error(String(e));
     const notes = process.env.KMIRI_DEBUG ? [String(err.stack)] : [];
     this.stopped ??= new UBStop(
-      this.buildReport("unsupported", `internal error in kmiri: ${err.message}`, {
-        title: "internal error",
+      this.buildReport("unsupported", `${err.name}: ${err.message}`, {
+        title: INTERNAL_ERROR_TITLE,
         label: "kmiri failed while running this",
         help: [
           { message: "this is a bug in kmiri, not necessarily in the program; please report it with the program" },

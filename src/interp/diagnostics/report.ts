@@ -72,7 +72,7 @@ export type ReportTitle =
   | "resource exhaustion"
   | "deadlock"
   | "memory leak"
-  | "internal error";
+  | "internal error in kmiri";
 
 /** One finding. Rendered as Miri renders its errors. */
 export interface UBReport {

@@ -1,0 +1,164 @@
+/**
+ * The UB corpus (`kmiri corpus DIR`): programs that say in their source what kmiri must report.
+ *
+ * Format (DESIGN.md, "Contracts"): a corpus file is a program with a `main`. Each line where UB
+ * must be reported carries `//~ ERROR: KIND` (several kinds on one line are separated by commas);
+ * every annotation must be matched by a report of that kind at that line, and no other report may
+ * appear. A file without annotations must run clean: no finding and no panic. An optional first
+ * line `//@ flags: --seed 3 --preemption-rate 0.5` sets the run's options.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import type { UBReport } from "./diagnostics/report.js";
+import { UB_KINDS, type UBKind } from "./diagnostics/report.js";
+import { LoadError } from "./loader/index.js";
+import type { PanicInfo } from "./results.js";
+import { runFile, type RunOptions } from "./run.js";
+
+/** One expected report: a kind at a line of the file. */
+export interface Expectation {
+  line: number;
+  kind: UBKind;
+}
+
+/** The verdict on one corpus file. */
+export interface CorpusCase {
+  /** The file, relative to the working directory. */
+  file: string;
+  expected: Expectation[];
+  /** Options from the `//@ flags:` line. */
+  flags: RunOptions;
+  ok: boolean;
+  /** What did not match, one sentence each. */
+  problems: string[];
+  ub: UBReport[];
+  panic?: PanicInfo;
+}
+
+/** The verdict on a corpus. */
+export interface CorpusResult {
+  cases: CorpusCase[];
+  passed: number;
+  failed: number;
+}
+
+const ANNOTATION = /\/\/~\s*ERROR:\s*([a-z-]+(?:\s*,\s*[a-z-]+)*)/;
+
+/**
+ * Reads the annotations and flags of a corpus file.
+ * @throws LoadError for an unknown kind or flag (a corpus file that cannot mean anything).
+ */
+export function parseCorpusFile(file: string, text: string): { expected: Expectation[]; flags: RunOptions } {
+  const expected: Expectation[] = [];
+  const lines = text.split("\n");
+  lines.forEach((line, i) => {
+    const m = ANNOTATION.exec(line);
+    if (!m) return;
+    for (const k of m[1].split(",").map((s) => s.trim())) {
+      if (!(UB_KINDS as readonly string[]).includes(k)) {
+        throw new LoadError(`${file}:${i + 1}: unknown UB kind \`${k}\` in \`//~ ERROR:\`; the kinds are ${UB_KINDS.join(", ")}`, "syntax", {
+          file,
+          line: i + 1,
+          column: line.indexOf("//~") + 1,
+        });
+      }
+      expected.push({ line: i + 1, kind: k as UBKind });
+    }
+  });
+  const first = /^\s*\/\/@\s*flags:(.*)$/.exec(lines[0] ?? "");
+  return { expected, flags: first ? parseFlags(file, first[1]) : {} };
+}
+
+function parseFlags(file: string, text: string): RunOptions {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const flags: RunOptions = {};
+  const num = (i: number, name: string) => {
+    const v = Number(words[i]);
+    if (words[i] === undefined || !Number.isFinite(v)) {
+      throw new LoadError(`${file}:1: \`${name}\` in \`//@ flags:\` needs a number`, "syntax", { file, line: 1, column: 1 });
+    }
+    return v;
+  };
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    switch (w) {
+      case "--seed":
+        flags.seed = num(++i, w);
+        break;
+      case "--preemption-rate":
+        flags.preemptionRate = num(++i, w);
+        break;
+      case "--max-steps":
+        flags.maxSteps = num(++i, w);
+        break;
+      case "--memory-limit":
+        flags.memoryLimit = num(++i, w);
+        break;
+      case "--ignore-leaks":
+        flags.ignoreLeaks = true;
+        break;
+      default:
+        throw new LoadError(`${file}:1: unknown flag \`${w}\` in \`//@ flags:\``, "syntax", { file, line: 1, column: 1 });
+    }
+  }
+  return flags;
+}
+
+/** The program files of a corpus directory (recursively), in path order. */
+export function corpusFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (/\.(ts|js|mjs)$/.test(e.name) && !e.name.endsWith(".d.ts")) out.push(full);
+    }
+  };
+  if (statSync(dir, { throwIfNoEntry: false })?.isFile()) return [dir];
+  walk(dir);
+  return out;
+}
+
+/** Checks one corpus file: runs it and compares the findings with its annotations. */
+export async function checkCorpusFile(file: string, options: RunOptions = {}): Promise<CorpusCase> {
+  const cwd = options.cwd ?? process.cwd();
+  const display = path.relative(cwd, path.resolve(cwd, file)).split(path.sep).join("/");
+  const { expected, flags } = parseCorpusFile(display, readFileSync(path.resolve(cwd, file), "utf8"));
+  const result: CorpusCase = { file: display, expected, flags, ok: false, problems: [], ub: [] };
+  let run;
+  try {
+    run = await runFile(file, { ...options, ...flags });
+  } catch (e) {
+    if (!(e instanceof LoadError)) throw e;
+    result.problems.push(`could not be loaded: ${e.message}`);
+    return result;
+  }
+  result.ub = run.ub;
+  result.panic = run.panic;
+  const left = [...expected];
+  for (const u of run.ub) {
+    const i = left.findIndex((x) => x.kind === u.kind && x.line === u.location.line && u.location.file === display);
+    if (i >= 0) left.splice(i, 1);
+    else {
+      result.problems.push(
+        `unexpected ${u.kind} at ${u.location.file}:${u.location.line}:${u.location.column}: ${u.message}`,
+      );
+    }
+  }
+  for (const x of left) result.problems.push(`expected ${x.kind} at line ${x.line}, not reported`);
+  if (run.panic) {
+    const where = run.panic.location ? ` at ${run.panic.location.file}:${run.panic.location.line}` : "";
+    result.problems.push(`panicked${where}: ${run.panic.message}`);
+  }
+  result.ok = result.problems.length === 0;
+  return result;
+}
+
+/** Checks every file of a corpus directory. */
+export async function checkCorpus(dir: string, options: RunOptions = {}): Promise<CorpusResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const cases: CorpusCase[] = [];
+  for (const f of corpusFiles(path.resolve(cwd, dir))) cases.push(await checkCorpusFile(f, options));
+  const passed = cases.filter((c) => c.ok).length;
+  return { cases, passed, failed: cases.length - passed };
+}

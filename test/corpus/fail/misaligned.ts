@@ -1,0 +1,10 @@
+import { alloc_zeroed, dealloc, array, u8, u32 } from "kmiri/rt";
+
+export function main(): void {
+  unsafe: {
+    const bytes = alloc_zeroed(array(u8, 8));
+    const p = bytes.cast(u8).add(1).cast(u32);
+    p.read(); //~ ERROR: misaligned
+    dealloc(bytes, array(u8, 8));
+  }
+}
