@@ -9,6 +9,10 @@
  * ```
  */
 export { runFile, testPath, findTestFiles, NativeLinker } from "./interp/run.js";
+export { checkCorpus, checkCorpusFile, corpusFiles, parseCorpusFile } from "./interp/corpus.js";
+export type { CorpusCase, CorpusResult, Expectation } from "./interp/corpus.js";
+export { renderReport, renderRunResult } from "./interp/diagnostics/render.js";
+export { toSarif } from "./interp/diagnostics/sarif.js";
 export type { RunOptions, TestOptions } from "./interp/run.js";
 export { Machine, Thread } from "./interp/machine.js";
 export type { MachineConfig, BuiltinModules } from "./interp/machine.js";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { main } from "../src/cli/main.js";
@@ -35,7 +35,19 @@ function fakeEngine(calls: (EngineRunOptions | EngineTestOptions)[]): Engine {
       const result: RunResult = { seed: options.seed ?? 0, ub: [], output: ["hello"], exitCode: 0, stats: STATS };
       if (file === "uaf.ts") return { ...result, ub: [UB], exitCode: 1 };
       if (file === "panic.ts") return { ...result, panic: { thread: "main", message: "boom", backtrace: [] }, exitCode: 1 };
+      if (file === "threads.ts") {
+        const cpu1 = { thread: "cpu1", message: "bad frame", location: { file: "threads.ts", line: 5, column: 3 }, backtrace: [] };
+        const joined = { thread: "main", message: "thread 'cpu1' panicked: bad frame", location: { file: "threads.ts", line: 10, column: 3 }, backtrace: [] };
+        return { ...result, threadPanics: [cpu1], panic: joined, exitCode: 1 };
+      }
+      if (file === "detached.ts") {
+        return { ...result, threadPanics: [{ thread: "cpu2", message: "lost", backtrace: [] }] };
+      }
       return result;
+    },
+    async checkCorpus(dir, options = {}) {
+      calls.push(options);
+      return { cases: [], passed: 0, failed: 0 };
     },
     async testPath(path, options = {}) {
       calls.push(options);
@@ -80,7 +92,10 @@ function fakeIO(env: Record<string, string> = {}): Captured {
     cwd: "/nowhere",
     engine: async () => fakeEngine(calls),
     readFile: (path) => (path === "uaf.ts" ? "function main() {\n  p.read();\n}\n" : undefined),
-    writeFile: (path, text) => void (io.written[path] = text),
+    writeFile: (path, text) => {
+      if (path.startsWith("/readonly/")) throw new Error("EACCES: permission denied");
+      io.written[path] = text;
+    },
   };
   return io;
 }
@@ -92,6 +107,9 @@ describe("argument parsing", () => {
     });
     expect(parseArgs(["test", "src", "--filter", "frame", "--lcov", "out.lcov", "--sarif=out.sarif"])).toEqual({
       command: "test", path: "src", flags: { json: false, native: false, filter: "frame", lcov: "out.lcov", sarif: "out.sarif" },
+    });
+    expect(parseArgs(["run", "a.ts", "--sarif", "out.sarif"])).toEqual({
+      command: "run", file: "a.ts", flags: { json: false, native: false, sarif: "out.sarif" },
     });
     expect(parseArgs(["run", "--", "--weird.ts"])).toMatchObject({ file: "--weird.ts" });
     expect(parseArgs(["--help"])).toEqual({ command: "help" });
@@ -110,6 +128,8 @@ describe("argument parsing", () => {
     [["run", "a.ts", "--preemption-rate", "2"], "expected a number from 0 to 1"],
     [["run", "a.ts", "--max-steps", "0"], "invalid value `0` for `--max-steps`"],
     [["run", "a.ts", "--filter", "x"], "option `--filter` is only for `kmiri test`"],
+    [["run", "a.ts", "--lcov", "x"], "option `--lcov` is only for `kmiri test`"],
+    [["run", "a.ts", "--sarif"], "option `--sarif` needs a value"],
     [["run", "a.ts", "--json=yes"], "option `--json` takes no value"],
     [["run", "a.ts", "--bogus"], "unknown option `--bogus`"],
     [["run", "a.ts", "-x"], "unknown option `-x`"],
@@ -200,11 +220,68 @@ describe("kmiri (in-process, fake engine)", () => {
     expect(io.err).toContain("---- t.ts::b ----\nerror: Undefined Behavior");
   });
 
-  test("test: --lcov writes the file, --sarif warns and continues, clean exit 0", async () => {
+  test("test: --lcov and --sarif write their files, clean exit 0", async () => {
     const io = fakeIO();
     expect(await main(["test", "good", "--lcov", "cov.lcov", "--sarif", "x.sarif"], io)).toBe(0);
     expect(io.written["cov.lcov"]).toBe("TN:\nSF:t.ts\nDA:1,1\nDA:2,0\nLF:2\nLH:1\nend_of_record\n");
-    expect(io.err).toBe("warning: `--sarif` is not supported yet; `x.sarif` will not be written\n");
+    expect(io.err).toBe("");
+    const sarif = JSON.parse(io.written["x.sarif"]!);
+    expect(sarif).toMatchObject({ version: "2.1.0", runs: [{ tool: { driver: { name: "kmiri" } }, results: [] }] });
+    expect(sarif.runs[0].originalUriBaseIds["%SRCROOT%"].uri).toBe("file:///nowhere/");
+  });
+
+  test("test --sarif with a finding: one result tagged with its test, exit 1", async () => {
+    const io = fakeIO();
+    expect(await main(["test", "bad", "--sarif", "x.sarif"], io)).toBe(1);
+    const results = JSON.parse(io.written["x.sarif"]!).runs[0].results;
+    expect(results).toMatchObject([{ ruleId: "use-after-free", level: "error", properties: { test: "t.ts::b", thread: "main" } }]);
+  });
+
+  test("run --sarif writes the log, also with --json; stdout and stderr as without it", async () => {
+    const io = fakeIO();
+    expect(await main(["run", "uaf.ts", "--sarif", "out.sarif"], io)).toBe(1);
+    expect(io.err).toContain("error: aborting due to 1 previous error\n");
+    const sarif = JSON.parse(io.written["out.sarif"]!);
+    expect(sarif.runs[0].results[0]).toMatchObject({
+      ruleId: "use-after-free",
+      locations: [{ physicalLocation: { artifactLocation: { uri: "uaf.ts", uriBaseId: "%SRCROOT%" }, region: { startLine: 2, startColumn: 3 } } }],
+    });
+    const j = fakeIO();
+    expect(await main(["run", "uaf.ts", "--json", "--sarif=out.sarif"], j)).toBe(1);
+    expect(JSON.parse(j.out).ub[0].kind).toBe("use-after-free");
+    expect(JSON.parse(j.written["out.sarif"]!).runs[0].results).toHaveLength(1);
+    expect(j.err).toBe("");
+  });
+
+  test("an unwritable SARIF file: an error after the report, exit 2", async () => {
+    const io = fakeIO();
+    expect(await main(["run", "uaf.ts", "--sarif", "/readonly/out.sarif"], io)).toBe(2);
+    expect(io.err).toMatch(/error: aborting due to 1 previous error\nerror: could not write the SARIF file `\/readonly\/out.sarif`: EACCES: permission denied\n$/);
+    const t = fakeIO();
+    expect(await main(["test", "good", "--sarif", "/readonly/out.sarif"], t)).toBe(2);
+    expect(t.err).toContain("could not write the SARIF file");
+  });
+
+  test("threads' panics: printed before main's, as Rust prints them; in --json as threadPanics", async () => {
+    const io = fakeIO();
+    expect(await main(["run", "threads.ts"], io)).toBe(1);
+    expect(io.err).toBe(
+      "thread 'cpu1' panicked at threads.ts:5:3:\nbad frame\n\n" +
+        "thread 'main' panicked at threads.ts:10:3:\nthread 'cpu1' panicked: bad frame\n",
+    );
+    const j = fakeIO();
+    expect(await main(["run", "threads.ts", "--json"], j)).toBe(1);
+    expect(JSON.parse(j.out).threadPanics).toEqual([{ thread: "cpu1", message: "bad frame", location: { file: "threads.ts", line: 5, column: 3 }, backtrace: [] }]);
+    // No thread panicked: no `threadPanics` key.
+    const clean = fakeIO();
+    await main(["run", "ok.ts", "--json"], clean);
+    expect(JSON.parse(clean.out)).not.toHaveProperty("threadPanics");
+  });
+
+  test("a thread that panicked without being joined: printed, but the run succeeds", async () => {
+    const io = fakeIO();
+    expect(await main(["run", "detached.ts"], io)).toBe(0);
+    expect(io.err).toBe("thread 'cpu2' panicked:\nlost\n");
   });
 
   test("test --json: one object with tests and coverage", async () => {
@@ -260,8 +337,11 @@ ktest("adds_wrong", () => {
 `,
 };
 
-describe.skipIf(!BUILT)("kmiri (built CLI, real engine)", () => {
+describe("kmiri (built CLI, real engine)", () => {
   let dir = "";
+  test("the package is built (`npm test` builds it first)", () => {
+    expect(BUILT, "dist/ is missing: run `npm run build`").toBe(true);
+  });
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "kmiri-cli-"));
     for (const [name, text] of Object.entries(PROGRAMS)) writeFileSync(join(dir, name), text);
@@ -317,6 +397,86 @@ describe.skipIf(!BUILT)("kmiri (built CLI, real engine)", () => {
     const bad = kmiri("run", "clean.ts", "--seed", "x");
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("Usage: kmiri run FILE");
+  });
+
+  /** The built CLI run from the repository root, on the repository's own examples and fixtures. */
+  const kmiriAtRoot = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+
+  test("run --sarif: examples/use-after-free.ts as a SARIF log", () => {
+    const file = join(dir, "uaf.sarif");
+    const r = kmiriAtRoot("run", "examples/use-after-free.ts", "--sarif", file);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("error: Undefined Behavior: ");
+    const log = JSON.parse(readFileSync(file, "utf8"));
+    expect(log).toMatchObject({ $schema: "https://json.schemastore.org/sarif-2.1.0.json", version: "2.1.0" });
+    expect(log.runs).toHaveLength(1);
+    const run = log.runs[0];
+    expect(run.tool.driver.name).toBe("kmiri");
+    expect(run.tool.driver.rules.map((rule: { id: string }) => rule.id)).toEqual(["use-after-free"]);
+    expect(run.results).toHaveLength(1);
+    const result = run.results[0];
+    expect(result.ruleId).toBe("use-after-free");
+    expect(result.level).toBe("error");
+    expect(result.message.text).toMatch(/^Undefined Behavior: memory access failed: alloc\d+ has been freed/);
+    const where = result.locations[0].physicalLocation;
+    expect(where.artifactLocation).toEqual({ uri: "examples/use-after-free.ts", uriBaseId: "%SRCROOT%" });
+    expect(where.region.startLine).toBe(15);
+    expect(result.relatedLocations.map((l: { physicalLocation: { region: { startLine: number } } }) => l.physicalLocation.region.startLine)).toEqual([6, 14]);
+    expect(result.relatedLocations[0].message.text).toMatch(/was allocated here/);
+    expect(result.relatedLocations[1].message.text).toMatch(/was deallocated here/);
+    expect(result.stacks[0].frames[0]).toMatchObject({ location: { message: { text: "main" } }, module: "examples/use-after-free.ts" });
+    expect(result.properties.thread).toBe("main");
+  });
+
+  test("a thread's panic, then main's when it joins the thread: both on stderr in order, exit 1", () => {
+    const r = kmiriAtRoot("run", "test/fixtures/cli/thread-panic.ts");
+    expect(r.code).toBe(1);
+    const cpu1 = r.err.indexOf("thread 'cpu1' panicked at test/fixtures/cli/thread-panic.ts:5:3:\nbad frame\n");
+    const main = r.err.indexOf("thread 'main' panicked at test/fixtures/cli/thread-panic.ts:10:");
+    expect(cpu1).toBe(0);
+    expect(main).toBeGreaterThan(cpu1);
+    const json = JSON.parse(kmiriAtRoot("run", "test/fixtures/cli/thread-panic.ts", "--json").out);
+    expect(json.exitCode).toBe(1);
+    expect(json.threadPanics).toMatchObject([{ thread: "cpu1", message: "bad frame", location: { file: "test/fixtures/cli/thread-panic.ts", line: 5 } }]);
+    expect(json.panic).toMatchObject({ thread: "main", location: { line: 10 } });
+  });
+
+  test("kmiri corpus: the project corpus matches; a mismatching corpus exits 1 naming each problem", () => {
+    const ok = kmiriAtRoot("corpus", "test/corpus");
+    expect(ok.out).toMatch(/corpus result: ok\. \d+ passed; 0 failed;/);
+    expect(ok.code).toBe(0);
+    const bad = kmiriAtRoot("corpus", "test/fixtures/corpus-meta");
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain("test/fixtures/corpus-meta/wrong-line.ts ... FAILED\n    unexpected use-after-free at test/fixtures/corpus-meta/wrong-line.ts:7:");
+    expect(bad.out).toContain("    expected use-after-free at line 5, not reported");
+    expect(bad.out).toMatch(/corpus result: FAILED\. 0 passed; 5 failed;/);
+    const json = JSON.parse(kmiriAtRoot("corpus", "test/fixtures/corpus-meta", "--json").out);
+    expect(json).toMatchObject({ exitCode: 1, corpus: { passed: 0, failed: 5 } });
+  });
+
+  test("an error inside kmiri is reported as kmiri's own, at the program location, exit 2", () => {
+    const r = kmiriAtRoot("run", "test/fixtures/engine/internal-error.ts");
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^error: internal error in kmiri: TypeError: /);
+    expect(r.err).toContain("--> test/fixtures/engine/internal-error.ts:6:15");
+    expect(r.err).not.toMatch(/^\s+at .*\.js:\d+/m);
+  });
+
+  test("--ignore-leaks and --memory-limit reach the engine", () => {
+    expect(kmiriAtRoot("run", "test/fixtures/engine/leak.ts").code).toBe(1);
+    expect(kmiriAtRoot("run", "test/fixtures/engine/leak.ts", "--ignore-leaks").code).toBe(0);
+    const oom = kmiriAtRoot("run", "test/fixtures/engine/too-much-memory.ts", "--memory-limit", "4096");
+    expect(oom.code).toBe(1);
+    expect(oom.err).toContain("error: resource exhaustion: tried to allocate 8 bytes");
+  });
+
+  test("examples/as-a-library.mjs uses kmiri as a library", () => {
+    const r = spawnSync(process.execPath, ["examples/as-a-library.mjs"], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    expect(r.stdout).toMatch(/^use-after-free at examples\/use-after-free.ts:15:15 on thread main: memory access failed/);
+    expect(r.status).toBe(1);
   });
 
   test("kmiri test: 0 when every test passes, 1 when one fails", () => {

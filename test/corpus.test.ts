@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "vitest";
 import path from "node:path";
-import { checkCorpus, checkCorpusFile, corpusFiles } from "../src/interp/corpus.js";
+import { checkCorpus, checkCorpusFile, corpusFiles, parseCorpusFile } from "../src/interp/corpus.js";
 import { LoadError } from "../src/interp/loader/index.js";
 import { runFile } from "../src/interp/run.js";
 
@@ -62,7 +62,27 @@ describe("the corpus checker", () => {
     expect(c.problems).toEqual([expect.stringMatching(/^panicked at .*panics.ts:4: not clean$/)]);
   });
 
-  test("an unknown kind in an annotation is an error", async () => {
-    await expect(checkCorpusFile(meta("unknown-kind.ts"))).rejects.toBeInstanceOf(LoadError);
+  test("an unknown kind in an annotation fails that file, with the kinds listed", async () => {
+    const c = await checkCorpusFile(meta("unknown-kind.ts"));
+    expect(c.ok).toBe(false);
+    expect(c.problems).toEqual([expect.stringMatching(/unknown-kind.ts:2: unknown UB kind `use-after-fre`.*use-after-free/)]);
+    expect(() => parseCorpusFile("x.ts", "//~ ERROR: nope")).toThrow(LoadError);
+  });
+
+  test("a corpus directory is checked file by file, a bad file failing alone", async () => {
+    const r = await checkCorpus("test/fixtures/corpus-meta");
+    expect(r.cases.map((c) => c.file.replace(/.*\//, ""))).toEqual([
+      "panics.ts", "unannotated-ub.ts", "unknown-kind.ts", "wrong-kind.ts", "wrong-line.ts",
+    ]);
+    expect(r.failed).toBe(5);
+  });
+
+  test("flags come from the first line", () => {
+    expect(parseCorpusFile("x.ts", "//@ flags: --seed 3 --preemption-rate 0.5 --ignore-leaks\n").flags).toEqual({
+      seed: 3,
+      preemptionRate: 0.5,
+      ignoreLeaks: true,
+    });
+    expect(() => parseCorpusFile("x.ts", "//@ flags: --frobnicate\n")).toThrow(/unknown flag `--frobnicate`/);
   });
 });

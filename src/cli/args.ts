@@ -15,6 +15,8 @@ export interface CommonFlags {
   memoryLimit?: number;
   /** Do not report memory leaks. */
   ignoreLeaks?: boolean;
+  /** Where to write the findings as SARIF 2.1.0. */
+  sarif?: string;
 }
 
 /** Options of `kmiri test` only. */
@@ -22,8 +24,6 @@ export interface TestFlags extends CommonFlags {
   filter?: string;
   /** Where to write lcov coverage. */
   lcov?: string;
-  /** Where SARIF would be written (not supported yet). */
-  sarif?: string;
 }
 
 /** A parsed command line. */
@@ -31,7 +31,8 @@ export type Command =
   | { command: "help" }
   | { command: "version" }
   | { command: "run"; file: string; flags: CommonFlags }
-  | { command: "test"; path: string; flags: TestFlags };
+  | { command: "test"; path: string; flags: TestFlags }
+  | { command: "corpus"; dir: string; flags: CommonFlags };
 
 /** The arguments are wrong; the message says how, in one line. */
 export class UsageError extends Error {
@@ -79,7 +80,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   "--ignore-leaks": { key: "ignoreLeaks" },
   "--filter": { key: "filter", parse: text, testOnly: true },
   "--lcov": { key: "lcov", parse: text, testOnly: true },
-  "--sarif": { key: "sarif", parse: text, testOnly: true },
+  "--sarif": { key: "sarif", parse: text },
 };
 
 /**
@@ -96,7 +97,7 @@ export function parseArgs(argv: readonly string[]): Command {
   if (argv.includes("--help") || argv.includes("-h") || argv[0] === "help") return { command: "help" };
   if (argv[0] === "--version" || argv[0] === "-V") return { command: "version" };
   const [command, ...rest] = argv;
-  if (command !== "run" && command !== "test") {
+  if (command !== "run" && command !== "test" && command !== "corpus") {
     throw new UsageError(command!.startsWith("-") ? `unknown option \`${command}\`` : `unknown command \`${command}\``);
   }
 
@@ -133,12 +134,16 @@ export function parseArgs(argv: readonly string[]): Command {
     (flags as unknown as Record<string, unknown>)[spec.key] = spec.parse(value, name);
   }
 
-  const what = command === "run" ? "FILE" : "PATH";
+  const what = command === "run" ? "FILE" : command === "corpus" ? "DIR" : "PATH";
   if (positional.length === 0) throw new UsageError(`\`kmiri ${command}\` needs a ${what}`);
   if (positional.length > 1) throw new UsageError(`unexpected argument \`${positional[1]}\`: \`kmiri ${command}\` takes one ${what}`);
   if (command === "run") {
-    const { filter: _f, lcov: _l, sarif: _s, ...common } = flags;
+    const { filter: _f, lcov: _l, ...common } = flags;
     return { command, file: positional[0]!, flags: common };
+  }
+  if (command === "corpus") {
+    const { filter: _f, lcov: _l, sarif: _s, ...common } = flags;
+    return { command, dir: positional[0]!, flags: common };
   }
   return { command, path: positional[0]!, flags };
 }

@@ -4,6 +4,7 @@
  * the engine, and tests can hand the CLI a fake one.
  */
 import type { RunResult, TestRunResult } from "../interp/results.js";
+import type { CorpusResult } from "../interp/corpus.js";
 import { LoadError } from "../interp/loader/errors.js";
 import type { SourceLocation } from "../interp/diagnostics/report.js";
 
@@ -32,15 +33,18 @@ export interface Engine {
   runFile(file: string, options?: EngineRunOptions): Promise<RunResult>;
   /** Runs the `ktest`s under a path; rejects with a `LoadError` when a file cannot be loaded. */
   testPath(path: string, options?: EngineTestOptions): Promise<TestRunResult>;
+  /** Checks an annotated UB corpus (`kmiri corpus DIR`); rejects with a `LoadError` on a malformed annotation. */
+  checkCorpus(dir: string, options?: EngineRunOptions): Promise<CorpusResult>;
 }
 
 /**
  * Loads the real engine, `src/interp/run.ts` (built to `dist/interp/run.js`).
- * @returns its `runFile` and `testPath`.
+ * @returns its `runFile` and `testPath`, and `checkCorpus` from `src/interp/corpus.ts`.
  */
 export async function loadEngine(): Promise<Engine> {
   const { runFile, testPath } = await import("../interp/run.js");
-  return { runFile, testPath };
+  const { checkCorpus } = await import("../interp/corpus.js");
+  return { runFile, testPath, checkCorpus };
 }
 
 /** A loading failure as the CLI reports it. */

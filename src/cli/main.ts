@@ -5,12 +5,13 @@
  */
 import { parseArgs, UsageError } from "./args.js";
 import { SHORT_USAGE, helpText } from "./usage.js";
-import { packageVersion } from "./version.js";
+import { packageVersion } from "../interp/version.js";
 import { nodeIO, type CliIO } from "./io.js";
 import { cachedSources } from "./io.js";
 import { asLoadError } from "./engine.js";
 import { runCommand } from "./run-command.js";
 import { testCommand } from "./test-command.js";
+import { corpusCommand } from "./corpus-command.js";
 import { renderLoadError } from "../interp/diagnostics/render.js";
 import { palette, shouldColor } from "../interp/diagnostics/render-style.js";
 import { errorToJson, type JsonError } from "../interp/diagnostics/json.js";
@@ -47,6 +48,9 @@ export async function main(argv: readonly string[], io: CliIO = nodeIO()): Promi
       case "test":
         seed = command.flags.seed ?? 0;
         return await testCommand(command.path, command.flags, io);
+      case "corpus":
+        seed = command.flags.seed ?? 0;
+        return await corpusCommand(command.dir, command.flags, io);
     }
   } catch (error) {
     if (error instanceof UsageError) {

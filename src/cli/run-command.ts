@@ -1,6 +1,6 @@
 /**
  * `kmiri run FILE`: runs one program, streams its output to stdout, and prints the findings on
- * stderr as Miri does (or, with `--json`, one JSON object on stdout).
+ * stderr as Miri does (or, with `--json`, one JSON object on stdout); writes SARIF when asked.
  */
 import type { CommonFlags } from "./args.js";
 import type { CliIO } from "./io.js";
@@ -9,6 +9,9 @@ import type { EngineRunOptions } from "./engine.js";
 import { renderRunResult } from "../interp/diagnostics/render.js";
 import { shouldColor } from "../interp/diagnostics/render-style.js";
 import { runResultToJson } from "../interp/diagnostics/json.js";
+import { toSarif } from "../interp/diagnostics/sarif.js";
+import type { RunResult, TestRunResult } from "../interp/results.js";
+import { packageVersion } from "../interp/version.js";
 
 /**
  * The engine options for a command line's flags; flags that were not given are left out, so the
@@ -28,11 +31,30 @@ export function engineOptions(flags: CommonFlags, io: Pick<CliIO, "cwd">): Engin
 }
 
 /**
+ * Writes the SARIF log of a run or a test run (`--sarif FILE`), locations relative to the working
+ * directory; a failure to write is reported on stderr.
+ * @param result - the run.
+ * @param file - where to write, relative to the working directory.
+ * @param io - the process.
+ * @returns whether the file was written.
+ */
+export function writeSarif(result: RunResult | TestRunResult, file: string, io: Pick<CliIO, "cwd" | "writeFile" | "stderr">): boolean {
+  const log = toSarif(result, { toolVersion: packageVersion(), srcRoot: io.cwd });
+  try {
+    io.writeFile(file, `${JSON.stringify(log, null, 2)}\n`);
+    return true;
+  } catch (e) {
+    io.stderr(`error: could not write the SARIF file \`${file}\`: ${(e as Error).message}\n`);
+    return false;
+  }
+}
+
+/**
  * Runs `kmiri run`.
  * @param file - the program, as given on the command line.
  * @param flags - the parsed flags.
  * @param io - the process.
- * @returns the exit status: 0 clean, 1 UB or a panic.
+ * @returns the exit status: 0 clean, 1 UB or a panic, 2 the SARIF file could not be written.
  * @throws the engine's `LoadError` when the program cannot be loaded (the caller reports it).
  */
 export async function runCommand(file: string, flags: CommonFlags, io: CliIO): Promise<number> {
@@ -47,9 +69,11 @@ export async function runCommand(file: string, flags: CommonFlags, io: CliIO): P
   }
   const result = await engine.runFile(file, options);
   const json = runResultToJson(result);
+  // Written after the report is printed, so that a failure to write it comes last.
+  const sarif = () => (flags.sarif === undefined || writeSarif(result, flags.sarif, io) ? json.exitCode : 2);
   if (flags.json) {
     io.stdout(`${JSON.stringify(json)}\n`);
-    return json.exitCode;
+    return sarif();
   }
   // An engine that collected the output without streaming it still gets it printed.
   if (streamed === 0) for (const line of result.output ?? []) io.stdout(`${line}\n`);
@@ -58,5 +82,5 @@ export async function runCommand(file: string, flags: CommonFlags, io: CliIO): P
     readSource: cachedSources(io),
   });
   if (text) io.stderr(`${text}\n`);
-  return json.exitCode;
+  return sarif();
 }

@@ -1,13 +1,13 @@
 /**
  * `kmiri test PATH`: runs the `ktest`s under PATH, prints one line per test, the failures (on
- * stderr, as Miri's reports), the `test result:` line and the coverage table; writes lcov when
- * asked. With `--json`, one JSON object on stdout instead.
+ * stderr, as Miri's reports), the `test result:` line and the coverage table; writes lcov and
+ * SARIF when asked. With `--json`, one JSON object on stdout instead.
  */
 import type { TestFlags } from "./args.js";
 import type { CliIO } from "./io.js";
 import { cachedSources } from "./io.js";
 import type { EngineTestOptions } from "./engine.js";
-import { engineOptions } from "./run-command.js";
+import { engineOptions, writeSarif } from "./run-command.js";
 import { toLcov } from "./lcov.js";
 import { renderCoverageTable, renderTestFailures, renderTestLines, renderTestSummary } from "../interp/diagnostics/render-tests.js";
 import { palette, shouldColor } from "../interp/diagnostics/render-style.js";
@@ -19,13 +19,12 @@ import type { TestRunResult } from "../interp/results.js";
  * @param path - a test file or a directory, as given on the command line.
  * @param flags - the parsed flags.
  * @param io - the process.
- * @returns the exit status: 0 every test passed, 1 a test failed or found UB, 2 the lcov file
- *   could not be written.
+ * @returns the exit status: 0 every test passed, 1 a test failed or found UB, 2 the lcov or the
+ *   SARIF file could not be written.
  * @throws the engine's `LoadError` when a test file cannot be loaded (the caller reports it).
  */
 export async function testCommand(path: string, flags: TestFlags, io: CliIO): Promise<number> {
   const warn = (message: string) => io.stderr(`${palette(shouldColor(io.stderrIsTTY, io.env)).warning("warning")}: ${message}\n`);
-  if (flags.sarif !== undefined) warn(`\`--sarif\` is not supported yet; \`${flags.sarif}\` will not be written`);
 
   const engine = await io.engine();
   const options: EngineTestOptions = engineOptions(flags, io);
@@ -37,6 +36,7 @@ export async function testCommand(path: string, flags: TestFlags, io: CliIO): Pr
   if (flags.json) io.stdout(`${JSON.stringify(json)}\n`);
   else printText(result, io);
 
+  const sarifFailed = flags.sarif !== undefined && !writeSarif(result, flags.sarif, io);
   if (flags.lcov !== undefined) {
     const lcov = toLcov(result.coverage);
     if (lcov === undefined) {
@@ -50,7 +50,7 @@ export async function testCommand(path: string, flags: TestFlags, io: CliIO): Pr
       }
     }
   }
-  return json.exitCode;
+  return sarifFailed ? 2 : json.exitCode;
 }
 
 /** The text output: test lines and summary on stdout, failures on stderr, then the table. */

@@ -3,8 +3,9 @@
  */
 
 /** The short usage, printed under an argument error. */
-export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P] [--max-steps N] [--memory-limit B] [--ignore-leaks]
+export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P] [--max-steps N] [--memory-limit B] [--ignore-leaks] [--sarif FILE]
        kmiri test PATH [--filter TEXT] [--seed N] [--json] [--native] [--lcov FILE] [--sarif FILE]
+       kmiri corpus DIR [--seed N] [--json]
 For more information, try \`kmiri --help\`.`;
 
 /**
@@ -17,6 +18,8 @@ export function helpText(version: string): string {
 Usage:
   kmiri run FILE [options]    run a program (its exported \`main\`) under the checks
   kmiri test PATH [options]   run the \`ktest\`s found under PATH (a file or a directory)
+  kmiri corpus DIR [options]  check an annotated UB corpus: each \`//~ ERROR: KIND\` line must be
+                              reported with that kind, nothing else; files without one run clean
   kmiri --help                print this help
   kmiri --version             print the version
 
@@ -32,9 +35,10 @@ Options:
   --memory-limit BYTES     stop with a resource-exhaustion error when the program has more
                            than BYTES allocated at once (default 1 GiB)
   --ignore-leaks           do not report memory still allocated when \`main\` or a test ends
+  --sarif FILE             write the findings (and panics) to FILE as SARIF 2.1.0, for code
+                           scanning tools
   --filter TEXT            test: run only the tests whose \`module::name\` contains TEXT
   --lcov FILE              test: write line coverage to FILE in lcov format
-  --sarif FILE             test: SARIF output (not supported yet: a warning, then ignored)
 
 Output: the program's output goes to stdout as it prints; findings go to stderr, as Miri's do.
 Colour is used when the stream is a terminal and NO_COLOR is unset.
@@ -42,7 +46,8 @@ Colour is used when the stream is a terminal and NO_COLOR is unset.
 Exit status:
   0  clean: no undefined behaviour, no panic, every test passed
   1  undefined behaviour found, the program panicked, or a test failed
-  2  the program could not be loaded, the arguments are wrong, or kmiri itself failed
+  2  the program could not be loaded, the arguments are wrong, an output file (--lcov,
+     --sarif) could not be written, or kmiri itself failed
 
 Set KMIRI_DEBUG=1 to see kmiri's own stack trace when it fails.`;
 }

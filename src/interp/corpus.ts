@@ -123,7 +123,15 @@ export function corpusFiles(dir: string): string[] {
 export async function checkCorpusFile(file: string, options: RunOptions = {}): Promise<CorpusCase> {
   const cwd = options.cwd ?? process.cwd();
   const display = path.relative(cwd, path.resolve(cwd, file)).split(path.sep).join("/");
-  const { expected, flags } = parseCorpusFile(display, readFileSync(path.resolve(cwd, file), "utf8"));
+  let parsed: { expected: Expectation[]; flags: RunOptions };
+  try {
+    parsed = parseCorpusFile(display, readFileSync(path.resolve(cwd, file), "utf8"));
+  } catch (e) {
+    if (!(e instanceof LoadError)) throw e;
+    // A malformed file fails on its own; the rest of the corpus still runs.
+    return { file: display, expected: [], flags: {}, ok: false, problems: [e.message], ub: [] };
+  }
+  const { expected, flags } = parsed;
   const result: CorpusCase = { file: display, expected, flags, ok: false, problems: [], ub: [] };
   let run;
   try {

@@ -50,10 +50,16 @@ export interface RunResult {
   ub: UBReport[];
   /** The panic that ended the run, if any. */
   panic?: PanicInfo;
+  /**
+   * Panics of threads other than `main`, in the order they happened; absent when none panicked.
+   * Such a panic ends only its thread: the run still succeeds unless `main` joins the thread
+   * (`join` then panics in `main` too, which is {@link RunResult.panic}).
+   */
+  threadPanics?: PanicInfo[];
   /** Program output, one entry per `console.log` line. */
   output: string[];
-  /** 0: clean; 1: UB or a panic. */
-  exitCode: 0 | 1;
+  /** 0: clean; 1: UB or a panic; 2: kmiri itself failed (a report titled `internal error in kmiri`). */
+  exitCode: 0 | 1 | 2;
   stats: RunStats;
   /** The schedule as a replay string (reproduces the run with `--replay`). */
   schedule?: string;

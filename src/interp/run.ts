@@ -8,7 +8,7 @@ import path from "node:path";
 import { compileProgram, CompileError, type CompiledProgram } from "./compile/index.js";
 import { PanicStop } from "./diagnostics/report.js";
 import { LoadError, loadProgram, loadPrograms, type SourceModule } from "./loader/index.js";
-import { Machine, type MachineConfig } from "./machine.js";
+import { INTERNAL_ERROR_TITLE, Machine, type MachineConfig } from "./machine.js";
 import type { CoverageReport, CoverageRow, PanicInfo, RunResult, RunStats, TestResult, TestRunResult } from "./results.js";
 import { G, GEN, sync, wrap, wrapClass, wrapObj } from "./runtime-kit.js";
 import * as checkedRt from "../shims/checked/index.js";
@@ -116,10 +116,10 @@ export async function runFile(file: string, options: RunOptions = {}): Promise<R
     ub,
     panic,
     output: m.output,
-    exitCode: ub.length || panic ? 1 : 0,
+    exitCode: ub.some((u) => u.title === INTERNAL_ERROR_TITLE) ? 2 : ub.length || panic ? 1 : 0,
     stats: machineStats(m, performance.now() - t0),
   };
-  if (m.threadPanics.length) (result as RunResult & { threadPanics?: PanicInfo[] }).threadPanics = m.threadPanics;
+  if (m.threadPanics.length) result.threadPanics = m.threadPanics;
   return result;
 }
 

@@ -4,13 +4,14 @@
  *
  * ```ts
  * { seed, ub: UBReport[], tests?: TestResult[], coverage?: { modules, total, lines? }, stats,
- *   panic?, output?, schedule?, exitCode, error? }
+ *   panic?, threadPanics?, output?, schedule?, exitCode, error? }
  * ```
  *
  * Fields may be added, never removed or renamed. `seed`, `ub`, `stats` and `exitCode` are always
  * present; `tests` and `coverage` for a test run; `output` (the program's lines) for a run;
- * `panic` and `schedule` when the run has them; `error` when kmiri could not run the program at
- * all (it could not be loaded, the arguments were wrong, or kmiri itself failed).
+ * `panic`, `threadPanics` (spawned threads' panics) and `schedule` when the run has them; `error`
+ * when kmiri could not run the program at all (it could not be loaded, the arguments were wrong,
+ * or kmiri itself failed).
  */
 import type { SourceLocation, UBReport } from "./report.js";
 import type { CoverageReport, PanicInfo, RunResult, RunStats, TestResult, TestRunResult } from "../results.js";
@@ -38,6 +39,8 @@ export interface KmiriJson {
   stats: RunStats;
   /** `kmiri run`: the panic that ended the program. */
   panic?: PanicInfo;
+  /** `kmiri run`: the panics of threads other than `main`, in order (only when some thread panicked). */
+  threadPanics?: PanicInfo[];
   /** `kmiri run`: the program's output, one entry per line. */
   output?: string[];
   /** The schedule as a replay string. */
@@ -67,9 +70,10 @@ export function runResultToJson(result: RunResult): KmiriJson {
     ub: result.ub.map(normaliseReport),
     stats: result.stats,
     output: result.output ?? [],
-    exitCode: result.ub.length > 0 || result.panic ? 1 : result.exitCode,
+    exitCode: result.exitCode === 2 ? 2 : result.ub.length > 0 || result.panic ? 1 : result.exitCode,
   };
   if (result.panic) json.panic = result.panic;
+  if (result.threadPanics && result.threadPanics.length > 0) json.threadPanics = result.threadPanics;
   if (result.schedule !== undefined) json.schedule = result.schedule;
   return json;
 }

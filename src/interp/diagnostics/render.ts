@@ -303,13 +303,15 @@ export function renderLoadError(error: LoadErrorLike, options: RenderOptions = {
 }
 
 /**
- * Everything `kmiri run` prints on stderr after the program: each finding, the panic if any, and
- * the `aborting` line when there were findings; `""` for a clean run.
+ * Everything `kmiri run` prints on stderr after the program: the panics of spawned threads (as
+ * Rust prints them, in order), each finding, `main`'s panic if any, and the `aborting` line when
+ * there were findings; `""` for a clean run.
  * @param result - the run.
  * @param options - colour and the source reader.
  */
-export function renderRunResult(result: Pick<RunResult, "ub" | "panic">, options: RenderOptions = {}): string {
-  const parts = result.ub.map((r) => renderReport(r, options));
+export function renderRunResult(result: Pick<RunResult, "ub" | "panic" | "threadPanics">, options: RenderOptions = {}): string {
+  const parts = (result.threadPanics ?? []).map((p) => renderPanic(p, options));
+  parts.push(...result.ub.map((r) => renderReport(r, options)));
   if (result.panic) parts.push(renderPanic(result.panic, options));
   if (result.ub.length > 0) parts.push(renderAborting(result.ub.length, options));
   return parts.join("\n\n");

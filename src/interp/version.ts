@@ -1,6 +1,6 @@
 /**
- * The package version, read from `package.json` (two levels above this module both in `src/cli`
- * and in `dist/cli`).
+ * The package version, read from `package.json` (two levels above this module both in `src/interp`
+ * and in `dist/interp`).
  */
 import { readFileSync } from "node:fs";
 
