@@ -38,6 +38,24 @@ export interface ShimHost {
   report(kind: UBKind, message: string, options?: ReportOptions): never;
   /** Prints a line of program output. */
   print(line: string): void;
+  /**
+   * A warning that does not stop the run (Miri's non-halting diagnostics, e.g. `integer-to-pointer
+   * cast`), at the current site; with a `key`, only the first warning of that key is kept.
+   */
+  warn(message: string, options?: ReportOptions & { key?: string }): void;
+  /** Options of the run that change what the shims accept. */
+  readonly checks: CheckOptions;
+  /**
+   * Registers a stack slot (`local`) of the running function: it dies (and its allocation is
+   * freed) when that function returns. Returns false outside a function that may own locals.
+   */
+  registerLocal(free: (site: number) => void): boolean;
+}
+
+/** Options that change what the checked runtime accepts. */
+export interface CheckOptions {
+  /** `--strict-provenance`: integer-to-pointer casts (`ptr_from_exposed`) are unsupported. */
+  strictProvenance: boolean;
 }
 
 /** The Machine the shims are running under; set by the Machine whenever it runs program code. */

@@ -11,7 +11,7 @@ import type { CompiledProgram, ProgramModule } from "./compile/index.js";
 import { FRAME_MARK, SITE_MASK } from "./compile/index.js";
 import type { Frame, SourceLocation, UBKind, UBReport } from "./diagnostics/report.js";
 import { MachineStop, PanicStop, UBStop } from "./diagnostics/report.js";
-import type { ReportOptions, ShimHost } from "./host.js";
+import type { CheckOptions, ReportOptions, ShimHost } from "./host.js";
 import { setCurrent } from "./host.js";
 import { programLocationOfError, raisedByKmiri } from "./error-location.js";
 import { ALLOC_KIND_NAMES } from "./memory/allocation.js";
@@ -37,6 +37,8 @@ export interface MachineConfig {
   ignoreLeaks?: boolean;
   /** Receives each line the program prints. */
   onOutput?: (line: string) => void;
+  /** Reject integer-to-pointer casts (`ptr_from_exposed`) as unsupported, like `-Zmiri-strict-provenance`. */
+  strictProvenance?: boolean;
 }
 
 /** The `kmiri/rt` and `kmiri/mirch` namespaces a program imports, built for a Machine. */
@@ -59,6 +61,10 @@ export class Thread {
   /** The site where the thread got stuck, for deadlock reports. */
   blockedAt = -1;
   gen: Generator<unknown, unknown, unknown> | null = null;
+  /** Stack slots (`local`) alive on this thread: the stack depth of the function that owns each, and how to free it. */
+  locals: { depth: number; free: (site: number) => void }[] = [];
+  /** Depth (`sp` at entry) of the innermost running function that may own locals, -1 for none. */
+  localsDepth = -1;
 
   constructor(
     readonly id: number,
@@ -105,6 +111,10 @@ export class Machine implements ShimHost {
   readonly unsafeHits: Uint8Array[];
   /** Findings; one normally, one per stuck thread for a deadlock, one per leak. */
   readonly findings: UBReport[] = [];
+  /** Warnings: non-halting diagnostics, in the order they were raised. */
+  readonly warnings: UBReport[] = [];
+  private readonly warned = new Set<string>();
+  readonly checks: CheckOptions;
   /** Panics of threads other than the one that ended the run. */
   readonly threadPanics: PanicInfo[] = [];
   steps = 0;
@@ -131,6 +141,7 @@ export class Machine implements ShimHost {
     readonly config: MachineConfig = {},
   ) {
     this.seed = config.seed ?? 0;
+    this.checks = { strictProvenance: config.strictProvenance ?? false };
     this.rng = new Prng(this.seed);
     this.rate = config.preemptionRate ?? 0.1;
     this.maxSteps = config.maxSteps ?? 500_000_000;
@@ -527,6 +538,41 @@ export class Machine implements ShimHost {
     const e = new UBStop(this.buildReport(kind, message, options));
     this.stopped ??= e;
     throw e;
+  }
+
+  warn(message: string, options: ReportOptions & { key?: string } = {}): void {
+    if (options.key !== undefined) {
+      if (this.warned.has(options.key)) return;
+      this.warned.add(options.key);
+    }
+    this.warnings.push(this.buildReport("unsupported", message, { ...options, title: options.title ?? "warning", label: options.label ?? message }));
+  }
+
+  registerLocal(free: (site: number) => void): boolean {
+    const t = this.running;
+    if (t.localsDepth < 0) return false;
+    t.locals.push({ depth: t.localsDepth, free });
+    return true;
+  }
+
+  /**
+   * Entry of a function that may own locals (the compiler wraps its body): returns the depth to
+   * hand back to {@link leaveLocals}.
+   */
+  enterLocals(): number {
+    const t = this.running;
+    const outer = t.localsDepth;
+    t.localsDepth = this.sp;
+    return outer;
+  }
+
+  /** Exit of such a function (in a `finally`): its locals die; `site` is the function, for "deallocated here". */
+  leaveLocals(outer: number, site: number): void {
+    const t = this.running;
+    const depth = t.localsDepth;
+    const list = t.locals;
+    while (list.length && list[list.length - 1].depth >= depth) list.pop()!.free(site);
+    t.localsDepth = outer;
   }
 
   print(line: string): void {

@@ -28,6 +28,8 @@ export interface FnInfo {
   calls: AnyNode[];
   /** Result of the analysis. */
   mayYield: boolean;
+  /** Calls `local` of `kmiri/rt` itself: its stack slots die when it returns. */
+  ownsLocals: boolean;
 }
 
 /** Analysis results for a whole program, keyed by AST node. */
@@ -58,6 +60,13 @@ export function functionName(node: AnyNode, parent: AnyNode | undefined): string
   return null;
 }
 
+/** A call of `local` from `kmiri/rt` (`local(...)` as imported, or `rt.local(...)`). */
+function callsLocal(call: AnyNode, rtImports: Map<string, string>): boolean {
+  const c = call.callee;
+  if (c.type === "Identifier") return rtImports.get(c.name) === "local";
+  return c.type === "MemberExpression" && !c.computed && c.property.name === "local";
+}
+
 /**
  * Analyses every module of a program together.
  * @param modules the module ASTs, plus the local names each module imports from `kmiri/rt`
@@ -76,7 +85,7 @@ export function analyzeProgram(modules: { ast: AnyNode; rtImports: Map<string, s
           !!parent &&
           ((parent.type === "MethodDefinition" && parent.kind !== "method") ||
             (parent.type === "Property" && (parent.kind === "get" || parent.kind === "set")));
-        const info: FnInfo = { node, name: functionName(node, parent), forcedSync, calls: [], mayYield: false };
+        const info: FnInfo = { node, name: functionName(node, parent), forcedSync, calls: [], mayYield: false, ownsLocals: false };
         fnInfo.set(node, info);
         if (info.name) {
           const list = byName.get(info.name) ?? [];
@@ -88,6 +97,7 @@ export function analyzeProgram(modules: { ast: AnyNode; rtImports: Map<string, s
         callClass.set(node, classify(node, mod.rtImports));
         callOwner.set(node, owner);
         owner?.calls.push(node);
+        if (owner && callsLocal(node, mod.rtImports)) owner.ownsLocals = true;
       }
       for (const c of childNodes(node)) visit(c, node, owner);
     };

@@ -43,6 +43,11 @@ export class Splicer {
     this.inserts.push({ pos, text, rank: 1, seq: -this.seq++ });
   }
 
+  /** Inserts `text` at `pos`, after everything else inserted there (a block's closing text). */
+  last(pos: number, text: string): void {
+    this.inserts.push({ pos, text, rank: 2, seq: this.seq++ });
+  }
+
   /**
    * Replaces `[start, end)` with `text`. The range must not contain positions where other text
    * is inserted (the compiler replaces only keywords and punctuation).

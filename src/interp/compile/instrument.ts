@@ -339,8 +339,9 @@ export function compileModule(
       // own visit inserts there, with the temporaries filled in once the body has been walked.
       const arrow = js.indexOf("=>", node.params.length ? node.params[node.params.length - 1].end : node.start) + 2;
       const k = cover(body);
-      s.before(arrow, () => `{${prologue(node, ctx, false, [])}$C[${k}]=1;return `);
-      s.after(node.end, "}");
+      const locals = !!info?.ownsLocals;
+      s.before(arrow, () => `{${prologue(node, ctx, false, [], locals)}$C[${k}]=1;return `);
+      s.after(node.end, locals ? `}finally{$R.leaveLocals($lo,${site(node, ctx)})}}` : "}");
     }
 
     // Parameters: walked for nested functions, without instrumenting calls (see FnCtx.noCalls).
@@ -358,13 +359,21 @@ export function compileModule(
           } else visit(st, ctx, body);
         } else statementInList(st, ctx, body);
       }
-      if (instrument) s.after(afterDirectives, prologue(node, ctx, unsafeFn, hoisted));
+      if (instrument) {
+        const locals = !!info?.ownsLocals;
+        s.after(afterDirectives, prologue(node, ctx, unsafeFn, hoisted, locals));
+        if (locals) s.last(body.end - 1, `}finally{$R.leaveLocals($lo,${site(node, ctx)})}`);
+      }
     } else {
       visit(body, ctx, node);
     }
   }
 
-  function prologue(node: AnyNode, ctx: FnCtx, unsafeFn: boolean, hoisted: string[]): string {
+  /**
+   * The text a function body starts with. With `locals`, it opens the `try` whose `finally` frees
+   * the function's stack slots (`local`) when it returns; hoisted declarations go inside it.
+   */
+  function prologue(node: AnyNode, ctx: FnCtx, unsafeFn: boolean, hoisted: string[], locals = false): string {
     // Mark the caller's call site as a frame: the stack also holds the sites of calls whose
     // arguments are still being evaluated, and those are not frames of a backtrace.
     let p = `$R.s[$R.sp-1]|=${FRAME_MARK};`;
@@ -375,6 +384,7 @@ export function compileModule(
       const fnSite = site(node, { ...ctx, unsafe: false });
       p += `$R.u[$R.s[$R.sp-1]&${SITE_MASK}]===1||$R.unsafeFn(${fnSite});$U[${unsafeLines.length - 1}]=1;`;
     }
+    if (locals) p += "const $lo=$R.enterLocals();try{";
     return p + hoisted.join("");
   }
 
