@@ -18,7 +18,7 @@ import { ALLOC_KIND_NAMES } from "./memory/allocation.js";
 import { Memory } from "./memory/memory.js";
 import { Prng } from "./prng.js";
 import type { PanicInfo } from "./results.js";
-import { G, GEN, resetSyncDepth, sync, wrap, wrapClass, wrapObj } from "./runtime-kit.js";
+import { G, GEN, resetSyncDepth, sync, syncHooks, wrap, wrapClass, wrapObj } from "./runtime-kit.js";
 
 /** Options of one run. */
 export interface MachineConfig {
@@ -290,7 +290,27 @@ export class Machine implements ShimHost {
     this.sp = t.sp;
     this.b = this.drawBudget();
     setCurrent(this);
+    syncHooks.yielded = this.blockedInSync;
   }
+
+  /** A shim blocked the thread inside code that cannot be suspended (see runtime-kit's `sync`). */
+  private readonly blockedInSync = (): void => {
+    const t = this.running;
+    if (t.state !== "blocked") return;
+    t.state = "runnable";
+    for (const other of this.threads) other.joiners = other.joiners.filter((j) => j !== t);
+    this.report(
+      "unsupported",
+      "this thread would block (wait for another thread) inside code that cannot be suspended: a callback called by a JavaScript built-in, a constructor, a getter or a setter",
+      {
+        title: "unsupported operation",
+        label: "the thread would block here",
+        help: [
+          { message: "call it from a plain function or method, or loop with `for` instead of a callback of `map`/`forEach` on other collections" },
+        ],
+      },
+    );
+  };
 
   private finish(t: Thread): void {
     t.state = "done";

@@ -34,12 +34,21 @@ export function sync(gen: Generator<unknown, unknown, unknown>): unknown {
   syncDepth++;
   try {
     let r = gen.next();
-    while (!r.done) r = gen.next(r.value);
+    while (!r.done) {
+      syncHooks.yielded();
+      r = gen.next(r.value);
+    }
     return r.value;
   } finally {
     syncDepth--;
   }
 }
+
+/**
+ * What {@link sync} does when the generator it drives yields: the Machine installs a check that
+ * a shim did not block the thread there (it cannot be suspended inside a built-in's callback).
+ */
+export const syncHooks = { yielded: (): void => {} };
 
 export type GenFn = ((...args: any[]) => Generator<unknown, unknown, unknown>) & { [GEN]?: never };
 export type Wrapped = ((...args: any[]) => unknown) & { [GEN]: GenFn };
@@ -81,3 +90,123 @@ export function wrapObj<O extends object>(obj: O): O {
   wrapMethods(obj);
   return obj;
 }
+
+// ── generator-aware built-ins ─────────────────────────────────────────────────────────────
+//
+// An instrumented call site in a generator calls `f[GEN]` when a function has one. Giving the
+// callback-taking methods of arrays, maps and sets a generator version under `GEN` lets a
+// callback that blocks or is preempted (`handles.map((h) => h.join())`) suspend the thread like
+// any other program call. Only instrumented code looks up `GEN`; everything else sees the
+// built-ins unchanged.
+
+type Callback = ((...args: unknown[]) => unknown) & { [GEN]?: GenFn };
+
+/** Calls a callback from generator code: delegating to its generator when it has one. */
+function* invoke(cb: Callback, thisArg: unknown, args: unknown[]): Generator<unknown, unknown, unknown> {
+  const g = cb[GEN];
+  if (g) return yield* g.apply(thisArg, args);
+  if (typeof cb !== "function") throw new TypeError(`${String(cb)} is not a function`);
+  const r = cb.apply(thisArg, args);
+  return r instanceof G ? yield* r as Generator<unknown, unknown, unknown> : r;
+}
+
+type ArrayLikeThis = { length: number; [i: number]: unknown };
+
+const arrayMethods: Record<string, (this: ArrayLikeThis, cb: Callback, ...rest: unknown[]) => Generator<unknown, unknown, unknown>> = {
+  *forEach(cb, thisArg) {
+    const n = this.length;
+    for (let i = 0; i < n; i++) if (i in this) yield* invoke(cb, thisArg, [this[i], i, this]);
+  },
+  *map(cb, thisArg) {
+    const n = this.length;
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) if (i in this) out[i] = yield* invoke(cb, thisArg, [this[i], i, this]);
+    return out;
+  },
+  *filter(cb, thisArg) {
+    const out: unknown[] = [];
+    const n = this.length;
+    for (let i = 0; i < n; i++) if (i in this && (yield* invoke(cb, thisArg, [this[i], i, this]))) out.push(this[i]);
+    return out;
+  },
+  *some(cb, thisArg) {
+    const n = this.length;
+    for (let i = 0; i < n; i++) if (i in this && (yield* invoke(cb, thisArg, [this[i], i, this]))) return true;
+    return false;
+  },
+  *every(cb, thisArg) {
+    const n = this.length;
+    for (let i = 0; i < n; i++) if (i in this && !(yield* invoke(cb, thisArg, [this[i], i, this]))) return false;
+    return true;
+  },
+  *find(cb, thisArg) {
+    const n = this.length;
+    for (let i = 0; i < n; i++) if (yield* invoke(cb, thisArg, [this[i], i, this])) return this[i];
+    return undefined;
+  },
+  *findIndex(cb, thisArg) {
+    const n = this.length;
+    for (let i = 0; i < n; i++) if (yield* invoke(cb, thisArg, [this[i], i, this])) return i;
+    return -1;
+  },
+  *findLast(cb, thisArg) {
+    for (let i = this.length - 1; i >= 0; i--) if (yield* invoke(cb, thisArg, [this[i], i, this])) return this[i];
+    return undefined;
+  },
+  *findLastIndex(cb, thisArg) {
+    for (let i = this.length - 1; i >= 0; i--) if (yield* invoke(cb, thisArg, [this[i], i, this])) return i;
+    return -1;
+  },
+  *reduce(cb, ...init) {
+    const n = this.length;
+    let i = 0;
+    let acc: unknown;
+    if (init.length) acc = init[0];
+    else {
+      while (i < n && !(i in this)) i++;
+      if (i >= n) throw new TypeError("Reduce of empty array with no initial value");
+      acc = this[i++];
+    }
+    for (; i < n; i++) if (i in this) acc = yield* invoke(cb, undefined, [acc, this[i], i, this]);
+    return acc;
+  },
+  *reduceRight(cb, ...init) {
+    let i = this.length - 1;
+    let acc: unknown;
+    if (init.length) acc = init[0];
+    else {
+      while (i >= 0 && !(i in this)) i--;
+      if (i < 0) throw new TypeError("Reduce of empty array with no initial value");
+      acc = this[i--];
+    }
+    for (; i >= 0; i--) if (i in this) acc = yield* invoke(cb, undefined, [acc, this[i], i, this]);
+    return acc;
+  },
+  *flatMap(cb, thisArg) {
+    const out: unknown[] = [];
+    const n = this.length;
+    for (let i = 0; i < n; i++) {
+      if (!(i in this)) continue;
+      const r = yield* invoke(cb, thisArg, [this[i], i, this]);
+      if (Array.isArray(r)) out.push(...r);
+      else out.push(r);
+    }
+    return out;
+  },
+};
+
+function defineGen(fn: unknown, g: unknown): void {
+  Object.defineProperty(fn as object, GEN, { value: g, configurable: true });
+}
+
+for (const [name, g] of Object.entries(arrayMethods)) {
+  const native = (Array.prototype as unknown as Record<string, unknown>)[name];
+  if (typeof native === "function") defineGen(native, g);
+}
+
+/** `Map.prototype.forEach` / `Set.prototype.forEach`: over a snapshot of the entries. */
+function* collectionForEach(this: Map<unknown, unknown> | Set<unknown>, cb: Callback, thisArg?: unknown) {
+  for (const [k, v] of [...this.entries()] as [unknown, unknown][]) yield* invoke(cb, thisArg, [v, k, this]);
+}
+defineGen(Map.prototype.forEach, collectionForEach);
+defineGen(Set.prototype.forEach, collectionForEach);

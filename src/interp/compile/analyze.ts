@@ -8,7 +8,7 @@
  */
 import type { AnyNode } from "./walk.js";
 import { childNodes, isFunction } from "./walk.js";
-import { NEVER_YIELDS, SCHEDULING_POINTS } from "./yield-points.js";
+import { CALLBACK_BUILTINS, NEVER_YIELDS, SCHEDULING_POINTS } from "./yield-points.js";
 
 /** How a call site's target was classified. */
 export type CallClass =
@@ -17,7 +17,12 @@ export type CallClass =
   /** Never yields. */
   | { kind: "plain" }
   /** Program functions of this name: yields if one of them can. */
-  | { kind: "fns"; name: string };
+  | { kind: "fns"; name: string }
+  /**
+   * A built-in that calls back (`map`, `forEach`, …; see runtime-kit's generator-aware built-ins):
+   * yields if a callback passed to it can (or a program function of the same name can).
+   */
+  | { kind: "callback"; name: string; args: AnyNode[] };
 
 export interface FnInfo {
   node: AnyNode;
@@ -111,7 +116,17 @@ export function analyzeProgram(modules: { ast: AnyNode; rtImports: Map<string, s
     if (!c) return true;
     if (c.kind === "yields") return true;
     if (c.kind === "plain") return false;
+    if (c.kind === "callback") return (yieldsByName.get(c.name) ?? false) || c.args.some(argYields);
     return yieldsByName.get(c.name) ?? false;
+  };
+  /** Whether a function passed as an argument may reach a scheduling point. */
+  const argYields = (arg: AnyNode): boolean => {
+    if (isFunction(arg)) return fnInfo.get(arg)?.mayYield ?? true;
+    if (arg.type === "Identifier") {
+      if (byName.has(arg.name)) return yieldsByName.get(arg.name) ?? false;
+      return !GLOBAL_FUNCTIONS.has(arg.name);
+    }
+    return !(arg.type === "Literal" || arg.type === "ArrayExpression" || arg.type === "ObjectExpression" || arg.type === "TemplateLiteral" || arg.type === "UnaryExpression");
   };
   let changed = true;
   while (changed) {
@@ -141,6 +156,7 @@ export function analyzeProgram(modules: { ast: AnyNode; rtImports: Map<string, s
       const member = callee.property.name as string;
       name = member;
       if (SCHEDULING_POINTS.has(member)) return { kind: "yields" };
+      if (CALLBACK_BUILTINS.has(member)) return { kind: "callback", name: member, args: call.arguments };
       if (!byName.has(member)) return NEVER_YIELDS.has(member) ? { kind: "plain" } : { kind: "yields" };
     } else if (callee.type === "Super") {
       return { kind: "plain" };

@@ -6,8 +6,9 @@
  * error raised by V8 at a position of the output can be mapped back to the original position
  * ({@link Splicer.toOriginal}), and from there through the source map to the `.ts`.
  *
- * Insertions at one position keep their order of arrival; `before` insertions go in front of
- * `after` ones, so a wrapper opened "before" a node and closed "after" the previous node nests right.
+ * At one position, text goes in this order: `before` insertions (openings of nodes that start
+ * there, outermost first), `after` insertions (closings of nodes that end there, innermost first),
+ * the replacement of a range that starts there, and `last` insertions.
  */
 
 interface Insertion {
@@ -54,7 +55,8 @@ export class Splicer {
    */
   replace(start: number, end: number, text: string): void {
     this.removals.push({ start, end });
-    if (text) this.inserts.push({ pos: start, text, rank: 0.5, seq: this.seq++ });
+    // After the closing text of a node that ends at `start`, before a block's last text.
+    if (text) this.inserts.push({ pos: start, text, rank: 1.5, seq: this.seq++ });
   }
 
   /** The spliced text. */

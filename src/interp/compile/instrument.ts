@@ -34,6 +34,7 @@ import type { SourceLocation } from "../diagnostics/report.js";
 import type { Analysis } from "./analyze.js";
 import { functionName } from "./analyze.js";
 import { Splicer } from "./edit.js";
+import { rewriteImportReferences } from "./live-imports.js";
 import { SiteTable } from "./sites.js";
 import type { AnyNode } from "./walk.js";
 import { childNodes, isFunction, patternNames } from "./walk.js";
@@ -124,7 +125,8 @@ export function compileModule(
   const coverageLines: number[] = [];
   const unsafeLines: number[] = [];
   const imports: string[] = [];
-  const exportGetters: string[] = [];
+  /** Export getters, built at the end (an `export { x }` may name an import declared later). */
+  const exportGetters: (string | (() => string))[] = [];
   const stars: string[] = [];
   const moduleWraps: string[] = [];
   let importCount = 0;
@@ -165,6 +167,10 @@ export function compileModule(
   };
 
   // ── module syntax ────────────────────────────────────────────────────────────
+  /** Imported names of program modules → the expression that reads them live. */
+  const liveImports = new Map<string, string>();
+  /** A module-level name as an export getter reads it (live when it is itself an import). */
+  const exportRead = (local: string) => liveImports.get(local) ?? local;
   const importBinding = (spec: string): string => {
     const name = `$i${importCount++}`;
     imports.push(`const ${name} = $import(${JSON.stringify(mod.resolve(spec))});`);
@@ -175,14 +181,17 @@ export function compileModule(
     switch (node.type) {
       case "ImportDeclaration": {
         const ns = importBinding(node.source.value);
+        // kmiri/rt and kmiri/mirch never change: their names are plain constants (fast in hot
+        // loops). Program modules' names are read live (live-imports.ts).
+        const builtin = mod.resolve(node.source.value).startsWith("kmiri/");
         const binds: string[] = [];
         for (const sp of node.specifiers) {
-          if (sp.type === "ImportNamespaceSpecifier") binds.push(`${sp.local.name} = ${ns}`);
-          else if (sp.type === "ImportDefaultSpecifier") binds.push(`${sp.local.name} = ${ns}.default`);
-          else {
-            const imported = sp.imported.type === "Identifier" ? sp.imported.name : sp.imported.value;
-            binds.push(`${sp.local.name} = ${ns}[${JSON.stringify(imported)}]`);
-          }
+          let read: string;
+          if (sp.type === "ImportNamespaceSpecifier") read = ns;
+          else if (sp.type === "ImportDefaultSpecifier") read = `${ns}["default"]`;
+          else read = `${ns}[${JSON.stringify(sp.imported.type === "Identifier" ? sp.imported.name : sp.imported.value)}]`;
+          if (builtin || sp.type === "ImportNamespaceSpecifier") binds.push(`${sp.local.name} = ${read}`);
+          else liveImports.set(sp.local.name, read);
         }
         if (binds.length) imports.push(`const ${binds.join(", ")};`);
         s.replace(node.start, node.end, "");
@@ -213,7 +222,7 @@ export function compileModule(
         for (const sp of node.specifiers) {
           const exported = sp.exported.type === "Identifier" ? sp.exported.name : sp.exported.value;
           const local = sp.local.type === "Identifier" ? sp.local.name : sp.local.value;
-          exportGetters.push(`${JSON.stringify(exported)}: () => ${ns ? `${ns}[${JSON.stringify(local)}]` : local}`);
+          exportGetters.push(() => `${JSON.stringify(exported)}: () => ${ns ? `${ns}[${JSON.stringify(local)}]` : exportRead(local)}`);
         }
         s.replace(node.start, node.end, "");
         return true;
@@ -669,7 +678,8 @@ export function compileModule(
 
   let pre = temporaries(top);
   pre += moduleWraps.join("");
-  pre += `$export({${exportGetters.join(",")}});`;
+  rewriteImportReferences(mod.ast, liveImports, s);
+  pre += `$export({${exportGetters.map((g) => (typeof g === "string" ? g : g())).join(",")}});`;
   pre += imports.join("");
   for (const ns of stars) pre += `$exportStar(${ns});`;
   s.before(0, pre);

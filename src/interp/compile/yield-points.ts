@@ -29,6 +29,16 @@ export const SCHEDULING_POINTS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Methods of built-ins that call a function they are given, and have a generator-aware version
+ * (runtime-kit.ts): a call of one of them yields when the callback can, so a thread can block
+ * inside `handles.map((h) => h.join())`.
+ */
+export const CALLBACK_BUILTINS: ReadonlySet<string> = new Set([
+  "forEach", "map", "filter", "some", "every", "find", "findIndex", "findLast", "findLastIndex",
+  "reduce", "reduceRight", "flatMap",
+]);
+
+/**
  * Names of functions that never reach a scheduling point: JavaScript built-ins and the
  * non-scheduling parts of `kmiri/rt`. A call of one of these names does not make its caller a
  * generator, unless the program also defines a function of that name that may yield.
