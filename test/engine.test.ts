@@ -263,6 +263,40 @@ describe("kmiri test", () => {
     expect(row.unsafe).toEqual({ covered: 4, total: 4 });
   });
 
+  test("each outcome of a test: pass, failed assertion, UB, leak, should_panic without or with the wrong panic", async () => {
+    const r = await testPath("test/fixtures/ktests");
+    const byName = Object.fromEntries(r.tests.map((t) => [t.name, t]));
+    expect(r.tests.map((t) => `${t.module}::${t.name}`)).toEqual([
+      "test/fixtures/ktests/mixed.ts::passes",
+      "test/fixtures/ktests/mixed.ts::fails_an_assertion",
+      "test/fixtures/ktests/mixed.ts::use_after_free",
+      "test/fixtures/ktests/mixed.ts::leaks_a_box",
+      "test/fixtures/ktests/mixed.ts::does_not_panic",
+      "test/fixtures/ktests/mixed.ts::panics_with_the_wrong_message",
+      "test/fixtures/ktests/other.ts::uses_a_helper",
+    ]);
+    expect(byName.passes.status).toBe("pass");
+    expect(byName.fails_an_assertion).toMatchObject({ status: "fail", panic: { message: "assertion `left == right` failed: arithmetic\n  left: 4\n right: 5", location: { line: 8 } } });
+    expect(byName.use_after_free.status).toBe("ub");
+    expect(byName.use_after_free.ub![0]).toMatchObject({ kind: "use-after-free", location: { line: 15 } });
+    expect(byName.leaks_a_box.status).toBe("ub");
+    expect(byName.leaks_a_box.ub![0]).toMatchObject({ kind: "leak", location: { line: 20 } });
+    expect(byName.leaks_a_box.output).toEqual(["kept 1"]);
+    expect(byName.does_not_panic).toMatchObject({ status: "fail", reason: "test did not panic as expected" });
+    expect(byName.panics_with_the_wrong_message.status).toBe("fail");
+    expect(byName.panics_with_the_wrong_message.reason).toContain('expected substring: "frame"');
+    expect(byName.uses_a_helper.status).toBe("pass");
+    expect(r.ub.map((u) => u.kind)).toEqual(["use-after-free", "leak"]);
+    expect(r.exitCode).toBe(1);
+    // Coverage counts the helper module too: `unused` never ran.
+    const helper = r.coverage.modules.find((m) => m.module === "test/fixtures/ktests/helper.ts")!;
+    expect(helper.tests).toBe(0);
+    expect(helper.lines.covered).toBeLessThan(helper.lines.total);
+    const lines = r.coverage.lines!["test/fixtures/ktests/helper.ts"];
+    expect(lines.find((l) => l.line === 2)?.hit).toBe(true);
+    expect(lines.find((l) => l.line === 7)?.hit).toBe(false);
+  });
+
   test("--filter selects tests", async () => {
     const r = await testPath("examples/ktests.ts", { filter: "zeroed" });
     expect(r.tests.map((t) => t.name)).toEqual(["zeroed_memory_reads_zero"]);
