@@ -4,15 +4,28 @@
  *
  * The fast path is one conjunction over fields of the pointer's own allocation — live, in bounds,
  * aligned, initialised (one `null` test while the allocation is fully initialised), valid (one
- * `null` test for types where every bit pattern is valid) — and then one `DataView` get or set.
- * It allocates nothing, captures nothing and catches nothing. When the conjunction fails, the
- * slow path in `diagnose.ts` re-derives what went wrong in Miri's order and reports it.
+ * `null` test for types where every bit pattern is valid) — and then one `DataView` get or set. A
+ * write also forgets the stored pointers it overwrites (one `null` test for an allocation that
+ * never held a pointer) and leaves a struct's padding uninitialised (one `null` test for a
+ * layout without padding). It allocates nothing, captures nothing and catches nothing. When the
+ * conjunction fails, the slow path in `diagnose.ts` re-derives what went wrong in Miri's order and
+ * reports it.
  *
- * The provenance *is* the allocation: no lookup by address happens here.
+ * The provenance *is* the allocation: no lookup by address happens here. A wildcard pointer (from
+ * `ptr_from_exposed`) carries {@link WILDCARD}, which is never live: it always takes the slow
+ * path, which looks the exposed allocation up and comes back here with it.
  */
 import type { Layout } from "../../shims/layouts.js";
 import type { Allocation } from "./allocation.js";
-import { diagnoseAccess, diagnoseDealloc, diagnoseLoad, diagnoseOffset, diagnoseReference } from "./diagnose.js";
+import { WILDCARD } from "./allocation.js";
+import {
+  diagnoseAccess,
+  diagnoseDealloc,
+  diagnoseLoad,
+  diagnoseOffset,
+  diagnoseReference,
+  resolveWildcard,
+} from "./diagnose.js";
 
 /**
  * Reads a `layout` value at `addr` through provenance `a`, checking liveness, bounds, alignment
@@ -26,10 +39,10 @@ export function load<T>(addr: number, a: Allocation | null, layout: Layout<T>, a
       off >= 0 &&
       off + layout.size <= a.size &&
       (!aligned || (addr & (layout.align - 1)) === 0) &&
-      (a.init === null || a.isInit(off, layout.size))
+      (a.init === null || a.isInitRanges(off, layout.size, layout.initRanges))
     ) {
       const view = a.view;
-      if (layout.invalid === null || layout.invalid(view, off) === null) return layout.decode(view, off);
+      if (layout.invalid === null || layout.invalid(view, off, a) === null) return layout.decode(view, off, a);
     }
   }
   return diagnoseLoad(addr, a, layout, aligned);
@@ -37,26 +50,47 @@ export function load<T>(addr: number, a: Allocation | null, layout: Layout<T>, a
 
 /**
  * Writes `value` as `layout` at `addr` through provenance `a`, checking liveness, bounds,
- * alignment (when `aligned`) and writability; marks the bytes initialised.
+ * alignment (when `aligned`) and writability; marks the bytes initialised (a struct's padding
+ * uninitialised) and keeps the provenance of the pointers written.
  */
 export function store<T>(addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean, value: T): void {
   if (a !== null && a.live && a.writable) {
     const off = addr - a.base;
     const size = layout.size;
     if (off >= 0 && off + size <= a.size && (!aligned || (addr & (layout.align - 1)) === 0)) {
-      layout.encode(a.view, off, value);
-      if (a.init !== null) a.markInit(off, size);
+      write(a, off, layout, value);
       return;
     }
+  }
+  storeSlow(addr, a, layout, aligned, value);
+}
+
+/**
+ * Writes `value` as `layout` at `offset` of `a` without any check (the caller has made them, or
+ * is initialising memory it owns: a static's initial value, written before it is made read-only).
+ */
+export function write<T>(a: Allocation, offset: number, layout: Layout<T>, value: T): void {
+  const size = layout.size;
+  if (a.ptrs !== null) a.forgetPtrs(offset, size);
+  if (a.init !== null) a.markInit(offset, size);
+  layout.encode(a.view, offset, value, a);
+  if (layout.padding !== null) a.markUninitRanges(offset, layout.padding);
+}
+
+/** The slow path of {@link store}: a wildcard is resolved and the store retried; anything else is reported. */
+function storeSlow<T>(addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean, value: T): void {
+  if (a === WILDCARD) {
+    store(addr, resolveWildcard(addr, layout.size), layout, aligned, value);
+    return;
   }
   // Reports, unless the write is zero-sized (then there is nothing to write).
   diagnoseAccess(addr, a, layout.size, layout.align, aligned, true);
 }
 
 /**
- * Checks an in-bounds offset (`add`, `sub`, `offset`, `byte_add`, …) of `bytes` (signed) from
- * `addr`: both ends must lie within the live allocation (one past the end included). A zero
- * offset is allowed through any pointer.
+ * Checks an in-bounds offset (`add`, `sub`, `offset`, `byte_add`, a field or element projection)
+ * of `bytes` (signed) from `addr`: both ends must lie within the live allocation (one past the
+ * end included). A zero offset is allowed through any pointer.
  */
 export function checkOffset(addr: number, a: Allocation | null, bytes: number): void {
   if (bytes === 0) return;
@@ -70,28 +104,42 @@ export function checkOffset(addr: number, a: Allocation | null, bytes: number): 
 
 /**
  * Checks that a reference to `layout` may be made at `addr`: non-null, dereferenceable for its
- * size, aligned. (No retag yet: the borrow tracker comes with the memory-model issue.)
+ * size, aligned. Returns the allocation it points into — for a wildcard pointer, the exposed
+ * allocation found at `addr` — or `null` for a zero-sized referent without provenance.
  */
-export function checkReference(addr: number, a: Allocation | null, layout: Layout<unknown>, mutable: boolean): void {
+export function checkReference(addr: number, a: Allocation | null, layout: Layout<unknown>, mutable: boolean): Allocation | null {
   if (a !== null && a.live && addr !== 0) {
     const off = addr - a.base;
-    if (off >= 0 && off + layout.size <= a.size && (addr & (layout.align - 1)) === 0) return;
+    if (off >= 0 && off + layout.size <= a.size && (addr & (layout.align - 1)) === 0) return a;
   }
-  diagnoseReference(addr, a, layout, mutable);
+  const r = a === WILDCARD ? resolveWildcard(addr, layout.size) : a;
+  diagnoseReference(addr, r, layout, mutable);
+  return r;
 }
 
 /**
  * Checks `bytes` bytes at `addr` for a bulk operation (`copy`, `write_bytes`): live, in bounds,
- * aligned to `align`, and writable when `write`. Returns the offset into the allocation.
- * Initialisation is not checked: a bulk copy carries it along.
+ * aligned to `align`, and writable when `write`. Returns the allocation to operate on (for a
+ * wildcard pointer, the exposed allocation found at `addr`; `null` only when `bytes` is 0 and
+ * there is none). Initialisation is not checked: a bulk copy carries it along.
  */
-export function checkRange(addr: number, a: Allocation | null, bytes: number, align: number, write: boolean): number {
+export function accessRange(addr: number, a: Allocation | null, bytes: number, align: number, write: boolean): Allocation | null {
   if (a !== null && a.live && (!write || a.writable)) {
     const off = addr - a.base;
-    if (off >= 0 && off + bytes <= a.size && addr % align === 0) return off;
+    if (off >= 0 && off + bytes <= a.size && addr % align === 0) return a;
   }
-  diagnoseAccess(addr, a, bytes, align, true, write);
-  return addr - (a === null ? 0 : a.base);
+  const r = a === WILDCARD ? resolveWildcard(addr, bytes) : a;
+  diagnoseAccess(addr, r, bytes, align, true, write);
+  return r;
+}
+
+/**
+ * {@link accessRange}, returning the offset of `addr` in the allocation instead (kept for the
+ * callers that know the pointer's allocation; a wildcard pointer needs {@link accessRange}).
+ */
+export function checkRange(addr: number, a: Allocation | null, bytes: number, align: number, write: boolean): number {
+  const r = accessRange(addr, a, bytes, align, write);
+  return addr - (r === null ? 0 : r.base);
 }
 
 /**
@@ -106,5 +154,6 @@ export function checkDealloc(
   verb: "deallocating" | "reallocating",
 ): Allocation {
   if (a !== null && a.live && addr === a.base && a.kind === "heap" && a.size === size && a.align === align) return a;
+  if (a === WILDCARD) return checkDealloc(addr, resolveWildcard(addr, 0), size, align, verb);
   return diagnoseDealloc(addr, a, size, align, verb);
 }

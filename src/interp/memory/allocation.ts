@@ -1,14 +1,24 @@
 /**
  * One allocation: a heap block, a stack slot, a static, (later) physical RAM or an MMIO window.
  *
- * The fields read on every access (`live`, `base`, `size`, `view`, `init`, `writable`) are plain
- * fields set in the constructor in a fixed order, so that every `Allocation` shares one hidden
- * class and the access path's property loads stay monomorphic.
+ * The fields read on every access (`live`, `base`, `size`, `view`, `init`, `writable`, `ptrs`)
+ * are plain fields set in the constructor in a fixed order, so that every `Allocation` shares one
+ * hidden class and the access path's property loads stay monomorphic.
  *
  * Initialisation is tracked per byte, but only while it matters: `init` is a mask (1 = initialised)
  * while some byte is uninitialised and `null` once every byte is, so a read of fully initialised
  * memory — the common case — pays one comparison.
+ *
+ * Provenance in memory: the bytes of a stored pointer hold its address; its provenance goes into
+ * `ptrs`, a sparse side table from the offset the pointer was written at to the allocation it may
+ * access. The table is created by the first pointer stored, so plain data costs one `null` test per
+ * write. Every write removes the entries it overlaps (a pointer partly overwritten is no pointer),
+ * so an entry always describes the 8 bytes at its offset; reading those bytes as a `ptr` gives the
+ * pointer back with its provenance, reading them as integers gives the address alone.
  */
+import { reportTypeError } from "./type-error.js";
+import type { Layout, LayoutMemory } from "../../shims/layouts.js";
+import { usize } from "../../shims/layouts.js";
 
 /** What kind of memory an allocation is. */
 export type AllocKind = "heap" | "stack" | "static" | "ram" | "mmio";
@@ -28,8 +38,30 @@ export const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 /** Site id meaning "no site recorded". */
 export const NO_SITE = -1;
 
+/** Bytes of a stored pointer. */
+const PTR_SIZE = 8;
+
+/** Makes the runtime's pointer value from an address, a provenance and a pointee layout. */
+export type PointerFactory = (address: number, provenance: Allocation | null, pointee: Layout<unknown>) => unknown;
+
+/** The pointer a `ptr` read makes: set by the checked runtime (it owns the `Ptr` class). */
+let makePointer: PointerFactory = () => {
+  throw new Error("kmiri internal error: no pointer factory installed (import the checked runtime)");
+};
+
+/** Installs the function that turns `(address, provenance, pointee)` into a pointer value. */
+export function setPointerFactory(f: PointerFactory): void {
+  makePointer = f;
+}
+
+/** What a stored pointer value must offer: its address and its provenance. */
+interface StoredPointer {
+  readonly address: number;
+  readonly provenance: Allocation | null;
+}
+
 /** An allocation of the Machine's memory. */
-export class Allocation {
+export class Allocation implements LayoutMemory {
   /** Numeric id: the allocation is named `alloc<id>` in diagnostics. */
   readonly id: number;
   /** Base address. */
@@ -55,12 +87,26 @@ export class Allocation {
   uninit: number;
   /** True once a pointer to it had its provenance exposed (`expose_provenance`). */
   exposed: boolean;
-  /** True when it may outlive the program without being a leak (`Box::leak`). */
+  /** True once `Box::leak` handed out a `'static` reference to it (it still leaks unless a static reaches it, as in Miri). */
   leakOk: boolean;
   /** The site that allocated it. */
   readonly allocSite: number;
   /** The site that freed it, or {@link NO_SITE}. */
   freeSite: number;
+  /**
+   * The provenance of the pointers stored here: offset → the allocation the pointer may access
+   * ({@link WILDCARD} for a pointer from `ptr_from_exposed`); `null` until the first is stored.
+   */
+  ptrs: Map<number, Allocation> | null;
+  /** True while every offset in {@link ptrs} is a multiple of 8 (then a write looks up fewer offsets). */
+  ptrsAligned: boolean;
+  /**
+   * Bounds of the bytes stored pointers have ever covered, `[ptrsLo, ptrsHi)`: a write outside
+   * them overwrites no pointer and skips the table (a node's data fields next to its `next`).
+   */
+  ptrsLo: number;
+  /** See {@link ptrsLo}. */
+  ptrsHi: number;
 
   /**
    * @param view the allocation's storage, `size` bytes, all zero.
@@ -91,6 +137,10 @@ export class Allocation {
     this.leakOk = false;
     this.allocSite = allocSite;
     this.freeSite = NO_SITE;
+    this.ptrs = null;
+    this.ptrsAligned = true;
+    this.ptrsLo = 0;
+    this.ptrsHi = 0;
   }
 
   /** The contents as bytes (a new array over the same memory: for bulk operations, not the access path). */
@@ -109,6 +159,19 @@ export class Allocation {
     const mask = this.init;
     if (mask === null) return true;
     for (let i = offset, end = offset + length; i < end; i++) if (mask[i] === 0) return false;
+    return true;
+  }
+
+  /**
+   * True when the bytes a read of a value at `offset` needs are initialised: every byte of
+   * `[offset, offset + length)` when `ranges` is `null`, else those of `ranges` (pairs relative to
+   * `offset`: a struct's fields, not its padding).
+   */
+  isInitRanges(offset: number, length: number, ranges: readonly number[] | null): boolean {
+    if (ranges === null) return this.isInit(offset, length);
+    for (let i = 0; i < ranges.length; i += 2) {
+      if (!this.isInit(offset + ranges[i]!, ranges[i + 1]! - ranges[i]!)) return false;
+    }
     return true;
   }
 
@@ -145,6 +208,24 @@ export class Allocation {
     this.uninit = uninit;
   }
 
+  /** Marks the `ranges` (pairs relative to `offset`) uninitialised: a struct's padding after a write. */
+  markUninitRanges(offset: number, ranges: readonly number[]): void {
+    for (let i = 0; i < ranges.length; i += 2) this.markUninit(offset + ranges[i]!, ranges[i + 1]! - ranges[i]!);
+  }
+
+  /**
+   * The first run of uninitialised bytes among those a read at `offset` needs (see
+   * {@link isInitRanges}), as absolute `[start, end)`, or `null`.
+   */
+  firstUninitRanges(offset: number, length: number, ranges: readonly number[] | null): [number, number] | null {
+    if (ranges === null) return this.firstUninit(offset, length);
+    for (let i = 0; i < ranges.length; i += 2) {
+      const bad = this.firstUninit(offset + ranges[i]!, ranges[i + 1]! - ranges[i]!);
+      if (bad !== null) return bad;
+    }
+    return null;
+  }
+
   /**
    * The first run of uninitialised bytes inside `[offset, offset + length)`, as `[start, end)`,
    * or `null` if there is none (for diagnostics: Miri reports this range).
@@ -161,6 +242,121 @@ export class Allocation {
     return [i, j];
   }
 
+  // ── provenance in memory (the LayoutMemory a `ptr` layout reads and writes through) ──
+
+  /** The pointer stored at `offset`: its address from the bytes, its provenance from {@link ptrs}. */
+  loadPtr(view: DataView, offset: number, pointee: Layout<unknown>): unknown {
+    const m = this.ptrs;
+    const prov = m === null ? undefined : m.get(offset);
+    return makePointer(usize.decode(view, offset), prov === undefined ? null : prov, pointee);
+  }
+
+  /**
+   * Stores pointer `value` at `offset`: the address into the bytes, the provenance into
+   * {@link ptrs}. The write path has already removed the entries the 8 bytes overlapped.
+   */
+  storePtr(view: DataView, offset: number, value: unknown): void {
+    if (typeof value !== "object" || value === null || typeof (value as StoredPointer).address !== "number") {
+      this.typeError("E0308", `mismatched types: expected a raw pointer, found ${value === null ? "null" : typeof value}`);
+    }
+    const p = value as StoredPointer;
+    usize.encode(view, offset, p.address);
+    if (p.provenance !== null) this.storeProvenance(offset, p.provenance);
+  }
+
+  /**
+   * Forgets the pointers that overlap `[offset, offset + length)` (a write over them): the bytes
+   * left of a pointer partly overwritten read as a pointer without provenance.
+   */
+  forgetPtrs(offset: number, length: number): void {
+    const m = this.ptrs;
+    const end = offset + length;
+    if (m === null || m.size === 0 || end <= this.ptrsLo || offset >= this.ptrsHi || length === 0) return;
+    // Probe the offsets a pointer overlapping the range could start at (every 8th one while all
+    // pointers are 8-aligned), or walk the table when it is the smaller.
+    const aligned = this.ptrsAligned;
+    const first = aligned ? offset & ~(PTR_SIZE - 1) : offset - PTR_SIZE + 1;
+    const probes = aligned ? ((end - 1 - first) >> 3) + 1 : end - first;
+    if (probes <= m.size) {
+      for (let k = first; k < end; k += aligned ? PTR_SIZE : 1) m.delete(k);
+    } else {
+      for (const k of m.keys()) if (k < end && k + PTR_SIZE > offset) m.delete(k);
+    }
+  }
+
+  /** The pointers stored in `[offset, offset + length)` (whole ones only), as `[offset, provenance]` in offset order. */
+  ptrsIn(offset: number, length: number): [number, Allocation][] {
+    const m = this.ptrs;
+    const out: [number, Allocation][] = [];
+    if (m === null || m.size === 0) return out;
+    const last = offset + length - PTR_SIZE;
+    if (m.size <= 4 || m.size * PTR_SIZE < length) {
+      for (const [k, a] of m) if (k >= offset && k <= last) out.push([k, a]);
+      out.sort((x, y) => x[0] - y[0]);
+      return out;
+    }
+    // A short range of a table of many pointers: probe the offsets a pointer could start at.
+    const step = this.ptrsAligned ? PTR_SIZE : 1;
+    for (let k = this.ptrsAligned ? (offset + PTR_SIZE - 1) & ~(PTR_SIZE - 1) : offset; k <= last; k += step) {
+      const a = m.get(k);
+      if (a !== undefined) out.push([k, a]);
+    }
+    return out;
+  }
+
+  /**
+   * Copies `length` bytes from `src` at `from` to this allocation at `to` — bytes, initialisation
+   * and the provenance of whole pointers (as `ptr::copy` does; the ranges are checked and may
+   * overlap).
+   */
+  copyFrom(src: Allocation, from: number, to: number, length: number): void {
+    if (length === 0) return;
+    const moved = src.ptrsIn(from, length);
+    const dst = this.bytes;
+    // copyWithin / set on a subarray both behave like memmove.
+    if (src === this) dst.copyWithin(to, from, from + length);
+    else dst.set(src.bytes.subarray(from, from + length), to);
+    this.copyInitFrom(src, from, to, length);
+    this.forgetPtrs(to, length);
+    for (const [k, a] of moved) this.storeProvenance(to + (k - from), a);
+  }
+
+  /** Sets the provenance of the pointer at `offset` (its bytes already hold the address). */
+  private storeProvenance(offset: number, a: Allocation): void {
+    const m = this.ptrs;
+    if (m === null || m.size === 0) {
+      this.ptrsLo = offset;
+      this.ptrsHi = offset + PTR_SIZE;
+    } else {
+      if (offset < this.ptrsLo) this.ptrsLo = offset;
+      if (offset + PTR_SIZE > this.ptrsHi) this.ptrsHi = offset + PTR_SIZE;
+    }
+    (this.ptrs ??= new Map()).set(offset, a);
+    if ((offset & (PTR_SIZE - 1)) !== 0) this.ptrsAligned = false;
+  }
+
+  /** Copies the init state of `length` bytes of `src` at `from` to `to` here. */
+  private copyInitFrom(src: Allocation, from: number, to: number, length: number): void {
+    if (src.init === null) {
+      this.markInit(to, length);
+      return;
+    }
+    const mask = src.init.slice(from, from + length);
+    let i = 0;
+    while (i < length) {
+      let j = i;
+      while (j < length && mask[j] === mask[i]) j++;
+      if (mask[i] === 1) this.markInit(to + i, j - i);
+      else this.markUninit(to + i, j - i);
+      i = j;
+    }
+  }
+
+  /** Reports a value that does not fit its layout, as rustc would reject it (`error[E0063]`). */
+  typeError(code: string, message: string): never {
+    return reportTypeError(code, message);
+  }
+
   /** Marks the allocation dead and releases its bytes (the metadata stays, for diagnostics). */
   kill(freeSite: number): void {
     this.live = false;
@@ -168,5 +364,14 @@ export class Allocation {
     this.view = EMPTY_VIEW;
     this.init = null;
     this.uninit = 0;
+    this.ptrs = null;
   }
 }
+
+/**
+ * The provenance of a pointer from `ptr_from_exposed` (Miri's wildcard): at each access it stands
+ * for whichever exposed live allocation contains the address. Never live, so the access path's
+ * fast test fails and the slow path resolves it (`Memory.findExposed`): only wildcards pay the lookup.
+ */
+export const WILDCARD: Allocation = new Allocation(0, 0, 0, 1, "heap", EMPTY_VIEW, true, NO_SITE);
+WILDCARD.live = false;

@@ -9,8 +9,10 @@
 import type { HelpLine, UBKind } from "../diagnostics/report.js";
 import { current } from "../host.js";
 import type { Layout } from "../../shims/layouts.js";
+import { load } from "./access.js";
 import type { Allocation } from "./allocation.js";
-import { NO_SITE } from "./allocation.js";
+import { NO_SITE, WILDCARD } from "./allocation.js";
+import { expectedValue, locate } from "./value-paths.js";
 import {
   UB_HELP,
   dumpAllocation,
@@ -27,6 +29,7 @@ import {
   notAtStartMessage,
   wrongKindMessage,
   uninitMessage,
+  uninitValueMessage,
   useAfterFreeMessage,
   type PointerOp,
 } from "./messages.js";
@@ -67,6 +70,7 @@ function inBounds(off: number, size: number, a: Allocation): boolean {
  */
 export function diagnosePointer(op: PointerOp, addr: number, a: Allocation | null, size: number): void {
   if (size === 0 && op !== "dereferenceable") return;
+  if (a === WILDCARD) a = resolveWildcard(addr, size);
   if (a === null) {
     if (addr === 0) reportUB("null-pointer", nullPointerMessage(op, size));
     reportUB("no-provenance", noProvenanceMessage(op, size, addr));
@@ -83,25 +87,51 @@ function diagnoseAlignment(addr: number, align: number): void {
 }
 
 /**
+ * The allocation a wildcard pointer at `addr` stands for in an access or offset of `size` bytes
+ * (see `Memory.findExposed`), or `null` — then the pointer has no provenance there.
+ */
+export function resolveWildcard(addr: number, size: number): Allocation | null {
+  return current.memory.findExposed(addr, size);
+}
+
+/**
  * The slow path of a read of `layout` at `addr` through provenance `a`: reports what is wrong, or
- * returns the value when nothing is (a zero-sized read through any pointer).
+ * returns the value when nothing is (a zero-sized read through any pointer; a wildcard pointer
+ * once resolved).
  */
 export function diagnoseLoad<T>(addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean): T {
+  if (a === WILDCARD) return load(addr, resolveWildcard(addr, layout.size), layout, aligned);
   const size = layout.size;
   diagnosePointer("access", addr, a, size);
   if (aligned) diagnoseAlignment(addr, layout.align);
-  if (size === 0 || a === null) return layout.decode(new DataView(new ArrayBuffer(0)), 0);
+  if (size === 0 || a === null) return layout.decode(new DataView(new ArrayBuffer(0)), 0, a ?? undefined);
   const off = addr - a.base;
-  const bad = a.firstUninit(off, size);
-  if (bad !== null) {
-    reportUB("uninit", uninitMessage(a, off, size, bad), [], [
-      `Uninitialized memory occurred at ${formatRange(a, bad[0], bad[1])}, in this allocation:`,
-      ...dumpAllocation(a),
-    ]);
-  }
-  const why = layout.invalid === null ? null : layout.invalid(a.view, off);
-  if (why !== null) reportUB("invalid-value", invalidValueMessage(layout.name, why));
-  return layout.decode(a.view, off);
+  const bad = a.firstUninitRanges(off, size, layout.initRanges);
+  if (bad !== null) reportUninit(a, off, layout, bad);
+  const why = layout.invalid === null ? null : layout.invalid(a.view, off, a);
+  if (why !== null) reportUB("invalid-value", invalidValueMessage(valueTypeName(layout), why));
+  return layout.decode(a.view, off, a);
+}
+
+/** The type a read of `layout` constructs: `T` for a `maybe_uninit(T)` (read as `assume_init_read`). */
+export function valueTypeName(layout: Layout<unknown>): string {
+  return layout.kind === "maybe_uninit" && layout.inner !== undefined ? layout.inner.name : layout.name;
+}
+
+/**
+ * Reports a read of a `layout` value at `off` of `a` whose bytes `bad` (absolute) are
+ * uninitialised. A scalar gets Miri's memory wording and a dump of the allocation
+ * (`reading memory at alloc3[0x0..0x8], but memory is uninitialized at [0x4..0x8], …`); a part of
+ * a struct or array its validity wording, with the path to the part
+ * (`constructing invalid value of type Desc: at .len, encountered uninitialized memory, but expected an integer`).
+ */
+export function reportUninit(a: Allocation, off: number, layout: Layout<unknown>, bad: [number, number]): never {
+  const { path, leaf } = locate(layout, bad[0] - off);
+  if (path !== "") reportUB("uninit", uninitValueMessage(valueTypeName(layout), path, expectedValue(leaf)));
+  return reportUB("uninit", uninitMessage(a, off, layout.size, bad), [], [
+    `Uninitialized memory occurred at ${formatRange(a, bad[0], bad[1])}, in this allocation:`,
+    ...dumpAllocation(a),
+  ]);
 }
 
 /**
@@ -117,14 +147,15 @@ export function diagnoseAccess(
   aligned: boolean,
   write: boolean,
 ): void {
+  if (a === WILDCARD) a = resolveWildcard(addr, size);
   diagnosePointer("access", addr, a, size);
   if (aligned) diagnoseAlignment(addr, align);
   if (write && size !== 0 && a !== null && !a.writable) reportUB("read-only", readOnlyMessage(a));
 }
 
-/** The slow path of an in-bounds offset of `bytes` (signed) from `addr`. */
+/** The slow path of an in-bounds offset of `bytes` (signed) from `addr`; a wildcard is resolved first. */
 export function diagnoseOffset(addr: number, a: Allocation | null, bytes: number): void {
-  diagnosePointer("arithmetic", addr, a, bytes);
+  diagnosePointer("arithmetic", addr, a === WILDCARD ? resolveWildcard(addr, bytes) : a, bytes);
 }
 
 /**
@@ -133,6 +164,7 @@ export function diagnoseOffset(addr: number, a: Allocation | null, bytes: number
  * (`constructing invalid value of type &u32: encountered a dangling reference (use-after-free)`).
  */
 export function diagnoseReference(addr: number, a: Allocation | null, layout: Layout<unknown>, mutable: boolean): void {
+  if (a === WILDCARD) a = resolveWildcard(addr, layout.size);
   const type = `${mutable ? "&mut " : "&"}${layout.name}`;
   const size = layout.size;
   const invalid: (kind: UBKind, what: string, help?: HelpLine[]) => never = (kind, what, help = []) =>
@@ -165,6 +197,7 @@ export function diagnoseDealloc(
   align: number,
   verb: "deallocating" | "reallocating",
 ): never {
+  if (a === WILDCARD) a = resolveWildcard(addr, 0);
   if (a === null) {
     diagnosePointer("dereferenceable", addr, a, 0);
     throw new Error("kmiri internal error: a pointer without provenance passed the dealloc check");

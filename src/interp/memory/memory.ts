@@ -126,6 +126,19 @@ export class Memory {
     return a?.live ? a : undefined;
   }
 
+  /**
+   * The allocation a wildcard pointer (`ptr_from_exposed`) at `addr` stands for in an access or
+   * offset of `size` bytes (signed), as Miri resolves it: the live, exposed allocation holding the
+   * byte at `addr` (at `addr - 1` when `size` is negative) — strictly inside it, except at the base
+   * of a zero-sized one. `null` when there is none. O(log n).
+   */
+  findExposed(addr: number, size: number): Allocation | null {
+    const at = size >= 0 ? addr : addr - 1;
+    const a = this.findByAddress(at);
+    if (a === undefined || !a.exposed) return null;
+    return at < a.base + a.size || at === a.base ? a : null;
+  }
+
   /** Binary search of the table; `cmp` says whether the wanted entry is before (<0) or after (>0) `x`. */
   private search(cmp: (x: Allocation) => number): Allocation | undefined {
     const t = this.table;
@@ -157,11 +170,32 @@ export class Memory {
 
   /**
    * The live heap allocations that are leaks at the end of a run: everything not freed, except
-   * what was leaked on purpose (`Box::leak`) and zero-sized blocks (Rust allocates nothing for them).
-   * Memory reachable from a static is not yet excluded (that needs pointers stored in memory).
+   * zero-sized blocks (Rust allocates nothing for them) and memory reachable from a static —
+   * directly or through pointers stored in other allocations, as Miri's leak check walks
+   * provenance from its static roots. Roots: every live allocation that is neither heap nor stack
+   * (statics, RAM, MMIO). As in Miri, `Box::leak` exempts nothing by itself: a leaked box that no
+   * static reaches is reported.
    */
   leaks(): Allocation[] {
-    return this.table.filter((a) => a.live && a.kind === "heap" && !a.leakOk && a.size > 0);
+    const reached = new Set<Allocation>();
+    const todo: Allocation[] = [];
+    for (const a of this.table) {
+      if (a.live && a.kind !== "heap" && a.kind !== "stack") {
+        reached.add(a);
+        todo.push(a);
+      }
+    }
+    while (todo.length > 0) {
+      const ptrs = todo.pop()!.ptrs;
+      if (ptrs === null) continue;
+      for (const b of ptrs.values()) {
+        if (b.live && !reached.has(b)) {
+          reached.add(b);
+          todo.push(b);
+        }
+      }
+    }
+    return this.table.filter((a) => a.live && a.kind === "heap" && a.size > 0 && !reached.has(a));
   }
 
   private exhausted(size: number): never {

@@ -122,6 +122,17 @@ export function uninitMessage(a: Allocation, offset: number, size: number, bad: 
   );
 }
 
+/**
+ * `constructing invalid value of type Desc: at .len, encountered uninitialized memory, but expected
+ * an integer`: the validity wording of an uninitialised part of a struct or array.
+ */
+export function uninitValueMessage(typeName: string, path: string, expected: string): string {
+  return invalidValueMessage(typeName, `${path === "" ? "" : `at ${path}, `}encountered uninitialized memory, but expected ${expected}`);
+}
+
+/** `creating allocation with size 0` (Rust's allocator API forbids zero-sized requests). */
+export const ZERO_SIZE_ALLOCATION = "creating allocation with size 0";
+
 /** `constructing invalid value of type bool: encountered 0x02, but expected a boolean`. */
 export function invalidValueMessage(typeName: string, what: string): string {
   return `constructing invalid value of type ${typeName}: ${what}`;
@@ -184,3 +195,22 @@ export function dumpAllocation(a: Allocation, maxBytes = 256): string[] {
   lines.push("}");
   return lines;
 }
+
+/** The title and label of the warning `ptr_from_exposed` raises once per run (Miri's `integer-to-pointer cast`). */
+export const INT2PTR_WARNING = "integer-to-pointer cast";
+
+/** The help lines of the {@link INT2PTR_WARNING}, Miri's adapted to kmiri's names. */
+export const INT2PTR_HELP: readonly string[] = [
+  "this program is using integer-to-pointer casts or (equivalently) `ptr_from_exposed`, which means that kmiri might miss pointer bugs in this program",
+  "see https://doc.rust-lang.org/nightly/std/ptr/fn.with_exposed_provenance.html for more details on that operation",
+  "to ensure that kmiri does not miss bugs in your program, use Strict Provenance APIs (`with_addr`, `without_provenance`; https://doc.rust-lang.org/nightly/std/ptr/index.html#strict-provenance) instead",
+  "you can then set `--strict-provenance` to ensure you are not relying on `ptr_from_exposed` semantics",
+];
+
+/** The `unsupported` message of `ptr_from_exposed` under `--strict-provenance` (Miri's `-Zmiri-strict-provenance`). */
+export const STRICT_PROVENANCE_MESSAGE =
+  "integer-to-pointer casts and `ptr_from_exposed` are not supported with `--strict-provenance`";
+
+/** The help line of {@link STRICT_PROVENANCE_MESSAGE}. */
+export const STRICT_PROVENANCE_HELP =
+  "use Strict Provenance APIs (`with_addr`, `without_provenance`; https://doc.rust-lang.org/nightly/std/ptr/index.html#strict-provenance) instead";

@@ -1,26 +1,45 @@
 /**
  * The checked `kmiri/rt` memory API: raw pointers, allocation, `Box`. Every operation is checked
  * against the running Machine's memory (liveness, bounds, alignment, initialisation, validity,
- * deallocation layout) and every UNSAFE one against the Machine's unsafe regions.
+ * writability, deallocation layout) and every UNSAFE one against the Machine's unsafe regions.
  *
  * A {@link Ptr} is `(address, provenance, layout)`, the provenance being the {@link Allocation}
- * the pointer was derived from (or `null`): an access needs no lookup. The checks themselves live
- * in `interp/memory/access.ts`; this module is the API around them.
+ * the pointer was derived from, {@link WILDCARD} for a pointer from `ptr_from_exposed`, or `null`:
+ * an access needs no lookup. The checks live in `interp/memory/` (`access.ts` the fast path,
+ * `diagnose.ts` the reports, `bulk.ts` copies and transmutes); this module is the API around them.
  */
 import { current } from "../../interp/host.js";
-import { checkDealloc, checkOffset, checkRange, checkReference, load, store } from "../../interp/memory/access.js";
-import type { Allocation } from "../../interp/memory/allocation.js";
+import { checkDealloc, checkOffset, checkReference, load, store } from "../../interp/memory/access.js";
+import { setPointerFactory, WILDCARD, type Allocation } from "../../interp/memory/allocation.js";
+import { copyBytes, fillBytes, transmuteValue } from "../../interp/memory/bulk.js";
 import { reportUB } from "../../interp/memory/diagnose.js";
-import { invalidValueMessage } from "../../interp/memory/messages.js";
-import type { Layout } from "../layouts.js";
+import {
+  INT2PTR_HELP,
+  INT2PTR_WARNING,
+  STRICT_PROVENANCE_HELP,
+  STRICT_PROVENANCE_MESSAGE,
+  ZERO_SIZE_ALLOCATION,
+} from "../../interp/memory/messages.js";
+import { reportTypeError } from "../../interp/memory/type-error.js";
+import { fieldOf, type Layout } from "../layouts.js";
+import { panic } from "./panic.js";
 import { SharedRef, UniqueRef } from "./simple-ref.js";
 import { unsafeCallOutsideUnsafe, unsupported } from "./unsafe.js";
+
+/** The element type of an array value type. */
+type Elem<T> = T extends (infer E)[] ? E : never;
+
+/** How Node prints an object that has this method (`console.log(p)`): as Rust's `{:?}` of a pointer. */
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
 /** A raw pointer `*mut T`: an address, a provenance and the layout of its pointee. */
 export class Ptr<T> {
   /** The address. (The `addr()` method is the Rust API; this is the field.) */
   readonly address: number;
-  /** The allocation this pointer may access, or `null` (no provenance: never dereferenceable). */
+  /**
+   * The allocation this pointer may access; {@link WILDCARD} for a pointer from
+   * `ptr_from_exposed` (resolved at each access); `null` for none (never dereferenceable).
+   */
   readonly provenance: Allocation | null;
   /** The pointee's layout. */
   readonly layout: Layout<T>;
@@ -80,10 +99,11 @@ export class Ptr<T> {
     const bytes = this.address - origin.address;
     const size = this.layout.size;
     if (bytes === 0) return 0;
-    const a = this.provenance;
-    if (a === null || a !== origin.provenance) {
+    const a = resolved(this.address, this.provenance);
+    const b = resolved(origin.address, origin.provenance);
+    if (a === null || a !== b) {
       reportUB(
-        a === null || origin.provenance === null ? "no-provenance" : "out-of-bounds",
+        a === null || b === null ? "no-provenance" : "out-of-bounds",
         "`ptr_offset_from` called on two different pointers that are not both derived from the same allocation",
       );
     }
@@ -106,16 +126,34 @@ export class Ptr<T> {
     return new Ptr(this.address, this.provenance, layout);
   }
 
-  /** UNSAFE. `&raw mut (*p).field`. Not yet: struct layouts come with the memory-model issue. */
-  field(name: string): never {
+  /**
+   * UNSAFE. `&raw mut (*p).field`: a pointer to a field of the struct `p` points to. No access and
+   * no retag; the field's offset is an in-bounds offset of `p` (checked like `byte_add`).
+   */
+  field<K extends keyof T & string>(name: K): Ptr<T[K]> {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::field");
-    return unsupported(`\`Ptr::field\` ("${name}") is not supported yet: struct layouts come with the memory-model issue`);
+    const f = fieldOf(this.layout, name);
+    if (f === undefined) reportTypeError("E0609", `no field \`${name}\` on type \`${this.layout.name}\``);
+    checkOffset(this.address, this.provenance, f.offset);
+    return new Ptr(this.address + f.offset, this.provenance, f.layout as Layout<T[K]>);
   }
 
-  /** UNSAFE. `&raw mut (*p)[i]`. Not yet: array layouts come with the memory-model issue. */
-  index(i: number): never {
+  /**
+   * UNSAFE. `&raw mut (*p)[i]`: a pointer to element `i` of the array `p` points to. An index out
+   * of bounds panics, as Rust's indexing does; the element's offset is an in-bounds offset of `p`.
+   */
+  index(i: number): Ptr<Elem<T>> {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::index");
-    return unsupported(`\`Ptr::index\` (${i}) is not supported yet: array layouts come with the memory-model issue`);
+    const elem = this.layout.elem;
+    if (this.layout.kind !== "array" || elem === undefined) {
+      reportTypeError("E0608", `cannot index into a value of type \`${this.layout.name}\``);
+    }
+    if (!Number.isInteger(i)) reportTypeError("E0277", `the type \`${this.layout.name}\` cannot be indexed by \`${i}\``);
+    const len = this.layout.len;
+    if (i < 0 || i >= len) panic(`index out of bounds: the len is ${len} but the index is ${i}`);
+    const bytes = i * elem.size;
+    checkOffset(this.address, this.provenance, bytes);
+    return new Ptr(this.address + bytes, this.provenance, elem as Layout<Elem<T>>);
   }
 
   /** `p.is_null()`. */
@@ -135,7 +173,8 @@ export class Ptr<T> {
 
   /** `p.expose_provenance()`: the address, exposing the provenance for a later `ptr_from_exposed`. */
   expose_provenance(): number {
-    if (this.provenance !== null) this.provenance.exposed = true;
+    const a = this.provenance;
+    if (a !== null && a !== WILDCARD) a.exposed = true;
     return this.address;
   }
 
@@ -188,18 +227,20 @@ export class Ptr<T> {
     return old;
   }
 
-  /** UNSAFE. `&*p`: a shared reference (checked dereferenceable and aligned; no retag yet). */
+  /** UNSAFE. `&*p`: a shared reference (checked non-null, dereferenceable and aligned). */
   as_ref(): SharedRef<T> {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::as_ref");
-    checkReference(this.address, this.provenance, this.layout, false);
-    return new SharedRef(this);
+    const p = this.concrete();
+    checkReference(p.address, p.provenance, p.layout, false);
+    return new SharedRef(p);
   }
 
-  /** UNSAFE. `&mut *p`: a unique reference (checked dereferenceable and aligned; no retag yet). */
+  /** UNSAFE. `&mut *p`: a unique reference (checked non-null, dereferenceable and aligned). */
   as_mut(): UniqueRef<T> {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::as_mut");
-    checkReference(this.address, this.provenance, this.layout, true);
-    return new UniqueRef(this);
+    const p = this.concrete();
+    checkReference(p.address, p.provenance, p.layout, true);
+    return new UniqueRef(p);
   }
 
   /** `{:?}` of a pointer: its address in hex. */
@@ -207,11 +248,33 @@ export class Ptr<T> {
     return `0x${this.address.toString(16)}`;
   }
 
+  /** `console.log(p)` prints the address, as Rust's `{:?}` does (and as the native runtime does). */
+  [INSPECT](): string {
+    return this.toString();
+  }
+
   /** The in-bounds offset by `bytes`, checked. */
   private offsetBytes(bytes: number): Ptr<T> {
     checkOffset(this.address, this.provenance, bytes);
     return new Ptr(this.address + bytes, this.provenance, this.layout);
   }
+
+  /**
+   * This pointer with a wildcard provenance replaced by the exposed allocation it points into
+   * (or none): a reference made from it keeps that allocation (a retag picks one, as in Miri).
+   */
+  private concrete(): Ptr<T> {
+    if (this.provenance !== WILDCARD) return this;
+    return new Ptr(this.address, current.memory.findExposed(this.address, this.layout.size), this.layout);
+  }
+}
+
+// A `ptr` layout read from an allocation makes this runtime's pointers.
+setPointerFactory((address, provenance, pointee) => new Ptr(address, provenance, pointee));
+
+/** The allocation a pointer refers to at `addr`: its provenance, or for a wildcard the exposed allocation there. */
+function resolved(addr: number, a: Allocation | null): Allocation | null {
+  return a === WILDCARD ? current.memory.findExposed(addr, 0) : a;
 }
 
 /** `ptr::null_mut()` (and `ptr::null()`). */
@@ -220,14 +283,26 @@ export function null_mut<T>(layout: Layout<T>): Ptr<T> {
 }
 
 /**
- * `ptr::with_exposed_provenance_mut(addr)`. The provenance is picked now, among the allocations
- * whose provenance was exposed, rather than at each access as Miri's wildcard does (the borrow
- * tracker's wildcard tags come with the memory-model issue). No exposed allocation there: a
- * pointer without provenance.
+ * `ptr::with_exposed_provenance_mut(addr)`: a wildcard pointer. Like Miri's, it picks no
+ * allocation now: each access through it (or through a pointer derived from it) uses the exposed
+ * live allocation holding the address at that moment, and one with no such allocation is
+ * `no-provenance`. The first call of a run warns (`integer-to-pointer cast`); with
+ * `--strict-provenance` every call is `unsupported`.
  */
 export function ptr_from_exposed<T>(addr: number, layout: Layout<T>): Ptr<T> {
-  const a = current.memory.findByAddress(addr);
-  return new Ptr(addr, a !== undefined && a.exposed && a.live ? a : null, layout);
+  if (current.checks.strictProvenance) {
+    current.report("unsupported", STRICT_PROVENANCE_MESSAGE, {
+      title: "unsupported operation",
+      label: "unsupported operation occurred here",
+      help: [{ message: STRICT_PROVENANCE_HELP }],
+    });
+  }
+  current.warn(INT2PTR_WARNING, {
+    key: "int2ptr",
+    label: INT2PTR_WARNING,
+    help: INT2PTR_HELP.map((message) => ({ message })),
+  });
+  return new Ptr(addr, WILDCARD, layout);
 }
 
 /** `ptr::without_provenance_mut(addr)`: never dereferenceable. */
@@ -235,21 +310,32 @@ export function without_provenance<T>(addr: number, layout: Layout<T>): Ptr<T> {
   return new Ptr(addr, null, layout);
 }
 
-/** A fresh heap block for `layout`, its pointer. */
+/** A fresh heap block of `size` bytes for `layout`, its pointer. */
 function allocate<T>(layout: Layout<T>, size: number, zeroed: boolean): Ptr<T> {
   const a = current.memory.allocate(size, layout.align, "heap", current.currentSite(), zeroed);
   return new Ptr(a.base, a, layout);
 }
 
-/** UNSAFE. `alloc::alloc`: uninitialised memory for one `T`. */
+/**
+ * Rust's allocator API forbids zero-sized requests (`GlobalAlloc::alloc`: "undefined behavior can
+ * result if the caller does not ensure that layout has non-zero size"). Reported as `bad-dealloc`,
+ * the kind of the allocator's layout contract.
+ */
+function checkAllocSize(size: number): void {
+  if (size === 0) reportUB("bad-dealloc", ZERO_SIZE_ALLOCATION);
+}
+
+/** UNSAFE. `alloc::alloc`: uninitialised memory for one `T` (a zero-sized `T` is UB). */
 export function alloc<T>(layout: Layout<T>): Ptr<T> {
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("alloc");
+  checkAllocSize(layout.size);
   return allocate(layout, layout.size, false);
 }
 
-/** UNSAFE. `alloc::alloc_zeroed`. */
+/** UNSAFE. `alloc::alloc_zeroed` (a zero-sized `T` is UB). */
 export function alloc_zeroed<T>(layout: Layout<T>): Ptr<T> {
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("alloc_zeroed");
+  checkAllocSize(layout.size);
   return allocate(layout, layout.size, true);
 }
 
@@ -262,77 +348,43 @@ export function dealloc<T>(p: Ptr<T>, layout: Layout<T>): void {
 
 /**
  * UNSAFE. `alloc::realloc`: a new block of `new_size` bytes holding the old contents (up to the
- * smaller size; a grown tail is uninitialised); the old block is freed.
+ * smaller size, pointers' provenance included; a grown tail is uninitialised); the old block is
+ * freed. A `new_size` of 0 is UB.
  */
 export function realloc<T>(p: Ptr<T>, layout: Layout<T>, new_size: number): Ptr<T> {
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("realloc");
+  checkAllocSize(new_size);
   const old = checkDealloc(p.address, p.provenance, layout.size, layout.align, "reallocating");
   const q = allocate(layout, new_size, false);
-  const a = q.provenance!;
-  const n = Math.min(old.size, new_size);
-  a.bytes.set(old.bytes.subarray(0, n));
-  copyInit(old, 0, a, 0, n);
+  q.provenance!.copyFrom(old, 0, 0, Math.min(old.size, new_size));
   current.memory.deallocate(old, current.currentSite());
   return q;
 }
 
-/** Copies the init state of `n` bytes from `src` at `s` to `dst` at `d` (ranges checked, may overlap). */
-function copyInit(src: Allocation, s: number, dst: Allocation, d: number, n: number): void {
-  if (src.init === null) {
-    dst.markInit(d, n);
-    return;
-  }
-  const mask = src.init.slice(s, s + n);
-  for (let i = 0; i < n; i++) {
-    if (mask[i] === 1) dst.markInit(d + i, 1);
-    else dst.markUninit(d + i, 1);
-  }
-}
-
-/** `ptr::copy` and `ptr::copy_nonoverlapping`, checked. */
-function copyChecked<T>(src: Ptr<T>, dst: Ptr<T>, count: number, nonoverlapping: boolean): void {
-  const n = count * src.layout.size;
-  const align = src.layout.align;
-  const so = checkRange(src.address, src.provenance, n, align, false);
-  const doff = checkRange(dst.address, dst.provenance, n, align, true);
-  if (n === 0) return;
-  const sa = src.provenance!;
-  const da = dst.provenance!;
-  if (nonoverlapping && sa === da && so < doff + n && doff < so + n) {
-    reportUB("overlapping-copy", "`copy_nonoverlapping` called on overlapping ranges");
-  }
-  // copyWithin / set on a subarray both behave like memmove.
-  if (sa === da) da.bytes.copyWithin(doff, so, so + n);
-  else da.bytes.set(sa.bytes.subarray(so, so + n), doff);
-  copyInit(sa, so, da, doff, n);
-}
-
-/** UNSAFE. `ptr::copy(src, dst, count)`: may overlap; copies initialisation along with the bytes. */
+/** UNSAFE. `ptr::copy(src, dst, count)`: may overlap; copies initialisation and provenance along with the bytes. */
 export function copy<T>(src: Ptr<T>, dst: Ptr<T>, count: number): void {
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("copy");
-  copyChecked(src, dst, count, false);
+  const l = src.layout;
+  copyBytes(src.address, src.provenance, dst.address, dst.provenance, count * l.size, l.align, false);
 }
 
 /** UNSAFE. `ptr::copy_nonoverlapping(src, dst, count)`: overlapping ranges are `overlapping-copy`. */
 export function copy_nonoverlapping<T>(src: Ptr<T>, dst: Ptr<T>, count: number): void {
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("copy_nonoverlapping");
-  copyChecked(src, dst, count, true);
+  const l = src.layout;
+  copyBytes(src.address, src.provenance, dst.address, dst.provenance, count * l.size, l.align, true);
 }
 
 /** UNSAFE. `ptr::write_bytes(dst, byte, count)`: sets `count * size_of::<T>()` bytes. */
 export function write_bytes<T>(dst: Ptr<T>, byte: number, count: number): void {
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("write_bytes");
-  const n = count * dst.layout.size;
-  const off = checkRange(dst.address, dst.provenance, n, dst.layout.align, true);
-  if (n === 0) return;
-  const a = dst.provenance!;
-  a.bytes.fill(byte, off, off + n);
-  a.markInit(off, n);
+  fillBytes(dst.address, dst.provenance, byte, count * dst.layout.size, dst.layout.align);
 }
 
 /**
- * UNSAFE. `mem::transmute`: the bytes of `value` as `to`. The sizes must match (rustc's E0512
- * otherwise); the result is checked for validity. Scalars only until composite layouts exist.
+ * UNSAFE. `mem::transmute`: the bytes of `value` (as `from`) read as `to`. The sizes must match
+ * (rustc's E0512 otherwise); the result is checked: padding read as data is `uninit`, an invalid
+ * bit pattern `invalid-value`. Pointers keep their provenance when read back as pointers.
  */
 export function transmute<T, U>(value: T, from: Layout<T>, to: Layout<U>): U {
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("transmute");
@@ -341,11 +393,7 @@ export function transmute<T, U>(value: T, from: Layout<T>, to: Layout<U>): U {
       `cannot transmute between types of different sizes: \`${from.name}\` (${from.size * 8} bits) and \`${to.name}\` (${to.size * 8} bits)`,
     );
   }
-  const view = new DataView(new ArrayBuffer(from.size));
-  from.encode(view, 0, value);
-  const why = to.invalid === null ? null : to.invalid(view, 0);
-  if (why !== null) reportUB("invalid-value", invalidValueMessage(to.name, why));
-  return to.decode(view, 0);
+  return transmuteValue(value, from, to);
 }
 
 /** `Box<T>`: an owned heap block. JavaScript has no destructors: `drop()` frees it, else it leaks. */
@@ -394,7 +442,7 @@ export type Box<T> = BoxImpl<T>;
 
 /** `Box::new`, `Box::into_raw`, `Box::from_raw`, `Box::leak`. */
 export const Box = {
-  /** `Box::new(value)`: a heap block holding `value`. */
+  /** `Box::new(value)`: a heap block holding `value` (a zero-sized `T` gets a zero-sized block, which is no leak). */
   new<T>(layout: Layout<T>, value: T): BoxImpl<T> {
     const p = allocate(layout, layout.size, false);
     store(p.address, p.provenance, layout, true, value);
@@ -409,7 +457,10 @@ export const Box = {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Box::from_raw");
     return new BoxImpl(p);
   },
-  /** `Box::leak(b)`: a `&'static mut` to the value; the block is never freed and is not a leak. */
+  /**
+   * `Box::leak(b)`: a `&'static mut` to the value; the block is never freed. As in Miri, it is
+   * still a leak at the end of the program unless a static reaches it (store the pointer in one).
+   */
   leak<T>(b: BoxImpl<T>): UniqueRef<T> {
     checkReference(b.raw.address, b.raw.provenance, b.layout, true);
     if (b.raw.provenance !== null) b.raw.provenance.leakOk = true;

@@ -7,3 +7,6 @@ export * from "./memory.js";
 export { JoinHandle, spawn, yield_now, spin_loop } from "./threads.js";
 export { panic, assert, assert_eq, assert_ne, unreachable } from "./panic.js";
 export { ktest } from "./tests.js";
+export { Ref, RefMut } from "./refs.js";
+export { Static, static_ } from "./statics.js";
+export { Local, local } from "./locals.js";

@@ -8,10 +8,21 @@
  * the address of the chunk's first byte, so an access is one subtraction and one `DataView` call.
  * A chunk counts its live allocations and is released to the garbage collector when the last is
  * freed (addresses are never reused, so neither are chunks).
+ *
+ * A pointer stored in memory is its address (8 bytes); reading it back as a `ptr` finds its chunk
+ * again by address (the last chunk found is cached, so that is O(1) for pointers into the same
+ * chunk) — no side table, and a pointer stored natively reads back as a pointer.
  */
 import { AddressSpace, type AddressSpaceOptions } from "../../interp/memory/address-space.js";
-import type { Layout } from "../layouts.js";
+import { fieldOf, setDefaultLayoutMemory, usize, type Layout, type LayoutMemory } from "../layouts.js";
+import { NativePanic } from "./panic.js";
 import { SharedRef, UniqueRef } from "./simple-ref.js";
+
+/** The element type of an array value type. */
+type Elem<T> = T extends (infer E)[] ? E : never;
+
+/** How Node prints an object that has this method (`console.log(p)`): as Rust's `{:?}` of a pointer. */
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
 /** Bytes per chunk (a larger allocation gets a chunk of its size). */
 const CHUNK_BYTES = 1 << 20;
@@ -43,10 +54,16 @@ export function resetNativeMemory(options: AddressSpaceOptions = {}): void {
   space = new AddressSpace(options);
   chunks = [];
   current = null;
+  lastFound = null;
 }
 
-/** The chunk holding `addr`, or `null`. O(log chunks). */
+/** The chunk {@link chunkAt} found last. */
+let lastFound: Chunk | null = null;
+
+/** The chunk holding `addr`, or `null`. O(log chunks), O(1) when it is the last one found. */
 function chunkAt(addr: number): Chunk | null {
+  const last = lastFound;
+  if (last !== null && addr >= last.start && addr < last.start + last.length) return last;
   let lo = 0;
   let hi = chunks.length - 1;
   while (lo <= hi) {
@@ -54,10 +71,36 @@ function chunkAt(addr: number): Chunk | null {
     const c = chunks[mid]!;
     if (addr < c.start) hi = mid - 1;
     else if (addr >= c.start + c.length) lo = mid + 1;
-    else return c;
+    else return (lastFound = c);
   }
   return null;
 }
+
+/**
+ * A pointer to `layout` at `addr` with the chunk holding it (or the byte before it: a
+ * one-past-the-end pointer at the end of a chunk), as `ptr_from_exposed` and a `ptr` read make.
+ */
+function pointerAt<T>(addr: number, layout: Layout<T>): Ptr<T> {
+  const c = addr === 0 ? null : chunkAt(addr) ?? chunkAt(addr - 1);
+  return c === null || c.view === null ? new Ptr(addr, layout, null, 0) : new Ptr(addr, layout, c.view, c.start);
+}
+
+/**
+ * The native heap as a `ptr` layout sees it: a pointer is its address, found again by address;
+ * there is no initialisation to track; a value of the wrong type throws a `TypeError`.
+ */
+export const NATIVE_MEMORY: LayoutMemory = {
+  loadPtr: (view, offset, pointee) => pointerAt(usize.decode(view, offset), pointee),
+  storePtr: (view, offset, value) => {
+    if (typeof value !== "object" || value === null) throw new TypeError(`mismatched types: expected a raw pointer, found ${typeof value}`);
+    usize.encode(view, offset, (value as Ptr<unknown>).address);
+  },
+  markUninit: () => {},
+  typeError: (code, message) => {
+    throw new TypeError(`${message} (rustc error ${code})`);
+  },
+};
+setDefaultLayoutMemory(NATIVE_MEMORY);
 
 /** Allocates `size` bytes aligned to `align`: zeroed (chunks are fresh and never reused). */
 function allocate<T>(size: number, align: number, layout: Layout<T>): Ptr<T> {
@@ -141,13 +184,20 @@ export class Ptr<T> {
   cast<U>(layout: Layout<U>): Ptr<U> {
     return new Ptr(this.address, layout, this.view, this.start);
   }
-  /** Not yet (struct layouts). */
-  field(name: string): never {
-    throw new Error(`kmiri native: Ptr::field("${name}") is not supported yet`);
+  /** `&raw mut (*p).field`. */
+  field<K extends keyof T & string>(name: K): Ptr<T[K]> {
+    const f = fieldOf(this.layout, name);
+    if (f === undefined) throw new TypeError(`no field \`${name}\` on type \`${this.layout.name}\` (rustc error E0609)`);
+    return new Ptr(this.address + f.offset, f.layout as Layout<T[K]>, this.view, this.start);
   }
-  /** Not yet (array layouts). */
-  index(i: number): never {
-    throw new Error(`kmiri native: Ptr::index(${i}) is not supported yet`);
+  /** `&raw mut (*p)[i]`: panics when `i` is out of bounds, as Rust's indexing does. */
+  index(i: number): Ptr<Elem<T>> {
+    const elem = this.layout.elem;
+    if (elem === undefined) throw new TypeError(`cannot index into a value of type \`${this.layout.name}\` (rustc error E0608)`);
+    if (i < 0 || i >= this.layout.len || !Number.isInteger(i)) {
+      throw new NativePanic(`index out of bounds: the len is ${this.layout.len} but the index is ${i}`);
+    }
+    return new Ptr(this.address + i * elem.size, elem as Layout<Elem<T>>, this.view, this.start);
   }
   /** `p.is_null()`. */
   is_null(): boolean {
@@ -171,33 +221,33 @@ export class Ptr<T> {
   }
   /** `p.read()`. */
   read(): T {
-    return this.layout.decode(this.view!, this.address - this.start);
+    return this.layout.decode(this.view!, this.address - this.start, NATIVE_MEMORY);
   }
   /** `p.write(value)`. */
   write(value: T): void {
-    this.layout.encode(this.view!, this.address - this.start, value);
+    this.layout.encode(this.view!, this.address - this.start, value, NATIVE_MEMORY);
   }
   /** `p.read_unaligned()`. */
   read_unaligned(): T {
-    return this.layout.decode(this.view!, this.address - this.start);
+    return this.layout.decode(this.view!, this.address - this.start, NATIVE_MEMORY);
   }
   /** `p.write_unaligned(value)`. */
   write_unaligned(value: T): void {
-    this.layout.encode(this.view!, this.address - this.start, value);
+    this.layout.encode(this.view!, this.address - this.start, value, NATIVE_MEMORY);
   }
   /** `p.read_volatile()`. */
   read_volatile(): T {
-    return this.layout.decode(this.view!, this.address - this.start);
+    return this.layout.decode(this.view!, this.address - this.start, NATIVE_MEMORY);
   }
   /** `p.write_volatile(value)`. */
   write_volatile(value: T): void {
-    this.layout.encode(this.view!, this.address - this.start, value);
+    this.layout.encode(this.view!, this.address - this.start, value, NATIVE_MEMORY);
   }
   /** `p.replace(value)`. */
   replace(value: T): T {
     const off = this.address - this.start;
-    const old = this.layout.decode(this.view!, off);
-    this.layout.encode(this.view!, off, value);
+    const old = this.layout.decode(this.view!, off, NATIVE_MEMORY);
+    this.layout.encode(this.view!, off, value, NATIVE_MEMORY);
     return old;
   }
   /** `&*p`. */
@@ -212,6 +262,10 @@ export class Ptr<T> {
   toString(): string {
     return `0x${this.address.toString(16)}`;
   }
+  /** `console.log(p)` prints the address, as the checked runtime does. */
+  [INSPECT](): string {
+    return this.toString();
+  }
 }
 
 /** `ptr::null_mut()`. */
@@ -221,8 +275,7 @@ export function null_mut<T>(layout: Layout<T>): Ptr<T> {
 
 /** `ptr::with_exposed_provenance_mut(addr)`: the live chunk holding `addr`, if any. */
 export function ptr_from_exposed<T>(addr: number, layout: Layout<T>): Ptr<T> {
-  const c = chunkAt(addr);
-  return c === null || c.view === null ? new Ptr(addr, layout, null, 0) : new Ptr(addr, layout, c.view, c.start);
+  return pointerAt(addr, layout);
 }
 
 /** `ptr::without_provenance_mut(addr)`. */
@@ -272,11 +325,11 @@ export function write_bytes<T>(dst: Ptr<T>, byte: number, count: number): void {
   if (n > 0) bytesOf(dst, n).fill(byte);
 }
 
-/** `mem::transmute` (scalars). */
+/** `mem::transmute`: `value` written as `from`, read back as `to` (a pointer read back is found again by address). */
 export function transmute<T, U>(value: T, from: Layout<T>, to: Layout<U>): U {
   const view = new DataView(new ArrayBuffer(Math.max(from.size, to.size)));
-  from.encode(view, 0, value);
-  return to.decode(view, 0);
+  from.encode(view, 0, value, NATIVE_MEMORY);
+  return to.decode(view, 0, NATIVE_MEMORY);
 }
 
 /** `Box<T>`, unchecked. */
@@ -292,11 +345,11 @@ export class BoxImpl<T> {
   }
   /** `*b`. */
   read(): T {
-    return this.layout.decode(this.raw.view!, this.raw.address - this.raw.start);
+    return this.layout.decode(this.raw.view!, this.raw.address - this.raw.start, NATIVE_MEMORY);
   }
   /** `*b = value`. */
   write(value: T): void {
-    this.layout.encode(this.raw.view!, this.raw.address - this.raw.start, value);
+    this.layout.encode(this.raw.view!, this.raw.address - this.raw.start, value, NATIVE_MEMORY);
   }
   /** `&*b`. */
   as_ref(): SharedRef<T> {
@@ -320,7 +373,7 @@ export const Box = {
   /** `Box::new(value)`. */
   new<T>(layout: Layout<T>, value: T): BoxImpl<T> {
     const p = allocate(layout.size, layout.align, layout);
-    layout.encode(p.view!, p.address - p.start, value);
+    layout.encode(p.view!, p.address - p.start, value, NATIVE_MEMORY);
     return new BoxImpl(p);
   },
   /** `Box::into_raw(b)`. */

@@ -1,0 +1,132 @@
+/**
+ * The borrow tracker's hooks: the calls the checked runtime makes whenever a reference is created
+ * or an access goes through a reference or a pointer. This module is the interface only — no
+ * state, no imports from the engine — so that Stacked Borrows (and Tree Borrows later) can be
+ * built, tested and reused by another simulator against it alone.
+ *
+ * The shape is Miri's (`src/borrow_tracker/mod.rs`): every allocation gets a root tag when it is
+ * made; creating a reference (`&x`, `&mut x`, `&*p`, a field projection, a reborrow) or casting
+ * one to a raw pointer is a *retag* that derives a new tag from its parent's; every read, write and
+ * deallocation names the tag it uses, so the tracker can check it against the location's borrow
+ * stack. A function that receives references retags them on entry with a protector, released when
+ * it returns (see {@link BorrowTracker.enterCall}).
+ *
+ * When no tracker is installed, the runtime skips every hook behind one `null` test, so the hooks
+ * cost nothing until Stacked Borrows exists.
+ *
+ * ## Where the runtime calls each hook (src/shims/checked/borrow-hooks.ts wires them)
+ *
+ * | hook | called from |
+ * | --- | --- |
+ * | `newAllocation` | `static_` (statics.ts), `local` (locals.ts); next: `alloc`/`Box::new`/`realloc` (memory.ts), which must hand the root tag to the pointer they return |
+ * | `retag` | every `Ref`/`RefMut` creation: `Ptr.as_ref/as_mut`, `Box.as_ref/as_mut/leak` (memory.ts, through the reference constructor), `Static.as_ref/as_mut`, `Local.as_ref/as_mut`, `reborrow`, `reborrow_mut`, `field`, `field_mut`, `index`, `index_mut`; `raw` retags from `as_ptr`/`as_mut_ptr`/`get` and `Static.as_ptr`/`Local.as_ptr` |
+ * | `access` | every read or write through a reference (refs.ts), and of a local or static used directly (locals.ts, statics.ts: with the root tag, as Miri's direct local accesses); next: `load`/`store`/`accessRange` of interp/memory/access.ts for raw pointers |
+ * | `deallocate` | a local dying when its function returns (locals.ts); next: `dealloc`/`Box.drop`/`realloc` |
+ * | `expose` | next: `Ptr.expose_provenance` (memory.ts) |
+ * | `enterCall` / `endCall` | next: the function prologue and the `finally` the compiler already emits for locals (interp/compile/instrument.ts `prologue`) |
+ *
+ * ## Function-entry retags (the next issue)
+ *
+ * Rust retags every reference argument on function entry with a protector (`FnEntry`), which
+ * stays until the function returns. kmiri's compiler knows every program function's entry and
+ * exit: the prologue (`$R.s[$R.sp-1]|=FRAME_MARK; …`) and, for functions that own locals, a
+ * `try { … } finally { $R.leaveLocals(…) }`. The plan: for a function whose TypeScript parameters
+ * are typed `Ref<…>` / `RefMut<…>` (the loader sees the `.ts` source) the prologue calls
+ * `$R.fnEntry(site, a, b)`, which calls {@link BorrowTracker.enterCall} and retags each argument
+ * that is a reference with `mode: "fn-entry"` (a new reference object replaces the parameter,
+ * `a = retagged`), and the function's `finally` calls {@link BorrowTracker.endCall}. A function
+ * with untyped parameters gets a runtime test (`x instanceof Ref`) instead.
+ */
+
+/**
+ * A borrow tag: a positive integer, printed `<12>`. {@link UNTAGGED} (0) is a pointer whose tag
+ * the runtime does not know: a raw pointer, until raw pointers carry tags.
+ */
+export type BorTag = number;
+
+/** The tag of a pointer whose tag is not tracked (raw pointers, for now). A tracker treats it like a wildcard. */
+export const UNTAGGED: BorTag = 0;
+
+/**
+ * What kind of pointer a retag makes (Miri's `NewPermission`):
+ * - `shared`: `&T` — `SharedReadOnly` on frozen bytes, `SharedReadWrite` inside `UnsafeCell`;
+ * - `unique`: `&mut T` — `Unique`;
+ * - `raw`: a reference cast to a raw pointer (`as_ptr`, `as_mut_ptr`, `UnsafeCell::get`) —
+ *   `SharedReadWrite` for `*mut`, like `shared` for `*const`.
+ */
+export type RetagKind = "shared" | "unique" | "raw";
+
+/**
+ * Why a retag happens: `default` (a borrow or reborrow in the code), `fn-entry` (a reference
+ * argument on function entry: the new tag is protected until the call ends), `two-phase` (a
+ * two-phase borrow; unused for now).
+ */
+export type RetagMode = "default" | "fn-entry" | "two-phase";
+
+/** The kind of an access through a tag. */
+export type AccessKind = "read" | "write";
+
+/**
+ * What a tracker may know of an allocation. Structural: the engine's `Allocation` satisfies it,
+ * and a tracker may keep its per-allocation state in its own map keyed by this object.
+ */
+export interface TrackedAllocation {
+  /** `alloc<id>` in diagnostics. */
+  readonly id: number;
+  /** Base address. */
+  readonly base: number;
+  /** Size in bytes. */
+  readonly size: number;
+  /** `heap`, `stack`, `static`, … (Miri: stack memory starts `[Unique for root]`, the rest `[SharedReadWrite for root]`). */
+  readonly kind: string;
+}
+
+/** One retag: a new reference (or raw pointer) derived from a parent pointer. */
+export interface RetagRequest {
+  /** The permission the new pointer gets. */
+  readonly kind: RetagKind;
+  /** Why. */
+  readonly mode: RetagMode;
+  /** For `raw`: a `*mut` (true) or a `*const` (false); for the others, whether it is `&mut`. */
+  readonly mutable: boolean;
+  /** The allocation the new pointer points into (already checked live and in bounds). */
+  readonly alloc: TrackedAllocation;
+  /** The tag of the pointer it is derived from. */
+  readonly parent: BorTag;
+  /** Offset of the pointee in the allocation. */
+  readonly offset: number;
+  /** Size of the pointee in bytes (0: a zero-sized retag touches no stack). */
+  readonly size: number;
+  /**
+   * The bytes of the pointee inside an `UnsafeCell` (`cell`, atomics), as flattened `[start, end)`
+   * pairs relative to `offset` (the layout's `cells`), or `null` for none: a shared retag is
+   * freeze-sensitive (Miri's `visit_freeze_sensitive`).
+   */
+  readonly interior: readonly number[] | null;
+  /** The program site making the reference (for `<TAG> was created here`). */
+  readonly site: number;
+}
+
+/**
+ * The borrow tracker of one Machine. Every method may stop the run with a report (kind
+ * `stacked-borrows` or `tree-borrows`), like any check.
+ */
+export interface BorrowTracker {
+  /** A new allocation (`site` made it): returns its root tag (the tag of the pointer the allocator hands out). */
+  newAllocation(alloc: TrackedAllocation, site: number): BorTag;
+  /** A retag: checks that the parent may be reborrowed so, and returns the new pointer's tag. */
+  retag(request: RetagRequest): BorTag;
+  /**
+   * An access of `size` bytes at `offset` of `alloc` through `tag` (the basic checks — live,
+   * in bounds, aligned, writable — have passed; initialisation and validity are checked after).
+   */
+  access(kind: AccessKind, alloc: TrackedAllocation, tag: BorTag, offset: number, size: number, site: number): void;
+  /** A deallocation through `tag` (a free, or a local dying when its function returns). */
+  deallocate(alloc: TrackedAllocation, tag: BorTag, site: number): void;
+  /** The provenance of a pointer with `tag` was exposed (`expose_provenance`): wildcard accesses may use it. */
+  expose(alloc: TrackedAllocation, tag: BorTag): void;
+  /** A program function was entered (before its `fn-entry` retags): returns a token for {@link endCall}. */
+  enterCall(site: number): number;
+  /** That function returned: the protectors of its `fn-entry` retags end. */
+  endCall(token: number): void;
+}

@@ -1,0 +1,71 @@
+/**
+ * The untyped memory operations: `ptr::copy`, `ptr::copy_nonoverlapping`, `ptr::write_bytes` and
+ * `mem::transmute`. A copy moves bytes, their initialisation and the provenance of whole pointers
+ * along (it is not a read: uninitialised bytes copy fine); `write_bytes` initialises bytes and
+ * destroys the pointers it overwrites; a transmute writes a value as one layout and reads it back
+ * as another, checking the result's initialisation and validity.
+ *
+ * Pointers are `(address, provenance)` pairs here, so that the module does not depend on the
+ * runtime's `Ptr` class.
+ */
+import type { Layout } from "../../shims/layouts.js";
+import { accessRange, write } from "./access.js";
+import { Allocation, NO_SITE } from "./allocation.js";
+import { reportUB } from "./diagnose.js";
+import { invalidValueMessage, uninitValueMessage } from "./messages.js";
+import { expectedValue, locate } from "./value-paths.js";
+
+/**
+ * `ptr::copy` (`nonoverlapping` false) or `ptr::copy_nonoverlapping` of `bytes` bytes from `src`
+ * to `dst`, both aligned to `align`: checks both ranges (the source readable, the destination
+ * writable), then, for `copy_nonoverlapping`, that they do not overlap.
+ */
+export function copyBytes(
+  srcAddr: number,
+  srcProv: Allocation | null,
+  dstAddr: number,
+  dstProv: Allocation | null,
+  bytes: number,
+  align: number,
+  nonoverlapping: boolean,
+): void {
+  const sa = accessRange(srcAddr, srcProv, bytes, align, false);
+  const da = accessRange(dstAddr, dstProv, bytes, align, true);
+  if (bytes === 0 || sa === null || da === null) return;
+  const so = srcAddr - sa.base;
+  const doff = dstAddr - da.base;
+  if (nonoverlapping && sa === da && so < doff + bytes && doff < so + bytes) {
+    reportUB("overlapping-copy", "`copy_nonoverlapping` called on overlapping ranges");
+  }
+  da.copyFrom(sa, so, doff, bytes);
+}
+
+/** `ptr::write_bytes`: sets `bytes` bytes at `addr` (aligned to `align`) to `byte`, initialised. */
+export function fillBytes(addr: number, prov: Allocation | null, byte: number, bytes: number, align: number): void {
+  const a = accessRange(addr, prov, bytes, align, true);
+  if (bytes === 0 || a === null) return;
+  const off = addr - a.base;
+  a.bytes.fill(byte, off, off + bytes);
+  a.forgetPtrs(off, bytes);
+  a.markInit(off, bytes);
+}
+
+/**
+ * `mem::transmute`: `value` written as `from` (into scratch memory, so that padding stays
+ * uninitialised and pointers keep their provenance), read back as `to`. The sizes are equal (the
+ * caller checked). Reports `uninit` when `to` needs bytes `from` left uninitialised (padding), and
+ * `invalid-value` when the bytes are no valid `to`.
+ */
+export function transmuteValue<T, U>(value: T, from: Layout<T>, to: Layout<U>): U {
+  const size = from.size;
+  const scratch = new Allocation(0, 0, size, from.align, "heap", new DataView(new ArrayBuffer(size)), false, NO_SITE);
+  write(scratch, 0, from, value);
+  const bad = scratch.firstUninitRanges(0, to.size, to.initRanges);
+  if (bad !== null) {
+    const { path, leaf } = locate(to, bad[0]);
+    reportUB("uninit", uninitValueMessage(to.name, path, expectedValue(leaf)));
+  }
+  const why = to.invalid === null ? null : to.invalid(scratch.view, 0, scratch);
+  if (why !== null) reportUB("invalid-value", invalidValueMessage(to.name, why));
+  return to.decode(scratch.view, 0, scratch);
+}

@@ -1,0 +1,239 @@
+/**
+ * References `&T` ({@link Ref}) and `&mut T` ({@link RefMut}) on the Machine.
+ *
+ * A reference is a raw pointer that was valid when the reference was made, plus the borrow tag
+ * its creation was given. Every way of making one — `Ptr.as_ref/as_mut`, `Box.as_ref/as_mut/leak`,
+ * `Static.as_ref/as_mut`, `Local.as_ref/as_mut`, a reborrow or a field/index projection — goes
+ * through {@link borrow}, which checks the new reference's validity in Miri's words and order
+ * (non-null, dereferenceable: provenance, live, in bounds; aligned; and, for `&mut`, not
+ * pointing to read-only memory), then retags. Reads and writes through a reference are safe (no
+ * `unsafe` region needed), checked like any access, and shown to the borrow tracker with the
+ * reference's tag first.
+ *
+ * Atomic operations on references (`load`, `store`, …) belong to the concurrency issue: they report
+ * `unsupported` until loads and stores carry happens-before edges.
+ */
+import type { BorTag, RetagMode } from "../../borrowtracker/hooks.js";
+import { checkReference, load, store } from "../../interp/memory/access.js";
+import { reportUB } from "../../interp/memory/diagnose.js";
+import { invalidValueMessage } from "../../interp/memory/messages.js";
+import type { Layout } from "../layouts.js";
+import { cellContents, elemOf, fieldOf, isAtomic, noFieldMessage } from "../projections.js";
+import { ptrTag, retag, taggedPtr, trackAccess, tracker } from "./borrow-hooks.js";
+import type { Ptr } from "./memory.js";
+import { panic } from "./panic.js";
+import { unsupported } from "./unsafe.js";
+
+/** The element type of an array value type. */
+type Elem<T> = T extends (infer E)[] ? E : never;
+
+/**
+ * Checks that a reference to `p`'s pointee may be made — `&mut` when `mutable` — and retags it
+ * from `parent`: the one path every reference creation takes. Returns the new reference's tag.
+ *
+ * Reports `null-pointer` (a null reference), `no-provenance` / `use-after-free` / `out-of-bounds` (dangling),
+ * `misaligned`, or `read-only` (`&mut` to read-only memory), with Miri's
+ * `constructing invalid value of type &mut u32: encountered …` wording.
+ */
+export function borrow(p: Ptr<any>, mutable: boolean, parent: BorTag, mode: RetagMode = "default"): BorTag {
+  // The allocation the reference points into (for a wildcard pointer, the exposed one at its address).
+  const a = checkReference(p.address, p.provenance, p.layout, mutable);
+  if (mutable && a !== null && !a.writable && p.layout.size !== 0) {
+    reportUB(
+      "read-only",
+      invalidValueMessage(`&mut ${p.layout.name}`, "encountered mutable reference pointing to read-only memory"),
+    );
+  }
+  return retag(mutable ? "unique" : "shared", mutable, p, a, parent, mode);
+}
+
+/**
+ * A shared reference `&T`.
+ *
+ * `new Ref(p)` is `&*p`: it checks and retags (the runtime's `Ptr.as_ref` uses it). The runtime
+ * passes `tag` when it has already done both through {@link borrow}.
+ */
+export class Ref<T> {
+  /** The pointer the reference was made from (address, provenance, pointee layout). */
+  readonly ptr: Ptr<T>;
+  /** The referent's layout. */
+  readonly layout: Layout<T>;
+  /** The borrow tag of this reference (`UNTAGGED` while no tracker is installed). */
+  readonly tag: BorTag;
+
+  /**
+   * @param ptr the pointee; checked valid for a reference (`&mut` for a {@link RefMut}).
+   * @param tag the tag, when the caller has already checked and retagged `ptr` with {@link borrow}.
+   */
+  constructor(ptr: Ptr<T>, tag?: BorTag) {
+    this.ptr = ptr;
+    this.layout = ptr.layout;
+    this.tag = tag ?? borrow(ptr, this instanceof RefMut, ptrTag(ptr));
+  }
+
+  /** `*r`: a typed read of the whole value (initialised and valid). */
+  read(): T {
+    const p = this.ptr;
+    if (tracker() !== null) trackAccess("read", p, this.tag, this.layout.size);
+    return load(p.address, p.provenance, this.layout, true);
+  }
+
+  /** `&r.field` (a shared reborrow of the field). */
+  field<K extends keyof T & string>(name: K): Ref<T[K]> {
+    const p = this.fieldPtr(name, "field");
+    return new Ref(p, borrow(p, false, this.tag));
+  }
+
+  /** `&r[i]` (a shared reborrow of the element); panics when `i` is out of bounds, as Rust's indexing does. */
+  index(i: number): Ref<Elem<T>> {
+    const p = this.elemPtr(i, "index");
+    return new Ref(p, borrow(p, false, this.tag));
+  }
+
+  /** `&*r` (a shared reborrow). */
+  reborrow(): Ref<T> {
+    return new Ref(this.ptr, borrow(this.ptr, false, this.tag));
+  }
+
+  /** `r as *const T`: a raw pointer with the reference's provenance. */
+  as_ptr(): Ptr<T> {
+    return this.raw(false, this.layout);
+  }
+
+  /** `UnsafeCell::get` on a reference to a `cell(T)`: a `*mut T` to the contents. */
+  get(): Ptr<T> {
+    const inner = cellContents(this.layout);
+    if (inner === null) {
+      return unsupported(
+        `\`get\` is \`UnsafeCell::get\`, but this reference is to \`${this.layout.name}\`, not to a \`cell(...)\`; ` +
+          "use `as_ptr()` for a raw pointer to any referent",
+      );
+    }
+    return this.raw(true, inner as Layout<T>);
+  }
+
+  /** Atomic load: not yet (the concurrency issue). */
+  load(_order: string): never {
+    return this.atomic("load");
+  }
+  /** Atomic store: not yet. */
+  store(_value: T, _order: string): never {
+    return this.atomic("store");
+  }
+  /** Atomic swap: not yet. */
+  swap(_value: T, _order: string): never {
+    return this.atomic("swap");
+  }
+  /** Atomic compare-exchange: not yet. */
+  compare_exchange(_current: T, _next: T, _success: string, _failure: string): never {
+    return this.atomic("compare_exchange");
+  }
+  /** Atomic weak compare-exchange: not yet. */
+  compare_exchange_weak(_current: T, _next: T, _success: string, _failure: string): never {
+    return this.atomic("compare_exchange_weak");
+  }
+  /** Atomic fetch-add: not yet. */
+  fetch_add(_value: T, _order: string): never {
+    return this.atomic("fetch_add");
+  }
+  /** Atomic fetch-sub: not yet. */
+  fetch_sub(_value: T, _order: string): never {
+    return this.atomic("fetch_sub");
+  }
+  /** Atomic fetch-and: not yet. */
+  fetch_and(_value: T, _order: string): never {
+    return this.atomic("fetch_and");
+  }
+  /** Atomic fetch-or: not yet. */
+  fetch_or(_value: T, _order: string): never {
+    return this.atomic("fetch_or");
+  }
+  /** Atomic fetch-xor: not yet. */
+  fetch_xor(_value: T, _order: string): never {
+    return this.atomic("fetch_xor");
+  }
+
+  /**
+   * A raw pointer to the referent as `layout` (`*mut` when `mutable`). With a borrow tracker, a
+   * raw retag (checked dereferenceable first, as Miri's retags are); without one, the pointer.
+   */
+  protected raw<U>(mutable: boolean, layout: Layout<U>): Ptr<U> {
+    const p: Ptr<any> = this.ptr;
+    if (tracker() === null) return (layout as Layout<any>) === this.layout ? p : p.cast(layout);
+    const a = checkReference(p.address, p.provenance, p.layout, mutable);
+    return taggedPtr(p, p.address, layout, retag("raw", mutable, p, a, this.tag));
+  }
+
+  /** The pointer to field `name` of the referent (`what` names the method, for the report). */
+  protected fieldPtr(name: string, what: string): Ptr<any> {
+    const f = fieldOf(this.layout, name);
+    if (f === null) return unsupported(noFieldMessage(this.layout, name, what));
+    return taggedPtr(this.ptr, this.ptr.address + f.offset, f.layout, this.tag);
+  }
+
+  /** The pointer to element `i` of the referent, bounds-checked as Rust's indexing is. */
+  protected elemPtr(i: number, what: string): Ptr<any> {
+    const a = elemOf(this.layout);
+    if (a === null) {
+      return unsupported(`\`${what}(${i})\` on a reference to \`${this.layout.name}\`, which is not an array`);
+    }
+    if (!Number.isInteger(i)) unsupported(`\`${what}(${i})\`: an index must be an integer`);
+    if (i < 0 || i >= a.len) panic(`index out of bounds: the len is ${a.len} but the index is ${i}`);
+    return taggedPtr(this.ptr, this.ptr.address + i * a.elem.size, a.elem, this.tag);
+  }
+
+  /** Reports an atomic method: they come with the concurrency issue. */
+  private atomic(method: string): never {
+    const what = isAtomic(this.layout)
+      ? `atomic \`${method}\` on \`&${this.layout.name}\` is not supported yet`
+      : `\`${method}\` is an atomic operation, but \`${this.layout.name}\` is not an atomic type`;
+    return unsupported(
+      `${what}: atomics come with the concurrency issue (happens-before edges and the data-race detector); ` +
+        "kmiri does not run them without ordering, which would hide data races",
+    );
+  }
+}
+
+/**
+ * A unique reference `&mut T`. `new RefMut(p)` is `&mut *p`: checked (including that the memory
+ * is writable) and retagged `unique`.
+ */
+export class RefMut<T> extends Ref<T> {
+  /** `*r = value`. */
+  write(value: T): void {
+    const p = this.ptr;
+    if (tracker() !== null) trackAccess("write", p, this.tag, this.layout.size);
+    store(p.address, p.provenance, this.layout, true, value);
+  }
+
+  /** `&mut r.field` (a unique reborrow of the field). */
+  field_mut<K extends keyof T & string>(name: K): RefMut<T[K]> {
+    const p = this.fieldPtr(name, "field_mut");
+    return new RefMut(p, borrow(p, true, this.tag));
+  }
+
+  /** `&mut r[i]` (a unique reborrow of the element); panics when out of bounds. */
+  index_mut(i: number): RefMut<Elem<T>> {
+    const p = this.elemPtr(i, "index_mut");
+    return new RefMut(p, borrow(p, true, this.tag));
+  }
+
+  /** `&mut *r` (a unique reborrow). */
+  reborrow_mut(): RefMut<T> {
+    return new RefMut(this.ptr, borrow(this.ptr, true, this.tag));
+  }
+
+  /** `r as *mut T`: a raw pointer with the reference's provenance. */
+  as_mut_ptr(): Ptr<T> {
+    return this.raw(true, this.layout);
+  }
+}
+
+/** The name `memory.ts` imports for `&T` (kept so that its import line need not change). */
+export const SharedRef = Ref;
+/** `&T`: see {@link Ref}. */
+export type SharedRef<T> = Ref<T>;
+/** The name `memory.ts` imports for `&mut T`. */
+export const UniqueRef = RefMut;
+/** `&mut T`: see {@link RefMut}. */
+export type UniqueRef<T> = RefMut<T>;

@@ -1,0 +1,153 @@
+/**
+ * A Machine stand-in for the reference, static and local tests: a memory, a settable site and
+ * unsafe flag, a list of reports, locals registered per "function" (a test calls {@link
+ * FakeHost.call} to run a body as a function that owns locals), and an optional recording borrow
+ * tracker.
+ */
+import { UBStop, PanicStop, type SourceLocation, type UBKind } from "../src/interp/diagnostics/report.js";
+import { setCurrent, type CheckOptions, type ReportOptions, type ShimHost } from "../src/interp/host.js";
+import { Memory } from "../src/interp/memory/memory.js";
+import type { AccessKind, BorTag, BorrowTracker, RetagRequest, TrackedAllocation } from "../src/borrowtracker/hooks.js";
+
+/** What the fake host recorded of one report. */
+export interface Recorded {
+  kind: UBKind;
+  message: string;
+  options: ReportOptions;
+  site: number;
+}
+
+/** A Machine stand-in (see the module comment). */
+export class FakeHost implements ShimHost {
+  readonly memory = new Memory();
+  site = 1;
+  unsafe = true;
+  readonly reports: Recorded[] = [];
+  readonly checks: CheckOptions = { strictProvenance: false };
+  /** Set while "module top-level code" runs (the Machine's `instantiating`). */
+  instantiating: object | null = null;
+  /** The borrow tracker the shims find on the host (`null`: none). */
+  borrowTracker: BorrowTracker | null = null;
+  private frames: ((site: number) => void)[][] = [];
+
+  currentSite(): number {
+    return this.site;
+  }
+  siteLocation(site: number): SourceLocation {
+    return { file: "prog.ts", line: site, column: 1 };
+  }
+  here(): SourceLocation {
+    return this.siteLocation(this.site);
+  }
+  inUnsafe(): boolean {
+    return this.unsafe;
+  }
+  backtrace() {
+    return [];
+  }
+  threadName(): string {
+    return "main";
+  }
+  report(kind: UBKind, message: string, options: ReportOptions = {}): never {
+    this.reports.push({ kind, message, options, site: this.site });
+    throw new UBStop({
+      kind,
+      title: options.title ?? "Undefined Behavior",
+      message,
+      location: this.siteLocation(this.site),
+      thread: "main",
+      backtrace: [],
+      help: options.help ?? [],
+    });
+  }
+  print(): void {}
+  warn(): void {}
+  registerLocal(free: (site: number) => void): boolean {
+    const top = this.frames[this.frames.length - 1];
+    if (top === undefined) return false;
+    top.push(free);
+    return true;
+  }
+
+  /** Runs `body` as a program function that owns locals; they die when it returns, at `fnSite`. */
+  call<R>(fnSite: number, body: () => R): R {
+    this.frames.push([]);
+    try {
+      return body();
+    } finally {
+      const locals = this.frames.pop()!;
+      while (locals.length) locals.pop()!(fnSite);
+    }
+  }
+}
+
+/** Makes a fresh {@link FakeHost} the running Machine. */
+export function freshHost(): FakeHost {
+  const host = new FakeHost();
+  setCurrent(host);
+  return host;
+}
+
+/** Runs `f`, expects it to stop with one report of `kind` and `message` (or matching it); returns the report. */
+export function expectUB(host: FakeHost, f: () => unknown, kind: UBKind, message: string | RegExp): Recorded {
+  let thrown: unknown;
+  try {
+    f();
+  } catch (e) {
+    thrown = e;
+  }
+  if (!(thrown instanceof UBStop)) throw new Error(`expected a report of ${kind}, got ${String(thrown)}`);
+  if (host.reports.length !== 1) throw new Error(`expected one report, got ${host.reports.length}`);
+  const r = host.reports[0]!;
+  if (r.kind !== kind || (typeof message === "string" ? r.message !== message : !message.test(r.message))) {
+    throw new Error(`expected ${kind}: ${message}\n     got ${r.kind}: ${r.message}`);
+  }
+  host.reports.length = 0;
+  return r;
+}
+
+/** Runs `f`, expects a panic; returns its message. */
+export function expectPanic(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof PanicStop) return e.panicMessage;
+    throw e;
+  }
+  throw new Error("expected a panic");
+}
+
+/** One call the recording tracker saw. */
+export type TrackerEvent =
+  | { hook: "newAllocation"; alloc: number; tag: BorTag }
+  | { hook: "retag"; kind: RetagRequest["kind"]; mutable: boolean; parent: BorTag; offset: number; size: number; interior: readonly number[] | null; tag: BorTag }
+  | { hook: "access"; kind: AccessKind; alloc: number; tag: BorTag; offset: number; size: number }
+  | { hook: "deallocate"; alloc: number; tag: BorTag; site: number };
+
+/** A borrow tracker that hands out tags 1, 2, 3, … and records every hook call. */
+export class RecordingTracker implements BorrowTracker {
+  readonly events: TrackerEvent[] = [];
+  private next = 1;
+
+  newAllocation(alloc: TrackedAllocation): BorTag {
+    const tag = this.next++;
+    this.events.push({ hook: "newAllocation", alloc: alloc.id, tag });
+    return tag;
+  }
+  retag(r: RetagRequest): BorTag {
+    const tag = this.next++;
+    this.events.push({ hook: "retag", kind: r.kind, mutable: r.mutable, parent: r.parent, offset: r.offset, size: r.size, interior: r.interior, tag });
+    return tag;
+  }
+  access(kind: AccessKind, alloc: TrackedAllocation, tag: BorTag, offset: number, size: number): void {
+    this.events.push({ hook: "access", kind, alloc: alloc.id, tag, offset, size });
+  }
+  deallocate(alloc: TrackedAllocation, tag: BorTag, site: number): void {
+    this.events.push({ hook: "deallocate", alloc: alloc.id, tag, site });
+  }
+  expose(): void {}
+  enterCall(): number {
+    return 0;
+  }
+  endCall(): void {}
+}
