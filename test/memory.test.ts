@@ -372,7 +372,7 @@ describe("null and provenance-less pointers", () => {
   it("reports references that may not be made", () => {
     expectUB(
       () => checked.null_mut(u32).as_ref(),
-      "null-pointer",
+      "invalid-value",
       "constructing invalid value of type &u32: encountered a null reference",
     );
     host.reports.length = 0;

@@ -24,7 +24,7 @@ function pointing(u: RunResult["ub"][number]): [string, number][] {
 
 describe("validity of references", () => {
   const cases: [string, string, string, number][] = [
-    ["ref-null.ts", "null-pointer", "constructing invalid value of type &u32: encountered a null reference", 6],
+    ["ref-null.ts", "invalid-value", "constructing invalid value of type &u32: encountered a null reference", 6],
     [
       "ref-unaligned.ts",
       "misaligned",

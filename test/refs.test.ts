@@ -19,7 +19,7 @@ const Packed = struct("Packed", { tag: u8, value: u32 }, { repr: "packed" });
 
 describe("validity of a new reference", () => {
   it("reports a null reference", () => {
-    expectUB(host, () => checked.null_mut(u32).as_ref(), "null-pointer", "constructing invalid value of type &u32: encountered a null reference");
+    expectUB(host, () => checked.null_mut(u32).as_ref(), "invalid-value", "constructing invalid value of type &u32: encountered a null reference");
   });
 
   it("reports an unaligned reference, with the alignment found", () => {

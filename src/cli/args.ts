@@ -15,6 +15,8 @@ export interface CommonFlags {
   memoryLimit?: number;
   /** Do not report memory leaks. */
   ignoreLeaks?: boolean;
+  /** Integer-to-pointer casts are unsupported. */
+  strictProvenance?: boolean;
   /** Where to write the findings as SARIF 2.1.0. */
   sarif?: string;
 }
@@ -78,6 +80,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   "--max-steps": { key: "maxSteps", parse: integer(1) },
   "--memory-limit": { key: "memoryLimit", parse: integer(1) },
   "--ignore-leaks": { key: "ignoreLeaks" },
+  "--strict-provenance": { key: "strictProvenance" },
   "--filter": { key: "filter", parse: text, testOnly: true },
   "--lcov": { key: "lcov", parse: text, testOnly: true },
   "--sarif": { key: "sarif", parse: text },

@@ -16,6 +16,7 @@ export interface EngineRunOptions {
   maxSteps?: number;
   memoryLimit?: number;
   ignoreLeaks?: boolean;
+  strictProvenance?: boolean;
   native?: boolean;
   /** Called with each line the program prints, as it prints it. */
   onOutput?: (line: string) => void;

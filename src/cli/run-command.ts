@@ -26,6 +26,7 @@ export function engineOptions(flags: CommonFlags, io: Pick<CliIO, "cwd">): Engin
   if (flags.maxSteps !== undefined) options.maxSteps = flags.maxSteps;
   if (flags.memoryLimit !== undefined) options.memoryLimit = flags.memoryLimit;
   if (flags.ignoreLeaks) options.ignoreLeaks = true;
+  if (flags.strictProvenance) options.strictProvenance = true;
   if (flags.native) options.native = true;
   return options;
 }

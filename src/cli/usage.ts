@@ -3,7 +3,7 @@
  */
 
 /** The short usage, printed under an argument error. */
-export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P] [--max-steps N] [--memory-limit B] [--ignore-leaks] [--sarif FILE]
+export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P] [--max-steps N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--sarif FILE]
        kmiri test PATH [--filter TEXT] [--seed N] [--json] [--native] [--lcov FILE] [--sarif FILE]
        kmiri corpus DIR [--seed N] [--json]
 For more information, try \`kmiri --help\`.`;
@@ -35,6 +35,8 @@ Options:
   --memory-limit BYTES     stop with a resource-exhaustion error when the program has more
                            than BYTES allocated at once (default 1 GiB)
   --ignore-leaks           do not report memory still allocated when \`main\` or a test ends
+  --strict-provenance      reject integer-to-pointer casts (\`ptr_from_exposed\`) instead of
+                           warning once, like Miri's -Zmiri-strict-provenance
   --sarif FILE             write the findings (and panics) to FILE as SARIF 2.1.0, for code
                            scanning tools
   --filter TEXT            test: run only the tests whose \`module::name\` contains TEXT

@@ -97,6 +97,9 @@ function parseFlags(file: string, text: string): RunOptions {
       case "--ignore-leaks":
         flags.ignoreLeaks = true;
         break;
+      case "--strict-provenance":
+        flags.strictProvenance = true;
+        break;
       default:
         throw new LoadError(`${file}:1: unknown flag \`${w}\` in \`//@ flags:\``, "syntax", { file, line: 1, column: 1 });
     }

@@ -58,6 +58,8 @@ export interface RunResult {
   threadPanics?: PanicInfo[];
   /** Program output, one entry per `console.log` line. */
   output: string[];
+  /** Non-halting diagnostics (title `warning`, e.g. `integer-to-pointer cast`), in order; only when there were any. */
+  warnings?: UBReport[];
   /** 0: clean; 1: UB or a panic; 2: kmiri itself failed (a report titled `internal error in kmiri`). */
   exitCode: 0 | 1 | 2;
   stats: RunStats;

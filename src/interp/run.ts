@@ -31,6 +31,8 @@ export interface RunOptions {
   memoryLimit?: number;
   /** Do not report leaks. */
   ignoreLeaks?: boolean;
+  /** Reject integer-to-pointer casts (`ptr_from_exposed`) as unsupported, like `-Zmiri-strict-provenance`. */
+  strictProvenance?: boolean;
   /** Run on plain Node with the native runtime: no checks, for timing. */
   native?: boolean;
   /** Receives each line the program prints, as it prints it. */
@@ -52,6 +54,7 @@ function machineConfig(o: RunOptions, onOutput?: (l: string) => void): MachineCo
     maxSteps: o.maxSteps,
     memoryLimit: o.memoryLimit,
     ignoreLeaks: o.ignoreLeaks,
+    strictProvenance: o.strictProvenance,
     onOutput,
   };
 }
@@ -120,6 +123,7 @@ export async function runFile(file: string, options: RunOptions = {}): Promise<R
     stats: machineStats(m, performance.now() - t0),
   };
   if (m.threadPanics.length) result.threadPanics = m.threadPanics;
+  if (m.warnings.length) result.warnings = m.warnings;
   return result;
 }
 

@@ -4,12 +4,13 @@
  *
  * ```ts
  * { seed, ub: UBReport[], tests?: TestResult[], coverage?: { modules, total, lines? }, stats,
- *   panic?, threadPanics?, output?, schedule?, exitCode, error? }
+ *   panic?, threadPanics?, warnings?, output?, schedule?, exitCode, error? }
  * ```
  *
  * Fields may be added, never removed or renamed. `seed`, `ub`, `stats` and `exitCode` are always
  * present; `tests` and `coverage` for a test run; `output` (the program's lines) for a run;
- * `panic`, `threadPanics` (spawned threads' panics) and `schedule` when the run has them; `error`
+ * `panic`, `threadPanics` (spawned threads' panics), `warnings` (non-halting diagnostics) and
+ * `schedule` when the run has them; `error`
  * when kmiri could not run the program at all (it could not be loaded, the arguments were wrong,
  * or kmiri itself failed).
  */
@@ -41,6 +42,8 @@ export interface KmiriJson {
   panic?: PanicInfo;
   /** `kmiri run`: the panics of threads other than `main`, in order (only when some thread panicked). */
   threadPanics?: PanicInfo[];
+  /** Non-halting diagnostics (`integer-to-pointer cast`), when there were any. */
+  warnings?: UBReport[];
   /** `kmiri run`: the program's output, one entry per line. */
   output?: string[];
   /** The schedule as a replay string. */
@@ -74,6 +77,7 @@ export function runResultToJson(result: RunResult): KmiriJson {
   };
   if (result.panic) json.panic = result.panic;
   if (result.threadPanics && result.threadPanics.length > 0) json.threadPanics = result.threadPanics;
+  if (result.warnings && result.warnings.length > 0) json.warnings = result.warnings.map(normaliseReport);
   if (result.schedule !== undefined) json.schedule = result.schedule;
   return json;
 }

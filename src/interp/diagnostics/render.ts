@@ -223,9 +223,15 @@ export function renderReport(report: UBReport, options: RenderOptions = {}): str
   const help = report.help ?? [];
   const ctx = makeCtx(options, [report.location, ...help.map((h) => h.location)]);
   const { p } = ctx;
-  const out: string[] = [`${p.error("error")}${p.strong(`: ${headline(report)}`)}`];
+  // A warning (Miri's non-halting diagnostics) is printed as `warning: <message>`.
+  const isWarning = report.title === "warning";
+  const out: string[] = [
+    isWarning
+      ? `${p.warning("warning")}${p.strong(`: ${report.message}`)}`
+      : `${p.error("error")}${p.strong(`: ${headline(report)}`)}`,
+  ];
 
-  const primary = span(ctx, report.location, p.error, primaryLabel(report));
+  const primary = span(ctx, report.location, isWarning ? p.warning : p.error, primaryLabel(report));
   out.push(...primary.lines);
   let afterPrimary = primary.snippet;
   const spanless = (lines: string[]) => {
@@ -303,14 +309,15 @@ export function renderLoadError(error: LoadErrorLike, options: RenderOptions = {
 }
 
 /**
- * Everything `kmiri run` prints on stderr after the program: the panics of spawned threads (as
+ * Everything `kmiri run` prints on stderr after the program: the warnings, the panics of spawned threads (as
  * Rust prints them, in order), each finding, `main`'s panic if any, and the `aborting` line when
  * there were findings; `""` for a clean run.
  * @param result - the run.
  * @param options - colour and the source reader.
  */
-export function renderRunResult(result: Pick<RunResult, "ub" | "panic" | "threadPanics">, options: RenderOptions = {}): string {
-  const parts = (result.threadPanics ?? []).map((p) => renderPanic(p, options));
+export function renderRunResult(result: Pick<RunResult, "ub" | "panic" | "threadPanics" | "warnings">, options: RenderOptions = {}): string {
+  const parts = (result.warnings ?? []).map((w) => renderReport(w, options));
+  parts.push(...(result.threadPanics ?? []).map((p) => renderPanic(p, options)));
   parts.push(...result.ub.map((r) => renderReport(r, options)));
   if (result.panic) parts.push(renderPanic(result.panic, options));
   if (result.ub.length > 0) parts.push(renderAborting(result.ub.length, options));

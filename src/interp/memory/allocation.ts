@@ -87,8 +87,6 @@ export class Allocation implements LayoutMemory {
   uninit: number;
   /** True once a pointer to it had its provenance exposed (`expose_provenance`). */
   exposed: boolean;
-  /** True once `Box::leak` handed out a `'static` reference to it (it still leaks unless a static reaches it, as in Miri). */
-  leakOk: boolean;
   /** The site that allocated it. */
   readonly allocSite: number;
   /** The site that freed it, or {@link NO_SITE}. */
@@ -134,7 +132,6 @@ export class Allocation implements LayoutMemory {
     this.init = zeroed || size === 0 ? null : new Uint8Array(size);
     this.uninit = zeroed ? 0 : size;
     this.exposed = false;
-    this.leakOk = false;
     this.allocSite = allocSite;
     this.freeSite = NO_SITE;
     this.ptrs = null;

@@ -169,7 +169,7 @@ export function diagnoseReference(addr: number, a: Allocation | null, layout: La
   const size = layout.size;
   const invalid: (kind: UBKind, what: string, help?: HelpLine[]) => never = (kind, what, help = []) =>
     reportUB(kind, invalidValueMessage(type, what), help);
-  if (addr === 0) invalid("null-pointer", "encountered a null reference");
+  if (addr === 0) invalid("invalid-value", "encountered a null reference");
   if (size !== 0) {
     if (a === null) invalid("no-provenance", `encountered a dangling reference (${formatPointer(addr, null)} has no provenance)`);
     if (!a.live) invalid("use-after-free", "encountered a dangling reference (use-after-free)", allocationHelp(a));

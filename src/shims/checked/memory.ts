@@ -463,7 +463,6 @@ export const Box = {
    */
   leak<T>(b: BoxImpl<T>): UniqueRef<T> {
     checkReference(b.raw.address, b.raw.provenance, b.layout, true);
-    if (b.raw.provenance !== null) b.raw.provenance.leakOk = true;
     return new UniqueRef(b.raw);
   },
 };

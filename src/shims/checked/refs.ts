@@ -31,7 +31,7 @@ type Elem<T> = T extends (infer E)[] ? E : never;
  * Checks that a reference to `p`'s pointee may be made — `&mut` when `mutable` — and retags it
  * from `parent`: the one path every reference creation takes. Returns the new reference's tag.
  *
- * Reports `null-pointer` (a null reference), `no-provenance` / `use-after-free` / `out-of-bounds` (dangling),
+ * Reports `invalid-value` (a null reference: a reference must be non-null), `no-provenance` / `use-after-free` / `out-of-bounds` (dangling),
  * `misaligned`, or `read-only` (`&mut` to read-only memory), with Miri's
  * `constructing invalid value of type &mut u32: encountered …` wording.
  */

@@ -11,7 +11,7 @@ function current_task(): Ptr<Value<typeof Task>> {
 
 export function main(): void {
   unsafe: {
-    const task = current_task().as_ref(); //~ ERROR: null-pointer
+    const task = current_task().as_ref(); //~ ERROR: invalid-value
     console.log(task.read().tid);
   }
 }
