@@ -8,7 +8,10 @@
  * for (const ub of result.ub) console.log(ub.kind, ub.message, ub.location);
  * ```
  */
-export { runFile, testPath, findTestFiles, NativeLinker } from "./interp/run.js";
+export { runFile, testPath, findTestFiles, prepareFile, NativeLinker } from "./interp/run.js";
+export type { PreparedProgram } from "./interp/run.js";
+export { runManySeeds } from "./interp/many-seeds.js";
+export type { ManySeedsOptions, ManySeedsProgress, ManySeedsResult, SeedRun } from "./interp/many-seeds.js";
 export { checkCorpus, checkCorpusFile, corpusFiles, parseCorpusFile } from "./interp/corpus.js";
 export type { CorpusCase, CorpusResult, Expectation } from "./interp/corpus.js";
 export { renderReport, renderRunResult } from "./interp/diagnostics/render.js";

@@ -1,3 +1,5 @@
+import { decodeScheduleRuns } from "../interp/concurrency/scheduler.js";
+
 /**
  * The `kmiri` command line, parsed by hand (no dependency). Options take their value as the next
  * argument or after `=` (`--seed 3`, `--seed=3`); `--` ends the options. Anything wrong becomes a
@@ -19,6 +21,20 @@ export interface CommonFlags {
   strictProvenance?: boolean;
   /** Where to write the findings as SARIF 2.1.0. */
   sarif?: string;
+  /** Schedule with PCT of this bug depth. */
+  pct?: number;
+  /** PCT's step estimate (default: from a first run). */
+  pctSteps?: number;
+  /** Replay this schedule (a replay string); its seed is the run's. */
+  replay?: string;
+}
+
+/** Options of `kmiri run` only. */
+export interface RunFlags extends CommonFlags {
+  /** `--many-seeds A..B`: run once per seed in [from, to). */
+  manySeeds?: { from: number; to: number };
+  /** Worker threads for `--many-seeds` (default: the number of CPUs). */
+  workers?: number;
 }
 
 /** Options of `kmiri test` only. */
@@ -32,7 +48,7 @@ export interface TestFlags extends CommonFlags {
 export type Command =
   | { command: "help" }
   | { command: "version" }
-  | { command: "run"; file: string; flags: CommonFlags }
+  | { command: "run"; file: string; flags: RunFlags }
   | { command: "test"; path: string; flags: TestFlags }
   | { command: "corpus"; dir: string; flags: CommonFlags };
 
@@ -63,13 +79,40 @@ const probability: Parser = (value, name) => {
 
 const text: Parser = (value) => value;
 
+const replayString: Parser = (value, name) => {
+  try {
+    decodeScheduleRuns(value);
+  } catch (e) {
+    throw new UsageError(`invalid value for \`${name}\`: ${(e as Error).message}`);
+  }
+  return value.trim();
+};
+
+/** `A..B` (the seeds A … B−1, as a Rust range and Miri's `-Zmiri-many-seeds`), or `..B` from 0. */
+const seedRange = (value: string, name: string): { from: number; to: number } => {
+  const m = /^(\d*)\.\.(\d+)$/.exec(value);
+  const from = m ? Number(m[1] || "0") : NaN;
+  const to = m ? Number(m[2]) : NaN;
+  if (!m || !Number.isSafeInteger(from) || !Number.isSafeInteger(to) || to > 0x1_0000_0000) {
+    throw new UsageError(`invalid value \`${value}\` for \`${name}\`: expected a range of seeds \`A..B\` (A included, B excluded)`);
+  }
+  if (from >= to) throw new UsageError(`invalid value \`${value}\` for \`${name}\`: the range is empty`);
+  return { from, to };
+};
+
+type AnyFlags = TestFlags & RunFlags;
+
 interface OptionSpec {
   /** Key in the flags object. */
-  key: keyof TestFlags;
+  key: keyof AnyFlags;
   /** Parser of the value; absent for a switch. */
-  parse?: Parser;
+  parse?: (value: string, name: string) => unknown;
   /** Only for `kmiri test`. */
   testOnly?: boolean;
+  /** Only for `kmiri run`. */
+  runOnly?: boolean;
+  /** For `kmiri run` and `kmiri test`, not `kmiri corpus`. */
+  notCorpus?: boolean;
 }
 
 const OPTIONS: Record<string, OptionSpec> = {
@@ -84,7 +127,32 @@ const OPTIONS: Record<string, OptionSpec> = {
   "--filter": { key: "filter", parse: text, testOnly: true },
   "--lcov": { key: "lcov", parse: text, testOnly: true },
   "--sarif": { key: "sarif", parse: text },
+  "--pct": { key: "pct", parse: integer(1), notCorpus: true },
+  "--pct-steps": { key: "pctSteps", parse: integer(1), notCorpus: true },
+  "--replay": { key: "replay", parse: replayString, notCorpus: true },
+  "--many-seeds": { key: "manySeeds", parse: seedRange, runOnly: true },
+  "--workers": { key: "workers", parse: integer(1), runOnly: true },
 };
+
+/** Options that make no sense together: the first message that applies. */
+function checkConflicts(flags: AnyFlags, given: ReadonlySet<string>): void {
+  const both = (a: string, b: string, why: string) => {
+    if (given.has(a) && given.has(b)) throw new UsageError(`\`${a}\` and \`${b}\` cannot be used together: ${why}`);
+  };
+  both("--replay", "--pct", "a replay string fixes the whole schedule");
+  both("--replay", "--pct-steps", "a replay string fixes the whole schedule");
+  both("--replay", "--preemption-rate", "a replay string fixes the whole schedule");
+  both("--replay", "--many-seeds", "a replay string is one run");
+  both("--pct", "--preemption-rate", "PCT decides at every scheduling point, by priorities");
+  both("--many-seeds", "--seed", "`--many-seeds` chooses the seeds");
+  both("--many-seeds", "--native", "a native run has no schedule to vary");
+  both("--many-seeds", "--sarif", "write SARIF for one seed with `--seed N --sarif FILE`");
+  if (given.has("--pct-steps") && !given.has("--pct")) throw new UsageError("`--pct-steps` needs `--pct DEPTH`");
+  if (given.has("--workers") && !given.has("--many-seeds")) throw new UsageError("`--workers` needs `--many-seeds A..B`");
+  if (flags.replay !== undefined && flags.seed !== undefined && decodeScheduleRuns(flags.replay).seed !== flags.seed) {
+    throw new UsageError(`\`--seed ${flags.seed}\` does not match the seed of the replay string (${decodeScheduleRuns(flags.replay).seed}); a replay string carries its seed, leave \`--seed\` out`);
+  }
+}
 
 /**
  * Parses the arguments after `kmiri`.
@@ -104,7 +172,8 @@ export function parseArgs(argv: readonly string[]): Command {
     throw new UsageError(command!.startsWith("-") ? `unknown option \`${command}\`` : `unknown command \`${command}\``);
   }
 
-  const flags: TestFlags = { json: false, native: false };
+  const flags: AnyFlags = { json: false, native: false };
+  const given = new Set<string>();
   const positional: string[] = [];
   let optionsEnded = false;
   for (let i = 0; i < rest.length; i++) {
@@ -123,6 +192,9 @@ export function parseArgs(argv: readonly string[]): Command {
     const spec = OPTIONS[name];
     if (!spec) throw new UsageError(`unknown option \`${name}\``);
     if (spec.testOnly && command !== "test") throw new UsageError(`option \`${name}\` is only for \`kmiri test\``);
+    if (spec.runOnly && command !== "run") throw new UsageError(`option \`${name}\` is only for \`kmiri run\``);
+    if (spec.notCorpus && command === "corpus") throw new UsageError(`option \`${name}\` is only for \`kmiri run\` and \`kmiri test\``);
+    given.add(name);
     if (!spec.parse) {
       if (eq >= 0) throw new UsageError(`option \`${name}\` takes no value`);
       (flags as unknown as Record<string, unknown>)[spec.key] = true;
@@ -137,6 +209,7 @@ export function parseArgs(argv: readonly string[]): Command {
     (flags as unknown as Record<string, unknown>)[spec.key] = spec.parse(value, name);
   }
 
+  checkConflicts(flags, given);
   const what = command === "run" ? "FILE" : command === "corpus" ? "DIR" : "PATH";
   if (positional.length === 0) throw new UsageError(`\`kmiri ${command}\` needs a ${what}`);
   if (positional.length > 1) throw new UsageError(`unexpected argument \`${positional[1]}\`: \`kmiri ${command}\` takes one ${what}`);
@@ -148,5 +221,6 @@ export function parseArgs(argv: readonly string[]): Command {
     const { filter: _f, lcov: _l, sarif: _s, ...common } = flags;
     return { command, dir: positional[0]!, flags: common };
   }
-  return { command, path: positional[0]!, flags };
+  const { manySeeds: _m, workers: _w, ...test } = flags;
+  return { command, path: positional[0]!, flags: test };
 }

@@ -4,6 +4,7 @@
  * the engine, and tests can hand the CLI a fake one.
  */
 import type { RunResult, TestRunResult } from "../interp/results.js";
+import type { ManySeedsOptions, ManySeedsResult } from "../interp/many-seeds.js";
 import type { CorpusResult } from "../interp/corpus.js";
 import { LoadError } from "../interp/loader/errors.js";
 import type { SourceLocation } from "../interp/diagnostics/report.js";
@@ -13,6 +14,12 @@ export interface EngineRunOptions {
   seed?: number;
   cwd?: string;
   preemptionRate?: number;
+  /** PCT bug depth. */
+  pct?: number;
+  /** PCT step estimate. */
+  pctSteps?: number;
+  /** A replay string. */
+  replay?: string;
   maxSteps?: number;
   memoryLimit?: number;
   ignoreLeaks?: boolean;
@@ -36,16 +43,20 @@ export interface Engine {
   testPath(path: string, options?: EngineTestOptions): Promise<TestRunResult>;
   /** Checks an annotated UB corpus (`kmiri corpus DIR`); rejects with a `LoadError` on a malformed annotation. */
   checkCorpus(dir: string, options?: EngineRunOptions): Promise<CorpusResult>;
+  /** Runs a program once per seed on worker threads (`kmiri run --many-seeds`); optional for fake engines. */
+  runManySeeds?(file: string, options: ManySeedsOptions): Promise<ManySeedsResult>;
 }
 
 /**
  * Loads the real engine, `src/interp/run.ts` (built to `dist/interp/run.js`).
- * @returns its `runFile` and `testPath`, and `checkCorpus` from `src/interp/corpus.ts`.
+ * @returns its `runFile` and `testPath`, `checkCorpus` from `src/interp/corpus.ts` and
+ * `runManySeeds` from `src/interp/many-seeds.ts`.
  */
 export async function loadEngine(): Promise<Engine> {
   const { runFile, testPath } = await import("../interp/run.js");
   const { checkCorpus } = await import("../interp/corpus.js");
-  return { runFile, testPath, checkCorpus };
+  const { runManySeeds } = await import("../interp/many-seeds.js");
+  return { runFile, testPath, checkCorpus, runManySeeds };
 }
 
 /** A loading failure as the CLI reports it. */

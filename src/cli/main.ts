@@ -43,7 +43,7 @@ export async function main(argv: readonly string[], io: CliIO = nodeIO()): Promi
         io.stdout(`kmiri ${packageVersion()}\n`);
         return 0;
       case "run":
-        seed = command.flags.seed ?? 0;
+        seed = command.flags.seed ?? command.flags.manySeeds?.from ?? 0;
         return await runCommand(command.file, command.flags, io);
       case "test":
         seed = command.flags.seed ?? 0;

@@ -2,7 +2,8 @@
  * `kmiri run FILE`: runs one program, streams its output to stdout, and prints the findings on
  * stderr as Miri does (or, with `--json`, one JSON object on stdout); writes SARIF when asked.
  */
-import type { CommonFlags } from "./args.js";
+import type { CommonFlags, RunFlags } from "./args.js";
+import { manySeedsCommand } from "./many-seeds-command.js";
 import type { CliIO } from "./io.js";
 import { cachedSources } from "./io.js";
 import type { EngineRunOptions } from "./engine.js";
@@ -23,6 +24,9 @@ export function engineOptions(flags: CommonFlags, io: Pick<CliIO, "cwd">): Engin
   const options: EngineRunOptions = { cwd: io.cwd };
   if (flags.seed !== undefined) options.seed = flags.seed;
   if (flags.preemptionRate !== undefined) options.preemptionRate = flags.preemptionRate;
+  if (flags.pct !== undefined) options.pct = flags.pct;
+  if (flags.pctSteps !== undefined) options.pctSteps = flags.pctSteps;
+  if (flags.replay !== undefined) options.replay = flags.replay;
   if (flags.maxSteps !== undefined) options.maxSteps = flags.maxSteps;
   if (flags.memoryLimit !== undefined) options.memoryLimit = flags.memoryLimit;
   if (flags.ignoreLeaks) options.ignoreLeaks = true;
@@ -58,7 +62,8 @@ export function writeSarif(result: RunResult | TestRunResult, file: string, io: 
  * @returns the exit status: 0 clean, 1 UB or a panic, 2 the SARIF file could not be written.
  * @throws the engine's `LoadError` when the program cannot be loaded (the caller reports it).
  */
-export async function runCommand(file: string, flags: CommonFlags, io: CliIO): Promise<number> {
+export async function runCommand(file: string, flags: RunFlags, io: CliIO): Promise<number> {
+  if (flags.manySeeds) return manySeedsCommand(file, flags, io);
   const engine = await io.engine();
   const options = engineOptions(flags, io);
   let streamed = 0;

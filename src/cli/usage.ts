@@ -3,8 +3,9 @@
  */
 
 /** The short usage, printed under an argument error. */
-export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P] [--max-steps N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--sarif FILE]
-       kmiri test PATH [--filter TEXT] [--seed N] [--json] [--native] [--lcov FILE] [--sarif FILE]
+export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P | --pct D [--pct-steps K]] [--replay STRING] [--max-steps N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--sarif FILE]
+       kmiri run FILE --many-seeds A..B [--workers N] [same options but --seed, --replay, --native, --sarif]
+       kmiri test PATH [--filter TEXT] [--seed N] [--json] [--native] [--pct D] [--replay STRING] [--lcov FILE] [--sarif FILE]
        kmiri corpus DIR [--seed N] [--json]
 For more information, try \`kmiri --help\`.`;
 
@@ -29,7 +30,18 @@ Options:
   --json                   print exactly one JSON object on stdout (program output included)
   --native                 run on plain Node without any check (the speed baseline)
   --preemption-rate P      probability, from 0 to 1, of a thread switch at a scheduling point
-                           (an atomic, spawn, join, yield, output); default 0.1
+                           (an atomic, spawn, join, yield, output); default 0.1; 0: a thread
+                           runs until it blocks or ends (round robin)
+  --pct D                  schedule with PCT, bug depth D (1 or more) instead of random
+                           preemption: random thread priorities, D-1 priority change points
+  --pct-steps K            PCT's estimate of a run's steps, over which the change points are
+                           drawn (default: the steps of a first run with seed 0 and depth 1)
+  --replay STRING          replay the schedule of an earlier run exactly: the string every
+                           concurrency report prints (it carries the seed)
+  --many-seeds A..B        run: the program once per seed A, A+1, ..., B-1 on worker threads;
+                           prints \`FAILING SEED: n\` and the first report of each failing seed,
+                           then \`k/N SEEDS FAILED\` (a progress line on a terminal)
+  --workers N              run --many-seeds: worker threads (default: the number of CPUs)
   --max-steps N            stop with a resource-exhaustion error after N loop iterations
                            (default 500000000)
   --memory-limit BYTES     stop with a resource-exhaustion error when the program has more

@@ -17,6 +17,16 @@ import { programLocationOfError, raisedByKmiri } from "./error-location.js";
 import { ALLOC_KIND_NAMES } from "./memory/allocation.js";
 import { Memory } from "./memory/memory.js";
 import { Prng } from "./prng.js";
+import {
+  PctPolicy,
+  RandomPreemption,
+  RecordingPolicy,
+  ReplayDivergence,
+  ReplayPolicy,
+  Xoshiro128,
+  deriveSeed,
+  type SchedulingPolicy,
+} from "./concurrency/scheduler.js";
 import type { PanicInfo } from "./results.js";
 import { G, GEN, resetSyncDepth, sync, syncHooks, wrap, wrapClass, wrapObj } from "./runtime-kit.js";
 
@@ -29,6 +39,18 @@ export interface MachineConfig {
    * thread chosen at random (default 0.1). 0: a thread runs until it blocks or ends.
    */
   preemptionRate?: number;
+  /**
+   * Schedule with PCT instead of random preemption: bug depth `depth` (≥ 1), change points drawn
+   * over `steps` steps (see {@link PctPolicy}). `preemptionRate` is then ignored.
+   */
+  pct?: { depth: number; steps: number };
+  /**
+   * Replay a schedule: a replay string of an earlier run ({@link Machine.schedule}). Its seed
+   * replaces `seed`; `preemptionRate` and `pct` are ignored. A string that does not fit the
+   * program stops the run with an `unsupported` report naming the divergence.
+   * @throws SyntaxError (from the constructor) when it is not a replay string.
+   */
+  replay?: string;
   /** Loop iterations after which the run stops with `resource-exhaustion` (default 500 million). */
   maxSteps?: number;
   /** Bytes of memory the program may have live at once (default 1 GiB). */
@@ -44,7 +66,11 @@ export interface MachineConfig {
 /** The `kmiri/rt` and `kmiri/mirch` namespaces a program imports, built for a Machine. */
 export type BuiltinModules = Record<string, object>;
 
-type ThreadState = "runnable" | "blocked" | "done";
+/**
+ * `spinning`: the thread called `spin_loop` and waits for another thread to make progress
+ * ({@link Machine.progress}); like `blocked`, it is not runnable until then.
+ */
+type ThreadState = "runnable" | "blocked" | "spinning" | "done";
 
 /** A thread of the program (a CPU of the Machine). */
 export class Thread {
@@ -58,7 +84,7 @@ export class Thread {
   panic: PanicStop | null = null;
   /** Threads waiting in `join` for this one. */
   joiners: Thread[] = [];
-  /** The site where the thread got stuck, for deadlock reports. */
+  /** The site where the thread got stuck (`join`, `spin_loop`), for deadlock reports. */
   blockedAt = -1;
   gen: Generator<unknown, unknown, unknown> | null = null;
   /** Stack slots (`local`) alive on this thread: the stack depth of the function that owns each, and how to free it. */
@@ -80,6 +106,12 @@ const LOOP_CHUNK = 1 << 16;
 
 /** The title of a report of kmiri's own failure (the CLI exits with status 2 on one). */
 export const INTERNAL_ERROR_TITLE = "internal error in kmiri";
+
+/**
+ * Report kinds about the schedule: each carries the note `replay this schedule with
+ * \`--replay STRING\``, added when the run ends ({@link Machine.allFindings}).
+ */
+export const CONCURRENCY_KINDS: ReadonlySet<UBKind> = new Set<UBKind>(["deadlock", "data-race", "lock-order"]);
 
 const UB_HELP = [
   "this indicates a bug in the program: it performed an invalid operation, and caused Undefined Behavior",
@@ -122,8 +154,22 @@ export class Machine implements ShimHost {
   /** Registered by `ktest` while modules are instantiated. */
   readonly tests: { name: string; body: () => unknown; shouldPanic: boolean; expected?: string; module: string }[] = [];
 
+  /**
+   * Who runs next and for how long: random preemption, PCT or a replay, wrapped in a recorder
+   * (the run's replay string, {@link schedule}). It draws from its own stream,
+   * `deriveSeed(seed, "schedule")`, so that a replay, which draws nothing, leaves the program's
+   * `Math.random` (the stream `rng`) as it was.
+   */
+  readonly policy: RecordingPolicy;
+  /** The PCT policy, when scheduling with PCT (its `steps` estimate the next run's). */
+  readonly pct: PctPolicy | null = null;
+  private readonly replay: ReplayPolicy | null = null;
+  /** The budget of the thread the last decision picked. */
+  private nextBudget = Infinity;
+  /** Threads that called `spin_loop` since the last progress (an upper bound; 0: none). */
+  private spinners = 0;
+
   private running: Thread;
-  private readonly rate: number;
   private readonly maxSteps: number;
   private readonly namespaces = new Map<string, object>();
   private readonly throwSites = new WeakMap<object, { site: number; backtrace: Frame[] }>();
@@ -140,10 +186,16 @@ export class Machine implements ShimHost {
     private readonly builtins: BuiltinModules,
     readonly config: MachineConfig = {},
   ) {
-    this.seed = config.seed ?? 0;
+    if (config.replay !== undefined) this.replay = new ReplayPolicy(config.replay);
+    this.seed = this.replay ? this.replay.seed : config.seed ?? 0;
     this.checks = { strictProvenance: config.strictProvenance ?? false };
     this.rng = new Prng(this.seed);
-    this.rate = config.preemptionRate ?? 0.1;
+    const scheduleRng = new Xoshiro128(deriveSeed(this.seed, "schedule"));
+    let inner: SchedulingPolicy;
+    if (this.replay) inner = this.replay;
+    else if (config.pct) inner = this.pct = new PctPolicy(scheduleRng, config.pct);
+    else inner = new RandomPreemption(scheduleRng, config.preemptionRate ?? 0.1);
+    this.policy = new RecordingPolicy(inner);
     this.maxSteps = config.maxSteps ?? 500_000_000;
     this.memory = new Memory({ limit: config.memoryLimit, report: (k, m, o) => this.report(k, m, o) });
     this.u = program.sites.unsafe;
@@ -216,8 +268,10 @@ export class Machine implements ShimHost {
       return undefined;
     }
     const main = this.running;
+    if (main.state === "spinning") main.state = "runnable"; // a spin_loop while modules were instantiated
     main.gen = startGenerator(entry);
-    const panic = this.schedule(main);
+    const panic = this.runThreads(main);
+    if (!this.stopped && this.replay && !this.replay.done) this.replayLeftOver();
     if (!this.stopped && !panic && !this.config.ignoreLeaks) this.checkLeaks();
     return panic;
   }
@@ -228,6 +282,7 @@ export class Machine implements ShimHost {
     const t = new Thread(id, name ?? `cpu${id}`, f);
     t.gen = startGenerator(f);
     this.threads.push(t);
+    this.progress();
     return t;
   }
 
@@ -250,9 +305,45 @@ export class Machine implements ShimHost {
     this.b = 0;
   }
 
+  /**
+   * `spin_loop`: the running thread gives up the CPU and *spins*: it is not runnable until another
+   * thread makes progress ({@link progress}). When no thread is runnable and some spin, the run
+   * is a deadlock (a livelock), reported at the `spin_loop`.
+   */
+  spinLoop(): void {
+    const t = this.running;
+    t.state = "spinning";
+    t.blockedAt = this.currentSite();
+    this.spinners++;
+    this.b = 0;
+  }
+
+  /**
+   * **Progress**, defined here and only here: a thread did something another thread can observe
+   * through synchronisation, so a thread spinning in `spin_loop` may now get further. The
+   * operations that call it: `spawn`, `join` (returning or blocking: the joiner's earlier writes
+   * are now visible to the thread it waits for), a thread ending (returning or panicking), a line
+   * of output, and (when they are wired) an atomic store or read-modify-write and a lock
+   * annotation. Not progress: `yield_now`, `spin_loop`, an atomic load (two
+   * threads spinning on loads would otherwise wake each other forever), and plain memory writes,
+   * which are not scheduling points at all (waiting on one is a data race). Wakes every spinning
+   * thread; cheap when none spins.
+   */
+  progress(): void {
+    if (this.spinners === 0) return;
+    for (const t of this.threads) if (t.state === "spinning") t.state = "runnable";
+    this.spinners = 0;
+  }
+
+  /** The replay string of the run so far (the whole run once it ended). */
+  get schedule(): string {
+    return this.policy.replayString(this.seed);
+  }
+
   /** The scheduler loop: runs threads until `main` ends or the run stops. */
-  private schedule(main: Thread): PanicInfo | undefined {
-    let t = main;
+  private runThreads(main: Thread): PanicInfo | undefined {
+    let t: Thread | undefined = this.decide(main);
+    if (!t) return undefined;
     for (;;) {
       this.switchTo(t);
       let r: IteratorResult<unknown, unknown> | undefined;
@@ -274,9 +365,9 @@ export class Machine implements ShimHost {
         this.finish(t);
         if (t === main) return undefined;
       }
-      const next = this.pickNext(t);
+      const next = this.decide(t);
       if (!next) {
-        this.reportDeadlock();
+        if (!this.stopped) this.reportDeadlock();
         return undefined;
       }
       if (next !== t) this.switches++;
@@ -284,11 +375,31 @@ export class Machine implements ShimHost {
     }
   }
 
+  /**
+   * A scheduling decision (see src/interp/concurrency/scheduler.ts): the policy picks among the
+   * runnable threads (ids in creation order) and gives the pick its budget. Undefined when no
+   * thread can run (a deadlock, reported by the caller) or a replay diverged (reported here).
+   */
+  private decide(cur: Thread): Thread | undefined {
+    const runnable: number[] = [];
+    for (const x of this.threads) if (x.state === "runnable") runnable.push(x.id);
+    if (runnable.length === 0) return undefined;
+    try {
+      const id = this.policy.pick(runnable, cur.id);
+      this.nextBudget = this.policy.budget();
+      return this.threads[id];
+    } catch (e) {
+      if (!(e instanceof ReplayDivergence)) throw e;
+      this.onThread(cur, () => this.replayDiverged(e.message));
+      return undefined;
+    }
+  }
+
   private switchTo(t: Thread): void {
     this.running = t;
     this.s = t.stack;
     this.sp = t.sp;
-    this.b = this.drawBudget();
+    this.b = this.nextBudget;
     setCurrent(this);
     syncHooks.yielded = this.blockedInSync;
   }
@@ -296,6 +407,8 @@ export class Machine implements ShimHost {
   /** A shim blocked the thread inside code that cannot be suspended (see runtime-kit's `sync`). */
   private readonly blockedInSync = (): void => {
     const t = this.running;
+    // A spin hint where the thread cannot be suspended is only a hint: it keeps running.
+    if (t.state === "spinning") t.state = "runnable";
     if (t.state !== "blocked") return;
     t.state = "runnable";
     for (const other of this.threads) other.joiners = other.joiners.filter((j) => j !== t);
@@ -316,26 +429,41 @@ export class Machine implements ShimHost {
     t.state = "done";
     for (const j of t.joiners) j.state = "runnable";
     t.joiners = [];
+    this.progress();
   }
 
-  /** Scheduling points until the next preemption: geometric with the preemption rate. */
-  private drawBudget(): number {
-    if (this.rate <= 0) return Infinity;
-    if (this.rate >= 1) return 1;
-    return 1 + Math.floor(Math.log(1 - this.rng.next()) / Math.log(1 - this.rate));
+  /** Runs `f` as if `t` were running (its stack, its name), for reports about a thread that is not. */
+  private onThread(t: Thread, f: () => void): void {
+    const saved = { s: this.s, sp: this.sp, r: this.running };
+    this.s = t.stack;
+    this.sp = t.sp;
+    this.running = t;
+    try {
+      f();
+    } finally {
+      this.s = saved.s;
+      this.sp = saved.sp;
+      this.running = saved.r;
+    }
   }
 
-  /**
-   * The next thread to run: with preemption on, a runnable thread drawn at random (the current
-   * one included); with it off, the next runnable one after the current in creation order
-   * (round robin, like Miri's fixed schedule).
-   */
-  private pickNext(cur: Thread): Thread | undefined {
-    const runnable = this.threads.filter((x) => x.state === "runnable");
-    if (runnable.length === 0) return undefined;
-    if (runnable.length === 1) return runnable[0];
-    if (this.rate <= 0) return runnable.find((x) => x.id > cur.id) ?? runnable[0];
-    return runnable[this.rng.below(runnable.length)];
+  private replayDiverged(why: string): void {
+    this.stopped ??= new UBStop(
+      this.buildReport("unsupported", `the replay string does not fit this program: ${why}`, {
+        title: "unsupported operation",
+        label: "the schedule diverged from the replay string here",
+        help: [
+          { message: "a replay string reproduces only the run that printed it: the same program, unchanged, with the same options (`--max-steps`, `--memory-limit`, ...)" },
+        ],
+      }),
+    );
+  }
+
+  private replayLeftOver(): void {
+    const used = this.policy.length;
+    this.onThread(this.threads[0], () =>
+      this.replayDiverged(`the run ended after ${used} scheduling decisions, but the replay string has more: it was recorded on a different program`),
+    );
   }
 
   // ── stops: findings, panics, exceptions ──────────────────────────────────────────
@@ -430,22 +558,24 @@ export class Machine implements ShimHost {
     });
   }
 
+  /** No thread can run: one report per stuck thread (blocked, or spinning without progress). */
   private reportDeadlock(): void {
-    const stuck = this.threads.filter((x) => x.state === "blocked");
+    const stuck = this.threads.filter((x) => x.state === "blocked" || x.state === "spinning");
     for (const t of stuck) {
-      const saved = { s: this.s, sp: this.sp, r: this.running };
-      this.s = t.stack;
-      this.sp = t.sp;
-      this.running = t;
-      const rep = this.buildReport("deadlock", "the evaluated program deadlocked", {
-        title: "deadlock",
-        label: "thread got stuck here",
-        help: [],
+      this.onThread(t, () => {
+        const notes =
+          t.state === "spinning"
+            ? ["this thread spins in `spin_loop`, and no other thread can make progress that would end the wait (a livelock)"]
+            : [];
+        this.findings.push(
+          this.buildReport("deadlock", "the evaluated program deadlocked", {
+            title: "deadlock",
+            label: "thread got stuck here",
+            help: [],
+            notes,
+          }),
+        );
       });
-      this.findings.push(rep);
-      this.s = saved.s;
-      this.sp = saved.sp;
-      this.running = saved.r;
     }
     this.stopped ??= new UBStop(this.findings[0]);
   }
@@ -599,6 +729,7 @@ export class Machine implements ShimHost {
     if (this.stopped) return;
     this.output.push(line);
     this.config.onOutput?.(line);
+    this.progress();
   }
 
   /** How many program frames the running thread has. */
@@ -634,13 +765,34 @@ export class Machine implements ShimHost {
     };
   }
 
-  /** Every finding of the run: the one that stopped it, then the rest (deadlocks, leaks). */
+  /**
+   * Every finding of the run: the one that stopped it, then the rest (deadlocks, leaks). Call it
+   * when the run ended: a report of a concurrency kind gets the run's replay string
+   * ({@link withReplayNote}).
+   */
   allFindings(): UBReport[] {
     const out = [...this.findings];
     if (this.stopped instanceof UBStop && !out.includes(this.stopped.report)) out.unshift(this.stopped.report);
+    for (const r of out) this.withReplayNote(r);
     return out;
   }
+
+  /**
+   * Adds the note ``replay this schedule with `--replay STRING` `` to a report of a
+   * {@link CONCURRENCY_KINDS concurrency kind} (once), with the replay string of the run so far.
+   * The Machine applies it to its findings when the run ends (the first finding stops the run, so
+   * the string is then the whole schedule that led to it).
+   * @returns the report, changed in place.
+   */
+  withReplayNote(report: UBReport): UBReport {
+    if (!CONCURRENCY_KINDS.has(report.kind)) return report;
+    const notes = (report.notes ??= []);
+    if (!notes.some((n) => n.startsWith(REPLAY_NOTE_PREFIX))) notes.push(`${REPLAY_NOTE_PREFIX}\`--replay ${this.schedule}\``);
+    return report;
+  }
 }
+
+const REPLAY_NOTE_PREFIX = "replay this schedule with ";
 
 /** Keeps a report readable when the stack is deep (runaway recursion): the innermost and outermost frames. */
 function pruneBacktrace(frames: Frame[]): Frame[] {

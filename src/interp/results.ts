@@ -63,8 +63,14 @@ export interface RunResult {
   /** 0: clean; 1: UB or a panic; 2: kmiri itself failed (a report titled `internal error in kmiri`). */
   exitCode: 0 | 1 | 2;
   stats: RunStats;
-  /** The schedule as a replay string (reproduces the run with `--replay`). */
+  /** The schedule as a replay string (reproduces the run with `--replay`); absent for `--native`. */
   schedule?: string;
+  /**
+   * With PCT (`--pct`): the bug depth `d`, the step estimate `k` the change points were drawn over,
+   * the threads `n` of this run, and PCT's guarantee for it, `1/(n·k^(d−1))`: the least probability
+   * that one run finds a given bug of depth `d`.
+   */
+  pct?: { depth: number; steps: number; threads: number; bound: number };
 }
 
 /** One `ktest`. */
@@ -82,6 +88,8 @@ export interface TestResult {
   ub?: UBReport[];
   /** Program output of the test. */
   output: string[];
+  /** The test's schedule as a replay string (`kmiri test --filter NAME --replay STRING` replays it). */
+  schedule?: string;
 }
 
 /** The result of `kmiri test`. */

@@ -10,6 +10,7 @@ import { PanicStop } from "./diagnostics/report.js";
 import { LoadError, loadProgram, loadPrograms, type SourceModule } from "./loader/index.js";
 import { INTERNAL_ERROR_TITLE, Machine, type MachineConfig } from "./machine.js";
 import type { CoverageReport, CoverageRow, PanicInfo, RunResult, RunStats, TestResult, TestRunResult } from "./results.js";
+import { pctBound } from "./concurrency/scheduler.js";
 import { G, GEN, sync, wrap, wrapClass, wrapObj } from "./runtime-kit.js";
 import * as checkedRt from "../shims/checked/index.js";
 import * as nativeRt from "../shims/native/index.js";
@@ -25,6 +26,23 @@ export interface RunOptions {
   cwd?: string;
   /** Probability that a scheduling point preempts the running thread (default 0.1). */
   preemptionRate?: number;
+  /**
+   * Schedule with PCT of this bug depth (≥ 1) instead of random preemption. The change points are
+   * drawn over {@link pctSteps} steps.
+   */
+  pct?: number;
+  /**
+   * PCT's estimate `k` of the steps of a run (decisions with two or more runnable threads). Default:
+   * the steps of a first run of the same program (or test) with seed 0 and PCT without change
+   * points, made before the real one (its output and findings are dropped). Ignored without `pct`.
+   */
+  pctSteps?: number;
+  /**
+   * Replay the schedule of an earlier run: its `schedule` (the string every concurrency report
+   * prints). The seed comes from the string; `seed`, `preemptionRate` and `pct` are ignored.
+   * @throws SyntaxError from {@link runFile} when the string is not a replay string.
+   */
+  replay?: string;
   /** Loop iterations before the run stops with `resource-exhaustion` (default 500 million). */
   maxSteps?: number;
   /** Bytes the program may have live at once (default 1 GiB). */
@@ -47,10 +65,12 @@ export interface TestOptions extends RunOptions {
 
 const CHECKED_BUILTINS = { "kmiri/rt": checkedRt as object, "kmiri/mirch": {} };
 
-function machineConfig(o: RunOptions, onOutput?: (l: string) => void): MachineConfig {
+function machineConfig(o: RunOptions, onOutput?: (l: string) => void, pctSteps?: number): MachineConfig {
   return {
     seed: o.seed ?? 0,
     preemptionRate: o.preemptionRate,
+    pct: o.pct !== undefined && o.replay === undefined ? { depth: o.pct, steps: pctSteps ?? o.pctSteps ?? 1 } : undefined,
+    replay: o.replay,
     maxSteps: o.maxSteps,
     memoryLimit: o.memoryLimit,
     ignoreLeaks: o.ignoreLeaks,
@@ -76,55 +96,129 @@ function emptyStats(): RunStats {
 /**
  * Runs the exported `main` of a program file on a fresh Machine (or natively).
  * @throws LoadError when the program cannot be loaded or compiled, or has no `main`.
+ * @throws SyntaxError when `options.replay` is not a replay string.
  */
 export async function runFile(file: string, options: RunOptions = {}): Promise<RunResult> {
+  if (options.native) return runNative(file, options);
+  const prepared = await prepareFile(file, options);
+  return prepared.run(options);
+}
+
+/** A program loaded and compiled once, to run on many Machines (`kmiri run --many-seeds`). */
+export interface PreparedProgram {
+  /** The entry file, relative to the working directory. */
+  readonly file: string;
+  /**
+   * Runs `main` on a fresh Machine with these options (`cwd` and `native` are not used).
+   * @throws LoadError when the program has no `main`.
+   */
+  run(options?: RunOptions): RunResult;
+}
+
+/**
+ * Loads and compiles a program for {@link PreparedProgram.run}: what {@link runFile} does before
+ * it runs, done once.
+ * @throws LoadError when the program cannot be loaded or compiled.
+ */
+export async function prepareFile(file: string, options: Pick<RunOptions, "cwd"> = {}): Promise<PreparedProgram> {
+  const cwd = options.cwd ?? process.cwd();
+  const src = await loadProgram(path.resolve(cwd, file), { cwd });
+  const program = compile(src.modules.values(), true);
+  const entry = src.entry;
+  /** PCT step estimates by the options that change a run's length. */
+  const estimates = new Map<string, number>();
+  const runOnce = (o: RunOptions, pctSteps?: number): { m: Machine; panic: PanicInfo | undefined } => {
+    const m = new Machine(program, CHECKED_BUILTINS, machineConfig(o, o.onOutput, pctSteps));
+    let missingMain = false;
+    const panic = m.run(entry.path, (ns) => {
+      if (typeof ns.main !== "function") {
+        missingMain = true;
+        return () => undefined;
+      }
+      return ns.main as () => unknown;
+    });
+    if (missingMain) throw noMainError(entry.displayPath);
+    return { m, panic };
+  };
+  const run = (options: RunOptions = {}): RunResult => {
+    const t0 = performance.now();
+    let pctSteps: number | undefined;
+    if (options.pct !== undefined && options.replay === undefined) {
+      pctSteps = options.pctSteps;
+      if (pctSteps === undefined) {
+        const key = `${options.maxSteps}/${options.memoryLimit}/${options.strictProvenance}`;
+        pctSteps = estimates.get(key);
+        if (pctSteps === undefined) {
+          pctSteps = estimatePctSteps((o) => runOnce(o).m, options);
+          estimates.set(key, pctSteps);
+        }
+      }
+    }
+    const { m, panic } = runOnce(options, pctSteps);
+    const ub = m.allFindings();
+    const result: RunResult = {
+      seed: m.seed,
+      ub,
+      panic,
+      output: m.output,
+      exitCode: ub.some((u) => u.title === INTERNAL_ERROR_TITLE) ? 2 : ub.length || panic ? 1 : 0,
+      stats: machineStats(m, performance.now() - t0),
+      schedule: m.schedule,
+    };
+    if (m.threadPanics.length) result.threadPanics = m.threadPanics;
+    if (m.warnings.length) result.warnings = m.warnings;
+    if (m.pct && pctSteps !== undefined && options.pct !== undefined) {
+      const threads = m.threads.length;
+      result.pct = { depth: options.pct, steps: pctSteps, threads, bound: pctBound(threads, pctSteps, options.pct) };
+    }
+    return result;
+  };
+  return { file: entry.displayPath, run };
+}
+
+/**
+ * PCT's `k` for a program: the steps (decisions with two or more runnable threads) of a run with
+ * seed 0 and PCT of depth 1 (no change points), at least 1. It depends on the program only, so
+ * `--seed N --pct D` runs the same schedule alone and under `--many-seeds`.
+ */
+function estimatePctSteps(runMachine: (o: RunOptions) => Machine, options: RunOptions): number {
+  const probe = runMachine({
+    maxSteps: options.maxSteps,
+    memoryLimit: options.memoryLimit,
+    strictProvenance: options.strictProvenance,
+    ignoreLeaks: true,
+    seed: 0,
+    pct: 1,
+    pctSteps: 1,
+  });
+  return Math.max(1, probe.pct?.steps ?? 1);
+}
+
+function noMainError(displayPath: string): LoadError {
+  return new LoadError(
+    `${displayPath} has no exported \`main\` function; \`kmiri run\` calls \`export function main(): void\` (for tests, use \`kmiri test\`)`,
+    "unsupported",
+    { file: displayPath, line: 1, column: 1 },
+  );
+}
+
+/** `--native`: the program on plain Node with the unchecked runtime. */
+async function runNative(file: string, options: RunOptions): Promise<RunResult> {
   const cwd = options.cwd ?? process.cwd();
   const src = await loadProgram(path.resolve(cwd, file), { cwd });
   const seed = options.seed ?? 0;
-  const noMain = () =>
-    new LoadError(
-      `${src.entry.displayPath} has no exported \`main\` function; \`kmiri run\` calls \`export function main(): void\` (for tests, use \`kmiri test\`)`,
-      "unsupported",
-      { file: src.entry.displayPath, line: 1, column: 1 },
-    );
-  if (options.native) {
-    const program = compile(src.modules.values(), false);
-    const output: string[] = [];
-    const t0 = performance.now();
-    const native = new NativeLinker(program, (l) => {
-      output.push(l);
-      options.onOutput?.(l);
-    });
-    const ns = native.import(src.entry.path);
-    if (typeof ns.main !== "function") throw noMain();
-    const panic = native.call(ns.main as () => unknown, "main");
-    const stats = { ...emptyStats(), ms: performance.now() - t0 };
-    return { seed, ub: [], panic, output, exitCode: panic ? 1 : 0, stats };
-  }
-  const program = compile(src.modules.values(), true);
+  const program = compile(src.modules.values(), false);
+  const output: string[] = [];
   const t0 = performance.now();
-  const m = new Machine(program, CHECKED_BUILTINS, machineConfig(options, options.onOutput));
-  let missingMain = false;
-  const panic = m.run(src.entry.path, (ns) => {
-    if (typeof ns.main !== "function") {
-      missingMain = true;
-      return () => undefined;
-    }
-    return ns.main as () => unknown;
+  const native = new NativeLinker(program, (l) => {
+    output.push(l);
+    options.onOutput?.(l);
   });
-  if (missingMain) throw noMain();
-  const ub = m.allFindings();
-  const result: RunResult = {
-    seed,
-    ub,
-    panic,
-    output: m.output,
-    exitCode: ub.some((u) => u.title === INTERNAL_ERROR_TITLE) ? 2 : ub.length || panic ? 1 : 0,
-    stats: machineStats(m, performance.now() - t0),
-  };
-  if (m.threadPanics.length) result.threadPanics = m.threadPanics;
-  if (m.warnings.length) result.warnings = m.warnings;
-  return result;
+  const ns = native.import(src.entry.path);
+  if (typeof ns.main !== "function") throw noMainError(src.entry.displayPath);
+  const panic = native.call(ns.main as () => unknown, "main");
+  const stats = { ...emptyStats(), ms: performance.now() - t0 };
+  return { seed, ub: [], panic, output, exitCode: panic ? 1 : 0, stats };
 }
 
 function machineStats(m: Machine, ms: number): RunStats {
@@ -199,19 +293,28 @@ export async function testPath(p: string, options: TestOptions = {}): Promise<Te
   for (const t of selected) {
     const nativeMs = timeNative(plain, t.path, t.name);
     const output: string[] = [];
-    const m = new Machine(program, CHECKED_BUILTINS, machineConfig(options, (l) => {
+    let spec: Machine["tests"][number] | undefined;
+    const runTest = (o: RunOptions, onOutput?: (l: string) => void, pctSteps?: number) => {
+      const m = new Machine(program, CHECKED_BUILTINS, machineConfig(o, onOutput, pctSteps));
+      const panic = m.run(t.path, () => {
+        spec = m.tests.find((x) => x.module === t.module && x.name === t.name);
+        return spec ? spec.body : `test \`${t.name}\` is no longer registered by ${t.module}`;
+      });
+      return { m, panic };
+    };
+    // PCT without --pct-steps: the test's steps under seed 0 and PCT depth 1 (as for runFile).
+    const pctSteps =
+      options.pct !== undefined && options.replay === undefined && options.pctSteps === undefined
+        ? estimatePctSteps((o) => runTest(o).m, options)
+        : undefined;
+    const start = performance.now();
+    const { m, panic } = runTest(options, (l) => {
       output.push(l);
       options.onOutput?.(l);
-    }));
-    const start = performance.now();
-    let spec: Machine["tests"][number] | undefined;
-    const panic = m.run(t.path, () => {
-      spec = m.tests.find((x) => x.module === t.module && x.name === t.name);
-      return spec ? spec.body : `test \`${t.name}\` is no longer registered by ${t.module}`;
-    });
+    }, pctSteps);
     const ms = performance.now() - start;
     const ub = m.allFindings();
-    const r: TestResult = { name: t.name, module: t.module, status: "pass", ms, output };
+    const r: TestResult = { name: t.name, module: t.module, status: "pass", ms, output, schedule: m.schedule };
     if (ub.length) {
       r.status = "ub";
       r.ub = ub;

@@ -1,5 +1,7 @@
 /**
- * Threads on the Machine: `spawn`, `JoinHandle.join`, `yield_now`, `spin_loop`.
+ * Threads on the Machine: `spawn`, `JoinHandle.join`, `yield_now`, `spin_loop`. Each is a
+ * scheduling point; `spawn` and `join` (whether it returns or blocks) are also *progress*
+ * (Machine.progress), which wakes threads spinning in `spin_loop`.
  *
  * `join` exists twice: a plain method for calls that cannot yield (from a built-in's callback, a
  * constructor, a getter), and under `GEN` a generator the instrumented code delegates to, which
@@ -19,6 +21,7 @@ export class JoinHandle<T> {
   /** Waits for the thread to end; its result, or its panic propagated into this thread. */
   join(): T {
     const t = this.thread;
+    machine().progress();
     if (t.state !== "done") {
       unsupported(
         `\`join\` on thread \`${t.name}\`, which is still running, from code that cannot wait ` +
@@ -46,6 +49,7 @@ function joined(t: Thread): unknown {
   const m = machine();
   const t = this.thread;
   m.b--;
+  m.progress();
   while (t.state !== "done") {
     m.blockOnJoin(t);
     yield undefined;
@@ -68,10 +72,13 @@ export function yield_now(): void {
 }
 
 /**
- * `core::hint::spin_loop`: a spinning thread gives up the CPU so the thread it waits for can run.
- * (Treating a thread that spins without progress as blocked, for deadlock reports, comes with the
- * concurrency checks.)
+ * `core::hint::spin_loop`: the thread gives up the CPU and *spins*: it does not run again until
+ * another thread makes progress (an atomic store or read-modify-write, spawn, join, a lock
+ * annotation, output, a thread ending: see Machine.progress). When every thread is blocked or
+ * spinning, the run is a `deadlock`, reported at the `spin_loop` of each spinning thread.
  */
 export function spin_loop(): void {
-  machine().yieldNow();
+  const m = machine();
+  m.b--;
+  m.spinLoop();
 }

@@ -1,0 +1,89 @@
+/**
+ * `kmiri run FILE --many-seeds A..B`: the program once per seed in A … B−1 on worker threads
+ * (`runManySeeds`), as Miri's `-Zmiri-many-seeds`. Program output is not printed. On stderr: a
+ * progress line while it runs (only on a terminal, updated in place with `\r`), then for each
+ * failing seed, in order, `FAILING SEED: n` and the seed's first report (or its panic), rendered
+ * as `kmiri run` renders it, and last `k/N SEEDS FAILED`. With `--json`, one object on stdout:
+ * the contract fields (`seed` is A, `ub` every seed's findings in seed order, `stats` summed)
+ * plus `seeds: { seed, exitCode, ub, panic?, schedule? }[]` and `failed: number[]`.
+ * Exit status 1 when some seed failed (2 when kmiri itself failed on one).
+ */
+import type { RunFlags } from "./args.js";
+import type { CliIO } from "./io.js";
+import { cachedSources } from "./io.js";
+import { engineOptions } from "./run-command.js";
+import { renderPanic, renderReport } from "../interp/diagnostics/render.js";
+import { palette, shouldColor } from "../interp/diagnostics/render-style.js";
+import type { KmiriJson } from "../interp/diagnostics/json.js";
+import type { ManySeedsOptions, SeedRun } from "../interp/many-seeds.js";
+
+/** The JSON object of `kmiri run --many-seeds --json`. */
+export interface ManySeedsJson extends KmiriJson {
+  /** One entry per seed, in seed order. */
+  seeds: { seed: number; exitCode: 0 | 1 | 2; ub: SeedRun["ub"]; panic?: SeedRun["panic"]; schedule?: string }[];
+  /** The failing seeds, in order. */
+  failed: number[];
+}
+
+/**
+ * Runs `kmiri run --many-seeds`.
+ * @param file - the program.
+ * @param flags - the parsed flags (`manySeeds` set).
+ * @param io - the process.
+ * @returns the exit status.
+ */
+export async function manySeedsCommand(file: string, flags: RunFlags, io: CliIO): Promise<number> {
+  const engine = await io.engine();
+  if (!engine.runManySeeds) throw new Error("this engine cannot run many seeds");
+  const range = flags.manySeeds!;
+  const { onOutput: _o, native: _n, seed: _s, replay: _r, ...base } = engineOptions(flags, io);
+  const options: ManySeedsOptions = { ...base, from: range.from, to: range.to };
+  if (flags.workers !== undefined) options.workers = flags.workers;
+  const progress = io.stderrIsTTY && !flags.json;
+  let shown = 0;
+  if (progress) {
+    options.onProgress = (p) => {
+      const line = `many seeds: ${p.done}/${p.total} done, ${p.failed} failed`;
+      io.stderr(`\r${line.padEnd(shown)}`);
+      shown = line.length;
+    };
+  }
+  let result;
+  try {
+    result = await engine.runManySeeds(file, options);
+  } finally {
+    if (progress && shown > 0) io.stderr(`\r${" ".repeat(shown)}\r`);
+  }
+
+  if (flags.json) {
+    const json: ManySeedsJson = {
+      seed: range.from,
+      ub: result.seeds.flatMap((s) => s.ub),
+      stats: result.stats,
+      exitCode: result.exitCode,
+      seeds: result.seeds.map((s) => {
+        const e: ManySeedsJson["seeds"][number] = { seed: s.seed, exitCode: s.exitCode, ub: s.ub };
+        if (s.panic) e.panic = s.panic;
+        if (s.schedule !== undefined) e.schedule = s.schedule;
+        return e;
+      }),
+      failed: result.failed,
+    };
+    io.stdout(`${JSON.stringify(json)}\n`);
+    return result.exitCode;
+  }
+
+  const color = shouldColor(io.stderrIsTTY, io.env);
+  const p = palette(color);
+  const render = { color, readSource: cachedSources(io) };
+  const blocks: string[] = [];
+  for (const s of result.seeds) {
+    if (s.exitCode === 0) continue;
+    const first = s.ub[0] ? renderReport(s.ub[0], render) : s.panic ? renderPanic(s.panic, render) : "";
+    blocks.push(`${p.strong(`FAILING SEED: ${s.seed}`)}${first ? `\n${first}` : ""}`);
+  }
+  const total = result.to - result.from;
+  blocks.push(p.strong(`${result.failed.length}/${total} SEEDS FAILED`));
+  io.stderr(`${blocks.join("\n\n")}\n`);
+  return result.exitCode;
+}
