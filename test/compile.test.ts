@@ -124,3 +124,19 @@ describe("which functions become generators", () => {
     ]);
   });
 });
+
+describe("reference parameters read from the TypeScript source", () => {
+  test("finds Ref/RefMut/Box parameters, skipping `this`, generics and defaults", async () => {
+    const { referenceParams } = await import("../src/interp/compile/ts-params.js");
+    const src = [
+      "function a(r: Ref<u32>, n: number, m: RefMut<Node>) {}",
+      "function b<T extends Layout<unknown>>(this: Ctx, b: Box<T>, cb: (x: Ref<T>) => void = noop) {}",
+      "const c = (x: rt.RefMut<u8> | undefined, { y }: Opts, z?: string): void => {};",
+      "class K { m(p: Ptr<u32>, q: Ref<Array<u8>>) {} }",
+    ];
+    expect(referenceParams(src[0], 0)).toEqual(["ref", null, "ref"]);
+    expect(referenceParams(src[1], 0)).toEqual(["box", null]);
+    expect(referenceParams(src[2], src[2].indexOf("("))).toEqual(["ref", null, null]);
+    expect(referenceParams(src[3], src[3].indexOf("m("))).toEqual([null, "ref"]);
+  });
+});

@@ -12,6 +12,7 @@ import { FRAME_MARK, SITE_MASK } from "./compile/index.js";
 import type { Frame, SourceLocation, UBKind, UBReport } from "./diagnostics/report.js";
 import { MachineStop, PanicStop, UBStop } from "./diagnostics/report.js";
 import type { CheckOptions, ReportOptions, ShimHost } from "./host.js";
+import type { BorrowTracker } from "../borrowtracker/hooks.js";
 import { setCurrent } from "./host.js";
 import { programLocationOfError, raisedByKmiri } from "./error-location.js";
 import { ALLOC_KIND_NAMES } from "./memory/allocation.js";
@@ -147,6 +148,10 @@ export class Machine implements ShimHost {
   readonly warnings: UBReport[] = [];
   private readonly warned = new Set<string>();
   readonly checks: CheckOptions;
+  /** The borrow tracker (Stacked Borrows), or null when borrows are not tracked. */
+  borrowTracker: BorrowTracker | null = null;
+  /** Retags a reference argument on function entry (installed with the tracker by the checked runtime). */
+  retagArgument: ((value: unknown, kind: "ref" | "box") => unknown) | null = null;
   /** Panics of threads other than the one that ended the run. */
   readonly threadPanics: PanicInfo[] = [];
   steps = 0;
@@ -602,6 +607,26 @@ export class Machine implements ShimHost {
   // ── called by compiled code ──────────────────────────────────────────────────────
 
   /** A loop ran {@link LOOP_CHUNK} more iterations: count them and stop a run that ran too long. */
+  /**
+   * Entry of a function that takes references (declared `Ref`/`RefMut`/`Box` in its source):
+   * a token for {@link fnArg} and {@link fnExit}, or -1 when no borrow tracker runs.
+   */
+  fnEntry(site: number): number {
+    const t = this.borrowTracker;
+    return t === null ? -1 : t.enterCall(site);
+  }
+
+  /** A reference argument on function entry: retagged with a protector (a new reference object). */
+  fnArg(token: number, value: unknown, kind: "ref" | "box"): unknown {
+    if (token < 0 || this.retagArgument === null) return value;
+    return this.retagArgument(value, kind);
+  }
+
+  /** Return of such a function: the protectors of its entry retags end. */
+  fnExit(token: number): void {
+    if (token >= 0) this.borrowTracker?.endCall(token);
+  }
+
   loopTick(site: number): void {
     this.steps += LOOP_CHUNK + 1 + this.lb;
     this.lb = LOOP_CHUNK;

@@ -63,6 +63,7 @@ export function compileProgram(modules: Iterable<SourceModule>, instrument: bool
         js: source.js,
         ast: source.ast as unknown as AnyNode,
         toSource: (l, c) => source.toSource(l, c),
+        source: source.source,
         resolve: (spec) => {
           const r = source.imports.get(spec);
           if (!r) return spec;

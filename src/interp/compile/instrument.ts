@@ -35,6 +35,7 @@ import type { Analysis } from "./analyze.js";
 import { functionName } from "./analyze.js";
 import { Splicer } from "./edit.js";
 import { rewriteImportReferences } from "./live-imports.js";
+import { referenceParams, type ParamRetag } from "./ts-params.js";
 import { SiteTable } from "./sites.js";
 import type { AnyNode } from "./walk.js";
 import { childNodes, isFunction, patternNames } from "./walk.js";
@@ -57,6 +58,8 @@ export interface ModuleSource {
   js: string;
   ast: AnyNode;
   toSource(line: number, column: number): { line: number; column: number };
+  /** The original source (the `.ts`), where parameter types are read. */
+  source: string;
   /** Specifier → module key (`kmiri/rt`, or the absolute path of a program module). */
   resolve(specifier: string): string;
 }
@@ -132,6 +135,21 @@ export function compileModule(
   let importCount = 0;
 
   const tsPos = (line: number, column: number) => mod.toSource(line, column);
+  const tsLineStarts = [0];
+  for (let i = mod.source.indexOf("\n"); i !== -1; i = mod.source.indexOf("\n", i + 1)) tsLineStarts.push(i + 1);
+  /** Parameters of a function declared `Ref<…>`/`RefMut<…>`/`Box<…>` in the source, by name. */
+  const refParams = (node: AnyNode): { name: string; kind: ParamRetag }[] => {
+    if (mod.source === mod.js) return [];
+    const p = tsPos(node.loc.start.line, node.loc.start.column);
+    const kinds = referenceParams(mod.source, (tsLineStarts[p.line - 1] ?? 0) + p.column - 1);
+    const out: { name: string; kind: ParamRetag }[] = [];
+    node.params.forEach((param: AnyNode, i: number) => {
+      const id = param.type === "AssignmentPattern" ? param.left : param;
+      const kind = kinds[i];
+      if (kind && id.type === "Identifier") out.push({ name: id.name, kind });
+    });
+    return out;
+  };
   const locOf = (node: AnyNode): SourceLocation => {
     const a = tsPos(node.loc.start.line, node.loc.start.column);
     const b = tsPos(node.loc.end.line, node.loc.end.column);
@@ -348,9 +366,9 @@ export function compileModule(
       // own visit inserts there, with the temporaries filled in once the body has been walked.
       const arrow = js.indexOf("=>", node.params.length ? node.params[node.params.length - 1].end : node.start) + 2;
       const k = cover(body);
-      const locals = !!info?.ownsLocals;
-      s.before(arrow, () => `{${prologue(node, ctx, false, [], locals)}$C[${k}]=1;return `);
-      s.after(node.end, locals ? `}finally{$R.leaveLocals($lo,${site(node, ctx)})}}` : "}");
+      const exit = exitWork(node, ctx, !!info?.ownsLocals);
+      s.before(arrow, () => `{${prologue(node, ctx, false, [], exit)}$C[${k}]=1;return `);
+      s.after(node.end, exit ? `}finally{${exit.finally}}}` : "}");
     }
 
     // Parameters: walked for nested functions, without instrumenting calls (see FnCtx.noCalls).
@@ -369,9 +387,9 @@ export function compileModule(
         } else statementInList(st, ctx, body);
       }
       if (instrument) {
-        const locals = !!info?.ownsLocals;
-        s.after(afterDirectives, prologue(node, ctx, unsafeFn, hoisted, locals));
-        if (locals) s.last(body.end - 1, `}finally{$R.leaveLocals($lo,${site(node, ctx)})}`);
+        const exit = exitWork(node, ctx, !!info?.ownsLocals);
+        s.after(afterDirectives, prologue(node, ctx, unsafeFn, hoisted, exit));
+        if (exit) s.last(body.end - 1, `}finally{${exit.finally}}`);
       }
     } else {
       visit(body, ctx, node);
@@ -379,10 +397,33 @@ export function compileModule(
   }
 
   /**
-   * The text a function body starts with. With `locals`, it opens the `try` whose `finally` frees
-   * the function's stack slots (`local`) when it returns; hoisted declarations go inside it.
+   * What a function must do when it returns, if anything: free its stack slots (it calls
+   * `local`), end the protectors of its function-entry retags (it takes references). `entry` is
+   * the prologue text that starts that work; `finally` the text of the `finally` block.
    */
-  function prologue(node: AnyNode, ctx: FnCtx, unsafeFn: boolean, hoisted: string[], locals = false): string {
+  function exitWork(node: AnyNode, ctx: FnCtx, ownsLocals: boolean): { entry: string; finally: string } | null {
+    const refs = refParams(node);
+    if (!ownsLocals && refs.length === 0) return null;
+    let entry = "";
+    let fin = "";
+    if (refs.length) {
+      // Rust retags reference arguments on entry, protected until the function returns.
+      entry += `const $fe=$R.fnEntry(${site(node, ctx)});`;
+      for (const r of refs) entry += `${r.name}=$R.fnArg($fe,${r.name},"${r.kind}");`;
+      fin += "$R.fnExit($fe);";
+    }
+    if (ownsLocals) {
+      entry += "const $lo=$R.enterLocals();";
+      fin = `$R.leaveLocals($lo,${site(node, ctx)});` + fin;
+    }
+    return { entry, finally: fin };
+  }
+
+  /**
+   * The text a function body starts with. With `exit` work, it opens the `try` whose `finally`
+   * does it (frees the stack slots, ends the protectors); hoisted declarations go inside it.
+   */
+  function prologue(node: AnyNode, ctx: FnCtx, unsafeFn: boolean, hoisted: string[], exit: { entry: string } | null = null): string {
     // Mark the caller's call site as a frame: the stack also holds the sites of calls whose
     // arguments are still being evaluated, and those are not frames of a backtrace.
     let p = `$R.s[$R.sp-1]|=${FRAME_MARK};`;
@@ -393,7 +434,7 @@ export function compileModule(
       const fnSite = site(node, { ...ctx, unsafe: false });
       p += `$R.u[$R.s[$R.sp-1]&${SITE_MASK}]===1||$R.unsafeFn(${fnSite});$U[${unsafeLines.length - 1}]=1;`;
     }
-    if (locals) p += "const $lo=$R.enterLocals();try{";
+    if (exit) p += `${exit.entry}try{`;
     return p + hoisted.join("");
   }
 
