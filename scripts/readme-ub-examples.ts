@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { runFile } from "../src/interp/run.js";
+import { parseCorpusFile } from "../src/interp/corpus.js";
 import { renderRunResult } from "../src/interp/diagnostics/render.js";
 
 /** The corpus program that illustrates each kind. */
@@ -20,9 +21,12 @@ export const EXAMPLES: [kind: string, file: string][] = [
   ["bad-dealloc", "test/corpus/fail/bad-dealloc-layout.ts"],
   ["read-only", "test/corpus/fail/read-only-static-write.ts"],
   ["overlapping-copy", "test/corpus/fail/overlapping-copy.ts"],
+  ["stacked-borrows", "test/corpus/fail/sb-raw-tracking.ts"],
   ["leak", "test/corpus/fail/leak.ts"],
   ["unsafe-outside-unsafe", "test/corpus/fail/raw-read-outside-unsafe.ts"],
   ["deadlock", "test/corpus/fail/deadlock-join-self.ts"],
+  ["data-race", "test/corpus/fail/race-from-unused-drop.ts"],
+  ["lock-order", "test/corpus/fail/lock-order-inversion.ts"],
   ["resource-exhaustion", "test/corpus/fail/infinite-loop.ts"],
   ["unsupported", "test/corpus/fail/strict-provenance-int2ptr.ts"],
 ];
@@ -34,12 +38,9 @@ export const END = "<!-- ub-examples:end -->";
 export async function ubExamplesSection(): Promise<string> {
   const parts: string[] = [START, ""];
   for (const [kind, file] of EXAMPLES) {
-    const flags = /^\/\/@ flags:(.*)$/m.exec(readFileSync(file, "utf8").split("\n")[0] ?? "");
-    const words = flags ? flags[1].trim().split(/\s+/) : [];
-    const result = await runFile(file, {
-      maxSteps: words.includes("--max-steps") ? Number(words[words.indexOf("--max-steps") + 1]) : undefined,
-      strictProvenance: words.includes("--strict-provenance"),
-    });
+    // The file's own `//@ flags:` (its seed and schedule decide a concurrency report).
+    const { manySeeds: _seeds, ...flags } = parseCorpusFile(file, readFileSync(file, "utf8")).flags;
+    const result = await runFile(file, flags);
     const text = renderRunResult(result, { readSource: (f) => readFileSync(f, "utf8") });
     parts.push(`<details><summary><code>${kind}</code>: <code>${file}</code></summary>`, "", "```", text, "```", "", "</details>", "");
   }

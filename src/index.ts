@@ -37,3 +37,22 @@ export type {
   CoverageReport,
   CoverageRow,
 } from "./interp/results.js";
+// Stacked Borrows: the Machine's tracker, and the library on its own (also `kmiri/borrowtracker`).
+export { MachineBorrows, type BorrowModel, type MachineBorrowsOptions } from "./interp/borrows.js";
+export {
+  StackedBorrows,
+  StackedBorrowsHooks,
+  AllocationState,
+  AllocHistory,
+  Stack,
+  isFinding,
+  formatTag,
+  WILDCARD as WILDCARD_TAG,
+  type Finding,
+  type FindingHelp,
+  type TagEvent,
+  type StackedBorrowsOptions,
+  type StackedBorrowsStats,
+  type RetagKind as StackedBorrowsRetagKind,
+} from "./borrowtracker/index.js";
+export type { BorrowTracker, BorTag, RetagRequest, TrackedAllocation } from "./borrowtracker/hooks.js";

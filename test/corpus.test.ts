@@ -86,3 +86,36 @@ describe("the corpus checker", () => {
     expect(() => parseCorpusFile("x.ts", "//@ flags: --frobnicate\n")).toThrow(/unknown flag `--frobnicate`/);
   });
 });
+
+describe("the corpus checker with several seeds (`--many-seeds`, `--pct`)", () => {
+  const seeds = (f: string) => path.join("test/fixtures/corpus-seeds", f);
+
+  test("the flags parse", () => {
+    expect(parseCorpusFile("x.ts", "//@ flags: --many-seeds 3..7 --pct 2 --pct-steps 40\n").flags).toEqual({
+      manySeeds: { from: 3, to: 7 },
+      pct: 2,
+      pctSteps: 40,
+    });
+    expect(() => parseCorpusFile("x.ts", "//@ flags: --many-seeds 5..5\n")).toThrow(/needs a range of seeds/);
+  });
+
+  test("an annotated file passes when some seed reports exactly its annotations and no seed reports anything else", async () => {
+    const c = await checkCorpusFile(seeds("found.ts"));
+    expect(c.problems).toEqual([]);
+    expect(c.ok).toBe(true);
+    expect(c.failingSeeds!.length).toBeGreaterThan(0);
+    expect(c.ub.map((u) => [u.kind, u.location.line])).toEqual([["data-race", 18]]);
+  });
+
+  test("a file without annotations must be clean on every seed", async () => {
+    const c = await checkCorpusFile(seeds("unannotated.ts"));
+    expect(c.ok).toBe(false);
+    expect(c.problems[0]).toMatch(/^seed \d+: unexpected data-race at .*unannotated.ts:18:/);
+  });
+
+  test("an annotation no seed matches fails, naming the seeds that reported something", async () => {
+    const c = await checkCorpusFile(seeds("wrong-line.ts"));
+    expect(c.ok).toBe(false);
+    expect(c.problems.at(-1)).toMatch(/^no seed in 0\.\.10 reported data-race at line 19 \(seeds that reported something: \d/);
+  });
+});

@@ -132,6 +132,8 @@ export class RecordingTracker implements BorrowTracker {
   newAllocation(alloc: TrackedAllocation): BorTag {
     const tag = this.next++;
     this.events.push({ hook: "newAllocation", alloc: alloc.id, tag });
+    // Tracked: the access path calls `access` for this allocation.
+    (alloc as { borrows?: unknown }).borrows = tag;
     return tag;
   }
   retag(r: RetagRequest): BorTag {

@@ -1,7 +1,7 @@
 /**
  * References on a fake Machine: every way of making one checks the new reference's validity with
  * Miri's words and kinds; reads, writes, reborrows and projections work and are shown to the
- * borrow tracker with the right tags; atomics are `unsupported`; the native twin computes the same.
+ * borrow tracker with the right tags; atomics work on atomic layouts; the native twin computes the same.
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import * as checked from "../src/shims/checked/index.js";
@@ -171,13 +171,15 @@ describe("using references", () => {
     b.drop();
   });
 
-  it("reports atomic operations on references as unsupported until the concurrency issue", () => {
+  it("runs atomic operations on references to atomic layouts; on other layouts they are rustc's E0599", () => {
     const b = checked.Box.new(AtomicU32, 0);
-    const r = expectUB(host, () => b.as_ref().fetch_add(1, "SeqCst"), "unsupported", /.*/);
-    expect(r.message).toMatch(/^atomic `fetch_add` on `&AtomicU32` is not supported yet: atomics come with the concurrency issue/);
+    expect(b.as_ref().fetch_add(1, "SeqCst")).toBe(0);
+    expect(b.as_ref().load("Relaxed")).toBe(1);
     const plain = checked.Box.new(u32, 0);
     const r2 = expectUB(host, () => plain.as_ref().load("Relaxed"), "unsupported", /.*/);
-    expect(r2.message).toMatch(/^`load` is an atomic operation, but `u32` is not an atomic type/);
+    expect(r2.message).toMatch(/^no method named `load` found for reference `&u32`/);
+    b.drop();
+    plain.drop();
   });
 
   it("Box.leak gives a &mut to memory that is no leak once a static reaches it", () => {
@@ -209,19 +211,21 @@ describe("borrow-tracker hooks", () => {
   });
 
   it("retags on every creation and reborrow, deriving from the parent's tag", () => {
-    const p = checked.alloc_zeroed(Pair);
-    const m = p.as_mut(); // unique from the untagged raw pointer
+    const p = checked.alloc_zeroed(Pair); // the allocation's root tag (1) goes on the pointer
+    expect(p.tag).toBe(1);
+    const m = p.as_mut(); // unique from the raw pointer's tag
     const f = m.field_mut("b"); // unique, from m
     const s = f.reborrow(); // shared, from f
     const raw = s.as_ptr(); // raw *const, from s
     expect(raw.addr()).toBe(p.addr() + 8);
     expect(tracker.events.map((e) => (e.hook === "retag" ? [e.kind, e.mutable, e.parent, e.offset, e.size, e.tag] : e.hook))).toEqual([
-      ["unique", true, 0, 0, 16, 1],
-      ["unique", true, 1, 8, 8, 2],
-      ["shared", false, 2, 8, 8, 3],
-      ["raw", false, 3, 8, 8, 4],
+      "newAllocation",
+      ["unique", true, 1, 0, 16, 2],
+      ["unique", true, 2, 8, 8, 3],
+      ["shared", false, 3, 8, 8, 4],
+      ["raw", false, 4, 8, 8, 5],
     ]);
-    expect([m.tag, f.tag, s.tag]).toEqual([1, 2, 3]);
+    expect([m.tag, f.tag, s.tag, raw.tag]).toEqual([2, 3, 4, 5]);
   });
 
   it("shows every access through a reference with its tag, after the basic checks", () => {
@@ -231,8 +235,8 @@ describe("borrow-tracker hooks", () => {
     m.field_mut("a").write(3);
     expect(m.field("a").read()).toBe(3);
     expect(tracker.events.filter((e) => e.hook === "access")).toEqual([
-      { hook: "access", kind: "write", alloc: p.provenance!.id, tag: 2, offset: 0, size: 4 },
-      { hook: "access", kind: "read", alloc: p.provenance!.id, tag: 3, offset: 0, size: 4 },
+      { hook: "access", kind: "write", alloc: p.provenance!.id, tag: 3, offset: 0, size: 4 },
+      { hook: "access", kind: "read", alloc: p.provenance!.id, tag: 4, offset: 0, size: 4 },
     ]);
   });
 
@@ -242,10 +246,15 @@ describe("borrow-tracker hooks", () => {
     const r = checked.ptr_from_exposed(addr, u64).as_mut();
     r.write(5n);
     expect(p.read().b).toBe(5n);
+    // The wildcard pointer carries no tag (0): the retag derives from a wildcard.
     expect(tracker.events.filter((e) => e.hook !== "access")).toEqual([
-      { hook: "retag", kind: "unique", mutable: true, parent: 0, offset: 8, size: 8, interior: null, tag: 1 },
+      { hook: "newAllocation", alloc: p.provenance!.id, tag: 1 },
+      { hook: "retag", kind: "unique", mutable: true, parent: 0, offset: 8, size: 8, interior: null, tag: 2 },
     ]);
-    expect(tracker.events.at(-1)).toEqual({ hook: "access", kind: "write", alloc: p.provenance!.id, tag: 1, offset: 8, size: 8 });
+    expect(tracker.events.filter((e) => e.hook === "access")).toEqual([
+      { hook: "access", kind: "write", alloc: p.provenance!.id, tag: 2, offset: 8, size: 8 }, // r.write
+      { hook: "access", kind: "read", alloc: p.provenance!.id, tag: 1, offset: 0, size: 16 }, // p.read()
+    ]);
   });
 
   it("passes the interior-mutable bytes of the pointee (a freeze-sensitive shared retag)", () => {

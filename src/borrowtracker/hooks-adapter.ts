@@ -5,7 +5,9 @@
  *
  * Function-entry protectors: {@link StackedBorrowsHooks.enterCall} opens a frame, every
  * `fn-entry` retag of a reference while it is open is protected (strongly, as Miri protects
- * reference arguments) and recorded in it, and {@link StackedBorrowsHooks.endCall} releases them.
+ * reference arguments; weakly for a `Box`) and recorded in it, and
+ * {@link StackedBorrowsHooks.endCall} releases them. (kmiri's Machine uses its own adapter,
+ * `src/interp/borrows.ts`, with per-call protector lists that threads can interleave.)
  */
 import type { AccessKind, BorTag, BorrowTracker, RetagRequest, TrackedAllocation } from "./hooks.js";
 import type { Finding, Site } from "./stacked-borrows/diagnostics.js";
@@ -43,7 +45,8 @@ export class StackedBorrowsHooks implements BorrowTracker {
     let options: RetagOptions | undefined;
     if (fnEntry || r.mode === "two-phase" || r.interior !== null) {
       options = {
-        protector: fnEntry ? "strong" : "none",
+        // Miri: reference arguments are strongly protected, `Box` arguments weakly.
+        protector: fnEntry ? (r.kind === "box" ? "weak" : "strong") : "none",
         cells: r.interior,
         cause: fnEntry ? "fn-entry" : r.mode === "two-phase" ? "two-phase" : "normal",
       };

@@ -11,50 +11,51 @@
  * stack. A function that receives references retags them on entry with a protector, released when
  * it returns (see {@link BorrowTracker.enterCall}).
  *
- * When no tracker is installed, the runtime skips every hook behind one `null` test, so the hooks
- * cost nothing until Stacked Borrows exists.
+ * When no tracker is installed (`--borrow-model none`), the runtime skips every hook behind one
+ * `null` test.
  *
  * ## Where the runtime calls each hook (src/shims/checked/borrow-hooks.ts wires them)
  *
  * | hook | called from |
  * | --- | --- |
- * | `newAllocation` | `static_` (statics.ts), `local` (locals.ts); next: `alloc`/`Box::new`/`realloc` (memory.ts), which must hand the root tag to the pointer they return |
- * | `retag` | every `Ref`/`RefMut` creation: `Ptr.as_ref/as_mut`, `Box.as_ref/as_mut/leak` (memory.ts, through the reference constructor), `Static.as_ref/as_mut`, `Local.as_ref/as_mut`, `reborrow`, `reborrow_mut`, `field`, `field_mut`, `index`, `index_mut`; `raw` retags from `as_ptr`/`as_mut_ptr`/`get` and `Static.as_ptr`/`Local.as_ptr` |
- * | `access` | every read or write through a reference (refs.ts), and of a local or static used directly (locals.ts, statics.ts: with the root tag, as Miri's direct local accesses); next: `load`/`store`/`accessRange` of interp/memory/access.ts for raw pointers |
- * | `deallocate` | a local dying when its function returns (locals.ts); next: `dealloc`/`Box.drop`/`realloc` |
- * | `expose` | next: `Ptr.expose_provenance` (memory.ts) |
- * | `enterCall` / `endCall` | next: the function prologue and the `finally` the compiler already emits for locals (interp/compile/instrument.ts `prologue`) |
+ * | `newAllocation` | `alloc`, `alloc_zeroed`, `realloc`, `Box.new` (memory.ts: the root tag goes on the pointer returned), `static_` (statics.ts), `local` (locals.ts) |
+ * | `retag` | every `Ref`/`RefMut` creation: `Ptr.as_ref/as_mut`, `Box.as_ref/as_mut/leak` (memory.ts, through the reference constructor), `Static.as_ref/as_mut`, `Local.as_ref/as_mut`, `reborrow`, `reborrow_mut`, `field`, `field_mut`, `index`, `index_mut`; `raw` retags from `as_ptr`/`as_mut_ptr`/`get` and `Static.as_ptr`/`Local.as_ptr`; `box` retags from `Box.new`/`Box.from_raw`; `fn-entry` retags of reference and `Box` arguments (fn-entry.ts) |
+ * | `access` | every read and write that passed the memory checks, for an allocation whose `borrows` is set: `load`/`store` (interp/memory/access.ts: raw pointers, references, locals, statics, boxes all read and write through them, each with its tag), `copy`/`copy_nonoverlapping`/`write_bytes` (interp/memory/bulk.ts), the read of `realloc` |
+ * | `deallocate` | `dealloc`, `Box.drop`, `realloc` (memory.ts), a local dying when its function returns (locals.ts) |
+ * | `expose` | `Ptr.expose_provenance` (memory.ts) |
+ * | `enterCall` / `endCall` | the prologue and the `finally` of a function with parameters declared `Ref`/`RefMut`/`Box` (the Machine's `fnEntry`/`fnExit`, emitted by the compiler: interp/compile/instrument.ts) |
  *
- * ## Function-entry retags (the next issue)
+ * ## Function-entry retags
  *
  * Rust retags every reference argument on function entry with a protector (`FnEntry`), which
- * stays until the function returns. kmiri's compiler knows every program function's entry and
- * exit: the prologue (`$R.s[$R.sp-1]|=FRAME_MARK; …`) and, for functions that own locals, a
- * `try { … } finally { $R.leaveLocals(…) }`. The plan: for a function whose TypeScript parameters
- * are typed `Ref<…>` / `RefMut<…>` (the loader sees the `.ts` source) the prologue calls
- * `$R.fnEntry(site, a, b)`, which calls {@link BorrowTracker.enterCall} and retags each argument
- * that is a reference with `mode: "fn-entry"` (a new reference object replaces the parameter,
- * `a = retagged`), and the function's `finally` calls {@link BorrowTracker.endCall}. A function
- * with untyped parameters gets a runtime test (`x instanceof Ref`) instead.
+ * stays until the function returns. For a function whose TypeScript parameters are typed
+ * `Ref<…>` / `RefMut<…>` / `Box<…>` (the loader sees the `.ts` source), the prologue calls
+ * `$R.fnEntry(site)` ({@link BorrowTracker.enterCall}), then `a = $R.fnArg(token, a, kind)` for
+ * each such parameter — a retag with `mode: "fn-entry"` that replaces the argument with a new
+ * reference object when it is one — and the function's `finally` calls `$R.fnExit(token)`
+ * ({@link BorrowTracker.endCall}).
  */
 
 /**
  * A borrow tag: a positive integer, printed `<12>`. {@link UNTAGGED} (0) is a pointer whose tag
- * the runtime does not know: a raw pointer, until raw pointers carry tags.
+ * the runtime does not know: a wildcard pointer (`ptr_from_exposed`), or any pointer while no
+ * tracker runs.
  */
 export type BorTag = number;
 
-/** The tag of a pointer whose tag is not tracked (raw pointers, for now). A tracker treats it like a wildcard. */
+/** The tag of a pointer whose tag is not tracked (a wildcard pointer). A tracker treats it as a wildcard. */
 export const UNTAGGED: BorTag = 0;
 
 /**
  * What kind of pointer a retag makes (Miri's `NewPermission`):
  * - `shared`: `&T` — `SharedReadOnly` on frozen bytes, `SharedReadWrite` inside `UnsafeCell`;
  * - `unique`: `&mut T` — `Unique`;
+ * - `box`: a `Box<T>` — `Unique`, like `&mut T`, but only *weakly* protected as a function
+ *   argument (the callee may free it);
  * - `raw`: a reference cast to a raw pointer (`as_ptr`, `as_mut_ptr`, `UnsafeCell::get`) —
  *   `SharedReadWrite` for `*mut`, like `shared` for `*const`.
  */
-export type RetagKind = "shared" | "unique" | "raw";
+export type RetagKind = "shared" | "unique" | "box" | "raw";
 
 /**
  * Why a retag happens: `default` (a borrow or reborrow in the code), `fn-entry` (a reference
@@ -79,6 +80,13 @@ export interface TrackedAllocation {
   readonly size: number;
   /** `heap`, `stack`, `static`, … (Miri: stack memory starts `[Unique for root]`, the rest `[SharedReadWrite for root]`). */
   readonly kind: string;
+  /**
+   * The tracker's own state of the allocation: a tracker sets it (to anything but `null`) in
+   * {@link BorrowTracker.newAllocation} for the allocations it tracks. The runtime's access path
+   * calls {@link BorrowTracker.access} only for allocations where it is set — one `null` test per
+   * access — and Stacked Borrows keeps the allocation's stacks here, so that an access needs no lookup.
+   */
+  borrows?: unknown;
 }
 
 /** One retag: a new reference (or raw pointer) derived from a parent pointer. */

@@ -27,6 +27,12 @@ export interface CommonFlags {
   pctSteps?: number;
   /** Replay this schedule (a replay string); its seed is the run's. */
   replay?: string;
+  /** The aliasing model (`--borrow-model none|stacked`, default stacked). */
+  borrowModel?: "stacked" | "none";
+  /** Borrow tags whose events are printed as notes (`--track-tag N`, repeatable, or `N,M`). */
+  trackTags?: number[];
+  /** Minimum tag creations between two tag GCs (`--tag-gc N`, 0: off). */
+  tagGc?: number;
 }
 
 /** Options of `kmiri run` only. */
@@ -79,6 +85,22 @@ const probability: Parser = (value, name) => {
 
 const text: Parser = (value) => value;
 
+const borrowModel = (value: string, name: string): "stacked" | "none" => {
+  if (value !== "stacked" && value !== "none") {
+    throw new UsageError(`invalid value \`${value}\` for \`${name}\`: expected \`stacked\` (Stacked Borrows, the default) or \`none\``);
+  }
+  return value;
+};
+
+/** `N` or `N,M,…`: borrow tags (positive integers). */
+const tagList = (value: string, name: string): number[] =>
+  value.split(",").map((t) => {
+    if (!/^\s*\d+\s*$/.test(t) || Number(t) < 1 || !Number.isSafeInteger(Number(t))) {
+      throw new UsageError(`invalid value \`${value}\` for \`${name}\`: expected a borrow tag (a positive integer) or a comma-separated list of them`);
+    }
+    return Number(t);
+  });
+
 const replayString: Parser = (value, name) => {
   try {
     decodeScheduleRuns(value);
@@ -124,6 +146,9 @@ const OPTIONS: Record<string, OptionSpec> = {
   "--memory-limit": { key: "memoryLimit", parse: integer(1) },
   "--ignore-leaks": { key: "ignoreLeaks" },
   "--strict-provenance": { key: "strictProvenance" },
+  "--borrow-model": { key: "borrowModel", parse: borrowModel },
+  "--track-tag": { key: "trackTags", parse: tagList },
+  "--tag-gc": { key: "tagGc", parse: integer(0) },
   "--filter": { key: "filter", parse: text, testOnly: true },
   "--lcov": { key: "lcov", parse: text, testOnly: true },
   "--sarif": { key: "sarif", parse: text },
@@ -206,7 +231,10 @@ export function parseArgs(argv: readonly string[]): Command {
       value = rest[++i];
       if (value === undefined) throw new UsageError(`option \`${name}\` needs a value`);
     }
-    (flags as unknown as Record<string, unknown>)[spec.key] = spec.parse(value, name);
+    const parsed = spec.parse(value, name);
+    // `--track-tag` may be given several times: the tags add up.
+    if (spec.key === "trackTags" && flags.trackTags) flags.trackTags = [...flags.trackTags, ...(parsed as number[])];
+    else (flags as unknown as Record<string, unknown>)[spec.key] = parsed;
   }
 
   checkConflicts(flags, given);

@@ -24,6 +24,12 @@ export interface EngineRunOptions {
   memoryLimit?: number;
   ignoreLeaks?: boolean;
   strictProvenance?: boolean;
+  /** The aliasing model: `stacked` (default) or `none`. */
+  borrowModel?: "stacked" | "none";
+  /** Borrow tags whose events are printed as notes. */
+  trackTags?: number[];
+  /** Minimum tag creations between two tag GCs (0: off). */
+  tagGc?: number;
   native?: boolean;
   /** Called with each line the program prints, as it prints it. */
   onOutput?: (line: string) => void;

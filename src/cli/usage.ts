@@ -3,7 +3,7 @@
  */
 
 /** The short usage, printed under an argument error. */
-export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P | --pct D [--pct-steps K]] [--replay STRING] [--max-steps N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--sarif FILE]
+export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P | --pct D [--pct-steps K]] [--replay STRING] [--max-steps N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--borrow-model none|stacked] [--track-tag N] [--sarif FILE]
        kmiri run FILE --many-seeds A..B [--workers N] [same options but --seed, --replay, --native, --sarif]
        kmiri test PATH [--filter TEXT] [--seed N] [--json] [--native] [--pct D] [--replay STRING] [--lcov FILE] [--sarif FILE]
        kmiri corpus DIR [--seed N] [--json]
@@ -49,6 +49,12 @@ Options:
   --ignore-leaks           do not report memory still allocated when \`main\` or a test ends
   --strict-provenance      reject integer-to-pointer casts (\`ptr_from_exposed\`) instead of
                            warning once, like Miri's -Zmiri-strict-provenance
+  --borrow-model MODEL     the aliasing model: \`stacked\` (Stacked Borrows, the default) or
+                           \`none\` (no aliasing checks, like -Zmiri-disable-stacked-borrows)
+  --track-tag N            print a note at each event of borrow tag N: its creation and each
+                           removal from a borrow stack (repeatable, or N,M; -Zmiri-track-pointer-tag)
+  --tag-gc N               collect dead borrow tags every N tag creations at least (default
+                           10000; 0: never; -Zmiri-provenance-gc); it never changes a verdict
   --sarif FILE             write the findings (and panics) to FILE as SARIF 2.1.0, for code
                            scanning tools
   --filter TEXT            test: run only the tests whose \`module::name\` contains TEXT

@@ -5,7 +5,8 @@
  * must be reported carries `//~ ERROR: KIND` (several kinds on one line are separated by commas);
  * every annotation must be matched by a report of that kind at that line, and no other report may
  * appear. A file without annotations must run clean: no finding and no panic. An optional first
- * line `//@ flags: --seed 3 --preemption-rate 0.5` sets the run's options.
+ * line `//@ flags: --seed 3 --preemption-rate 0.5` sets the run's options; with `--many-seeds A..B`
+ * the file runs once per seed (see {@link checkManySeeds}).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -13,7 +14,7 @@ import type { UBReport } from "./diagnostics/report.js";
 import { UB_KINDS, type UBKind } from "./diagnostics/report.js";
 import { LoadError } from "./loader/index.js";
 import type { PanicInfo } from "./results.js";
-import { runFile, type RunOptions } from "./run.js";
+import { prepareFile, runFile, type RunOptions } from "./run.js";
 
 /** One expected report: a kind at a line of the file. */
 export interface Expectation {
@@ -27,13 +28,21 @@ export interface CorpusCase {
   file: string;
   expected: Expectation[];
   /** Options from the `//@ flags:` line. */
-  flags: RunOptions;
+  flags: CorpusFlags;
+  /** With `--many-seeds A..B`: the seeds that reported something (in order). */
+  failingSeeds?: number[];
   ok: boolean;
   /** What did not match, one sentence each. */
   problems: string[];
   ub: UBReport[];
   panic?: PanicInfo;
 }
+
+/**
+ * The options of a `//@ flags:` line: a run's options, and `--many-seeds A..B` (one run per seed
+ * A … B−1; see {@link checkCorpusFile} for what must match then).
+ */
+export type CorpusFlags = RunOptions & { manySeeds?: { from: number; to: number } };
 
 /** The verdict on a corpus. */
 export interface CorpusResult {
@@ -48,7 +57,7 @@ const ANNOTATION = /\/\/~\s*ERROR:\s*([a-z-]+(?:\s*,\s*[a-z-]+)*)/;
  * Reads the annotations and flags of a corpus file.
  * @throws LoadError for an unknown kind or flag (a corpus file that cannot mean anything).
  */
-export function parseCorpusFile(file: string, text: string): { expected: Expectation[]; flags: RunOptions } {
+export function parseCorpusFile(file: string, text: string): { expected: Expectation[]; flags: CorpusFlags } {
   const expected: Expectation[] = [];
   const lines = text.split("\n");
   lines.forEach((line, i) => {
@@ -69,9 +78,9 @@ export function parseCorpusFile(file: string, text: string): { expected: Expecta
   return { expected, flags: first ? parseFlags(file, first[1]) : {} };
 }
 
-function parseFlags(file: string, text: string): RunOptions {
+function parseFlags(file: string, text: string): CorpusFlags {
   const words = text.trim().split(/\s+/).filter(Boolean);
-  const flags: RunOptions = {};
+  const flags: CorpusFlags = {};
   const num = (i: number, name: string) => {
     const v = Number(words[i]);
     if (words[i] === undefined || !Number.isFinite(v)) {
@@ -88,6 +97,22 @@ function parseFlags(file: string, text: string): RunOptions {
       case "--preemption-rate":
         flags.preemptionRate = num(++i, w);
         break;
+      case "--pct":
+        flags.pct = num(++i, w);
+        break;
+      case "--pct-steps":
+        flags.pctSteps = num(++i, w);
+        break;
+      case "--many-seeds": {
+        const m = /^(\d*)\.\.(\d+)$/.exec(words[++i] ?? "");
+        const from = m ? Number(m[1] || "0") : NaN;
+        const to = m ? Number(m[2]) : NaN;
+        if (!m || !(from < to)) {
+          throw new LoadError(`${file}:1: \`--many-seeds\` in \`//@ flags:\` needs a range of seeds \`A..B\` (A included, B excluded)`, "syntax", { file, line: 1, column: 1 });
+        }
+        flags.manySeeds = { from, to };
+        break;
+      }
       case "--max-steps":
         flags.maxSteps = num(++i, w);
         break;
@@ -99,6 +124,17 @@ function parseFlags(file: string, text: string): RunOptions {
         break;
       case "--strict-provenance":
         flags.strictProvenance = true;
+        break;
+      case "--borrow-model": {
+        const m = words[++i];
+        if (m !== "stacked" && m !== "none") {
+          throw new LoadError(`${file}:1: \`--borrow-model\` in \`//@ flags:\` needs \`stacked\` or \`none\``, "syntax", { file, line: 1, column: 1 });
+        }
+        flags.borrowModel = m;
+        break;
+      }
+      case "--tag-gc":
+        flags.tagGc = num(++i, w);
         break;
       default:
         throw new LoadError(`${file}:1: unknown flag \`${w}\` in \`//@ flags:\``, "syntax", { file, line: 1, column: 1 });
@@ -126,7 +162,7 @@ export function corpusFiles(dir: string): string[] {
 export async function checkCorpusFile(file: string, options: RunOptions = {}): Promise<CorpusCase> {
   const cwd = options.cwd ?? process.cwd();
   const display = path.relative(cwd, path.resolve(cwd, file)).split(path.sep).join("/");
-  let parsed: { expected: Expectation[]; flags: RunOptions };
+  let parsed: { expected: Expectation[]; flags: CorpusFlags };
   try {
     parsed = parseCorpusFile(display, readFileSync(path.resolve(cwd, file), "utf8"));
   } catch (e) {
@@ -136,9 +172,11 @@ export async function checkCorpusFile(file: string, options: RunOptions = {}): P
   }
   const { expected, flags } = parsed;
   const result: CorpusCase = { file: display, expected, flags, ok: false, problems: [], ub: [] };
+  const { manySeeds, ...runFlags } = flags;
+  if (manySeeds) return checkManySeeds(file, display, options, runFlags, manySeeds, result);
   let run;
   try {
-    run = await runFile(file, { ...options, ...flags });
+    run = await runFile(file, { ...options, ...runFlags });
   } catch (e) {
     if (!(e instanceof LoadError)) throw e;
     result.problems.push(`could not be loaded: ${e.message}`);
@@ -161,6 +199,64 @@ export async function checkCorpusFile(file: string, options: RunOptions = {}): P
     const where = run.panic.location ? ` at ${run.panic.location.file}:${run.panic.location.line}` : "";
     result.problems.push(`panicked${where}: ${run.panic.message}`);
   }
+  result.ok = result.problems.length === 0;
+  return result;
+}
+
+/**
+ * A file with `--many-seeds A..B`: one run per seed. No seed may report anything that is not
+ * annotated, nor panic; a file with annotations must have at least one seed that reports all of
+ * them (its findings are the case's `ub`); a file without must run clean on every seed.
+ */
+async function checkManySeeds(
+  file: string,
+  display: string,
+  options: RunOptions,
+  flags: RunOptions,
+  range: { from: number; to: number },
+  result: CorpusCase,
+): Promise<CorpusCase> {
+  let prepared;
+  try {
+    prepared = await prepareFile(file, options);
+  } catch (e) {
+    if (!(e instanceof LoadError)) throw e;
+    result.problems.push(`could not be loaded: ${e.message}`);
+    return result;
+  }
+  const failing: number[] = [];
+  let complete: number | undefined;
+  let shown = 0;
+  const problem = (m: string) => {
+    if (shown++ < 3) result.problems.push(m);
+  };
+  for (let seed = range.from; seed < range.to; seed++) {
+    const run = prepared.run({ ...options, ...flags, seed });
+    if (run.ub.length || run.panic) failing.push(seed);
+    const left = [...result.expected];
+    for (const u of run.ub) {
+      const i = left.findIndex((x) => x.kind === u.kind && x.line === u.location.line && u.location.file === display);
+      if (i >= 0) left.splice(i, 1);
+      else problem(`seed ${seed}: unexpected ${u.kind} at ${u.location.file}:${u.location.line}:${u.location.column}: ${u.message}`);
+    }
+    if (run.panic) {
+      const where = run.panic.location ? ` at ${run.panic.location.file}:${run.panic.location.line}` : "";
+      problem(`seed ${seed}: panicked${where}: ${run.panic.message}`);
+    }
+    if (complete === undefined && result.expected.length > 0 && left.length === 0 && run.ub.length === result.expected.length) {
+      complete = seed;
+      result.ub = run.ub;
+      result.panic = run.panic;
+    }
+  }
+  if (shown > 3) result.problems.push(`… and ${shown - 3} more problems`);
+  if (result.expected.length > 0 && complete === undefined) {
+    result.problems.push(
+      `no seed in ${range.from}..${range.to} reported ${result.expected.map((x) => `${x.kind} at line ${x.line}`).join(", ")}` +
+        (failing.length ? ` (seeds that reported something: ${failing.slice(0, 10).join(", ")})` : ""),
+    );
+  }
+  result.failingSeeds = failing;
   result.ok = result.problems.length === 0;
   return result;
 }

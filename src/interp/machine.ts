@@ -13,6 +13,8 @@ import type { Frame, SourceLocation, UBKind, UBReport } from "./diagnostics/repo
 import { MachineStop, PanicStop, UBStop } from "./diagnostics/report.js";
 import type { CheckOptions, ReportOptions, ShimHost } from "./host.js";
 import type { BorrowTracker } from "../borrowtracker/hooks.js";
+import { getArgumentRetagger, MachineBorrows, type BorrowModel } from "./borrows.js";
+import type { Allocation } from "./memory/allocation.js";
 import { setCurrent } from "./host.js";
 import { programLocationOfError, raisedByKmiri } from "./error-location.js";
 import { ALLOC_KIND_NAMES } from "./memory/allocation.js";
@@ -29,6 +31,9 @@ import {
   type SchedulingPolicy,
 } from "./concurrency/scheduler.js";
 import type { PanicInfo } from "./results.js";
+import { RaceDetector } from "./concurrency/data-race.js";
+import { LockAnnotations } from "./lock-annotations.js";
+import { StackInterner, setRaceContext } from "./races.js";
 import { G, GEN, resetSyncDepth, sync, syncHooks, wrap, wrapClass, wrapObj } from "./runtime-kit.js";
 
 /** Options of one run. */
@@ -62,6 +67,20 @@ export interface MachineConfig {
   onOutput?: (line: string) => void;
   /** Reject integer-to-pointer casts (`ptr_from_exposed`) as unsupported, like `-Zmiri-strict-provenance`. */
   strictProvenance?: boolean;
+  /**
+   * `false`: no data-race detection (the detector never becomes active; unsound, like Miri's
+   * `-Zmiri-disable-data-race-detector`), to measure its cost. Default `true`.
+   */
+  dataRaceDetector?: boolean;
+  /** The aliasing model: `stacked` (Stacked Borrows, the default) or `none` (`--borrow-model none`). */
+  borrowModel?: BorrowModel;
+  /** Borrow tags whose creation and removal are printed as notes (`--track-tag N`). */
+  trackTags?: readonly number[];
+  /**
+   * Minimum number of tag creations between two tag GCs (default 10,000; 0 turns the GC off).
+   * The GC never changes a verdict (see src/interp/borrows.ts).
+   */
+  tagGc?: number;
 }
 
 /** The `kmiri/rt` and `kmiri/mirch` namespaces a program imports, built for a Machine. */
@@ -87,6 +106,8 @@ export class Thread {
   joiners: Thread[] = [];
   /** The site where the thread got stuck (`join`, `spin_loop`), for deadlock reports. */
   blockedAt = -1;
+  /** The Machine's progress count when this thread last called `spin_loop` (see Machine.spinLoop). */
+  seenProgress = 0;
   gen: Generator<unknown, unknown, unknown> | null = null;
   /** Stack slots (`local`) alive on this thread: the stack depth of the function that owns each, and how to free it. */
   locals: { depth: number; free: (site: number) => void }[] = [];
@@ -166,11 +187,24 @@ export class Machine implements ShimHost {
    * `Math.random` (the stream `rng`) as it was.
    */
   readonly policy: RecordingPolicy;
+  /**
+   * The data-race detector (vector clocks; src/interp/races.ts wires it into the access path).
+   * Thread ids are the Machine's: `main` 0, spawned threads in creation order.
+   */
+  readonly races = new RaceDetector();
+  /** Interned call stacks: the sites the race detector and lockdep record (a report shows their backtraces). */
+  readonly stacks = new StackInterner();
+  /** lockdep state of `lock_acquired` / `lock_released`. */
+  readonly locks = new LockAnnotations();
+  /** Threads whose end the race detector has seen. */
+  private readonly terminated: boolean[] = [];
   /** The PCT policy, when scheduling with PCT (its `steps` estimate the next run's). */
   readonly pct: PctPolicy | null = null;
   private readonly replay: ReplayPolicy | null = null;
   /** The budget of the thread the last decision picked. */
   private nextBudget = Infinity;
+  /** How many times a thread made progress (the `spin_loop` of a thread that has not seen the last one retries). */
+  progressCount = 0;
   /** Threads that called `spin_loop` since the last progress (an upper bound; 0: none). */
   private spinners = 0;
 
@@ -203,6 +237,10 @@ export class Machine implements ShimHost {
     this.policy = new RecordingPolicy(inner);
     this.maxSteps = config.maxSteps ?? 500_000_000;
     this.memory = new Memory({ limit: config.memoryLimit, report: (k, m, o) => this.report(k, m, o) });
+    if ((config.borrowModel ?? "stacked") === "stacked") {
+      this.borrowTracker = new MachineBorrows(this, { trackTags: config.trackTags, tagGc: config.tagGc });
+      this.retagArgument = getArgumentRetagger();
+    }
     this.u = program.sites.unsafe;
     this.lineHits = program.modules.map((m) => new Uint8Array(m.compiled.coverageLines.length));
     this.unsafeHits = program.modules.map((m) => new Uint8Array(m.compiled.unsafeLines.length));
@@ -241,6 +279,7 @@ export class Machine implements ShimHost {
     const outer = this.instantiating;
     this.instantiating = mod;
     setCurrent(this);
+    setRaceContext(this.races, this.stacks, this.running.id);
     try {
       mod.factory(
         this, (k: string) => this.import(k), define, star, this.console, this.math,
@@ -262,6 +301,7 @@ export class Machine implements ShimHost {
    */
   run(entryPath: string, pick: (ns: Record<string, unknown>) => (() => unknown) | string): PanicInfo | undefined {
     setCurrent(this);
+    setRaceContext(this.races, this.stacks, this.running.id);
     let entry: (() => unknown) | string;
     try {
       entry = pick(this.import(entryPath));
@@ -276,6 +316,8 @@ export class Machine implements ShimHost {
     if (main.state === "spinning") main.state = "runnable"; // a spin_loop while modules were instantiated
     main.gen = startGenerator(entry);
     const panic = this.runThreads(main);
+    // The run is over: nothing can race any more (nor in code that uses a Memory after it).
+    this.races.active = false;
     if (!this.stopped && this.replay && !this.replay.done) this.replayLeftOver();
     if (!this.stopped && !panic && !this.config.ignoreLeaks) this.checkLeaks();
     return panic;
@@ -287,6 +329,9 @@ export class Machine implements ShimHost {
     const t = new Thread(id, name ?? `cpu${id}`, f);
     t.gen = startGenerator(f);
     this.threads.push(t);
+    // Everything the parent did so far happens before the child.
+    this.races.spawn(this.running.id, id);
+    if (this.config.dataRaceDetector === false) this.races.active = false;
     this.progress();
     return t;
   }
@@ -313,10 +358,20 @@ export class Machine implements ShimHost {
   /**
    * `spin_loop`: the running thread gives up the CPU and *spins*: it is not runnable until another
    * thread makes progress ({@link progress}). When no thread is runnable and some spin, the run
-   * is a deadlock (a livelock), reported at the `spin_loop`.
+   * is a deadlock (a livelock), reported at the `spin_loop`. Progress made since the thread's
+   * previous `spin_loop` (or its start) is not lost: the thread checked its condition before it,
+   * possibly before that progress (a failed compare-exchange, then a preemption, then the
+   * release), so it only yields, once, and waits on its next `spin_loop` if nothing new happened.
    */
   spinLoop(): void {
     const t = this.running;
+    if (t.seenProgress !== this.progressCount) {
+      // Progress since this thread's last spin may be what it waited for, and it may have happened
+      // between the thread's failed check and this call: retry once before waiting for more.
+      t.seenProgress = this.progressCount;
+      this.b = 0;
+      return;
+    }
     t.state = "spinning";
     t.blockedAt = this.currentSite();
     this.spinners++;
@@ -328,13 +383,14 @@ export class Machine implements ShimHost {
    * through synchronisation, so a thread spinning in `spin_loop` may now get further. The
    * operations that call it: `spawn`, `join` (returning or blocking: the joiner's earlier writes
    * are now visible to the thread it waits for), a thread ending (returning or panicking), a line
-   * of output, and (when they are wired) an atomic store or read-modify-write and a lock
-   * annotation. Not progress: `yield_now`, `spin_loop`, an atomic load (two
+   * of output, an atomic store or read-modify-write (a successful compare-exchange included) and a
+   * lock annotation. Not progress: `yield_now`, `spin_loop`, an atomic load (two
    * threads spinning on loads would otherwise wake each other forever), and plain memory writes,
    * which are not scheduling points at all (waiting on one is a data race). Wakes every spinning
    * thread; cheap when none spins.
    */
   progress(): void {
+    this.progressCount++;
     if (this.spinners === 0) return;
     for (const t of this.threads) if (t.state === "spinning") t.state = "runnable";
     this.spinners = 0;
@@ -406,6 +462,7 @@ export class Machine implements ShimHost {
     this.sp = t.sp;
     this.b = this.nextBudget;
     setCurrent(this);
+    setRaceContext(this.races, this.stacks, t.id);
     syncHooks.yielded = this.blockedInSync;
   }
 
@@ -432,6 +489,11 @@ export class Machine implements ShimHost {
 
   private finish(t: Thread): void {
     t.state = "done";
+    // Its final clock is what a `join` of it acquires.
+    if (!this.terminated[t.id]) {
+      this.terminated[t.id] = true;
+      this.races.terminate(t.id);
+    }
     for (const j of t.joiners) j.state = "runnable";
     t.joiners = [];
     this.progress();
@@ -572,11 +634,23 @@ export class Machine implements ShimHost {
           t.state === "spinning"
             ? ["this thread spins in `spin_loop`, and no other thread can make progress that would end the wait (a livelock)"]
             : [];
+        // A thread spinning on a lock it holds (lock_acquired): a relock, which waits for itself.
+        const held = t.state === "spinning" ? this.locks.relock(t.id) : undefined;
+        const help = [];
+        if (held) {
+          // Where the caller took it: skip the frames the two stacks share by function (the lock wrapper).
+          const took = this.stacks.backtrace(held.site, this.program.sites);
+          const now = this.backtrace();
+          let k = 0;
+          while (k + 1 < took.length && k + 1 < now.length && took[k].fn === now[k].fn) k++;
+          const at = took[k]?.location;
+          help.push({ message: `this thread already holds the lock it is waiting for, acquired here (a relock: it waits for itself)`, ...(at ? { location: at } : {}) });
+        }
         this.findings.push(
           this.buildReport("deadlock", "the evaluated program deadlocked", {
             title: "deadlock",
             label: "thread got stuck here",
-            help: [],
+            help,
             notes,
           }),
         );
@@ -748,6 +822,22 @@ export class Machine implements ShimHost {
     const list = t.locals;
     while (list.length && list[list.length - 1].depth >= depth) list.pop()!.free(site);
     t.localsDepth = outer;
+  }
+
+  /**
+   * A note that does not stop the run (Miri's `note: … tracking was triggered here`, printed for
+   * `--track-tag`), at `site` (default: the current site), listed with the warnings.
+   */
+  note(message: string, label: string, site = this.currentSite()): void {
+    const r = this.buildReport("stacked-borrows", message, { title: "note", label });
+    if (site >= 0) r.location = this.siteLocation(site);
+    r.backtrace = [];
+    this.warnings.push(r);
+  }
+
+  /** The live allocations (the borrow tracker's GC scans the pointers stored in them). */
+  liveAllocations(): Allocation[] {
+    return this.memory.live();
   }
 
   print(line: string): void {

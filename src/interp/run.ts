@@ -9,6 +9,7 @@ import { compileProgram, CompileError, type CompiledProgram } from "./compile/in
 import { PanicStop } from "./diagnostics/report.js";
 import { LoadError, loadProgram, loadPrograms, type SourceModule } from "./loader/index.js";
 import { INTERNAL_ERROR_TITLE, Machine, type MachineConfig } from "./machine.js";
+import { MachineBorrows, type BorrowModel } from "./borrows.js";
 import type { CoverageReport, CoverageRow, PanicInfo, RunResult, RunStats, TestResult, TestRunResult } from "./results.js";
 import { pctBound } from "./concurrency/scheduler.js";
 import { G, GEN, sync, wrap, wrapClass, wrapObj } from "./runtime-kit.js";
@@ -51,6 +52,17 @@ export interface RunOptions {
   ignoreLeaks?: boolean;
   /** Reject integer-to-pointer casts (`ptr_from_exposed`) as unsupported, like `-Zmiri-strict-provenance`. */
   strictProvenance?: boolean;
+  /**
+   * `false` turns the data-race detector off (Miri's `-Zmiri-disable-data-race-detector`):
+   * unsound, for measuring what race checking costs. Default on.
+   */
+  dataRaceDetector?: boolean;
+  /** The aliasing model: `stacked` (Stacked Borrows, the default) or `none` (`--borrow-model none`). */
+  borrowModel?: BorrowModel;
+  /** Borrow tags whose creation and removal are printed as notes (`--track-tag N`). */
+  trackTags?: number[];
+  /** Minimum tag creations between two tag GCs (default 10,000; 0 turns it off; `--tag-gc N`). */
+  tagGc?: number;
   /** Run on plain Node with the native runtime: no checks, for timing. */
   native?: boolean;
   /** Receives each line the program prints, as it prints it. */
@@ -75,8 +87,33 @@ function machineConfig(o: RunOptions, onOutput?: (l: string) => void, pctSteps?:
     memoryLimit: o.memoryLimit,
     ignoreLeaks: o.ignoreLeaks,
     strictProvenance: o.strictProvenance,
+    dataRaceDetector: o.dataRaceDetector,
+    borrowModel: o.borrowModel,
+    trackTags: o.trackTags,
+    tagGc: o.tagGc,
     onOutput,
   };
+}
+
+/**
+ * Runs a Machine with `start` and, when the tag GC may have decided its Stacked Borrows finding
+ * (a tag the GC presumed dead came back: see interp/borrows.ts), runs it again without the GC,
+ * which gives the exact verdict (runs are deterministic). Lines the first run already streamed
+ * to `onOutput` are not streamed twice.
+ */
+function exactBorrows<R extends { m: Machine }>(onOutput: ((l: string) => void) | undefined, start: (tagGc: number | undefined, onOutput: ((l: string) => void) | undefined) => R): R {
+  let printed = 0;
+  const first = start(undefined, onOutput && ((l) => {
+    printed++;
+    onOutput(l);
+  }));
+  const bt = first.m.borrowTracker;
+  if (!(bt instanceof MachineBorrows && bt.gcSuspect)) return first;
+  let skip = printed;
+  return start(0, onOutput && ((l) => {
+    if (skip > 0) skip--;
+    else onOutput(l);
+  }));
 }
 
 /** Compiles, turning unsupported syntax into a load error (exit status 2). */
@@ -146,7 +183,7 @@ export async function prepareFile(file: string, options: Pick<RunOptions, "cwd">
     if (options.pct !== undefined && options.replay === undefined) {
       pctSteps = options.pctSteps;
       if (pctSteps === undefined) {
-        const key = `${options.maxSteps}/${options.memoryLimit}/${options.strictProvenance}`;
+        const key = `${options.maxSteps}/${options.memoryLimit}/${options.strictProvenance}/${options.borrowModel}`;
         pctSteps = estimates.get(key);
         if (pctSteps === undefined) {
           pctSteps = estimatePctSteps((o) => runOnce(o).m, options);
@@ -154,7 +191,9 @@ export async function prepareFile(file: string, options: Pick<RunOptions, "cwd">
         }
       }
     }
-    const { m, panic } = runOnce(options, pctSteps);
+    const { m, panic } = exactBorrows(options.onOutput, (tagGc, onOutput) =>
+      runOnce({ ...options, tagGc: tagGc ?? options.tagGc, onOutput }, pctSteps),
+    );
     const ub = m.allFindings();
     const result: RunResult = {
       seed: m.seed,
@@ -186,6 +225,7 @@ function estimatePctSteps(runMachine: (o: RunOptions) => Machine, options: RunOp
     maxSteps: options.maxSteps,
     memoryLimit: options.memoryLimit,
     strictProvenance: options.strictProvenance,
+    borrowModel: options.borrowModel,
     ignoreLeaks: true,
     seed: 0,
     pct: 1,
@@ -308,10 +348,13 @@ export async function testPath(p: string, options: TestOptions = {}): Promise<Te
         ? estimatePctSteps((o) => runTest(o).m, options)
         : undefined;
     const start = performance.now();
-    const { m, panic } = runTest(options, (l) => {
-      output.push(l);
-      options.onOutput?.(l);
-    }, pctSteps);
+    const { m, panic } = exactBorrows(
+      (l: string) => {
+        output.push(l);
+        options.onOutput?.(l);
+      },
+      (tagGc, onOutput) => runTest({ ...options, tagGc: tagGc ?? options.tagGc }, onOutput, pctSteps),
+    );
     const ms = performance.now() - start;
     const ub = m.allFindings();
     const r: TestResult = { name: t.name, module: t.module, status: "pass", ms, output, schedule: m.schedule };

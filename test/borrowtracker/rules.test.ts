@@ -284,7 +284,7 @@ describe("protectors", () => {
     const f = findingOf(sb.deallocate(2, raw, 4));
     expect(f.message).toBe(`deallocating while item [Unique for <${arg}>] is strongly protected`);
     expect(f.label).toBeUndefined();
-    expect(history(f)).toEqual([]);
+    expect(history(f)).toEqual([{ message: `<${arg}> is this argument`, site: 2 }]);
     expect(sb.stats().allocations).toBe(1); // a failed deallocation keeps the state
     // Through the protected tag itself: still forbidden for a strong protector.
     expect(findingOf(sb.deallocate(2, arg, 5)).message).toBe(`deallocating while item [Unique for <${arg}>] is strongly protected`);

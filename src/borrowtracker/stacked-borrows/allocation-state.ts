@@ -144,13 +144,14 @@ export class AllocationState implements StackHost {
    * @param stackMemory - whether this is stack memory (a local)
    * @param site - where it was made
    * @param name - its name in messages (`alloc7`)
+   * @param rootTag - its root tag, when reserved earlier ({@link StackedBorrows.newTag}); default a fresh one
    */
-  constructor(global: GlobalState, id: number, size: number, stackMemory: boolean, site: Site, name: string) {
+  constructor(global: GlobalState, id: number, size: number, stackMemory: boolean, site: Site, name: string, rootTag?: BorTag) {
     this.global = global;
     this.id = id;
     this.name = name;
     this.size = size;
-    this.rootTag = global.tags.next();
+    this.rootTag = rootTag ?? global.tags.next();
     this.stacks = new RangeMap(size, Stack.withRoot(this.rootTag, stackMemory ? UNIQUE : SHARED_READ_WRITE), STACK_OPS);
     this.history = new AllocHistory(name, this.rootTag, site);
     if (global.isTracked(this.rootTag)) global.emit(this.rootTag, "created", `created base tag ${formatTag(this.rootTag)}`, site);
@@ -313,12 +314,14 @@ export class AllocationState implements StackHost {
   /**
    * Garbage collection: removes the items and history of tags that are neither in `live` nor
    * exposed here, where no live tag can tell the difference, and merges the runs that became equal.
+   * Only stacks taller than `minHeight` lose items (the history is always trimmed).
    */
-  retain(live: TagSet): void {
+  retain(live: TagSet, minHeight = 0): void {
     const ex = this.exposed;
-    const isLive: TagSet = ex === null ? live : { has: (t) => live.has(t) || ex.has(t) };
+    // Exposed tags first: `live` is then only asked about the others.
+    const isLive: TagSet = ex === null ? live : { has: (t) => ex.has(t) || live.has(t) };
     this.stacks.forEachRunMut((stack) => {
-      stack.retain(isLive);
+      if (stack.length > minHeight) stack.retain(isLive);
     });
     this.history.retain(isLive);
   }
@@ -398,7 +401,8 @@ export class AllocationState implements StackHost {
     if (status === PROTECTED) {
       if (this.opKind === OP_DEALLOC) {
         message = deallocProtectorMessage(this.failItemTag, this.failItemBits, this.failKind);
-        help = [];
+        // (Miri prints no history here; the protected argument is the useful line.)
+        help = h.argumentHelp(this.failItemTag);
       } else {
         message = protectorMessage(tag, this.failItemTag, this.failItemBits, this.failKind);
         help = h.helpFor(tag, offset, this.failItemTag);

@@ -94,6 +94,8 @@ const CHUNK_BITS = 10;
 /** Records per chunk of an event log. */
 const CHUNK_RECORDS = 1 << CHUNK_BITS;
 const CHUNK_MASK = CHUNK_RECORDS - 1;
+/** Records the first chunk of a log has room for before it grows. */
+const FIRST_CHUNK_RECORDS = 4;
 
 /**
  * An append-only log of fixed-size records of numbers, the first number of each a tag. Records
@@ -116,10 +118,25 @@ class EventLog {
     this.chunkSize = stride * CHUNK_RECORDS;
   }
 
-  /** The chunk the next record goes to, and the record's position in it. */
+  /**
+   * The chunk the next record goes to. The first chunk starts with room for
+   * {@link FIRST_CHUNK_RECORDS} records and doubles up to a full chunk, so that the history of an
+   * allocation that sees a few events (most of them: a `Box`, a local) stays a few dozen numbers;
+   * later chunks are full-sized from the start.
+   */
   private room(): number[] {
     const chunkIndex = this.count >>> CHUNK_BITS;
-    if (chunkIndex === this.chunks.length) this.chunks.push(new Array<number>(this.chunkSize).fill(0.5));
+    if (chunkIndex === this.chunks.length) {
+      this.chunks.push(new Array<number>(chunkIndex === 0 ? this.stride * FIRST_CHUNK_RECORDS : this.chunkSize).fill(0.5));
+    } else if (chunkIndex === 0) {
+      const c = this.chunks[0]!;
+      const need = ((this.count & CHUNK_MASK) + 1) * this.stride;
+      if (need > c.length) {
+        const grown = new Array<number>(Math.min(this.chunkSize, c.length * 2)).fill(0.5);
+        for (let k = 0; k < c.length; k++) grown[k] = c[k]!;
+        this.chunks[0] = grown;
+      }
+    }
     return this.chunks[chunkIndex]!;
   }
 
@@ -332,15 +349,17 @@ export class AllocHistory {
       out.push({ message: `${formatTag(tag)} was later invalidated at offsets ${range} by a ${describeCause(ops.get(op, 2))}`, site: ops.get(op, 3) });
       break;
     }
-    if (protectorTag !== undefined) {
-      const p = this.protections;
-      for (let i = 0; i < p.count; i++) {
-        if (p.get(i, 0) !== protectorTag) continue;
-        out.push({ message: `${formatTag(protectorTag)} is this argument`, site: p.get(i, 1) });
-        break;
-      }
-    }
+    if (protectorTag !== undefined) out.push(...this.argumentHelp(protectorTag));
     return out;
+  }
+
+  /** `<12> is this argument`, at the function whose entry protected `tag`; empty if it was not protected. */
+  argumentHelp(tag: BorTag): FindingHelp[] {
+    const p = this.protections;
+    for (let i = 0; i < p.count; i++) {
+      if (p.get(i, 0) === tag) return [{ message: `${formatTag(tag)} is this argument`, site: p.get(i, 1) }];
+    }
+    return [];
   }
 }
 

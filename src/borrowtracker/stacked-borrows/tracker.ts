@@ -137,11 +137,23 @@ export class StackedBorrows {
    * pointer the allocator hands out. Replaces any earlier state of the same id.
    *
    * @param name - the allocation in messages (default `alloc<id>`)
+   * @param rootTag - the root tag, if one was reserved with {@link StackedBorrows.newTag} (an
+   *   engine may hand out the root tag at once and make the state only when something other than
+   *   the root pointer touches the allocation); default a fresh tag
    */
-  newAllocation(id: number, size: number, kind: AllocationKind, site: Site, name = `alloc${id}`): BorTag {
-    const state = new AllocationState(this.global, id, size, kind === "stack", site, name);
+  newAllocation(id: number, size: number, kind: AllocationKind, site: Site, name = `alloc${id}`, rootTag?: BorTag): BorTag {
+    const state = new AllocationState(this.global, id, size, kind === "stack", site, name, rootTag);
     this.allocations.set(id, state);
     return state.rootTag;
+  }
+
+  /**
+   * A fresh tag, for a later {@link StackedBorrows.newAllocation} (as its `rootTag`). Until then,
+   * every access through it is an access through the root of a fresh allocation: it changes no
+   * stack, so an engine need not make the allocation's state for it.
+   */
+  newTag(): BorTag {
+    return this.global.tags.next();
   }
 
   /**
@@ -246,13 +258,17 @@ export class StackedBorrows {
   /**
    * Garbage collection of tags (Miri's provenance GC): `liveTags` holds every tag some pointer
    * still carries (in memory, locals, registers of the engine). Items and history of other tags
-   * are dropped where that cannot change any verdict; protected and exposed tags count as live.
-   * Call it every few thousand operations: it keeps stacks short and memory bounded.
+   * are dropped where that cannot change any verdict; protected and exposed tags count as live
+   * (`liveTags` is not asked about them). Call it every few thousand operations: it keeps stacks
+   * short and memory bounded.
+   *
+   * @param options.minHeight - only stacks taller than this lose items (default 0: all); an engine
+   *   that cannot know every live tag exactly can so limit the GC to the stacks that grow
    */
-  gc(liveTags: TagSet): void {
+  gc(liveTags: TagSet, options: { readonly minHeight?: number } = {}): void {
     const prot = this.global.protectedTags;
-    const live: TagSet = prot.size === 0 ? liveTags : { has: (t) => liveTags.has(t) || prot.has(t) };
-    for (const state of this.allocations.values()) state.retain(live);
+    const live: TagSet = prot.size === 0 ? liveTags : { has: (t) => prot.has(t) || liveTags.has(t) };
+    for (const state of this.allocations.values()) state.retain(live, options.minHeight ?? 0);
   }
 
   /** The stack of the byte at `offset` of allocation `id` (for tests and debugging). */

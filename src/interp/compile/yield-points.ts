@@ -53,7 +53,7 @@ export const NEVER_YIELDS: ReadonlySet<string> = new Set([
   "transmute", "alloc", "alloc_zeroed", "dealloc", "realloc", "new", "into_raw", "from_raw", "leak",
   "drop", "static_", "local", "ptr", "array", "struct", "cell", "enum_", "maybe_uninit", "AtomicPtr",
   "size_of", "align_of", "offset_of", "panic", "assert", "assert_eq", "assert_ne", "unreachable",
-  "ktest", "should_panic", "compiler_fence",
+  "ktest", "should_panic", "compiler_fence", "lock_class_rank",
   // JavaScript built-ins
   ...Object.getOwnPropertyNames(Array.prototype), ...Object.getOwnPropertyNames(Array),
   ...Object.getOwnPropertyNames(String.prototype), ...Object.getOwnPropertyNames(String),

@@ -23,7 +23,7 @@
  * | `spawn` | `det.spawn(parent, child.id)` |
  * | a thread ends (returns or panics) | `det.terminate(t)` |
  * | `join` returns | `det.join(joiner, joinee)` |
- * | `lock_acquired(l, name)` / `lock_released(l)` | `det.lockAcquire(lockClock, t)` / `det.lockRelease(lockClock, t)`; `lo.acquire(t, addr, lo.classFor(name ?? allocSite, label), site)` / `lo.release(t, addr)` |
+ * | `lock_acquired(l, name)` / `lock_released(l)` | `lo.acquire(t, addr, lo.classFor(name ?? allocSite, label), site)` / `lo.release(t, addr)`. kmiri's locks are built from atomics, which carry the happens-before; `det.lockAcquire` / `det.lockRelease` (a clock per lock) are for an engine whose locks are not |
  * | every scheduling decision | `next = policy.pick(runnable, current); m.b = policy.budget()` |
  *
  * A race becomes a report with kind `data-race`: {@link describeRace} gives the title, message,

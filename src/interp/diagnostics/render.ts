@@ -223,15 +223,19 @@ export function renderReport(report: UBReport, options: RenderOptions = {}): str
   const help = report.help ?? [];
   const ctx = makeCtx(options, [report.location, ...help.map((h) => h.location)]);
   const { p } = ctx;
-  // A warning (Miri's non-halting diagnostics) is printed as `warning: <message>`.
+  // Miri's non-halting diagnostics are printed as `warning: <message>` or `note: <message>`
+  // (the notes of `--track-tag`).
   const isWarning = report.title === "warning";
+  const isNote = report.title === "note";
   const out: string[] = [
     isWarning
       ? `${p.warning("warning")}${p.strong(`: ${report.message}`)}`
-      : `${p.error("error")}${p.strong(`: ${headline(report)}`)}`,
+      : isNote
+        ? `${p.note("note")}${p.strong(`: ${report.message}`)}`
+        : `${p.error("error")}${p.strong(`: ${headline(report)}`)}`,
   ];
 
-  const primary = span(ctx, report.location, isWarning ? p.warning : p.error, primaryLabel(report));
+  const primary = span(ctx, report.location, isWarning ? p.warning : isNote ? p.note : p.error, primaryLabel(report));
   out.push(...primary.lines);
   let afterPrimary = primary.snippet;
   const spanless = (lines: string[]) => {

@@ -11,6 +11,14 @@
  * conjunction fails, the slow path in `diagnose.ts` re-derives what went wrong in Miri's order and
  * reports it.
  *
+ * While several threads exist (`races.active`), a checked access is also a non-atomic read or
+ * write for the data-race detector (src/interp/races.ts); otherwise that costs one property load.
+ *
+ * Every access names the pointer's borrow tag: when the allocation is tracked by Stacked Borrows
+ * (`a.borrows`), the access is checked against its borrow stacks (src/interp/borrows.ts) after
+ * the bounds and before initialisation, unless the allocation's fast test says the tag's access
+ * changes nothing (`borrowRead`/`borrowWrite`: one comparison).
+ *
  * The provenance *is* the allocation: no lookup by address happens here. A wildcard pointer (from
  * `ptr_from_exposed`) carries {@link WILDCARD}, which is never live: it always takes the slow
  * path, which looks the exposed allocation up and comes back here with it.
@@ -18,6 +26,8 @@
 import type { Layout } from "../../shims/layouts.js";
 import type { Allocation } from "./allocation.js";
 import { WILDCARD } from "./allocation.js";
+import { raceRead, raceWrite, races } from "../races.js";
+import { borrowAccess } from "../borrows.js";
 import {
   diagnoseAccess,
   diagnoseDealloc,
@@ -28,10 +38,11 @@ import {
 } from "./diagnose.js";
 
 /**
- * Reads a `layout` value at `addr` through provenance `a`, checking liveness, bounds, alignment
- * (when `aligned`: `read`, not `read_unaligned`), initialisation and validity.
+ * Reads a `layout` value at `addr` through provenance `a` and borrow tag `tag`, checking
+ * liveness, bounds, alignment (when `aligned`: `read`, not `read_unaligned`), the borrow stacks
+ * (Stacked Borrows, when the allocation is tracked), initialisation and validity — Miri's order.
  */
-export function load<T>(addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean): T {
+export function load<T>(addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean, tag: number): T {
   if (a !== null && a.live) {
     const off = addr - a.base;
     // `addr & (align - 1)` is exact for addresses up to 2^53: ToInt32 keeps the low 32 bits.
@@ -39,30 +50,38 @@ export function load<T>(addr: number, a: Allocation | null, layout: Layout<T>, a
       off >= 0 &&
       off + layout.size <= a.size &&
       (!aligned || (addr & (layout.align - 1)) === 0) &&
+      (a.borrows === null || a.borrowRead === tag || borrowChecked(a, 0, tag, off, layout.size)) &&
       (a.init === null || a.isInitRanges(off, layout.size, layout.initRanges))
     ) {
       const view = a.view;
-      if (layout.invalid === null || layout.invalid(view, off, a) === null) return layout.decode(view, off, a);
+      if (layout.invalid === null || layout.invalid(view, off, a) === null) {
+        // Several threads exist: a non-atomic read for the race detector (src/interp/races.ts).
+        if (races.active) raceRead(a, off, layout.size);
+        return layout.decode(view, off, a);
+      }
     }
   }
   return diagnoseLoad(addr, a, layout, aligned);
 }
 
 /**
- * Writes `value` as `layout` at `addr` through provenance `a`, checking liveness, bounds,
- * alignment (when `aligned`) and writability; marks the bytes initialised (a struct's padding
- * uninitialised) and keeps the provenance of the pointers written.
+ * Writes `value` as `layout` at `addr` through provenance `a` and borrow tag `tag`, checking
+ * liveness, bounds, alignment (when `aligned`), writability and the borrow stacks; marks the
+ * bytes initialised (a struct's padding uninitialised) and keeps the provenance of the pointers
+ * written.
  */
-export function store<T>(addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean, value: T): void {
+export function store<T>(addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean, value: T, tag: number): void {
   if (a !== null && a.live && a.writable) {
     const off = addr - a.base;
     const size = layout.size;
     if (off >= 0 && off + size <= a.size && (!aligned || (addr & (layout.align - 1)) === 0)) {
+      if (a.borrows !== null && a.borrowWrite !== tag) borrowAccess(a, 1, tag, off, size);
+      if (races.active) raceWrite(a, off, size);
       write(a, off, layout, value);
       return;
     }
   }
-  storeSlow(addr, a, layout, aligned, value);
+  storeSlow(addr, a, layout, aligned, value, tag);
 }
 
 /**
@@ -78,9 +97,9 @@ export function write<T>(a: Allocation, offset: number, layout: Layout<T>, value
 }
 
 /** The slow path of {@link store}: a wildcard is resolved and the store retried; anything else is reported. */
-function storeSlow<T>(addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean, value: T): void {
+function storeSlow<T>(addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean, value: T, tag: number): void {
   if (a === WILDCARD) {
-    store(addr, resolveWildcard(addr, layout.size), layout, aligned, value);
+    store(addr, resolveWildcard(addr, layout.size), layout, aligned, value, tag);
     return;
   }
   // Reports, unless the write is zero-sized (then there is nothing to write).
@@ -156,4 +175,13 @@ export function checkDealloc(
   if (a !== null && a.live && addr === a.base && a.kind === "heap" && a.size === size && a.align === align) return a;
   if (a === WILDCARD) return checkDealloc(addr, resolveWildcard(addr, 0), size, align, verb);
   return diagnoseDealloc(addr, a, size, align, verb);
+}
+
+/**
+ * {@link borrowAccess} as a term of the load path's conjunction: the borrow stacks are checked
+ * after bounds and alignment and before initialisation, as Miri orders them (a finding throws).
+ */
+function borrowChecked(a: Allocation, access: 0 | 1, tag: number, off: number, size: number): true {
+  borrowAccess(a, access, tag, off, size);
+  return true;
 }

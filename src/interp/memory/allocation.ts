@@ -16,6 +16,8 @@
  * so an entry always describes the 8 bytes at its offset; reading those bytes as a `ptr` gives the
  * pointer back with its provenance, reading them as integers gives the address alone.
  */
+import type { AllocRaceState } from "../concurrency/data-race.js";
+import type { AllocationState } from "../../borrowtracker/index.js";
 import { reportTypeError } from "./type-error.js";
 import type { Layout, LayoutMemory } from "../../shims/layouts.js";
 import { usize } from "../../shims/layouts.js";
@@ -41,23 +43,27 @@ export const NO_SITE = -1;
 /** Bytes of a stored pointer. */
 const PTR_SIZE = 8;
 
-/** Makes the runtime's pointer value from an address, a provenance and a pointee layout. */
-export type PointerFactory = (address: number, provenance: Allocation | null, pointee: Layout<unknown>) => unknown;
+/** Makes the runtime's pointer value from an address, a provenance, a pointee layout and a borrow tag. */
+export type PointerFactory = (address: number, provenance: Allocation | null, pointee: Layout<unknown>, tag: number) => unknown;
 
 /** The pointer a `ptr` read makes: set by the checked runtime (it owns the `Ptr` class). */
 let makePointer: PointerFactory = () => {
   throw new Error("kmiri internal error: no pointer factory installed (import the checked runtime)");
 };
 
-/** Installs the function that turns `(address, provenance, pointee)` into a pointer value. */
+/** Installs the function that turns `(address, provenance, pointee, tag)` into a pointer value. */
 export function setPointerFactory(f: PointerFactory): void {
   makePointer = f;
 }
 
-/** What a stored pointer value must offer: its address and its provenance. */
-interface StoredPointer {
+/**
+ * What a stored pointer value must offer: its address, its provenance and its borrow tag (the
+ * runtime's `Ptr` is one). The side table keeps the pointer object itself, which is immutable.
+ */
+export interface StoredPointer {
   readonly address: number;
   readonly provenance: Allocation | null;
+  readonly tag: number;
 }
 
 /** An allocation of the Machine's memory. */
@@ -92,10 +98,12 @@ export class Allocation implements LayoutMemory {
   /** The site that freed it, or {@link NO_SITE}. */
   freeSite: number;
   /**
-   * The provenance of the pointers stored here: offset → the allocation the pointer may access
-   * ({@link WILDCARD} for a pointer from `ptr_from_exposed`); `null` until the first is stored.
+   * The provenance of the pointers stored here: offset → the pointer written there, whose
+   * `provenance` is the allocation it may access ({@link WILDCARD} for a pointer from
+   * `ptr_from_exposed`, never `null`) and whose `tag` is its borrow tag; `null` until the first
+   * is stored. A pointer read back gets both: its provenance and the tag it was written with.
    */
-  ptrs: Map<number, Allocation> | null;
+  ptrs: Map<number, StoredPointer> | null;
   /** True while every offset in {@link ptrs} is a multiple of 8 (then a write looks up fewer offsets). */
   ptrsAligned: boolean;
   /**
@@ -105,6 +113,25 @@ export class Allocation implements LayoutMemory {
   ptrsLo: number;
   /** See {@link ptrsLo}. */
   ptrsHi: number;
+  /**
+   * The data-race detector's state of the allocation (src/interp/races.ts): made when it is
+   * allocated while several threads exist, else on its first access in such a phase; `null` until then.
+   */
+  race: AllocRaceState | null;
+  /**
+   * The allocation's Stacked Borrows state (its borrow stacks), set by the Machine's borrow
+   * tracker when the allocation is made (src/interp/borrows.ts); `null` when borrows are not
+   * tracked, or once it is freed. The raw access path checks it without a lookup.
+   */
+  borrows: AllocationState | null;
+  /**
+   * A tag whose reads of any bytes of this allocation change no borrow stack (the top item of its
+   * one stack), so that the access path skips the borrow tracker for it; -1 for none. Kept by the
+   * borrow tracker; only meaningful while {@link borrows} is set.
+   */
+  borrowRead: number;
+  /** Likewise for reads and writes (a `Unique` or `SharedReadWrite` top item); -1 for none. */
+  borrowWrite: number;
 
   /**
    * @param view the allocation's storage, `size` bytes, all zero.
@@ -138,6 +165,10 @@ export class Allocation implements LayoutMemory {
     this.ptrsAligned = true;
     this.ptrsLo = 0;
     this.ptrsHi = 0;
+    this.race = null;
+    this.borrows = null;
+    this.borrowRead = -1;
+    this.borrowWrite = -1;
   }
 
   /** The contents as bytes (a new array over the same memory: for bulk operations, not the access path). */
@@ -241,11 +272,13 @@ export class Allocation implements LayoutMemory {
 
   // ── provenance in memory (the LayoutMemory a `ptr` layout reads and writes through) ──
 
-  /** The pointer stored at `offset`: its address from the bytes, its provenance from {@link ptrs}. */
+  /** The pointer stored at `offset`: its address from the bytes, its provenance and tag from {@link ptrs}. */
   loadPtr(view: DataView, offset: number, pointee: Layout<unknown>): unknown {
     const m = this.ptrs;
-    const prov = m === null ? undefined : m.get(offset);
-    return makePointer(usize.decode(view, offset), prov === undefined ? null : prov, pointee);
+    const stored = m === null ? undefined : m.get(offset);
+    return stored === undefined
+      ? makePointer(usize.decode(view, offset), null, pointee, 0)
+      : makePointer(usize.decode(view, offset), stored.provenance, pointee, stored.tag);
   }
 
   /**
@@ -258,7 +291,7 @@ export class Allocation implements LayoutMemory {
     }
     const p = value as StoredPointer;
     usize.encode(view, offset, p.address);
-    if (p.provenance !== null) this.storeProvenance(offset, p.provenance);
+    if (p.provenance !== null) this.storeProvenance(offset, p);
   }
 
   /**
@@ -281,10 +314,10 @@ export class Allocation implements LayoutMemory {
     }
   }
 
-  /** The pointers stored in `[offset, offset + length)` (whole ones only), as `[offset, provenance]` in offset order. */
-  ptrsIn(offset: number, length: number): [number, Allocation][] {
+  /** The pointers stored in `[offset, offset + length)` (whole ones only), as `[offset, pointer]` in offset order. */
+  ptrsIn(offset: number, length: number): [number, StoredPointer][] {
     const m = this.ptrs;
-    const out: [number, Allocation][] = [];
+    const out: [number, StoredPointer][] = [];
     if (m === null || m.size === 0) return out;
     const last = offset + length - PTR_SIZE;
     if (m.size <= 4 || m.size * PTR_SIZE < length) {
@@ -318,8 +351,8 @@ export class Allocation implements LayoutMemory {
     for (const [k, a] of moved) this.storeProvenance(to + (k - from), a);
   }
 
-  /** Sets the provenance of the pointer at `offset` (its bytes already hold the address). */
-  private storeProvenance(offset: number, a: Allocation): void {
+  /** Sets the provenance (and tag) of the pointer at `offset` (its bytes already hold the address). */
+  private storeProvenance(offset: number, a: StoredPointer): void {
     const m = this.ptrs;
     if (m === null || m.size === 0) {
       this.ptrsLo = offset;
@@ -362,6 +395,7 @@ export class Allocation implements LayoutMemory {
     this.init = null;
     this.uninit = 0;
     this.ptrs = null;
+    this.race = null;
   }
 }
 

@@ -12,13 +12,16 @@ import type { Layout } from "../../shims/layouts.js";
 import { accessRange, write } from "./access.js";
 import { Allocation, NO_SITE } from "./allocation.js";
 import { reportUB } from "./diagnose.js";
+import { raceRead, raceWrite, races } from "../races.js";
+import { borrowAccess } from "../borrows.js";
 import { invalidValueMessage, uninitValueMessage } from "./messages.js";
 import { expectedValue, locate } from "./value-paths.js";
 
 /**
  * `ptr::copy` (`nonoverlapping` false) or `ptr::copy_nonoverlapping` of `bytes` bytes from `src`
  * to `dst`, both aligned to `align`: checks both ranges (the source readable, the destination
- * writable), then, for `copy_nonoverlapping`, that they do not overlap.
+ * writable), the borrow stacks (a read through `srcTag`, a write through `dstTag`), then, for
+ * `copy_nonoverlapping`, that they do not overlap.
  */
 export function copyBytes(
   srcAddr: number,
@@ -28,23 +31,34 @@ export function copyBytes(
   bytes: number,
   align: number,
   nonoverlapping: boolean,
+  srcTag: number,
+  dstTag: number,
 ): void {
   const sa = accessRange(srcAddr, srcProv, bytes, align, false);
   const da = accessRange(dstAddr, dstProv, bytes, align, true);
   if (bytes === 0 || sa === null || da === null) return;
   const so = srcAddr - sa.base;
   const doff = dstAddr - da.base;
+  if (sa.borrows !== null && sa.borrowRead !== srcTag) borrowAccess(sa, 0, srcTag, so, bytes);
+  if (da.borrows !== null && da.borrowWrite !== dstTag) borrowAccess(da, 1, dstTag, doff, bytes);
   if (nonoverlapping && sa === da && so < doff + bytes && doff < so + bytes) {
     reportUB("overlapping-copy", "`copy_nonoverlapping` called on overlapping ranges");
+  }
+  if (races.active) {
+    // A copy reads its source and writes its destination (non-atomically).
+    raceRead(sa, so, bytes);
+    raceWrite(da, doff, bytes);
   }
   da.copyFrom(sa, so, doff, bytes);
 }
 
-/** `ptr::write_bytes`: sets `bytes` bytes at `addr` (aligned to `align`) to `byte`, initialised. */
-export function fillBytes(addr: number, prov: Allocation | null, byte: number, bytes: number, align: number): void {
+/** `ptr::write_bytes`: sets `bytes` bytes at `addr` (aligned to `align`) to `byte`, initialised (a write through `tag`). */
+export function fillBytes(addr: number, prov: Allocation | null, byte: number, bytes: number, align: number, tag: number): void {
   const a = accessRange(addr, prov, bytes, align, true);
   if (bytes === 0 || a === null) return;
   const off = addr - a.base;
+  if (a.borrows !== null && a.borrowWrite !== tag) borrowAccess(a, 1, tag, off, bytes);
+  if (races.active) raceWrite(a, off, bytes);
   a.bytes.fill(byte, off, off + bytes);
   a.forgetPtrs(off, bytes);
   a.markInit(off, bytes);

@@ -100,7 +100,8 @@ export function resolveWildcard(addr: number, size: number): Allocation | null {
  * once resolved).
  */
 export function diagnoseLoad<T>(addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean): T {
-  if (a === WILDCARD) return load(addr, resolveWildcard(addr, layout.size), layout, aligned);
+  // A wildcard pointer carries no tag (0): the borrow tracker checks it against the exposed tags.
+  if (a === WILDCARD) return load(addr, resolveWildcard(addr, layout.size), layout, aligned, 0);
   const size = layout.size;
   diagnosePointer("access", addr, a, size);
   if (aligned) diagnoseAlignment(addr, layout.align);

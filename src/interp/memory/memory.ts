@@ -20,6 +20,7 @@
 import type { UBKind } from "../diagnostics/report.js";
 import type { ReportOptions } from "../host.js";
 import { current } from "../host.js";
+import { raceAllocated, raceFreed, races } from "../races.js";
 import { AddressSpace, type AddressSpaceOptions } from "./address-space.js";
 import { Allocation, EMPTY_VIEW, type AllocKind } from "./allocation.js";
 
@@ -88,11 +89,18 @@ export class Memory {
     this.table.push(a);
     this.inUse += size;
     if (this.inUse > this.peak) this.peak = this.inUse;
+    // Several threads exist: the allocation is a write of every byte by this thread.
+    if (races.active) raceAllocated(a);
     return a;
   }
 
-  /** Frees `a` (which must be live: the caller has checked). */
+  /**
+   * Frees `a` (which must be live: the caller has checked). While several threads exist, the
+   * free is first checked as a write of every byte (a `data-race` with an unordered access stops
+   * the run before anything is freed).
+   */
   deallocate(a: Allocation, site: number): void {
+    if (races.active) raceFreed(a);
     this.inUse -= a.size;
     a.kill(site);
     if (++this.dead >= COMPACT_MIN_DEAD && this.dead * 2 >= this.table.length) {
@@ -188,8 +196,8 @@ export class Memory {
     while (todo.length > 0) {
       const ptrs = todo.pop()!.ptrs;
       if (ptrs === null) continue;
-      for (const b of ptrs.values()) {
-        if (b.live && !reached.has(b)) {
+      for (const { provenance: b } of ptrs.values()) {
+        if (b !== null && b.live && !reached.has(b)) {
           reached.add(b);
           todo.push(b);
         }

@@ -1,16 +1,17 @@
 /**
  * Where the checked runtime calls the borrow tracker (the interface is
- * `src/borrowtracker/hooks.ts`). Every reference creation goes through {@link retag}, every access
- * through a reference or a directly used local through {@link trackAccess}, every new static or
- * local through {@link rootTag}, a local dying through {@link trackDealloc}.
+ * `src/borrowtracker/hooks.ts`; the Machine installs Stacked Borrows, `src/interp/borrows.ts`,
+ * unless `--borrow-model none`). Every reference creation goes through {@link retag}, every new
+ * allocation (heap, static, local) through {@link rootTag}, every deallocation through
+ * {@link trackDealloc}. Reads and writes — through raw pointers, references, locals, statics,
+ * boxes, and bulk copies — are checked by the memory access path itself
+ * (`interp/memory/access.ts` and `bulk.ts` take the pointer's tag).
  *
- * No tracker is installed yet (Stacked Borrows is the next issue): the Machine exposes one as
- * `borrowTracker` on the host when it has one, and until then each hook is one `null` test.
+ * The Machine exposes its tracker as `borrowTracker` on the host; without one each hook is one
+ * `null` test.
  *
- * Raw pointers do not carry a tag yet (the `Ptr` of memory.ts is address + allocation): a
- * reference made from a raw pointer derives from {@link ptrTag}, which reads a `tag` field when
- * `Ptr` grows one and is `UNTAGGED` until then, and {@link taggedPtr} is the one place that
- * will stamp a tag on a raw pointer made from a reference.
+ * Raw pointers carry their tag (`Ptr.tag`): a reference made from a raw pointer derives from
+ * {@link ptrTag}, and {@link taggedPtr} stamps the tag of a raw retag on a pointer made from a reference.
  */
 import { UNTAGGED, type AccessKind, type BorTag, type BorrowTracker, type RetagKind, type RetagMode } from "../../borrowtracker/hooks.js";
 import { current } from "../../interp/host.js";
@@ -29,17 +30,17 @@ export function tracker(): BorrowTracker | null {
   return (current as unknown as TrackingHost).borrowTracker ?? null;
 }
 
-/** The tag a raw pointer carries (`UNTAGGED` until `Ptr` has a `tag` field). */
+/** The tag a raw pointer carries (`UNTAGGED`, 0, for a wildcard or when nothing is tracked). */
 export function ptrTag(p: Ptr<any>): BorTag {
-  return (p as unknown as { readonly tag?: BorTag }).tag ?? UNTAGGED;
+  return p.tag;
 }
 
 /**
- * A raw pointer at `addr` with `p`'s provenance, pointing to a `layout`, carrying `tag`. The one
- * place a pointer is made from a reference: when `Ptr` carries tags, the tag goes on here.
+ * A raw pointer at `addr` with `p`'s provenance, pointing to a `layout`, carrying `tag`: the one
+ * place a pointer is made from a reference.
  */
-export function taggedPtr<U>(p: Ptr<any>, addr: number, layout: Layout<U>, _tag: BorTag): Ptr<U> {
-  return new Ptr(addr, p.provenance, layout);
+export function taggedPtr<U>(p: Ptr<any>, addr: number, layout: Layout<U>, tag: BorTag): Ptr<U> {
+  return new Ptr(addr, p.provenance, layout, tag);
 }
 
 /** The root tag of a new allocation (a static, a local) made at the current site. */
@@ -78,7 +79,8 @@ export function retag(
 
 /**
  * The tracker's check of an access of `size` bytes through `p` with `tag`, after the basic
- * checks Miri makes first (live, in bounds, aligned, writable for a write). Nothing without a tracker.
+ * checks Miri makes first (live, in bounds, aligned, writable for a write). Nothing without a
+ * tracker. (Loads and stores check their tag themselves; this is for accesses that are neither.)
  */
 export function trackAccess(kind: AccessKind, p: Ptr<any>, tag: BorTag, size: number): void {
   const t = tracker();

@@ -8,5 +8,9 @@ export { JoinHandle, spawn, yield_now, spin_loop } from "./threads.js";
 export { panic, assert, assert_eq, assert_ne, unreachable } from "./panic.js";
 export { ktest } from "./tests.js";
 export { Ref, RefMut } from "./refs.js";
+export { fence, compiler_fence } from "./atomics.js";
+export { lock_acquired, lock_released, lock_class_rank } from "./locks.js";
 export { Static, static_ } from "./statics.js";
 export { Local, local } from "./locals.js";
+// Registers the function-entry retag of reference and Box arguments with the engine.
+import "./fn-entry.js";

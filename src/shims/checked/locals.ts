@@ -18,7 +18,7 @@ import { load, store, write } from "../../interp/memory/access.js";
 import { allocationHelp, reportUB } from "../../interp/memory/diagnose.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
 import type { Layout } from "../layouts.js";
-import { retag, rootTag, taggedPtr, trackAccess, trackDealloc, tracker } from "./borrow-hooks.js";
+import { retag, rootTag, taggedPtr, trackDealloc, tracker } from "./borrow-hooks.js";
 import { Ptr } from "./memory.js";
 import { Ref, RefMut, borrow } from "./refs.js";
 import { unsupported } from "./unsafe.js";
@@ -43,16 +43,14 @@ export class Local<T> {
   read(): T {
     const p = this.ptr;
     if (!p.provenance!.live) deadLocal(p.provenance!);
-    if (tracker() !== null) trackAccess("read", p, this.tag, this.layout.size);
-    return load(p.address, p.provenance, this.layout, true);
+    return load(p.address, p.provenance, this.layout, true, this.tag);
   }
 
   /** `x = value`. */
   write(value: T): void {
     const p = this.ptr;
     if (!p.provenance!.live) deadLocal(p.provenance!);
-    if (tracker() !== null) trackAccess("write", p, this.tag, this.layout.size);
-    store(p.address, p.provenance, this.layout, true, value);
+    store(p.address, p.provenance, this.layout, true, value, this.tag);
   }
 
   /** `&x`. */
@@ -106,7 +104,7 @@ export function local<T>(layout: Layout<T>, init?: T): Local<T> {
         "`local(...)` itself is running); call `local(...)` directly in the function the variable belongs to",
     );
   }
-  const p = new Ptr(a.base, a, layout);
+  const p = new Ptr(a.base, a, layout, tag);
   if (init !== undefined) write(a, 0, layout, init);
   return new Local(layout, p, tag);
 }

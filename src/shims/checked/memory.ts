@@ -22,6 +22,7 @@ import {
 } from "../../interp/memory/messages.js";
 import { reportTypeError } from "../../interp/memory/type-error.js";
 import { fieldOf, type Layout } from "../layouts.js";
+import { retag, rootTag, trackDealloc, tracker } from "./borrow-hooks.js";
 import { panic } from "./panic.js";
 import { SharedRef, UniqueRef } from "./simple-ref.js";
 import { unsafeCallOutsideUnsafe, unsupported } from "./unsafe.js";
@@ -43,11 +44,19 @@ export class Ptr<T> {
   readonly provenance: Allocation | null;
   /** The pointee's layout. */
   readonly layout: Layout<T>;
+  /**
+   * The borrow tag (Stacked Borrows) the pointer carries with its provenance: the root tag of its
+   * allocation, or the tag of the reference it was cast from (`as_ptr`, `as_mut_ptr`), kept by
+   * every arithmetic and projection and through memory. 0 for a wildcard pointer
+   * (`ptr_from_exposed`), a pointer without provenance, or when no borrow tracker runs.
+   */
+  readonly tag: number;
 
-  constructor(address: number, provenance: Allocation | null, layout: Layout<T>) {
+  constructor(address: number, provenance: Allocation | null, layout: Layout<T>, tag = 0) {
     this.address = address;
     this.provenance = provenance;
     this.layout = layout;
+    this.tag = tag;
   }
 
   /** UNSAFE. `p.add(count)`: arithmetic in units of `T`; must stay inside the allocation (or one past it). */
@@ -82,12 +91,12 @@ export class Ptr<T> {
 
   /** `p.wrapping_add(count)`: may leave the allocation; only dereferencing such a pointer is UB. */
   wrapping_add(count: number): Ptr<T> {
-    return new Ptr(this.address + count * this.layout.size, this.provenance, this.layout);
+    return new Ptr(this.address + count * this.layout.size, this.provenance, this.layout, this.tag);
   }
 
   /** `p.wrapping_sub(count)`. */
   wrapping_sub(count: number): Ptr<T> {
-    return new Ptr(this.address - count * this.layout.size, this.provenance, this.layout);
+    return new Ptr(this.address - count * this.layout.size, this.provenance, this.layout, this.tag);
   }
 
   /**
@@ -123,7 +132,7 @@ export class Ptr<T> {
 
   /** `p.cast::<U>()`: same address and provenance, another pointee. */
   cast<U>(layout: Layout<U>): Ptr<U> {
-    return new Ptr(this.address, this.provenance, layout);
+    return new Ptr(this.address, this.provenance, layout, this.tag);
   }
 
   /**
@@ -135,7 +144,7 @@ export class Ptr<T> {
     const f = fieldOf(this.layout, name);
     if (f === undefined) reportTypeError("E0609", `no field \`${name}\` on type \`${this.layout.name}\``);
     checkOffset(this.address, this.provenance, f.offset);
-    return new Ptr(this.address + f.offset, this.provenance, f.layout as Layout<T[K]>);
+    return new Ptr(this.address + f.offset, this.provenance, f.layout as Layout<T[K]>, this.tag);
   }
 
   /**
@@ -153,7 +162,7 @@ export class Ptr<T> {
     if (i < 0 || i >= len) panic(`index out of bounds: the len is ${len} but the index is ${i}`);
     const bytes = i * elem.size;
     checkOffset(this.address, this.provenance, bytes);
-    return new Ptr(this.address + bytes, this.provenance, elem as Layout<Elem<T>>);
+    return new Ptr(this.address + bytes, this.provenance, elem as Layout<Elem<T>>, this.tag);
   }
 
   /** `p.is_null()`. */
@@ -174,56 +183,60 @@ export class Ptr<T> {
   /** `p.expose_provenance()`: the address, exposing the provenance for a later `ptr_from_exposed`. */
   expose_provenance(): number {
     const a = this.provenance;
-    if (a !== null && a !== WILDCARD) a.exposed = true;
+    if (a !== null && a !== WILDCARD) {
+      a.exposed = true;
+      // Wildcard pointers may now access the allocation with this pointer's tag.
+      if (a.live) tracker()?.expose(a, this.tag);
+    }
     return this.address;
   }
 
   /** `p.with_addr(addr)`: same provenance, another address. */
   with_addr(addr: number): Ptr<T> {
-    return new Ptr(addr, this.provenance, this.layout);
+    return new Ptr(addr, this.provenance, this.layout, this.tag);
   }
 
   /** UNSAFE. `p.read()` (`ptr::read`): the pointer must be aligned. */
   read(): T {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::read");
-    return load(this.address, this.provenance, this.layout, true);
+    return load(this.address, this.provenance, this.layout, true, this.tag);
   }
 
   /** UNSAFE. `p.write(value)` (`ptr::write`). */
   write(value: T): void {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::write");
-    store(this.address, this.provenance, this.layout, true, value);
+    store(this.address, this.provenance, this.layout, true, value, this.tag);
   }
 
   /** UNSAFE. `p.read_unaligned()`. */
   read_unaligned(): T {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::read_unaligned");
-    return load(this.address, this.provenance, this.layout, false);
+    return load(this.address, this.provenance, this.layout, false, this.tag);
   }
 
   /** UNSAFE. `p.write_unaligned(value)`. */
   write_unaligned(value: T): void {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::write_unaligned");
-    store(this.address, this.provenance, this.layout, false, value);
+    store(this.address, this.provenance, this.layout, false, value, this.tag);
   }
 
   /** UNSAFE. `p.read_volatile()` (aligned, like `read`; MMIO routing comes with Mirch). */
   read_volatile(): T {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::read_volatile");
-    return load(this.address, this.provenance, this.layout, true);
+    return load(this.address, this.provenance, this.layout, true, this.tag);
   }
 
   /** UNSAFE. `p.write_volatile(value)`. */
   write_volatile(value: T): void {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::write_volatile");
-    store(this.address, this.provenance, this.layout, true, value);
+    store(this.address, this.provenance, this.layout, true, value, this.tag);
   }
 
   /** UNSAFE. `p.replace(value)` (`ptr::replace`): writes `value`, returns the old one. */
   replace(value: T): T {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::replace");
-    const old = load(this.address, this.provenance, this.layout, true);
-    store(this.address, this.provenance, this.layout, true, value);
+    const old = load(this.address, this.provenance, this.layout, true, this.tag);
+    store(this.address, this.provenance, this.layout, true, value, this.tag);
     return old;
   }
 
@@ -256,7 +269,7 @@ export class Ptr<T> {
   /** The in-bounds offset by `bytes`, checked. */
   private offsetBytes(bytes: number): Ptr<T> {
     checkOffset(this.address, this.provenance, bytes);
-    return new Ptr(this.address + bytes, this.provenance, this.layout);
+    return new Ptr(this.address + bytes, this.provenance, this.layout, this.tag);
   }
 
   /**
@@ -265,12 +278,12 @@ export class Ptr<T> {
    */
   private concrete(): Ptr<T> {
     if (this.provenance !== WILDCARD) return this;
-    return new Ptr(this.address, current.memory.findExposed(this.address, this.layout.size), this.layout);
+    return new Ptr(this.address, current.memory.findExposed(this.address, this.layout.size), this.layout, this.tag);
   }
 }
 
 // A `ptr` layout read from an allocation makes this runtime's pointers.
-setPointerFactory((address, provenance, pointee) => new Ptr(address, provenance, pointee));
+setPointerFactory((address, provenance, pointee, tag) => new Ptr(address, provenance, pointee, tag));
 
 /** The allocation a pointer refers to at `addr`: its provenance, or for a wildcard the exposed allocation there. */
 function resolved(addr: number, a: Allocation | null): Allocation | null {
@@ -310,10 +323,17 @@ export function without_provenance<T>(addr: number, layout: Layout<T>): Ptr<T> {
   return new Ptr(addr, null, layout);
 }
 
-/** A fresh heap block of `size` bytes for `layout`, its pointer. */
+/** A fresh heap block of `size` bytes for `layout`, its pointer (carrying the allocation's root tag). */
 function allocate<T>(layout: Layout<T>, size: number, zeroed: boolean): Ptr<T> {
   const a = current.memory.allocate(size, layout.align, "heap", current.currentSite(), zeroed);
-  return new Ptr(a.base, a, layout);
+  return new Ptr(a.base, a, layout, rootTag(a));
+}
+
+/** Frees `a` through a pointer tagged `tag` (the borrow tracker checks the deallocation first). */
+function free(a: Allocation, tag: number): void {
+  const site = current.currentSite();
+  trackDealloc(a, tag, site);
+  current.memory.deallocate(a, site);
 }
 
 /**
@@ -343,7 +363,7 @@ export function alloc_zeroed<T>(layout: Layout<T>): Ptr<T> {
 export function dealloc<T>(p: Ptr<T>, layout: Layout<T>): void {
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("dealloc");
   const a = checkDealloc(p.address, p.provenance, layout.size, layout.align, "deallocating");
-  current.memory.deallocate(a, current.currentSite());
+  free(a, p.tag);
 }
 
 /**
@@ -356,8 +376,11 @@ export function realloc<T>(p: Ptr<T>, layout: Layout<T>, new_size: number): Ptr<
   checkAllocSize(new_size);
   const old = checkDealloc(p.address, p.provenance, layout.size, layout.align, "reallocating");
   const q = allocate(layout, new_size, false);
-  q.provenance!.copyFrom(old, 0, 0, Math.min(old.size, new_size));
-  current.memory.deallocate(old, current.currentSite());
+  const kept = Math.min(old.size, new_size);
+  // As Miri's `realloc`: the copy reads the old block through `p`, then frees it through `p`.
+  if (kept > 0) tracker()?.access("read", old, p.tag, 0, kept, current.currentSite());
+  q.provenance!.copyFrom(old, 0, 0, kept);
+  free(old, p.tag);
   return q;
 }
 
@@ -365,20 +388,20 @@ export function realloc<T>(p: Ptr<T>, layout: Layout<T>, new_size: number): Ptr<
 export function copy<T>(src: Ptr<T>, dst: Ptr<T>, count: number): void {
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("copy");
   const l = src.layout;
-  copyBytes(src.address, src.provenance, dst.address, dst.provenance, count * l.size, l.align, false);
+  copyBytes(src.address, src.provenance, dst.address, dst.provenance, count * l.size, l.align, false, src.tag, dst.tag);
 }
 
 /** UNSAFE. `ptr::copy_nonoverlapping(src, dst, count)`: overlapping ranges are `overlapping-copy`. */
 export function copy_nonoverlapping<T>(src: Ptr<T>, dst: Ptr<T>, count: number): void {
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("copy_nonoverlapping");
   const l = src.layout;
-  copyBytes(src.address, src.provenance, dst.address, dst.provenance, count * l.size, l.align, true);
+  copyBytes(src.address, src.provenance, dst.address, dst.provenance, count * l.size, l.align, true, src.tag, dst.tag);
 }
 
 /** UNSAFE. `ptr::write_bytes(dst, byte, count)`: sets `count * size_of::<T>()` bytes. */
 export function write_bytes<T>(dst: Ptr<T>, byte: number, count: number): void {
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("write_bytes");
-  fillBytes(dst.address, dst.provenance, byte, count * dst.layout.size, dst.layout.align);
+  fillBytes(dst.address, dst.provenance, byte, count * dst.layout.size, dst.layout.align, dst.tag);
 }
 
 /**
@@ -396,9 +419,17 @@ export function transmute<T, U>(value: T, from: Layout<T>, to: Layout<U>): U {
   return transmuteValue(value, from, to);
 }
 
-/** `Box<T>`: an owned heap block. JavaScript has no destructors: `drop()` frees it, else it leaks. */
+/**
+ * `Box<T>`: an owned heap block. JavaScript has no destructors: `drop()` frees it, else it leaks.
+ *
+ * Under Stacked Borrows a box is a unique pointer, as in Miri: `Box.new` hands it the root tag
+ * of its fresh allocation (no other pointer has it), `Box.from_raw` retags the pointer `Unique` (a
+ * `box` retag, so the raw pointer it came from may no longer be used alongside it), every use
+ * goes through the box's tag, and a box passed to a function declared to take a `Box<…>` is
+ * retagged on entry with a *weak* protector (the callee may free it, not invalidate it).
+ */
 export class BoxImpl<T> {
-  /** The box's pointer (`Box::into_raw` hands it out). */
+  /** The box's pointer, carrying the box's tag (`Box::into_raw` hands it out). */
   readonly raw: Ptr<T>;
   /** The boxed value's layout. */
   readonly layout: Layout<T>;
@@ -410,12 +441,12 @@ export class BoxImpl<T> {
 
   /** `*b` (a copy of the value). */
   read(): T {
-    return load(this.raw.address, this.raw.provenance, this.layout, true);
+    return load(this.raw.address, this.raw.provenance, this.layout, true, this.raw.tag);
   }
 
   /** `*b = value`. */
   write(value: T): void {
-    store(this.raw.address, this.raw.provenance, this.layout, true, value);
+    store(this.raw.address, this.raw.provenance, this.layout, true, value, this.raw.tag);
   }
 
   /** `&*b`. */
@@ -433,8 +464,20 @@ export class BoxImpl<T> {
   /** `drop(b)`: frees the block (a second drop is `double-free`). */
   drop(): void {
     const a = checkDealloc(this.raw.address, this.raw.provenance, this.layout.size, this.layout.align, "deallocating");
-    current.memory.deallocate(a, current.currentSite());
+    free(a, this.raw.tag);
   }
+}
+
+/**
+ * `p` retagged as a `Box` (`Unique`; with `mode` `fn-entry`, weakly protected until the call
+ * returns). Nothing without a borrow tracker, or when `p` does not point into a live allocation
+ * (the box's first use reports that).
+ */
+export function boxRetag<T>(p: Ptr<T>, mode: "default" | "fn-entry" = "default"): Ptr<T> {
+  if (tracker() === null) return p;
+  const a = p.provenance;
+  if (a === null || a === WILDCARD || !a.live || p.address < a.base || p.address + p.layout.size > a.base + a.size) return p;
+  return new Ptr(p.address, a, p.layout, retag("box", true, p, a, p.tag, mode));
 }
 
 /** `Box<T>`: see {@link BoxImpl}. */
@@ -445,7 +488,9 @@ export const Box = {
   /** `Box::new(value)`: a heap block holding `value` (a zero-sized `T` gets a zero-sized block, which is no leak). */
   new<T>(layout: Layout<T>, value: T): BoxImpl<T> {
     const p = allocate(layout, layout.size, false);
-    store(p.address, p.provenance, layout, true, value);
+    store(p.address, p.provenance, layout, true, value, p.tag);
+    // The box holds the allocation's root tag: no other pointer has it, so the box is unique
+    // without a retag (and a fresh allocation needs no borrow stacks: see interp/borrows.ts).
     return new BoxImpl(p);
   },
   /** `Box::into_raw(b)`: the pointer; freeing it is now the caller's job (`dealloc` or `Box::from_raw`). */
@@ -455,7 +500,7 @@ export const Box = {
   /** UNSAFE. `Box::from_raw(p)`: takes ownership of a block allocated for a `Box` of the same layout. */
   from_raw<T>(p: Ptr<T>): BoxImpl<T> {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Box::from_raw");
-    return new BoxImpl(p);
+    return new BoxImpl(boxRetag(p));
   },
   /**
    * `Box::leak(b)`: a `&'static mut` to the value; the block is never freed. As in Miri, it is

@@ -10,22 +10,32 @@
  * `unsafe` region needed), checked like any access, and shown to the borrow tracker with the
  * reference's tag first.
  *
- * Atomic operations on references (`load`, `store`, …) belong to the concurrency issue: they report
- * `unsupported` until loads and stores carry happens-before edges.
+ * Atomic operations on references to atomic layouts (`load`, `store`, `swap`, `compare_exchange`,
+ * `fetch_add`, …) are in `atomics.ts`: checked accesses that are also the race detector's atomic
+ * operations and scheduling points.
  */
 import type { BorTag, RetagMode } from "../../borrowtracker/hooks.js";
 import { checkReference, load, store } from "../../interp/memory/access.js";
 import { reportUB } from "../../interp/memory/diagnose.js";
+import { raceReference, races } from "../../interp/races.js";
 import { invalidValueMessage } from "../../interp/memory/messages.js";
 import type { Layout } from "../layouts.js";
-import { cellContents, elemOf, fieldOf, isAtomic, noFieldMessage } from "../projections.js";
-import { ptrTag, retag, taggedPtr, trackAccess, tracker } from "./borrow-hooks.js";
+import type { Ordering } from "../atomic-values.js";
+import { cellContents, elemOf, fieldOf, noFieldMessage } from "../projections.js";
+import { atomicCompareExchange, atomicLoad, atomicRmw, atomicStore } from "./atomics.js";
+import { ptrTag, retag, taggedPtr, tracker } from "./borrow-hooks.js";
 import type { Ptr } from "./memory.js";
 import { panic } from "./panic.js";
 import { unsupported } from "./unsafe.js";
 
 /** The element type of an array value type. */
 type Elem<T> = T extends (infer E)[] ? E : never;
+
+/** `Result<T, T>` of a compare-exchange: `ok` with the previous value, or not ok with the current one. */
+export interface CasResult<T> {
+  readonly ok: boolean;
+  readonly value: T;
+}
 
 /**
  * Checks that a reference to `p`'s pointee may be made — `&mut` when `mutable` — and retags it
@@ -44,6 +54,8 @@ export function borrow(p: Ptr<any>, mutable: boolean, parent: BorTag, mode: Reta
       invalidValueMessage(`&mut ${p.layout.name}`, "encountered mutable reference pointing to read-only memory"),
     );
   }
+  // Several threads exist: the retag is an access for the race detector (Miri counts retags).
+  if (races.active && a !== null && p.layout.size !== 0) raceReference(a, p.address - a.base, p.layout.size, p.layout.cells, mutable);
   return retag(mutable ? "unique" : "shared", mutable, p, a, parent, mode);
 }
 
@@ -71,11 +83,10 @@ export class Ref<T> {
     this.tag = tag ?? borrow(ptr, this instanceof RefMut, ptrTag(ptr));
   }
 
-  /** `*r`: a typed read of the whole value (initialised and valid). */
+  /** `*r`: a typed read of the whole value (initialised and valid), through the reference's tag. */
   read(): T {
     const p = this.ptr;
-    if (tracker() !== null) trackAccess("read", p, this.tag, this.layout.size);
-    return load(p.address, p.provenance, this.layout, true);
+    return load(p.address, p.provenance, this.layout, true, this.tag);
   }
 
   /** `&r.field` (a shared reborrow of the field). */
@@ -112,45 +123,45 @@ export class Ref<T> {
     return this.raw(true, inner as Layout<T>);
   }
 
-  /** Atomic load: not yet (the concurrency issue). */
-  load(_order: string): never {
-    return this.atomic("load");
+  /** `AtomicT::load(order)` on a reference to an atomic layout (src/shims/checked/atomics.ts). */
+  load(order: Ordering): T {
+    return atomicLoad(this, order) as T;
   }
-  /** Atomic store: not yet. */
-  store(_value: T, _order: string): never {
-    return this.atomic("store");
+  /** `AtomicT::store(value, order)`. */
+  store(value: T, order: Ordering): void {
+    atomicStore(this, value, order);
   }
-  /** Atomic swap: not yet. */
-  swap(_value: T, _order: string): never {
-    return this.atomic("swap");
+  /** `AtomicT::swap(value, order)`: the previous value. */
+  swap(value: T, order: Ordering): T {
+    return atomicRmw(this, "swap", value, order) as T;
   }
-  /** Atomic compare-exchange: not yet. */
-  compare_exchange(_current: T, _next: T, _success: string, _failure: string): never {
-    return this.atomic("compare_exchange");
+  /** `AtomicT::compare_exchange(current, new, success, failure)`. */
+  compare_exchange(current: T, next: T, success: Ordering, failure: Ordering): CasResult<T> {
+    return atomicCompareExchange(this, false, current, next, success, failure) as CasResult<T>;
   }
-  /** Atomic weak compare-exchange: not yet. */
-  compare_exchange_weak(_current: T, _next: T, _success: string, _failure: string): never {
-    return this.atomic("compare_exchange_weak");
+  /** `AtomicT::compare_exchange_weak(current, new, success, failure)`: may fail spuriously. */
+  compare_exchange_weak(current: T, next: T, success: Ordering, failure: Ordering): CasResult<T> {
+    return atomicCompareExchange(this, true, current, next, success, failure) as CasResult<T>;
   }
-  /** Atomic fetch-add: not yet. */
-  fetch_add(_value: T, _order: string): never {
-    return this.atomic("fetch_add");
+  /** `AtomicT::fetch_add(value, order)` (wrapping): the previous value. */
+  fetch_add(value: T, order: Ordering): T {
+    return atomicRmw(this, "fetch_add", value, order) as T;
   }
-  /** Atomic fetch-sub: not yet. */
-  fetch_sub(_value: T, _order: string): never {
-    return this.atomic("fetch_sub");
+  /** `AtomicT::fetch_sub(value, order)` (wrapping): the previous value. */
+  fetch_sub(value: T, order: Ordering): T {
+    return atomicRmw(this, "fetch_sub", value, order) as T;
   }
-  /** Atomic fetch-and: not yet. */
-  fetch_and(_value: T, _order: string): never {
-    return this.atomic("fetch_and");
+  /** `AtomicT::fetch_and(value, order)`: the previous value. */
+  fetch_and(value: T, order: Ordering): T {
+    return atomicRmw(this, "fetch_and", value, order) as T;
   }
-  /** Atomic fetch-or: not yet. */
-  fetch_or(_value: T, _order: string): never {
-    return this.atomic("fetch_or");
+  /** `AtomicT::fetch_or(value, order)`: the previous value. */
+  fetch_or(value: T, order: Ordering): T {
+    return atomicRmw(this, "fetch_or", value, order) as T;
   }
-  /** Atomic fetch-xor: not yet. */
-  fetch_xor(_value: T, _order: string): never {
-    return this.atomic("fetch_xor");
+  /** `AtomicT::fetch_xor(value, order)`: the previous value. */
+  fetch_xor(value: T, order: Ordering): T {
+    return atomicRmw(this, "fetch_xor", value, order) as T;
   }
 
   /**
@@ -181,17 +192,6 @@ export class Ref<T> {
     if (i < 0 || i >= a.len) panic(`index out of bounds: the len is ${a.len} but the index is ${i}`);
     return taggedPtr(this.ptr, this.ptr.address + i * a.elem.size, a.elem, this.tag);
   }
-
-  /** Reports an atomic method: they come with the concurrency issue. */
-  private atomic(method: string): never {
-    const what = isAtomic(this.layout)
-      ? `atomic \`${method}\` on \`&${this.layout.name}\` is not supported yet`
-      : `\`${method}\` is an atomic operation, but \`${this.layout.name}\` is not an atomic type`;
-    return unsupported(
-      `${what}: atomics come with the concurrency issue (happens-before edges and the data-race detector); ` +
-        "kmiri does not run them without ordering, which would hide data races",
-    );
-  }
 }
 
 /**
@@ -199,11 +199,10 @@ export class Ref<T> {
  * is writable) and retagged `unique`.
  */
 export class RefMut<T> extends Ref<T> {
-  /** `*r = value`. */
+  /** `*r = value`, through the reference's tag. */
   write(value: T): void {
     const p = this.ptr;
-    if (tracker() !== null) trackAccess("write", p, this.tag, this.layout.size);
-    store(p.address, p.provenance, this.layout, true, value);
+    store(p.address, p.provenance, this.layout, true, value, this.tag);
   }
 
   /** `&mut r.field` (a unique reborrow of the field). */

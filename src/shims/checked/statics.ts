@@ -21,7 +21,7 @@ import { load, store, write } from "../../interp/memory/access.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
 import type { Layout } from "../layouts.js";
 import { hasInterior } from "../projections.js";
-import { retag, rootTag, taggedPtr, trackAccess, tracker } from "./borrow-hooks.js";
+import { retag, rootTag, taggedPtr, tracker } from "./borrow-hooks.js";
 import { Ptr } from "./memory.js";
 import { Ref, RefMut, borrow } from "./refs.js";
 import { UNSAFE_CALL_TITLE } from "./unsafe.js";
@@ -90,8 +90,7 @@ export class Static<T> {
   read(): T {
     if (this.mutable && !current.inUnsafe()) useOfMutableStatic();
     const p = this.ptr;
-    if (tracker() !== null) trackAccess("read", p, this.tag, this.layout.size);
-    return load(p.address, p.provenance, this.layout, true);
+    return load(p.address, p.provenance, this.layout, true, this.tag);
   }
 
   /** UNSAFE, `static mut` only: `STATIC = value`. An addition to the contract. */
@@ -99,8 +98,7 @@ export class Static<T> {
     if (!this.mutable) this.immutable("assign to", "");
     if (!current.inUnsafe()) useOfMutableStatic();
     const p = this.ptr;
-    if (tracker() !== null) trackAccess("write", p, this.tag, this.layout.size);
-    store(p.address, p.provenance, this.layout, true, value);
+    store(p.address, p.provenance, this.layout, true, value, this.tag);
   }
 
   /** Reports a mutation of an immutable static, as rustc does (E0596 for a borrow, E0594 for an assignment). */
@@ -141,5 +139,6 @@ export function static_<T>(layout: Layout<T>, init: T, options: StaticOptions = 
   write(a, 0, layout, init);
   // rustc puts a static in read-only memory unless it is `mut` or holds an `UnsafeCell`.
   a.writable = mutable || hasInterior(layout);
-  return new Static(layout, new Ptr(a.base, a, layout), rootTag(a), mutable, options.name ?? null);
+  const tag = rootTag(a);
+  return new Static(layout, new Ptr(a.base, a, layout, tag), tag, mutable, options.name ?? null);
 }

@@ -10,6 +10,7 @@
 import { PanicStop } from "../../interp/diagnostics/report.js";
 import type { Thread } from "../../interp/machine.js";
 import { GEN } from "../../interp/runtime-kit.js";
+import { takeSpuriousFailure } from "./atomics.js";
 import { machine } from "./machine.js";
 import { unsupported } from "./unsafe.js";
 
@@ -33,6 +34,9 @@ export class JoinHandle<T> {
 }
 
 function joined(t: Thread): unknown {
+  const m0 = machine();
+  // Everything the joined thread did happens before what the joiner does next.
+  m0.races.join(m0.thread.id, t.id);
   if (t.panic) {
     const m = machine();
     throw new PanicStop(
@@ -80,5 +84,7 @@ export function yield_now(): void {
 export function spin_loop(): void {
   const m = machine();
   m.b--;
-  m.spinLoop();
+  // After a spurious `compare_exchange_weak` failure the retry may succeed at once: only a hint.
+  if (takeSpuriousFailure(m.thread)) m.yieldNow();
+  else m.spinLoop();
 }

@@ -2,10 +2,12 @@
  * Native references `&T` ({@link Ref}) and `&mut T` ({@link RefMut}): a pointer, unchecked. The
  * twin of `checked/refs.ts`: the same methods and values, no validity checks and no borrow
  * tracking. Indexing out of bounds panics, as on the Machine (that is Rust's behaviour, not a
- * check); atomics throw until the concurrency issue brings them to both runtimes.
+ * check); atomics are plain reads and writes (`atomics.ts`).
  */
 import type { Layout } from "../layouts.js";
 import { cellContents, elemOf, fieldOf, noFieldMessage } from "../projections.js";
+import type { Ordering } from "../atomic-values.js";
+import { nativeCompareExchange, nativeLoad, nativeRmw, nativeStore } from "./atomics.js";
 import { Ptr } from "./memory.js";
 import { NativePanic } from "./panic.js";
 
@@ -55,45 +57,45 @@ export class Ref<T> {
     if (inner === null) unsupported(`\`get\` on a reference to \`${this.layout.name}\`, which is not a \`cell(...)\``);
     return this.ptr.cast(inner as Layout<T>);
   }
-  /** Not yet (the concurrency issue). */
-  load(_order: string): never {
-    return atomic("load");
+  /** `AtomicT::load(order)`. */
+  load(order: Ordering): T {
+    return nativeLoad(this.ptr, order) as T;
   }
-  /** Not yet. */
-  store(_value: T, _order: string): never {
-    return atomic("store");
+  /** `AtomicT::store(value, order)`. */
+  store(value: T, order: Ordering): void {
+    nativeStore(this.ptr, value, order);
   }
-  /** Not yet. */
-  swap(_value: T, _order: string): never {
-    return atomic("swap");
+  /** `AtomicT::swap(value, order)`. */
+  swap(value: T, order: Ordering): T {
+    return nativeRmw(this.ptr, "swap", value, order) as T;
   }
-  /** Not yet. */
-  compare_exchange(_current: T, _next: T, _success: string, _failure: string): never {
-    return atomic("compare_exchange");
+  /** `AtomicT::compare_exchange(current, new, success, failure)`. */
+  compare_exchange(current: T, next: T, success: Ordering, failure: Ordering): { ok: boolean; value: T } {
+    return nativeCompareExchange(this.ptr, current, next, success, failure) as { ok: boolean; value: T };
   }
-  /** Not yet. */
-  compare_exchange_weak(_current: T, _next: T, _success: string, _failure: string): never {
-    return atomic("compare_exchange_weak");
+  /** `AtomicT::compare_exchange_weak(...)` (never fails spuriously natively). */
+  compare_exchange_weak(current: T, next: T, success: Ordering, failure: Ordering): { ok: boolean; value: T } {
+    return nativeCompareExchange(this.ptr, current, next, success, failure) as { ok: boolean; value: T };
   }
-  /** Not yet. */
-  fetch_add(_value: T, _order: string): never {
-    return atomic("fetch_add");
+  /** `AtomicT::fetch_add(value, order)`. */
+  fetch_add(value: T, order: Ordering): T {
+    return nativeRmw(this.ptr, "fetch_add", value, order) as T;
   }
-  /** Not yet. */
-  fetch_sub(_value: T, _order: string): never {
-    return atomic("fetch_sub");
+  /** `AtomicT::fetch_sub(value, order)`. */
+  fetch_sub(value: T, order: Ordering): T {
+    return nativeRmw(this.ptr, "fetch_sub", value, order) as T;
   }
-  /** Not yet. */
-  fetch_and(_value: T, _order: string): never {
-    return atomic("fetch_and");
+  /** `AtomicT::fetch_and(value, order)`. */
+  fetch_and(value: T, order: Ordering): T {
+    return nativeRmw(this.ptr, "fetch_and", value, order) as T;
   }
-  /** Not yet. */
-  fetch_or(_value: T, _order: string): never {
-    return atomic("fetch_or");
+  /** `AtomicT::fetch_or(value, order)`. */
+  fetch_or(value: T, order: Ordering): T {
+    return nativeRmw(this.ptr, "fetch_or", value, order) as T;
   }
-  /** Not yet. */
-  fetch_xor(_value: T, _order: string): never {
-    return atomic("fetch_xor");
+  /** `AtomicT::fetch_xor(value, order)`. */
+  fetch_xor(value: T, order: Ordering): T {
+    return nativeRmw(this.ptr, "fetch_xor", value, order) as T;
   }
 
   /** The pointer to field `name`. */
@@ -138,11 +140,6 @@ export class RefMut<T> extends Ref<T> {
   as_mut_ptr(): Ptr<T> {
     return this.ptr;
   }
-}
-
-/** Atomics on references come with the concurrency issue. */
-function atomic(method: string): never {
-  return unsupported(`atomic \`${method}\` on a reference is not supported yet (it comes with the concurrency issue)`);
 }
 
 /** The name `memory.ts` imports for `&T`. */

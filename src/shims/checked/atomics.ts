@@ -1,0 +1,224 @@
+/**
+ * Atomics on the Machine: `load`, `store`, `swap`, `compare_exchange(_weak)`, `fetch_add`,
+ * `fetch_sub`, `fetch_and`, `fetch_or`, `fetch_xor` on references to atomic layouts (`Ref`
+ * delegates here), and `fence`, `compiler_fence`.
+ *
+ * Each operation, in Rust's and Miri's order:
+ * 1. an ordering Rust rejects panics with Rust's message (`there is no such thing as a release
+ *    load`); a method the type lacks (`fetch_add` on `AtomicBool`) or an operand of the wrong
+ *    type is rustc's error (E0599 / E0308);
+ * 2. the memory checks of an access (live, in bounds, aligned, writable for a store), then the
+ *    borrow tracker's (a read for a load or a failed compare-exchange, a write otherwise);
+ * 3. the value: read (initialised and valid), computed with wrapping arithmetic at the type's
+ *    width (src/shims/atomic-values.ts), written;
+ * 4. the race detector's atomic operation (src/interp/races.ts): happens-before through the
+ *    ordering, release sequences, and a race with a non-atomic or differently-sized access;
+ * 5. a scheduling point (the budget `b`), and *progress* (which wakes spinning threads) for a
+ *    store or read-modify-write, a successful compare-exchange included.
+ *
+ * `compare_exchange_weak` fails spuriously, when the values are equal, with Miri's default
+ * probability 0.8, drawn from a stream of the run's seed (`deriveSeed(seed,
+ * "compare_exchange_weak")`), so a seed decides the run. A `spin_loop` right after a spurious
+ * failure only yields: the retry may succeed without another thread's help.
+ *
+ * Loads see the latest store: kmiri does not emulate weak memory (store buffers).
+ */
+import { Xoshiro128, deriveSeed } from "../../interp/concurrency/scheduler.js";
+import { accessRange, write } from "../../interp/memory/access.js";
+import type { Allocation } from "../../interp/memory/allocation.js";
+import { diagnoseLoad } from "../../interp/memory/diagnose.js";
+import { reportTypeError } from "../../interp/memory/type-error.js";
+import {
+  raceAtomicLoad,
+  raceAtomicRmw,
+  raceAtomicStore,
+  raceCompareExchange,
+  raceFence,
+  raceThread,
+  races,
+} from "../../interp/races.js";
+import type { Machine, Thread } from "../../interp/machine.js";
+import {
+  ORDERINGS,
+  atomicClass,
+  atomicEquals,
+  missingMethod,
+  operandMismatch,
+  orderingPanic,
+  rmwResult,
+  rmwStoreLayout,
+  type Ordering,
+  type OrderingUse,
+  type RmwMethod,
+} from "../atomic-values.js";
+import type { Layout } from "../layouts.js";
+import { trackAccess, tracker } from "./borrow-hooks.js";
+import { machine } from "./machine.js";
+import { panic } from "./panic.js";
+import type { Ref } from "./refs.js";
+
+/** Miri's default rate of spurious `compare_exchange_weak` failures (`-Zmiri-compare-exchange-weak-failure-rate`). */
+export const CAS_WEAK_FAILURE_RATE = 0.8;
+
+/** Each Machine's stream for spurious failures. */
+const weakRngs = new WeakMap<Machine, Xoshiro128>();
+/** Threads whose last `compare_exchange_weak` failed spuriously (cleared by their next `spin_loop`). */
+const spurious = new WeakSet<Thread>();
+
+/** True (once) when thread `t`'s last weak compare-exchange failed spuriously. */
+export function takeSpuriousFailure(t: Thread): boolean {
+  if (!spurious.has(t)) return false;
+  spurious.delete(t);
+  return true;
+}
+
+/** Checks an ordering argument: a string of the five (else E0308), allowed for its use (else Rust's panic). */
+function checkOrdering(use: OrderingUse, ordering: unknown): Ordering {
+  if (typeof ordering !== "string" || !ORDERINGS.has(ordering)) {
+    reportTypeError("E0308", `mismatched types: expected enum \`Ordering\`, found ${JSON.stringify(ordering) ?? String(ordering)}`);
+  }
+  const why = orderingPanic(use, ordering as Ordering);
+  if (why !== null) panic(why);
+  return ordering as Ordering;
+}
+
+/** The layout of `r`, which must be atomic for `method` (else rustc's E0599). */
+function atomicLayout(r: Ref<any>, method: string): Layout<any> {
+  const l = r.layout;
+  if (atomicClass(l) === null) {
+    reportTypeError("E0599", `no method named \`${method}\` found for reference \`&${l.name}\` in the current scope (\`${method}\` is an atomic operation, and \`${l.name}\` is not an atomic type)`);
+  }
+  return l;
+}
+
+/** Checks an operand's type (E0308). */
+function checkOperand(layout: Layout<any>, value: unknown): void {
+  const why = operandMismatch(layout, value);
+  if (why !== null) reportTypeError("E0308", why);
+}
+
+/** The memory checks of an atomic access through `r`: the allocation (a wildcard resolved) and the offset. */
+function place(r: Ref<any>, layout: Layout<any>, write: boolean): [Allocation, number] {
+  const p = r.ptr;
+  const a = accessRange(p.address, p.provenance, layout.size, layout.align, write)!;
+  return [a, p.address - a.base];
+}
+
+/** The value at `off` of `a`, checked initialised and valid (Miri's messages otherwise). */
+function readValue(a: Allocation, off: number, layout: Layout<any>): unknown {
+  if ((a.init === null || a.isInit(off, layout.size)) && (layout.invalid === null || layout.invalid(a.view, off, a) === null)) {
+    return layout.decode(a.view, off, a);
+  }
+  return diagnoseLoad(a.base + off, a, layout, true);
+}
+
+/** The borrow tracker's view of the access (with the reference's tag). */
+function track(r: Ref<any>, kind: "read" | "write"): void {
+  if (tracker() !== null) trackAccess(kind, r.ptr, r.tag, r.layout.size);
+}
+
+/** The end of every atomic: a scheduling point; what a spinning thread waits on; progress for a store. */
+function done(m: Machine, r: Ref<any>, stored: boolean): void {
+  // (A host that is not a Machine, as in unit tests of the shims, has no threads to schedule.)
+  if (m.locks !== undefined) m.locks.lastAtomic[raceThread()] = r.ptr.address;
+  m.b--;
+  if (stored && m.progress !== undefined) m.progress();
+}
+
+/** `AtomicT::load(order)`. */
+export function atomicLoad(r: Ref<any>, order: unknown): unknown {
+  const layout = atomicLayout(r, "load");
+  const o = checkOrdering("load", order);
+  const [a, off] = place(r, layout, false);
+  track(r, "read");
+  const v = readValue(a, off, layout);
+  if (races.active) raceAtomicLoad(a, off, layout.size, o);
+  done(machine(), r, false);
+  return v;
+}
+
+/** `AtomicT::store(value, order)`. */
+export function atomicStore(r: Ref<any>, value: unknown, order: unknown): void {
+  const layout = atomicLayout(r, "store");
+  checkOperand(layout, value);
+  const o = checkOrdering("store", order);
+  const [a, off] = place(r, layout, true);
+  track(r, "write");
+  if (races.active) raceAtomicStore(a, off, layout.size, o);
+  write(a, off, layout, value);
+  done(machine(), r, true);
+}
+
+/** `swap` and `fetch_*`: the previous value. */
+export function atomicRmw(r: Ref<any>, method: RmwMethod, operand: unknown, order: unknown): unknown {
+  const layout = atomicLayout(r, method);
+  const missing = missingMethod(layout, method);
+  if (missing !== null) reportTypeError("E0599", missing);
+  checkOperand(layout, operand);
+  const o = checkOrdering("rmw", order);
+  const [a, off] = place(r, layout, true);
+  track(r, "write");
+  const old = readValue(a, off, layout);
+  if (races.active) raceAtomicRmw(a, off, layout.size, o);
+  write(a, off, rmwStoreLayout(layout), rmwResult(layout, method, old, operand));
+  done(machine(), r, true);
+  return old;
+}
+
+/** `compare_exchange` / `compare_exchange_weak`: `{ ok, value }` with the previous (or current) value. */
+export function atomicCompareExchange(
+  r: Ref<any>,
+  weak: boolean,
+  expected: unknown,
+  next: unknown,
+  success: unknown,
+  failure: unknown,
+): { ok: boolean; value: unknown } {
+  const method = weak ? "compare_exchange_weak" : "compare_exchange";
+  const layout = atomicLayout(r, method);
+  checkOperand(layout, expected);
+  checkOperand(layout, next);
+  const so = checkOrdering("rmw", success);
+  const fo = checkOrdering("failure", failure);
+  const m = machine();
+  // A compare-exchange needs writable memory even when it fails (Miri checks it as a write).
+  const [a, off] = place(r, layout, true);
+  track(r, "read");
+  const old = readValue(a, off, layout);
+  let ok = atomicEquals(layout, old, expected);
+  if (ok && weak && nextUnit(m) < CAS_WEAK_FAILURE_RATE) {
+    ok = false;
+    if (m.thread !== undefined) spurious.add(m.thread);
+  }
+  if (ok) track(r, "write");
+  if (races.active) raceCompareExchange(a, off, layout.size, ok, so, fo);
+  if (ok) write(a, off, layout, next);
+  done(m, r, ok);
+  return { ok, value: old };
+}
+
+/** A uniform number in [0, 1) from the Machine's spurious-failure stream. */
+function nextUnit(m: Machine): number {
+  let rng = weakRngs.get(m);
+  if (rng === undefined) weakRngs.set(m, (rng = new Xoshiro128(deriveSeed(m.seed ?? 0, "compare_exchange_weak"))));
+  return rng.nextU32() / 4294967296;
+}
+
+/**
+ * `core::sync::atomic::fence(order)`: an acquire fence acquires what the thread's earlier relaxed
+ * loads read, a release fence publishes through its later relaxed stores, SeqCst fences are
+ * totally ordered. `Relaxed` panics, as in Rust. A scheduling point.
+ */
+export function fence(order: Ordering): void {
+  const o = checkOrdering("fence", order);
+  if (races.active) raceFence(o as Exclude<Ordering, "Relaxed">);
+  machine().b--;
+}
+
+/**
+ * `core::sync::atomic::compiler_fence(order)`: orders the compiler only, not other threads; it
+ * creates no happens-before edge (as in Miri). `Relaxed` panics, as in Rust.
+ */
+export function compiler_fence(order: Ordering): void {
+  checkOrdering("compiler_fence", order);
+}

@@ -1,0 +1,31 @@
+/**
+ * Function-entry retags (Miri's `FnEntry` retags): a reference or `Box` passed to a program
+ * function whose parameter is declared `Ref<…>`, `RefMut<…>` or `Box<…>` in the `.ts` source is
+ * retagged when the function starts (the compiler emits `$R.fnArg` for such parameters; see
+ * interp/compile/ts-params.ts), and the callee sees the new reference:
+ *
+ * - `Ref<T>` → a shared retag, `RefMut<T>` → a unique retag, both *strongly* protected until the
+ *   function returns: while it runs, no access through another pointer may invalidate them, and
+ *   their memory may not be freed;
+ * - `Box<T>` → a `box` (unique) retag, *weakly* protected: the callee may free it, through it.
+ *
+ * Other values (a parameter typed `Ref` that receives something else) pass unchanged. The
+ * function is registered with the engine (interp/borrows.ts), which installs it on every Machine
+ * that tracks borrows.
+ */
+import { setArgumentRetagger } from "../../interp/borrows.js";
+import { BoxImpl, boxRetag } from "./memory.js";
+import { borrow, Ref, RefMut } from "./refs.js";
+
+/** The function-entry retag of one argument (`kind` as the compiler read the parameter's type). */
+export function retagArgument(value: unknown, kind: "ref" | "box"): unknown {
+  if (kind === "box") {
+    if (value instanceof BoxImpl) return new BoxImpl(boxRetag(value.raw, "fn-entry"));
+    return value;
+  }
+  if (value instanceof RefMut) return new RefMut(value.ptr, borrow(value.ptr, true, value.tag, "fn-entry"));
+  if (value instanceof Ref) return new Ref(value.ptr, borrow(value.ptr, false, value.tag, "fn-entry"));
+  return value;
+}
+
+setArgumentRetagger(retagArgument);

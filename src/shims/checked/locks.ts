@@ -1,0 +1,136 @@
+/**
+ * lockdep annotations on the Machine: `lock_acquired(lock, class_name?)` right after a lock built
+ * from atomics was taken, `lock_released(lock)` right before it is released, and
+ * `lock_class_rank(class_name, rank)` (an addition to the contract) to declare an order.
+ *
+ * - **Classes.** A lock's class is `class_name`, or else the site where the lock's memory was
+ *   allocated (every lock of a `struct` allocated at one line is one class, as lockdep keys
+ *   locks by their initialisation site); a lock in a named static is named after it.
+ * - **Checks** (src/interp/concurrency/lock-order.ts): acquiring a lock the thread already holds
+ *   (`deadlock`); a class acquired while holding one that was, on any thread and at any time,
+ *   held while acquiring it (`lock-order`: a possible deadlock, even when this run did not
+ *   deadlock); a second lock of a class already held (`lock-order`, lockdep's recursive
+ *   locking); a class of lower rank taken while holding one of higher rank (`lock-order`).
+ * - **No happens-before of their own.** The lock's atomics order the critical sections (its
+ *   `Acquire` compare-exchange reads its `Release` store): an annotation adds no edge, so a lock
+ *   built with too weak orderings is reported as the data race it allows on the data it
+ *   protects, rather than hidden by the annotation.
+ * - Each annotation is a scheduling point and progress (it wakes spinning threads).
+ */
+import { describeLockViolation, type LockViolation } from "../../interp/concurrency/index.js";
+import type { HelpLine } from "../../interp/diagnostics/report.js";
+import type { Machine } from "../../interp/machine.js";
+import { WILDCARD, type Allocation } from "../../interp/memory/allocation.js";
+import { raceSite, raceThread } from "../../interp/races.js";
+import { Ptr } from "./memory.js";
+import { machine } from "./machine.js";
+import { Ref } from "./refs.js";
+import { staticName } from "./statics.js";
+import { unsupported } from "./unsafe.js";
+
+/** The lock's pointer: a `Ptr` or a reference's. */
+function lockPtr(lock: unknown, fn: string): Ptr<unknown> {
+  if (lock instanceof Ptr) return lock;
+  if (lock instanceof Ref) return lock.ptr;
+  return unsupported(`\`${fn}\` needs a pointer or a reference to the lock, got ${lock === null ? "null" : typeof lock}`);
+}
+
+/** The allocation holding the lock (a wildcard resolved), or unsupported when there is none. */
+function lockAllocation(m: Machine, p: Ptr<unknown>, fn: string): Allocation {
+  const a = p.provenance === WILDCARD ? m.memory.findExposed(p.address, 0) : p.provenance;
+  if (a === null || !a.live) return unsupported(`\`${fn}\` on a pointer that points to no live allocation (the lock at 0x${p.address.toString(16)})`);
+  return a;
+}
+
+/** The lockdep class of a lock in allocation `a`: `name`, or the allocation's site. */
+function classOf(m: Machine, a: Allocation, name: string | undefined): number {
+  const lo = m.locks.order;
+  if (name !== undefined) {
+    if (typeof name !== "string") unsupported(`the class name of \`lock_acquired\` must be a string, got ${typeof name}`);
+    const known = m.locks.ranks.get(name);
+    const cls = lo.classFor(name, name);
+    if (known !== undefined && lo.classInfo(cls).rank === undefined) lo.declareRank(name, known);
+    return cls;
+  }
+  const st = staticName(a);
+  const where = a.allocSite >= 0 ? m.siteLocation(a.allocSite) : undefined;
+  const label = st ?? (where ? `lock allocated at ${where.file}:${where.line}:${where.column}` : `lock in alloc${a.id}`);
+  return lo.classFor(a.allocSite >= 0 ? a.allocSite : -a.id - 1, label);
+}
+
+/**
+ * `lock_acquired(lock, class_name?)`: the running thread has just taken `lock` (a pointer or
+ * reference to the lock's memory). Reports a relock (`deadlock`) or a lock-order violation
+ * (`lock-order`).
+ */
+export function lock_acquired(lock: Ptr<unknown> | Ref<unknown>, class_name?: string): void {
+  const m = machine();
+  const p = lockPtr(lock, "lock_acquired");
+  const a = lockAllocation(m, p, "lock_acquired");
+  const cls = classOf(m, a, class_name);
+  const v = m.locks.order.acquire(raceThread(), p.address, cls, raceSite());
+  if (v !== null) reportViolation(m, v);
+  m.locks.noteLock(p.address, Math.max(p.layout.size, 1));
+  m.b--;
+  m.progress();
+}
+
+/**
+ * `lock_released(lock)`: the running thread is about to release `lock`. Releasing a lock the
+ * thread does not hold is lockdep's "bad unlock balance": a warning.
+ */
+export function lock_released(lock: Ptr<unknown> | Ref<unknown>): void {
+  const m = machine();
+  const p = lockPtr(lock, "lock_released");
+  if (!m.locks.order.release(raceThread(), p.address)) {
+    m.warn(`bad unlock balance: \`lock_released\` of the lock at 0x${p.address.toString(16)}, which thread \`${m.threadName()}\` does not hold`, {
+      label: "released here",
+      help: [{ message: "call `lock_acquired` right after taking a lock and `lock_released` right before releasing it, on the same thread" }],
+    });
+  }
+  m.b--;
+  m.progress();
+}
+
+/**
+ * `lock_class_rank(class_name, rank)` (an addition to the contract, after the KMutex idea of
+ * declared lock levels): locks of class `class_name` must be taken in increasing rank — taking
+ * one while holding a lock of a higher-ranked class is a `lock-order` report even when no cycle
+ * was seen. Applies to locks annotated with that `class_name`.
+ */
+export function lock_class_rank(class_name: string, rank: number): void {
+  const m = machine();
+  if (typeof class_name !== "string" || typeof rank !== "number") unsupported("`lock_class_rank(class_name, rank)` needs a string and a number");
+  m.locks.ranks.set(class_name, rank);
+  m.locks.order.declareRank(class_name, rank, class_name);
+}
+
+/** Stops the run with a violation, worded by lockdep's rules, help lines pointing at the acquisitions. */
+function reportViolation(m: Machine, v: LockViolation): never {
+  const d = describeLockViolation(v, m.locks.order, { thread: (t) => m.threads[t]?.name ?? `thread ${t}` });
+  const sites = [v.site, ...d.help.flatMap((h) => (h.site === undefined ? [] : [h.site]))];
+  const depth = wrapperDepth(m, sites);
+  const help: HelpLine[] = d.help.map((h) => {
+    if (h.site === undefined) return { message: h.message };
+    const location = m.stacks.backtrace(h.site, m.program.sites)[depth]?.location;
+    return location === undefined ? { message: h.message } : { message: h.message, location };
+  });
+  return m.report(d.kind, d.message, { title: d.title, label: d.label, help, notes: d.notes });
+}
+
+/**
+ * How many innermost frames the acquisition stacks `sites` share by function — the lock
+ * wrapper (`lock(l)` calling `lock_acquired`) that every acquisition goes through — so that the
+ * help lines point at the callers that differ (`map_page` took A, `reclaim_page` took B), as
+ * lockdep's stack traces would show. 0 when the innermost functions differ.
+ */
+export function wrapperDepth(m: Machine, sites: number[]): number {
+  const traces = sites.map((s) => m.stacks.backtrace(s, m.program.sites));
+  let k = 0;
+  for (;;) {
+    if (!traces.every((t) => t.length > k + 1)) return k;
+    const fn = traces[0][k].fn;
+    if (!traces.every((t) => t[k].fn === fn)) return k;
+    k++;
+  }
+}
