@@ -16,6 +16,7 @@ import type { BorrowTracker } from "../borrowtracker/hooks.js";
 import { getArgumentRetagger, MachineBorrows, type BorrowModel } from "./borrows.js";
 import type { Allocation } from "./memory/allocation.js";
 import { setCurrent } from "./host.js";
+import { evaluateModule, type Namespace } from "./link.js";
 import { programLocationOfError, raisedByKmiri } from "./error-location.js";
 import { ALLOC_KIND_NAMES } from "./memory/allocation.js";
 import { Memory } from "./memory/memory.js";
@@ -34,7 +35,7 @@ import type { PanicInfo } from "./results.js";
 import { RaceDetector } from "./concurrency/data-race.js";
 import { LockAnnotations } from "./lock-annotations.js";
 import { StackInterner, setRaceContext } from "./races.js";
-import { G, GEN, resetSyncDepth, sync, syncHooks, wrap, wrapClass, wrapObj } from "./runtime-kit.js";
+import { G, GEN, resetSyncDepth, syncHooks } from "./runtime-kit.js";
 
 /** Options of one run. */
 export interface MachineConfig {
@@ -210,7 +211,7 @@ export class Machine implements ShimHost {
 
   private running: Thread;
   private readonly maxSteps: number;
-  private readonly namespaces = new Map<string, object>();
+  private readonly namespaces = new Map<string, Namespace>();
   private readonly throwSites = new WeakMap<object, { site: number; backtrace: Frame[] }>();
   private lastPrimitiveThrow: { value: unknown; site: number; backtrace: Frame[] } | null = null;
   private nextThreadId = 1;
@@ -263,33 +264,24 @@ export class Machine implements ShimHost {
     const builtin = this.builtins[key];
     if (builtin) return builtin as Record<string, unknown>;
     const existing = this.namespaces.get(key);
-    if (existing) return existing as Record<string, unknown>;
+    if (existing) return existing;
     const mod = this.program.byPath.get(key);
     if (!mod) throw new Error(`kmiri internal error: module ${key} was not loaded`);
-    const ns: Record<string, unknown> = Object.create(null);
-    this.namespaces.set(key, ns);
-    const define = (getters: Record<string, () => unknown>) => {
-      for (const k of Object.keys(getters)) Object.defineProperty(ns, k, { get: getters[k], enumerable: true });
-    };
-    const star = (other: Record<string, unknown>) => {
-      for (const k of Object.keys(other)) {
-        if (k !== "default" && !(k in ns)) Object.defineProperty(ns, k, { get: () => other[k], enumerable: true });
-      }
-    };
     const outer = this.instantiating;
     this.instantiating = mod;
     setCurrent(this);
     setRaceContext(this.races, this.stacks, this.running.id);
     try {
-      mod.factory(
-        this, (k: string) => this.import(k), define, star, this.console, this.math,
-        this.lineHits[mod.index], this.unsafeHits[mod.index],
-        GEN, G, wrap, wrapClass, wrapObj, sync,
-      );
+      return evaluateModule(mod, this.namespaces, (k) => this.import(k), {
+        runtime: this,
+        console: this.console,
+        math: this.math,
+        lineHits: this.lineHits[mod.index],
+        unsafeHits: this.unsafeHits[mod.index],
+      });
     } finally {
       this.instantiating = outer;
     }
-    return ns;
   }
 
   // ── running ──────────────────────────────────────────────────────────────────────

@@ -12,12 +12,12 @@ import { INTERNAL_ERROR_TITLE, Machine, type MachineConfig } from "./machine.js"
 import { MachineBorrows, type BorrowModel } from "./borrows.js";
 import type { CoverageReport, CoverageRow, PanicInfo, RunResult, RunStats, TestResult, TestRunResult } from "./results.js";
 import { pctBound } from "./concurrency/scheduler.js";
-import { G, GEN, sync, wrap, wrapClass, wrapObj } from "./runtime-kit.js";
 import * as checkedRt from "../shims/checked/index.js";
 import * as nativeRt from "../shims/native/index.js";
 import { NativePanic } from "../shims/native/panic.js";
 import { takeNativeTests } from "../shims/native/tests.js";
 import { programLocationOfError } from "./error-location.js";
+import { evaluateModule, type Namespace } from "./link.js";
 
 /** Options of {@link runFile}. */
 export interface RunOptions {
@@ -455,7 +455,7 @@ function timeNative(plain: CompiledProgram, file: string, name: string): number 
 
 /** Instantiates a plainly compiled program on Node with the native runtime. */
 export class NativeLinker {
-  private readonly namespaces = new Map<string, Record<string, unknown>>();
+  private readonly namespaces = new Map<string, Namespace>();
   private readonly console: Pick<Console, "log" | "error" | "warn" | "info">;
 
   constructor(
@@ -474,18 +474,13 @@ export class NativeLinker {
     if (existing) return existing;
     const mod = this.program.byPath.get(key);
     if (!mod) throw new Error(`kmiri internal error: module ${key} was not loaded`);
-    const ns: Record<string, unknown> = Object.create(null);
-    this.namespaces.set(key, ns);
-    const define = (getters: Record<string, () => unknown>) => {
-      for (const k of Object.keys(getters)) Object.defineProperty(ns, k, { get: getters[k], enumerable: true });
-    };
-    const star = (other: Record<string, unknown>) => {
-      for (const k of Object.keys(other)) {
-        if (k !== "default" && !(k in ns)) Object.defineProperty(ns, k, { get: () => other[k], enumerable: true });
-      }
-    };
-    mod.factory(null, (k: string) => this.import(k), define, star, this.console, Math, null, null, GEN, G, wrap, wrapClass, wrapObj, sync);
-    return ns;
+    return evaluateModule(mod, this.namespaces, (k) => this.import(k), {
+      runtime: null,
+      console: this.console,
+      math: Math,
+      lineHits: null,
+      unsafeHits: null,
+    });
   }
 
   /** Calls `f`; a panic (or an uncaught exception) is returned, as the Machine would report it. */

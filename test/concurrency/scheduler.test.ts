@@ -44,16 +44,14 @@ function simulate(policy: SchedulingPolicy, points: number[]): number[] {
 }
 
 describe("randomness", () => {
-  test("Xoshiro128 draws exactly what the engine's Prng draws", () => {
-    for (const seed of [0, 1, 42, 0xffffffff, 123456789]) {
-      const a = new Xoshiro128(seed);
-      const b = new Prng(seed);
-      for (let i = 0; i < 200; i++) {
-        expect(a.nextU32()).toBe(b.nextU32());
-        expect(a.next()).toBe(b.next());
-        expect(a.below(7)).toBe(b.below(7));
-      }
-    }
+  test("the generator's draws are fixed for a seed (a replay of an old run needs the same numbers)", () => {
+    const draws = (seed: number) => {
+      const r = new Xoshiro128(seed);
+      return [r.nextU32(), r.nextU32(), r.nextU32(), r.below(1000)];
+    };
+    expect(draws(0)).toEqual([3809008728, 1133695204, 53579671, 673]);
+    expect(draws(42)).toEqual([2837322924, 544945897, 479756282, 814]);
+    expect(Prng).toBe(Xoshiro128);
   });
 
   test("derived streams differ from each other and from the seed, deterministically", () => {

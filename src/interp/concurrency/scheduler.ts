@@ -40,9 +40,8 @@
  *
  * ## Randomness and replay
  *
- * Every policy draws from an {@link Rng} (the engine's `Prng` fits the interface;
- * {@link Xoshiro128} is the same generator with the same seeding, for use without the engine). A
- * replay draws nothing, so the program's own randomness (`Math.random`, spurious
+ * Every policy draws from an {@link Rng}; {@link Xoshiro128} is the generator, and the engine's
+ * `Prng` (src/interp/prng.ts) is the same class under its engine name. A replay draws nothing, so the program's own randomness (`Math.random`, spurious
  * `compare_exchange_weak` failures, hostile devices) must come from a separate stream for a
  * replay to be exact: give the scheduler `new Xoshiro128(deriveSeed(seed, "schedule"))` and the
  * program another stream of the same seed. The replay string carries the seed for that reason.
@@ -52,7 +51,7 @@
 
 // ───────────────────────────── randomness ─────────────────────────────
 
-/** A seeded source of randomness. The engine's `Prng` (src/interp/prng.ts) satisfies it. */
+/** A seeded source of randomness. */
 export interface Rng {
   /** A uniform 32-bit unsigned integer. */
   nextU32(): number;
@@ -62,10 +61,7 @@ export interface Rng {
   below(n: number): number;
 }
 
-/**
- * xoshiro128** seeded through splitmix32 — the same generator, seeding and draws as the engine's
- * `Prng`, so a policy built on either makes the same choices for the same seed.
- */
+/** xoshiro128** seeded through splitmix32: fast, 32-bit, and good enough for scheduling. */
 export class Xoshiro128 implements Rng {
   private a: number;
   private b: number;
