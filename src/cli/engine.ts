@@ -4,42 +4,17 @@
  * the engine, and tests can hand the CLI a fake one.
  */
 import type { RunResult, TestRunResult } from "../interp/results.js";
+import type { RunOptions, TestOptions } from "../interp/run.js";
 import type { ManySeedsOptions, ManySeedsResult } from "../interp/many-seeds.js";
 import type { CorpusResult } from "../interp/corpus.js";
 import { LoadError } from "../interp/loader/errors.js";
 import type { SourceLocation } from "../interp/diagnostics/report.js";
 
-/** Options of one run, as `src/interp/run.ts` takes them. */
-export interface EngineRunOptions {
-  seed?: number;
-  cwd?: string;
-  preemptionRate?: number;
-  /** PCT bug depth. */
-  pct?: number;
-  /** PCT step estimate. */
-  pctSteps?: number;
-  /** A replay string. */
-  replay?: string;
-  maxSteps?: number;
-  memoryLimit?: number;
-  ignoreLeaks?: boolean;
-  strictProvenance?: boolean;
-  /** The aliasing model: `stacked` (default) or `none`. */
-  borrowModel?: "stacked" | "none";
-  /** Borrow tags whose events are printed as notes. */
-  trackTags?: number[];
-  /** Minimum tag creations between two tag GCs (0: off). */
-  tagGc?: number;
-  native?: boolean;
-  /** Called with each line the program prints, as it prints it. */
-  onOutput?: (line: string) => void;
-}
+/** Options of one run: the library's own (a type-only import: the engine still loads lazily). */
+export type EngineRunOptions = RunOptions;
 
 /** Options of a test run. */
-export interface EngineTestOptions extends EngineRunOptions {
-  /** Run only the tests whose `module::name` contains this text. */
-  filter?: string;
-}
+export type EngineTestOptions = TestOptions;
 
 /** The library entry points the CLI calls. */
 export interface Engine {
