@@ -16,6 +16,7 @@ import type { BorrowTracker } from "../borrowtracker/hooks.js";
 import { getArgumentRetagger, MachineBorrows, type BorrowModel } from "./borrows.js";
 import type { Allocation } from "./memory/allocation.js";
 import { setCurrent } from "./host.js";
+import { STACK_LIMIT, Thread, startGenerator } from "./thread.js";
 import { evaluateModule, type Namespace } from "./link.js";
 import { programLocationOfError, raisedByKmiri } from "./error-location.js";
 import { ALLOC_KIND_NAMES } from "./memory/allocation.js";
@@ -35,7 +36,7 @@ import type { PanicInfo } from "./results.js";
 import { RaceDetector } from "./concurrency/data-race.js";
 import { LockAnnotations } from "./lock-annotations.js";
 import { StackInterner, setRaceContext } from "./races.js";
-import { G, GEN, resetSyncDepth, syncHooks } from "./runtime-kit.js";
+import { resetSyncDepth, syncHooks } from "./runtime-kit.js";
 
 /** Options of one run. */
 export interface MachineConfig {
@@ -87,43 +88,6 @@ export interface MachineConfig {
 /** The `kmiri/rt` and `kmiri/mirch` namespaces a program imports, built for a Machine. */
 export type BuiltinModules = Record<string, object>;
 
-/**
- * `spinning`: the thread called `spin_loop` and waits for another thread to make progress
- * ({@link Machine.progress}); like `blocked`, it is not runnable until then.
- */
-type ThreadState = "runnable" | "blocked" | "spinning" | "done";
-
-/** A thread of the program (a CPU of the Machine). */
-export class Thread {
-  /** The stack of call-site ids (see Machine.s). */
-  stack = new Int32Array(STACK_LIMIT);
-  sp = 0;
-  state: ThreadState = "runnable";
-  /** What the last `yield` gave, handed back on resume. */
-  send: unknown = undefined;
-  result: unknown = undefined;
-  panic: PanicStop | null = null;
-  /** Threads waiting in `join` for this one. */
-  joiners: Thread[] = [];
-  /** The site where the thread got stuck (`join`, `spin_loop`), for deadlock reports. */
-  blockedAt = -1;
-  /** The Machine's progress count when this thread last called `spin_loop` (see Machine.spinLoop). */
-  seenProgress = 0;
-  gen: Generator<unknown, unknown, unknown> | null = null;
-  /** Stack slots (`local`) alive on this thread: the stack depth of the function that owns each, and how to free it. */
-  locals: { depth: number; free: (site: number) => void }[] = [];
-  /** Depth (`sp` at entry) of the innermost running function that may own locals, -1 for none. */
-  localsDepth = -1;
-
-  constructor(
-    readonly id: number,
-    readonly name: string,
-    readonly entry: () => unknown,
-  ) {}
-}
-
-/** Deepest program call stack kept; deeper calls still run but are cut from backtraces. */
-const STACK_LIMIT = 1 << 16;
 /** Loop iterations between two step-limit checks. */
 const LOOP_CHUNK = 1 << 16;
 
@@ -914,15 +878,4 @@ function pruneBacktrace(frames: Frame[]): Frame[] {
 
 function isStackOverflow(e: unknown): boolean {
   return e instanceof RangeError && /call stack/i.test(e.message);
-}
-
-/** A generator that runs `f`: delegating to its compiled generator, or calling it plainly. */
-function startGenerator(f: () => unknown): Generator<unknown, unknown, unknown> {
-  const g = (f as { [GEN]?: () => Generator<unknown, unknown, unknown> })[GEN];
-  if (g) return g.call(undefined);
-  return (function* () {
-    const r = f();
-    if (r instanceof G) return yield* r as Generator<unknown, unknown, unknown>;
-    return r;
-  })();
 }

@@ -37,7 +37,8 @@ import {
   raceThread,
   races,
 } from "../../interp/races.js";
-import type { Machine, Thread } from "../../interp/machine.js";
+import type { Machine } from "../../interp/machine.js";
+import type { Thread } from "../../interp/thread.js";
 import {
   ORDERINGS,
   atomicClass,

@@ -8,7 +8,7 @@
  * blocks the thread in the scheduler until the target ends.
  */
 import { PanicStop } from "../../interp/diagnostics/report.js";
-import type { Thread } from "../../interp/machine.js";
+import type { Thread } from "../../interp/thread.js";
 import { GEN } from "../../interp/runtime-kit.js";
 import { takeSpuriousFailure } from "./atomics.js";
 import { machine } from "./machine.js";
