@@ -134,8 +134,12 @@ describe("diagnostics, in Miri's words, with help lines at .ts lines", () => {
 });
 
 describe("function-entry protectors", () => {
-  test("a reference argument is strongly protected: `<TAG> is this argument` points at the function", async () => {
-    expect(shape(only(await runFile(corpus("sb-protector-read-alias.ts"))))).toEqual({
+  test("a reference argument is strongly protected: `<TAG> is this argument` points at the parameter", async () => {
+    const report = only(await runFile(corpus("sb-protector-read-alias.ts")));
+    const arg = report.help.find((h) => h.message.endsWith("is this argument"));
+    // `function inner(x: Ptr<number>, _y: RefMut<number>)`: the second parameter.
+    expect(arg?.location).toMatchObject({ line: 7, column: 32 });
+    expect(shape(report)).toEqual({
       message: "not granting access to tag <TAG> because that would remove [Unique for <TAG>] which is strongly protected",
       label: "Undefined Behavior occurred here",
       line: 9,

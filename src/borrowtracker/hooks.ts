@@ -137,4 +137,9 @@ export interface BorrowTracker {
   enterCall(site: number): number;
   /** That function returned: the protectors of its `fn-entry` retags end. */
   endCall(token: number): void;
+  /**
+   * Optional: the next `fn-entry` retag is of the parameter at `site` (so "<TAG> is this
+   * argument" points at the parameter rather than at the function).
+   */
+  argumentSite?(site: number): void;
 }

@@ -281,6 +281,11 @@ export class MachineBorrows implements BorrowTracker {
   }
 
   /** @inheritDoc */
+  argumentSite(site: number): void {
+    if (this.entryToken !== 0) this.entrySite = site;
+  }
+
+  /** @inheritDoc */
   endCall(token: number): void {
     if (token === this.entryToken) {
       this.entryToken = 0;

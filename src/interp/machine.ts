@@ -647,8 +647,9 @@ export class Machine implements ShimHost {
   }
 
   /** A reference argument on function entry: retagged with a protector (a new reference object). */
-  fnArg(token: number, value: unknown, kind: "ref" | "box"): unknown {
+  fnArg(token: number, value: unknown, kind: "ref" | "box", paramSite: number): unknown {
     if (token < 0 || this.retagArgument === null) return value;
+    this.borrowTracker?.argumentSite?.(paramSite);
     return this.retagArgument(value, kind);
   }
 

@@ -138,15 +138,15 @@ export function compileModule(
   const tsLineStarts = [0];
   for (let i = mod.source.indexOf("\n"); i !== -1; i = mod.source.indexOf("\n", i + 1)) tsLineStarts.push(i + 1);
   /** Parameters of a function declared `Ref<…>`/`RefMut<…>`/`Box<…>` in the source, by name. */
-  const refParams = (node: AnyNode): { name: string; kind: ParamRetag }[] => {
+  const refParams = (node: AnyNode): { name: string; kind: ParamRetag; node: AnyNode }[] => {
     if (mod.source === mod.js) return [];
     const p = tsPos(node.loc.start.line, node.loc.start.column);
     const kinds = referenceParams(mod.source, (tsLineStarts[p.line - 1] ?? 0) + p.column - 1);
-    const out: { name: string; kind: ParamRetag }[] = [];
+    const out: { name: string; kind: ParamRetag; node: AnyNode }[] = [];
     node.params.forEach((param: AnyNode, i: number) => {
       const id = param.type === "AssignmentPattern" ? param.left : param;
       const kind = kinds[i];
-      if (kind && id.type === "Identifier") out.push({ name: id.name, kind });
+      if (kind && id.type === "Identifier") out.push({ name: id.name, kind, node: id });
     });
     return out;
   };
@@ -409,7 +409,8 @@ export function compileModule(
     if (refs.length) {
       // Rust retags reference arguments on entry, protected until the function returns.
       entry += `const $fe=$R.fnEntry(${site(node, ctx)});`;
-      for (const r of refs) entry += `${r.name}=$R.fnArg($fe,${r.name},"${r.kind}");`;
+      // The parameter's own site: "<TAG> is this argument" points at it.
+      for (const r of refs) entry += `${r.name}=$R.fnArg($fe,${r.name},"${r.kind}",${site(r.node, ctx)});`;
       fin += "$R.fnExit($fe);";
     }
     if (ownsLocals) {
