@@ -4,76 +4,13 @@
  * and the native twin computes the same values as the checked runtime.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { UBStop, type SourceLocation, type UBKind } from "../src/interp/diagnostics/report.js";
-import { setCurrent, type ReportOptions, type ShimHost } from "../src/interp/host.js";
-import { Memory, type MemoryOptions } from "../src/interp/memory/memory.js";
+import { UBStop, type UBKind } from "../src/interp/diagnostics/report.js";
+import { setCurrent } from "../src/interp/host.js";
+import { Memory } from "../src/interp/memory/memory.js";
+import { FakeHost, GENERIC_HELP, helps, type Recorded } from "./fixtures/memory/fake-host.js";
 import * as checked from "../src/shims/checked/memory.js";
 import * as native from "../src/shims/native/memory.js";
 import { bool, char, f32, f64, i16, i32, i64, i8, isize, u16, u32, u64, u8, unit, usize, type Layout } from "../src/shims/layouts.js";
-
-/** What the fake host recorded of one report. */
-interface Recorded {
-  kind: UBKind;
-  message: string;
-  options: ReportOptions;
-  site: number;
-}
-
-/** A Machine stand-in: a memory, a settable site and unsafe flag, and a list of reports. */
-class FakeHost implements ShimHost {
-  readonly memory: Memory;
-  site = 1;
-  unsafe = true;
-  readonly reports: Recorded[] = [];
-  readonly printed: string[] = [];
-
-  constructor(options: MemoryOptions = {}) {
-    this.memory = new Memory(options);
-  }
-  currentSite(): number {
-    return this.site;
-  }
-  siteLocation(site: number): SourceLocation {
-    return { file: "prog.ts", line: site, column: 1 };
-  }
-  inUnsafe(): boolean {
-    return this.unsafe;
-  }
-  backtrace() {
-    return [];
-  }
-  threadName(): string {
-    return "main";
-  }
-  report(kind: UBKind, message: string, options: ReportOptions = {}): never {
-    this.reports.push({ kind, message, options, site: this.site });
-    throw new UBStop({
-      kind,
-      title: options.title ?? "Undefined Behavior",
-      message,
-      location: this.siteLocation(this.site),
-      thread: "main",
-      backtrace: [],
-      help: options.help ?? [],
-    });
-  }
-  print(line: string): void {
-    this.printed.push(line);
-  }
-  readonly warnings: { message: string; options: ReportOptions & { key?: string } }[] = [];
-  private readonly warned = new Set<string>();
-  warn(message: string, options: ReportOptions & { key?: string } = {}): void {
-    if (options.key !== undefined) {
-      if (this.warned.has(options.key)) return;
-      this.warned.add(options.key);
-    }
-    this.warnings.push({ message, options });
-  }
-  readonly checks = { strictProvenance: false };
-  registerLocal(): boolean {
-    return false;
-  }
-}
 
 let host: FakeHost;
 beforeEach(() => {
@@ -89,16 +26,6 @@ function expectUB(f: () => unknown, kind: UBKind, message: string): Recorded {
   expect({ kind: r.kind, message: r.message }).toEqual({ kind, message });
   return r;
 }
-
-/** The help messages of a report. */
-function helps(r: Recorded): string[] {
-  return (r.options.help ?? []).map((h) => h.message);
-}
-
-const GENERIC_HELP = [
-  "this indicates a bug in the program: it performed an invalid operation, and caused Undefined Behavior",
-  "see https://doc.rust-lang.org/nightly/reference/behavior-considered-undefined.html for further information",
-];
 
 describe("layouts", () => {
   it("have Rust's names, sizes and alignments", () => {

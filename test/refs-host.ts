@@ -5,64 +5,27 @@
  * tracker.
  */
 import { UBStop, PanicStop, type SourceLocation, type UBKind } from "../src/interp/diagnostics/report.js";
-import { setCurrent, type CheckOptions, type ReportOptions, type ShimHost } from "../src/interp/host.js";
-import { Memory } from "../src/interp/memory/memory.js";
+import { setCurrent } from "../src/interp/host.js";
+import { FakeHost as MemoryFakeHost, type Recorded } from "./fixtures/memory/fake-host.js";
 import type { AccessKind, BorTag, BorrowTracker, RetagRequest, TrackedAllocation } from "../src/borrowtracker/hooks.js";
 
-/** What the fake host recorded of one report. */
-export interface Recorded {
-  kind: UBKind;
-  message: string;
-  options: ReportOptions;
-  site: number;
-}
+export type { Recorded } from "./fixtures/memory/fake-host.js";
 
-/** A Machine stand-in (see the module comment). */
-export class FakeHost implements ShimHost {
-  readonly memory = new Memory();
-  site = 1;
-  unsafe = true;
-  readonly reports: Recorded[] = [];
-  readonly checks: CheckOptions = { strictProvenance: false };
+/**
+ * A Machine stand-in (see the module comment): the memory tests' fake host, plus locals owned by
+ * "functions", the module-instantiation flag and an optional borrow tracker.
+ */
+export class FakeHost extends MemoryFakeHost {
   /** Set while "module top-level code" runs (the Machine's `instantiating`). */
   instantiating: object | null = null;
   /** The borrow tracker the shims find on the host (`null`: none). */
   borrowTracker: BorrowTracker | null = null;
   private frames: ((site: number) => void)[][] = [];
 
-  currentSite(): number {
-    return this.site;
-  }
-  siteLocation(site: number): SourceLocation {
-    return { file: "prog.ts", line: site, column: 1 };
-  }
   here(): SourceLocation {
     return this.siteLocation(this.site);
   }
-  inUnsafe(): boolean {
-    return this.unsafe;
-  }
-  backtrace() {
-    return [];
-  }
-  threadName(): string {
-    return "main";
-  }
-  report(kind: UBKind, message: string, options: ReportOptions = {}): never {
-    this.reports.push({ kind, message, options, site: this.site });
-    throw new UBStop({
-      kind,
-      title: options.title ?? "Undefined Behavior",
-      message,
-      location: this.siteLocation(this.site),
-      thread: "main",
-      backtrace: [],
-      help: options.help ?? [],
-    });
-  }
-  print(): void {}
-  warn(): void {}
-  registerLocal(free: (site: number) => void): boolean {
+  override registerLocal(free: (site: number) => void): boolean {
     const top = this.frames[this.frames.length - 1];
     if (top === undefined) return false;
     top.push(free);
