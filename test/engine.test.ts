@@ -191,6 +191,13 @@ describe("bad input", () => {
     expect(u.location.line).toBe(5);
   });
 
+  test("a JavaScript collection that only grows stops with resource-exhaustion, not a host crash", async () => {
+    const u = only(await run("host-heap.ts", { maxSteps: 1e9, hostHeapLimit: 256 * 2 ** 20 }));
+    expect(u.kind).toBe("resource-exhaustion");
+    expect(u.message).toMatch(/^the JavaScript heap holds \d+ MiB/);
+    expect(u.location.line).toBe(4);
+  });
+
   test("an exception the program throws is a panic at the throw", async () => {
     const r = await run("throws.ts");
     expect(r.ub).toEqual([]);

@@ -7,6 +7,7 @@
  * its hot fields directly (`s`, `sp`, `b`, `lb`: see compile/instrument.ts).
  */
 import { formatWithOptions } from "node:util";
+import { getHeapStatistics } from "node:v8";
 import type { CompiledProgram, ProgramModule } from "./compile/index.js";
 import { FRAME_MARK, SITE_MASK } from "./compile/index.js";
 import type { Frame, SourceLocation, UBKind, UBReport } from "./diagnostics/report.js";
@@ -65,6 +66,12 @@ export interface MachineConfig {
   memoryLimit?: number;
   /** Do not report memory leaks at the end. */
   ignoreLeaks?: boolean;
+  /**
+   * Bytes of the host's JavaScript heap in use at which a looping program is stopped with
+   * `resource-exhaustion` (default: 70% of the heap limit), so that a program's own arrays cannot
+   * take the host process down.
+   */
+  hostHeapLimit?: number;
   /** Receives each line the program prints. */
   onOutput?: (line: string) => void;
   /** Reject integer-to-pointer casts (`ptr_from_exposed`) as unsupported, like `-Zmiri-strict-provenance`. */
@@ -88,6 +95,8 @@ export interface MachineConfig {
 /** The `kmiri/rt` and `kmiri/mirch` namespaces a program imports, built for a Machine. */
 export type BuiltinModules = Record<string, object>;
 
+/** Share of the host's JavaScript heap the program may fill before it is stopped. */
+const HEAP_SHARE = 0.7;
 /** Loop iterations between two step-limit checks. */
 const LOOP_CHUNK = 1 << 16;
 
@@ -661,6 +670,22 @@ export class Machine implements ShimHost {
   loopTick(site: number): void {
     this.steps += LOOP_CHUNK + 1 + this.lb;
     this.lb = LOOP_CHUNK;
+    // The program's own JavaScript values (arrays, maps) live on the host's heap, outside the
+    // Machine's memory limit: stop a run before it takes the host process down with it.
+    const heap = getHeapStatistics();
+    if (heap.used_heap_size > (this.config.hostHeapLimit ?? HEAP_SHARE * heap.heap_size_limit)) {
+      this.s[this.sp++] = site;
+      const mb = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
+      this.report(
+        "resource-exhaustion",
+        `the JavaScript heap holds ${mb(heap.used_heap_size)} (the host's limit is ${mb(heap.heap_size_limit)}); is a collection of the program growing without bound?`,
+        {
+          title: "resource exhaustion",
+          label: "resource exhaustion occurred here",
+          help: [{ message: "kernel data belongs in kmiri memory (`alloc`, `Box`), which `--memory-limit` bounds; a JavaScript array that only grows exhausts the host" }],
+        },
+      );
+    }
     if (this.steps > this.maxSteps) {
       this.s[this.sp++] = site;
       this.report("resource-exhaustion", `the program ran more than ${this.maxSteps} loop iterations without finishing; is this loop infinite?`, {

@@ -50,6 +50,8 @@ export interface RunOptions {
   memoryLimit?: number;
   /** Do not report leaks. */
   ignoreLeaks?: boolean;
+  /** Bytes of the host's JavaScript heap in use at which a looping program is stopped (default: 70% of its limit). */
+  hostHeapLimit?: number;
   /** Reject integer-to-pointer casts (`ptr_from_exposed`) as unsupported, like `-Zmiri-strict-provenance`. */
   strictProvenance?: boolean;
   /**
@@ -86,6 +88,7 @@ function machineConfig(o: RunOptions, onOutput?: (l: string) => void, pctSteps?:
     maxSteps: o.maxSteps,
     memoryLimit: o.memoryLimit,
     ignoreLeaks: o.ignoreLeaks,
+    hostHeapLimit: o.hostHeapLimit,
     strictProvenance: o.strictProvenance,
     dataRaceDetector: o.dataRaceDetector,
     borrowModel: o.borrowModel,
