@@ -51,6 +51,16 @@ describe("running programs", () => {
     expect(r.exitCode).toBe(1);
   });
 
+  test("the examples a newcomer runs first report what their comments say", async () => {
+    const race = await runFile("examples/data-race.ts");
+    expect(race.ub.map((u) => [u.kind, u.location.line])).toEqual([["data-race", 18]]);
+    const sb = await runFile("examples/stacked-borrows.ts");
+    expect(sb.ub.map((u) => [u.kind, u.location.line])).toEqual([["stacked-borrows", 12]]);
+    const unchecked = await runFile("examples/stacked-borrows.ts", { borrowModel: "none" });
+    expect(unchecked.ub).toEqual([]);
+    expect(unchecked.output).toEqual(["popped frame 1000", "frames left 3n"]);
+  });
+
   test("the backtrace lists program frames only, innermost first, through built-in callbacks", async () => {
     const r = await run("callbacks.ts");
     expect(r.output).toEqual(["constructed 5", "seen 8,9", "thread saw 8"]);
