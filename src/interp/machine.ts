@@ -284,6 +284,7 @@ export class Machine implements ShimHost {
     // The run is over: nothing can race any more (nor in code that uses a Memory after it).
     this.races.active = false;
     if (!this.stopped && this.replay && !this.replay.done) this.replayLeftOver();
+    if (!this.stopped && !panic && !this.config.ignoreLeaks) this.checkThreadLeak();
     if (!this.stopped && !panic && !this.config.ignoreLeaks) this.checkLeaks();
     return panic;
   }
@@ -292,6 +293,7 @@ export class Machine implements ShimHost {
   spawn(f: () => unknown, name?: string): Thread {
     const id = this.nextThreadId++;
     const t = new Thread(id, name ?? `cpu${id}`, f);
+    t.spawnSite = this.currentSite();
     t.gen = startGenerator(f);
     this.threads.push(t);
     // Everything the parent did so far happens before the child.
@@ -622,6 +624,25 @@ export class Machine implements ShimHost {
       });
     }
     this.stopped ??= new UBStop(this.findings[0]);
+  }
+
+  /**
+   * `main` returned while other threads still run (Miri: an error, like a leak, since those
+   * threads' resources are never released): reported at the end of `main`, with the threads.
+   */
+  private checkThreadLeak(): void {
+    const left = this.threads.filter((x) => x.state !== "done");
+    if (left.length === 0) return;
+    const names = left.map((x) => `\`${x.name}\``).join(", ");
+    const report = this.buildReport("leak", "the main thread terminated without waiting for all remaining threads", {
+      title: "",
+      label: `\`${left[0].name}\` was spawned here and was still running when \`main\` returned`,
+      help: [{ message: `still running: ${names}; \`join\` them before \`main\` returns` }],
+      notes: ["set `--ignore-leaks` to disable this check"],
+    });
+    report.location = this.siteLocation(left[0].spawnSite);
+    report.backtrace = [];
+    this.stopped ??= new UBStop(report);
   }
 
   private checkLeaks(): void {

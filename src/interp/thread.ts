@@ -23,6 +23,8 @@ export class Thread {
   panic: PanicStop | null = null;
   /** Threads waiting in `join` for this one. */
   joiners: Thread[] = [];
+  /** The site of the `spawn` that made it (-1 for `main`). */
+  spawnSite = -1;
   /** The site where the thread got stuck (`join`, `spin_loop`), for deadlock reports. */
   blockedAt = -1;
   /** The Machine's progress count when this thread last called `spin_loop` (see Machine.spinLoop). */
