@@ -8,9 +8,9 @@
  * for (const ub of result.ub) console.log(ub.kind, ub.message, ub.location);
  * ```
  */
-export { runFile, testPath, findTestFiles, prepareFile, NativeLinker } from "./interp/run.js";
-export type { PreparedProgram } from "./interp/run.js";
-export { runManySeeds } from "./interp/many-seeds.js";
+export { runFile, testPath, findTestFiles, prepareFile, prepareTests, coverageByDir, NativeLinker } from "./interp/run.js";
+export type { PreparedProgram, PreparedTests, SeedTestRun } from "./interp/run.js";
+export { runManySeeds, testManySeeds } from "./interp/many-seeds.js";
 export type { ManySeedsOptions, ManySeedsProgress, ManySeedsResult, SeedRun } from "./interp/many-seeds.js";
 export { checkCorpus, checkCorpusFile, corpusFiles, parseCorpusFile } from "./interp/corpus.js";
 export type { CorpusCase, CorpusResult, Expectation } from "./interp/corpus.js";
@@ -33,6 +33,7 @@ export type {
   RunResult,
   TestRunResult,
   TestResult,
+  TestSeedFailure,
   PanicInfo,
   RunStats,
   CoverageReport,

@@ -405,6 +405,19 @@ describe("kmiri (built CLI, real engine)", () => {
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
 
+  test("test --many-seeds --workers 2 --coverage-by dir: a racy test fails for some seeds only, listed once", () => {
+    const r = kmiriAtRoot("test", "test/fixtures/ktests-seeds", "--many-seeds", "0..20", "--workers", "2", "--coverage-by", "dir");
+    expect(r.code).toBe(1);
+    expect(r.out.match(/::racy \.\.\. FAILED/g)).toHaveLength(1);
+    expect(r.out).toContain("test test/fixtures/ktests-seeds/racy.ts::clean ... ok");
+    expect(r.out).toMatch(/^test\/fixtures\/ktests-seeds\s+2\s+/m);
+    const seeds = [...r.err.matchAll(/^FAILING SEED: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(seeds.length).toBeGreaterThan(0);
+    expect(seeds.length).toBeLessThan(20);
+    const json = kmiriAtRoot("test", "test/fixtures/ktests-seeds", "--many-seeds", "0..20", "--workers", "1", "--json");
+    expect(JSON.parse(json.out).tests.map((t: { failingSeeds: number[] }) => t.failingSeeds)).toEqual([seeds, []]);
+  });
+
   test("run --sarif: examples/use-after-free.ts as a SARIF log", () => {
     const file = join(dir, "uaf.sarif");
     const r = kmiriAtRoot("run", "examples/use-after-free.ts", "--sarif", file);

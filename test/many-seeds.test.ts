@@ -176,7 +176,7 @@ b ran first and a last: `);
       [["run", FILE, "--many-seeds", "1-5"], "expected a range of seeds `A..B`"],
       [["run", FILE, "--many-seeds", "0..4", "--seed", "1"], "cannot be used together"],
       [["run", FILE, "--workers", "2"], "`--workers` needs `--many-seeds A..B`"],
-      [["test", "examples", "--many-seeds", "0..4"], "only for `kmiri run`"],
+      [["corpus", "test/corpus", "--many-seeds", "0..4"], "only for `kmiri run` and `kmiri test`"],
     ] as [string[], string][]) {
       const r = await kmiri(argv);
       expect(r.code).toBe(2);

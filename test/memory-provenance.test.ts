@@ -122,20 +122,16 @@ describe("pointers stored in memory", () => {
     expect(copy.index(63).read().read()).toBe(63);
   });
 
-  it("are lost by a copy of part of them, and by a copy byte by byte", () => {
+  it("are lost by a copy byte by byte through integers (a typed u8 loop), as in Miri", () => {
     const target = boxed(3);
     const a = checked.alloc(ptr(u32));
     a.write(target);
-    const b = checked.alloc_zeroed(ptr(u32));
-    checked.copy_nonoverlapping(a.cast(u32), b.cast(u32), 1);
-    checked.copy_nonoverlapping(a.cast(u32).add(1), b.cast(u32).add(1), 1);
-    expect(b.read().addr()).toBe(target.addr());
-    expect(b.read().provenance).toBeNull();
     const c = checked.alloc(ptr(u32));
     for (let i = 0; i < 8; i++) c.cast(u8).add(i).write(a.cast(u8).add(i).read());
+    expect(c.read().addr()).toBe(target.addr());
+    expect(c.provenance!.ptrs).toBeNull();
     expectUB(host, () => c.read().read(), "no-provenance", noProvenance(target.addr()));
   });
-
   it("are destroyed by write_bytes", () => {
     const slot = checked.alloc(ptr(u32));
     slot.write(boxed(1));
@@ -164,6 +160,92 @@ describe("pointers stored in memory", () => {
     expect(slot.read_unaligned().read()).toBe(8);
     buf.cast(u8).add(10).write(1); // overlaps the stored pointer (bytes 3..11)
     expect(slot.read_unaligned().provenance).toBeNull();
+  });
+});
+
+describe("pointer fragments (per-byte provenance)", () => {
+  /** A slot holding a fresh boxed `u32` `v`, and the box. */
+  function slotWith(v: number): [checked.Ptr<checked.Ptr<number>>, checked.Ptr<number>] {
+    const target = boxed(v);
+    const slot = checked.alloc(ptr(u32));
+    slot.write(target);
+    return [slot, target];
+  }
+
+  it("are carried by copies of parts of a pointer: two halves, or 8 one-byte copies", () => {
+    const [a, target] = slotWith(3);
+    const b = checked.alloc_zeroed(ptr(u32));
+    checked.copy_nonoverlapping(a.cast(u32), b.cast(u32), 1);
+    expect(b.read().provenance).toBeNull(); // half a pointer is no pointer
+    expect(b.provenance!.frags!.size).toBe(4);
+    checked.copy_nonoverlapping(a.cast(u32).add(1), b.cast(u32).add(1), 1);
+    expect(b.read().provenance).toBe(target.provenance);
+    expect(b.read().read()).toBe(3);
+    expect(b.provenance!.frags).toBeNull(); // made whole again
+    const c = checked.alloc(ptr(u32));
+    for (let i = 7; i >= 0; i--) checked.copy(a.cast(u8).add(i), c.cast(u8).add(i), 1);
+    expect(c.read().read()).toBe(3);
+  });
+
+  it("survive a partial overwrite: copying the lost byte back restores the pointer", () => {
+    const [slot, target] = slotWith(7);
+    const saved = checked.alloc(ptr(u32));
+    checked.copy_nonoverlapping(slot, saved, 1);
+    slot.cast(u8).add(7).write(0);
+    expect(slot.read().provenance).toBeNull();
+    expect(slot.provenance!.frags!.size).toBe(7);
+    checked.copy_nonoverlapping(saved.cast(u8).add(7), slot.cast(u8).add(7), 1);
+    expect(slot.read().provenance).toBe(target.provenance);
+    expect(slot.read().read()).toBe(7);
+  });
+
+  it("give no pointer out of order, even of one provenance (Miri's mix-ptrs1)", () => {
+    const [, target] = slotWith(5);
+    const arr = checked.alloc(array(ptr(u32), 2));
+    arr.index(0).write(target);
+    arr.index(1).write(target);
+    const shifted = checked.alloc_zeroed(array(ptr(u32), 3));
+    checked.copy_nonoverlapping(arr.cast(u8), shifted.cast(u8).add(4), 16);
+    // Slot 1 holds bytes 4..7 of the first pointer, then bytes 0..3 of the second.
+    const strange = shifted.index(1).read();
+    expect(strange.provenance).toBeNull();
+    expectUB(host, () => checked.without_provenance(target.addr(), u32).read(), "no-provenance", noProvenance(target.addr()));
+    // The copy shifted back lines the fragments up again.
+    const back = checked.alloc_zeroed(array(ptr(u32), 2));
+    checked.copy_nonoverlapping(shifted.cast(u8).add(4), back.cast(u8), 16);
+    expect([back.index(0).read().read(), back.index(1).read().read()]).toEqual([5, 5]);
+  });
+
+  it("give no pointer when the bytes of two pointers are mixed", () => {
+    const [a, t1] = slotWith(1);
+    const [b] = slotWith(2);
+    const c = checked.alloc(ptr(u32));
+    checked.copy_nonoverlapping(a.cast(u8), c.cast(u8), 4);
+    checked.copy_nonoverlapping(b.cast(u8).add(4), c.cast(u8).add(4), 4);
+    // The two boxes lie in the same region: the upper halves of their addresses agree.
+    expect(c.read().addr()).toBe(t1.addr());
+    expectUB(host, () => c.read().read(), "no-provenance", noProvenance(t1.addr()));
+  });
+
+  it("read as integers give the bytes alone, and are dropped by integer writes and write_bytes", () => {
+    const [a, target] = slotWith(4);
+    const b = checked.alloc_zeroed(ptr(u32));
+    checked.copy_nonoverlapping(a.cast(u8), b.cast(u8), 4);
+    expect(b.cast(u8).read()).toBe(target.addr() & 0xff);
+    b.cast(u8).add(1).write(b.cast(u8).add(1).read()); // same value, but an integer: no fragment
+    checked.copy_nonoverlapping(a.cast(u8).add(4), b.cast(u8).add(4), 4);
+    expect(b.read().provenance).toBeNull();
+    checked.write_bytes(b.cast(u8), 0, 8);
+    expect(b.provenance!.frags).toBeNull();
+  });
+
+  it("keep their allocation reachable for the leak check", () => {
+    const [a, target] = slotWith(6);
+    const s = host.memory.allocate(8, 8, "static", 1, false);
+    const sp = new checked.Ptr(s.base, s, u8);
+    checked.copy_nonoverlapping(a.cast(u8), sp, 4);
+    a.write(checked.null_mut(u32));
+    expect(host.memory.leaks()).not.toContain(target.provenance);
   });
 });
 
@@ -329,7 +411,11 @@ describe("leaks and statics", () => {
     const slot = new checked.Ptr(a.base, a, ptr(u32));
     slot.write(target);
     expect(host.memory.leaks()).toEqual([]);
+    // One byte overwritten: the other 7 are fragments of the pointer, which still reach it (Miri's
+    // leak check follows fragments too); all 8 overwritten, nothing does.
     slot.cast(u8).write(0);
+    expect(host.memory.leaks()).toEqual([]);
+    slot.cast(usize).write(0);
     expect(host.memory.leaks()).toEqual([target.provenance]);
   });
 });

@@ -48,6 +48,12 @@ export interface TestFlags extends CommonFlags {
   filter?: string;
   /** Where to write lcov coverage. */
   lcov?: string;
+  /** `--coverage-by file|dir`: rows of the coverage table (default `file`). */
+  coverageBy?: "file" | "dir";
+  /** `--many-seeds A..B`: every test once per seed in [from, to). */
+  manySeeds?: { from: number; to: number };
+  /** Worker threads for `--many-seeds` (default: the number of CPUs). */
+  workers?: number;
 }
 
 /** A parsed command line. */
@@ -84,6 +90,13 @@ const probability: Parser = (value, name) => {
 };
 
 const text: Parser = (value) => value;
+
+const coverageBy = (value: string, name: string): "file" | "dir" => {
+  if (value !== "file" && value !== "dir") {
+    throw new UsageError(`invalid value \`${value}\` for \`${name}\`: expected \`file\` (a row per file, the default) or \`dir\` (a row per directory)`);
+  }
+  return value;
+};
 
 const borrowModel = (value: string, name: string): "stacked" | "none" => {
   if (value !== "stacked" && value !== "none") {
@@ -155,8 +168,9 @@ const OPTIONS: Record<string, OptionSpec> = {
   "--pct": { key: "pct", parse: integer(1), notCorpus: true },
   "--pct-steps": { key: "pctSteps", parse: integer(1), notCorpus: true },
   "--replay": { key: "replay", parse: replayString, notCorpus: true },
-  "--many-seeds": { key: "manySeeds", parse: seedRange, runOnly: true },
-  "--workers": { key: "workers", parse: integer(1), runOnly: true },
+  "--coverage-by": { key: "coverageBy", parse: coverageBy, testOnly: true },
+  "--many-seeds": { key: "manySeeds", parse: seedRange, notCorpus: true },
+  "--workers": { key: "workers", parse: integer(1), notCorpus: true },
 };
 
 /** Options that make no sense together: the first message that applies. */
@@ -242,13 +256,12 @@ export function parseArgs(argv: readonly string[]): Command {
   if (positional.length === 0) throw new UsageError(`\`kmiri ${command}\` needs a ${what}`);
   if (positional.length > 1) throw new UsageError(`unexpected argument \`${positional[1]}\`: \`kmiri ${command}\` takes one ${what}`);
   if (command === "run") {
-    const { filter: _f, lcov: _l, ...common } = flags;
+    const { filter: _f, lcov: _l, coverageBy: _c, ...common } = flags;
     return { command, file: positional[0]!, flags: common };
   }
   if (command === "corpus") {
-    const { filter: _f, lcov: _l, sarif: _s, ...common } = flags;
+    const { filter: _f, lcov: _l, sarif: _s, coverageBy: _c, manySeeds: _m, workers: _w, ...common } = flags;
     return { command, dir: positional[0]!, flags: common };
   }
-  const { manySeeds: _m, workers: _w, ...test } = flags;
-  return { command, path: positional[0]!, flags: test };
+  return { command, path: positional[0]!, flags };
 }

@@ -46,7 +46,7 @@ export async function main(argv: readonly string[], io: CliIO = nodeIO()): Promi
         seed = command.flags.seed ?? command.flags.manySeeds?.from ?? 0;
         return await runCommand(command.file, command.flags, io);
       case "test":
-        seed = command.flags.seed ?? 0;
+        seed = command.flags.seed ?? command.flags.manySeeds?.from ?? 0;
         return await testCommand(command.path, command.flags, io);
       case "corpus":
         seed = command.flags.seed ?? 0;

@@ -1,7 +1,10 @@
 /**
  * `kmiri test PATH`: runs the `ktest`s under PATH, prints one line per test, the failures (on
  * stderr, as Miri's reports), the `test result:` line and the coverage table; writes lcov and
- * SARIF when asked. With `--json`, one JSON object on stdout instead.
+ * SARIF when asked. With `--json`, one JSON object on stdout instead. With `--many-seeds A..B`
+ * every test runs once per seed (on worker threads) and its failure lists `FAILING SEED: n` with
+ * the first report of each failing seed; program output is not printed. `--coverage-by dir`
+ * groups the table's rows by directory.
  */
 import type { TestFlags } from "./args.js";
 import type { CliIO } from "./io.js";
@@ -29,8 +32,27 @@ export async function testCommand(path: string, flags: TestFlags, io: CliIO): Pr
   const engine = await io.engine();
   const options: EngineTestOptions = engineOptions(flags, io);
   if (flags.filter !== undefined) options.filter = flags.filter;
-  if (!flags.json) options.onOutput = (line) => io.stdout(`${line}\n`);
-  const result = await engine.testPath(path, options);
+  if (flags.coverageBy !== undefined) options.coverageBy = flags.coverageBy;
+  // A progress line on a terminal while the seeds run, as `kmiri run --many-seeds` shows.
+  const progress = flags.manySeeds !== undefined && io.stderrIsTTY && !flags.json;
+  let shown = 0;
+  if (flags.manySeeds) {
+    options.manySeeds = { from: flags.manySeeds.from, to: flags.manySeeds.to };
+    if (flags.workers !== undefined) options.manySeeds.workers = flags.workers;
+    if (progress) {
+      options.manySeeds.onProgress = (p) => {
+        const line = `many seeds: ${p.done}/${p.total} done, ${p.failed} failed`;
+        io.stderr(`\r${line.padEnd(shown)}`);
+        shown = line.length;
+      };
+    }
+  } else if (!flags.json) options.onOutput = (line) => io.stdout(`${line}\n`);
+  let result: TestRunResult;
+  try {
+    result = await engine.testPath(path, options);
+  } finally {
+    if (progress && shown > 0) io.stderr(`\r${" ".repeat(shown)}\r`);
+  }
   const json = testRunResultToJson(result);
 
   if (flags.json) io.stdout(`${JSON.stringify(json)}\n`);

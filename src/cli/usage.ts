@@ -5,7 +5,8 @@
 /** The short usage, printed under an argument error. */
 export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P | --pct D [--pct-steps K]] [--replay STRING] [--max-steps N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--borrow-model none|stacked] [--track-tag N] [--sarif FILE]
        kmiri run FILE --many-seeds A..B [--workers N] [same options but --seed, --replay, --native, --sarif]
-       kmiri test PATH [--filter TEXT] [--seed N] [--json] [--native] [--pct D] [--replay STRING] [--lcov FILE] [--sarif FILE]
+       kmiri test PATH [--filter TEXT] [--seed N] [--json] [--native] [--pct D] [--replay STRING] [--lcov FILE] [--sarif FILE] [--coverage-by file|dir]
+       kmiri test PATH --many-seeds A..B [--workers N] [same options but --seed, --replay, --native, --sarif]
        kmiri corpus DIR [--seed N] [--json]
 For more information, try \`kmiri --help\`.`;
 
@@ -41,7 +42,10 @@ Options:
   --many-seeds A..B        run: the program once per seed A, A+1, ..., B-1 on worker threads;
                            prints \`FAILING SEED: n\` and the first report of each failing seed,
                            then \`k/N SEEDS FAILED\` (a progress line on a terminal)
-  --workers N              run --many-seeds: worker threads (default: the number of CPUs)
+                           test: every test once per seed; a test passes only if every seed
+                           passes; a failed test lists \`FAILING SEED: n\` and the first report
+                           of each failing seed; coverage is merged over the seeds
+  --workers N              --many-seeds: worker threads (default: the number of CPUs)
   --max-steps N            stop with a resource-exhaustion error after N loop iterations
                            (default 500000000)
   --memory-limit BYTES     stop with a resource-exhaustion error when the program has more
@@ -59,6 +63,8 @@ Options:
                            scanning tools
   --filter TEXT            test: run only the tests whose \`module::name\` contains TEXT
   --lcov FILE              test: write line coverage to FILE in lcov format
+  --coverage-by file|dir   test: a coverage table row per file (the default) or per directory
+                           (relative to the working directory; the files' counts and times summed)
 
 Output: the program's output goes to stdout as it prints; findings go to stderr, as Miri's do.
 Colour is used when the stream is a terminal and NO_COLOR is unset.

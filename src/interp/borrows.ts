@@ -411,6 +411,14 @@ export class MachineBorrows implements BorrowTracker {
         if (p.tag < seen.length) seen[p.tag] = epoch;
         scanned++;
       }
+      // Pointer fragments too: a copy may make them a whole pointer again.
+      const frags = a.frags;
+      if (frags !== null) {
+        for (const { ptr: p } of frags.values()) {
+          if (p.tag < seen.length) seen[p.tag] = epoch;
+          scanned++;
+        }
+      }
     }
     const collected = this.collected;
     const sb = this.sb;

@@ -1,23 +1,30 @@
 /**
- * A worker thread of `runManySeeds` (many-seeds.ts): imports the built library (`dist/index.js`),
- * loads and compiles the program once, says `ready`, then runs `main` for every seed it receives
- * and posts each result back as data.
+ * A worker thread of `runManySeeds` and `testManySeeds` (many-seeds.ts): imports the built library
+ * (`dist/index.js`), loads and compiles the program (or the test files) once, says `ready`, then
+ * runs `main` (or every selected test) for every seed it receives and posts each result back as
+ * data.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { prepareFile } from "../index.js";
-import type { PreparedProgram } from "./run.js";
+import { prepareFile, prepareTests } from "../index.js";
 import { seedRun, serializeError, type WorkerInit, type WorkerReply } from "./many-seeds.js";
 
 const port = parentPort!;
-const { file, options } = workerData as WorkerInit;
+const init = workerData as WorkerInit;
 const post = (msg: WorkerReply) => port.postMessage(msg);
 
-let prepared: PreparedProgram;
 try {
-  prepared = await prepareFile(file, { cwd: options.cwd });
+  let runSeed: (seed: number) => WorkerReply & { type: "result" };
+  if (init.kind === "test") {
+    const tests = await prepareTests(init.path, init.options);
+    runSeed = (seed) => ({ type: "result", seed, run: tests.runSeed(seed) });
+  } else {
+    const { options } = init;
+    const prepared = await prepareFile(init.file, { cwd: options.cwd });
+    runSeed = (seed) => ({ type: "result", seed, run: seedRun(prepared.run({ ...options, seed })) });
+  }
   port.on("message", (seed: number) => {
     try {
-      post({ type: "result", seed, run: seedRun(prepared.run({ ...options, seed })) });
+      post(runSeed(seed));
     } catch (e) {
       post({ type: "error", seed, error: serializeError(e) });
     }

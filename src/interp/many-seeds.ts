@@ -18,8 +18,14 @@ import { Worker } from "node:worker_threads";
 import type { UBReport } from "./diagnostics/report.js";
 import { LoadError } from "./loader/errors.js";
 import { loadProgram } from "./loader/index.js";
-import type { PanicInfo, RunResult, RunStats } from "./results.js";
-import type { RunOptions } from "./run.js";
+import type { PanicInfo, RunResult, RunStats, TestRunResult } from "./results.js";
+import type { RunOptions, SeedTestRun, TestOptions } from "./run.js";
+
+function checkRange(from: number, to: number): void {
+  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to <= from) {
+    throw new RangeError(`invalid range of seeds ${from}..${to}`);
+  }
+}
 
 /** Options of {@link runManySeeds}: those of a run, without what the seeds decide. */
 export interface ManySeedsOptions extends Omit<RunOptions, "seed" | "native" | "replay" | "onOutput"> {
@@ -83,7 +89,7 @@ export interface ManySeedsResult {
 /** Messages between {@link runManySeeds} and its workers. */
 export type WorkerReply =
   | { type: "ready" }
-  | { type: "result"; seed: number; run: SeedRun }
+  | { type: "result"; seed: number; run: SeedRun | SeedTestRun }
   | { type: "error"; seed?: number; error: SerializedError };
 
 /** An exception crossing the thread boundary. */
@@ -95,11 +101,13 @@ export interface SerializedError {
   location?: LoadError["location"];
 }
 
-/** What a worker is started with. */
-export interface WorkerInit {
-  file: string;
-  options: RunOptions;
-}
+/**
+ * What a worker is started with: a program whose `main` it runs per seed, or (`kind: "test"`)
+ * a test path whose selected `ktest`s it runs per seed (`kmiri test --many-seeds`).
+ */
+export type WorkerInit =
+  | { kind?: "run"; file: string; options: RunOptions }
+  | { kind: "test"; path: string; options: TestOptions };
 
 /** A result without its output (sent back by workers). */
 export function seedRun(r: RunResult): SeedRun {
@@ -157,9 +165,7 @@ function emptyStats(): RunStats {
  */
 export async function runManySeeds(file: string, options: ManySeedsOptions): Promise<ManySeedsResult> {
   const { from, to, workers, onProgress, signal, ...runOptions } = options;
-  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to <= from) {
-    throw new RangeError(`invalid range of seeds ${from}..${to}`);
-  }
+  checkRange(from, to);
   signal?.throwIfAborted();
   const cwd = runOptions.cwd ?? process.cwd();
   const t0 = performance.now();
@@ -184,7 +190,7 @@ export async function runManySeeds(file: string, options: ManySeedsOptions): Pro
     // Load once here: a program that cannot be loaded fails before any worker starts, and the
     // workers find its compiled output in the cache.
     await loadProgram(path.resolve(cwd, file), { cwd });
-    await runOnWorkers(workerScript(), { file, options: { ...runOptions, cwd } }, from, to, count, record, signal);
+    await runOnWorkers<SeedRun>(workerScript(), { file, options: { ...runOptions, cwd } }, from, to, count, record, signal);
   }
 
   const seeds = [...runs.values()].sort((a, b) => a.seed - b.seed);
@@ -201,13 +207,18 @@ export async function runManySeeds(file: string, options: ManySeedsOptions): Pro
   return { from, to, seeds, failed: failedSeeds, stats, exitCode };
 }
 
-function runOnWorkers(
+/**
+ * Hands the seeds `[from, to)` one at a time to `count` workers started with `init`, and gives
+ * each result to `record` (in completion order). Shared by {@link runManySeeds} and
+ * {@link testManySeeds}.
+ */
+function runOnWorkers<R extends { seed: number }>(
   script: string,
   init: WorkerInit,
   from: number,
   to: number,
   count: number,
-  record: (run: SeedRun) => void,
+  record: (run: R) => void,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -234,7 +245,7 @@ function runOnWorkers(
         if (settled) return;
         if (msg.type === "ready") return feed(w);
         if (msg.type === "error") return finish(deserializeError(msg.error));
-        record(msg.run);
+        record(msg.run as unknown as R);
         if (++done === to - from) return finish();
         feed(w);
       });
@@ -244,4 +255,46 @@ function runOnWorkers(
       });
     }
   });
+}
+
+/**
+ * `kmiri test PATH --many-seeds A..B`: `testPath` with `options.manySeeds` comes here. Every
+ * selected test runs once per seed on the worker pool of {@link runManySeeds} (each worker loads
+ * and lists the tests once, then runs all of them for each seed it is handed); the per-seed runs
+ * are sorted by seed and merged by `PreparedTests.report`, so the result does not depend on the
+ * number of workers.
+ * @throws LoadError when a test file cannot be loaded or compiled.
+ * @throws RangeError when the range of seeds is empty or invalid.
+ */
+export async function testManySeeds(p: string, options: TestOptions): Promise<TestRunResult> {
+  const { manySeeds, onOutput: _o, seed: _s, replay: _r, native: _n, ...testOptions } = options;
+  const { from, to, workers, onProgress, signal } = manySeeds!;
+  checkRange(from, to);
+  signal?.throwIfAborted();
+  const cwd = testOptions.cwd ?? process.cwd();
+  const t0 = performance.now();
+  const total = to - from;
+  const { prepareTests } = await import("./run.js");
+  // Loads, compiles and lists here: a test file that cannot be loaded fails before any worker
+  // starts; the workers find the compiled output in the cache.
+  const prepared = await prepareTests(p, { ...testOptions, cwd, manySeeds: { from, to } });
+  const runs = new Map<number, SeedTestRun>();
+  let failed = 0;
+  const record = (run: SeedTestRun) => {
+    runs.set(run.seed, run);
+    if (run.tests.some((t) => t.status !== "pass")) failed++;
+    onProgress?.({ done: runs.size, total, failed, seed: run.seed });
+  };
+  const count = Math.min(workers ?? availableParallelism(), total);
+  if (count <= 0) {
+    for (let seed = from; seed < to; seed++) {
+      signal?.throwIfAborted();
+      record(prepared.runSeed(seed));
+    }
+  } else {
+    const init: WorkerInit = { kind: "test", path: p, options: { ...testOptions, cwd, manySeeds: { from, to } } };
+    await runOnWorkers<SeedTestRun>(workerScript(), init, from, to, count, record, signal);
+  }
+  const sorted = [...runs.values()].sort((a, b) => a.seed - b.seed);
+  return prepared.report(sorted, performance.now() - t0);
 }

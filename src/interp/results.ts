@@ -90,6 +90,28 @@ export interface TestResult {
   output: string[];
   /** The test's schedule as a replay string (`kmiri test --filter NAME --replay STRING` replays it). */
   schedule?: string;
+  /**
+   * Only with `--many-seeds A..B` (`TestOptions.manySeeds`): the seeds whose run of this test
+   * failed, in order (`[]` when it passed for every seed). The test's `status` is `pass` only when
+   * every seed passed, else `ub` when some seed found UB, else `fail`; `ub` holds every failing
+   * seed's findings in seed order; `panic`, `reason`, `output` and `schedule` are those of the
+   * first failing seed (of seed A when it passed); `ms` is summed over the seeds.
+   */
+  failingSeeds?: number[];
+  /** Only with `--many-seeds`: what went wrong with each failing seed, in seed order. */
+  seedFailures?: TestSeedFailure[];
+}
+
+/** One failing seed of a test run under `--many-seeds`. */
+export interface TestSeedFailure {
+  seed: number;
+  status: "fail" | "ub";
+  /** Its findings (the first stopped the run). */
+  ub?: UBReport[];
+  panic?: PanicInfo;
+  reason?: string;
+  /** Its replay string. */
+  schedule?: string;
 }
 
 /** The result of `kmiri test`. */

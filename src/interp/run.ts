@@ -10,7 +10,8 @@ import { PanicStop } from "./diagnostics/report.js";
 import { LoadError, loadProgram, loadPrograms, type SourceModule } from "./loader/index.js";
 import { INTERNAL_ERROR_TITLE, Machine, type MachineConfig } from "./machine.js";
 import { MachineBorrows, type BorrowModel } from "./borrows.js";
-import type { CoverageReport, CoverageRow, PanicInfo, RunResult, RunStats, TestResult, TestRunResult } from "./results.js";
+import type { CoverageReport, CoverageRow, PanicInfo, RunResult, RunStats, TestResult, TestRunResult, TestSeedFailure } from "./results.js";
+import type { ManySeedsProgress } from "./many-seeds.js";
 import { pctBound } from "./concurrency/scheduler.js";
 import * as checkedRt from "../shims/checked/index.js";
 import * as nativeRt from "../shims/native/index.js";
@@ -75,6 +76,26 @@ export interface RunOptions {
 export interface TestOptions extends RunOptions {
   /** Run only the tests whose name (or `module::name`) contains this text. */
   filter?: string;
+  /**
+   * Rows of the coverage table: `file` (the default) one per test or program file, `dir` one per
+   * directory, sums of its files (`--coverage-by dir`, see {@link coverageByDir}).
+   */
+  coverageBy?: "file" | "dir";
+  /**
+   * `--many-seeds A..B`: every selected test runs once per seed A … B−1 (B excluded) on `workers`
+   * worker threads (default `os.availableParallelism()`; 0: in this thread), through
+   * `runManySeeds`'s pool. A test passes only when every seed passed; its result carries
+   * `failingSeeds` (see `TestResult`); coverage is merged over the seeds; the result does not
+   * depend on the number of workers. `seed`, `replay`, `native` and `onOutput` are not used
+   * (program output is not streamed). `onProgress` and `signal` as for `runManySeeds`.
+   */
+  manySeeds?: {
+    from: number;
+    to: number;
+    workers?: number;
+    onProgress?: (progress: ManySeedsProgress) => void;
+    signal?: AbortSignal;
+  };
 }
 
 const CHECKED_BUILTINS = { "kmiri/rt": checkedRt as object, "kmiri/mirch": {} };
@@ -290,16 +311,79 @@ export function findTestFiles(p: string): string[] {
 
 /**
  * Runs every `ktest` under `p` (a file or a directory), each on a fresh Machine, and natively for
- * the timing column; collects findings, results and coverage.
+ * the timing column; collects findings, results and coverage. With `manySeeds`, every test runs
+ * once per seed on worker threads (see {@link TestOptions.manySeeds}).
  * @throws LoadError when a test file cannot be loaded or compiled.
+ * @example
+ * ```ts
+ * const r = await testPath("src/ostd-under-test", { manySeeds: { from: 0, to: 32 }, coverageBy: "dir" });
+ * for (const t of r.tests) if (t.failingSeeds?.length) console.log(t.name, t.failingSeeds);
+ * ```
  */
 export async function testPath(p: string, options: TestOptions = {}): Promise<TestRunResult> {
+  if (options.manySeeds) {
+    const { testManySeeds } = await import("./many-seeds.js");
+    return testManySeeds(p, options);
+  }
+  const t0 = performance.now();
+  const prepared = await prepareTests(p, options);
+  const run = prepared.runSeed(options.seed ?? 0, options.onOutput);
+  return prepared.report([run], performance.now() - t0);
+}
+
+/** Checked and native milliseconds, and tests run, of one module. */
+type ModuleTiming = { native: number; checked: number; tests: number };
+
+/**
+ * The run of every selected test with one seed: what {@link PreparedTests.runSeed} returns and a
+ * `--many-seeds` worker sends back (plain data).
+ */
+export interface SeedTestRun {
+  seed: number;
+  /** One result per selected test, in test order. */
+  tests: TestResult[];
+  /** Per compiled module (by index): which coverage lines and `unsafe` regions ran. */
+  lineHits: Uint8Array[];
+  unsafeHits: Uint8Array[];
+  /** Per test module. */
+  timing: Record<string, ModuleTiming>;
+  /** Counters summed over the tests (`threads` without the lister's; `ms` 0). */
+  stats: RunStats;
+}
+
+/** Test files loaded, compiled and listed once, to run with many seeds. */
+export interface PreparedTests {
+  /** Runs every selected test with this seed. */
+  runSeed(seed: number, onOutput?: (line: string) => void): SeedTestRun;
+  /**
+   * The result of one or more seed runs (sorted by seed): one entry per test, passing only when
+   * it passed for every seed, and coverage merged over the seeds. With two or more runs each
+   * test carries `failingSeeds`.
+   */
+  report(runs: SeedTestRun[], ms: number): TestRunResult;
+}
+
+/**
+ * Loads, compiles and lists the `ktest`s under `p` for {@link PreparedTests.runSeed}: what
+ * {@link testPath} does before it runs them. `options.seed` and `options.onOutput` are not used.
+ * @throws LoadError when a test file cannot be loaded or compiled.
+ */
+export async function prepareTests(p: string, options: TestOptions = {}): Promise<PreparedTests> {
   const cwd = options.cwd ?? process.cwd();
   const files = findTestFiles(path.resolve(cwd, p));
-  const seed = options.seed ?? 0;
-  const t0 = performance.now();
+  const many = options.manySeeds !== undefined;
   if (files.length === 0) {
-    return { seed, tests: [], ub: [], coverage: { modules: [], total: totalRow([]) }, stats: emptyStats(), exitCode: 0 };
+    return {
+      runSeed: (seed) => ({ seed, tests: [], lineHits: [], unsafeHits: [], timing: {}, stats: { ...emptyStats(), threads: 0 } }),
+      report: (runs, ms) => ({
+        seed: runs[0]?.seed ?? options.seed ?? 0,
+        tests: [],
+        ub: [],
+        coverage: { modules: [], total: totalRow([]) },
+        stats: { ...emptyStats(), ms: many ? ms : 0 },
+        exitCode: 0,
+      }),
+    };
   }
   const src = await loadPrograms(files, { cwd });
   const program = compile(src.modules.values(), true);
@@ -309,7 +393,7 @@ export async function testPath(p: string, options: TestOptions = {}): Promise<Te
   const tests: { module: string; name: string; path: string }[] = [];
   const seen = new Set<string>();
   for (const entry of src.entries) {
-    const lister = new Machine(program, CHECKED_BUILTINS, machineConfig(options));
+    const lister = new Machine(program, CHECKED_BUILTINS, machineConfig({ ...options, seed: 0 }));
     try {
       lister.run(entry.path, () => () => undefined);
     } catch {
@@ -326,75 +410,154 @@ export async function testPath(p: string, options: TestOptions = {}): Promise<Te
   const selected = options.filter
     ? tests.filter((t) => `${t.module}::${t.name}`.includes(options.filter!))
     : tests;
+  /** PCT step estimates per test (they do not depend on the seed). */
+  const pctEstimates = new Map<string, number>();
 
-  const results: TestResult[] = [];
-  const allUb = [];
-  const lineHits = program.modules.map((m) => new Uint8Array(m.compiled.coverageLines.length));
-  const unsafeHits = program.modules.map((m) => new Uint8Array(m.compiled.unsafeLines.length));
-  const timing = new Map<string, { native: number; checked: number; tests: number }>();
-  const stats = emptyStats();
-  for (const t of selected) {
-    const nativeMs = timeNative(plain, t.path, t.name);
-    const output: string[] = [];
-    let spec: Machine["tests"][number] | undefined;
-    const runTest = (o: RunOptions, onOutput?: (l: string) => void, pctSteps?: number) => {
-      const m = new Machine(program, CHECKED_BUILTINS, machineConfig(o, onOutput, pctSteps));
-      const panic = m.run(t.path, () => {
-        spec = m.tests.find((x) => x.module === t.module && x.name === t.name);
-        return spec ? spec.body : `test \`${t.name}\` is no longer registered by ${t.module}`;
-      });
-      return { m, panic };
-    };
-    // PCT without --pct-steps: the test's steps under seed 0 and PCT depth 1 (as for runFile).
-    const pctSteps =
-      options.pct !== undefined && options.replay === undefined && options.pctSteps === undefined
-        ? estimatePctSteps((o) => runTest(o).m, options)
-        : undefined;
-    const start = performance.now();
-    const { m, panic } = exactBorrows(
-      (l: string) => {
-        output.push(l);
-        options.onOutput?.(l);
-      },
-      (tagGc, onOutput) => runTest({ ...options, tagGc: tagGc ?? options.tagGc }, onOutput, pctSteps),
-    );
-    const ms = performance.now() - start;
-    const ub = m.allFindings();
-    const r: TestResult = { name: t.name, module: t.module, status: "pass", ms, output, schedule: m.schedule };
-    if (ub.length) {
-      r.status = "ub";
-      r.ub = ub;
-      allUb.push(...ub);
-    } else if (spec?.shouldPanic) {
-      if (!panic) {
-        r.status = "fail";
-        r.reason = "test did not panic as expected";
-      } else if (spec.expected && !panic.message.includes(spec.expected)) {
+  const runSeed = (seed: number, onOutputLine?: (line: string) => void): SeedTestRun => {
+    const o: RunOptions = { ...options, seed };
+    const results: TestResult[] = [];
+    const lineHits = program.modules.map((m) => new Uint8Array(m.compiled.coverageLines.length));
+    const unsafeHits = program.modules.map((m) => new Uint8Array(m.compiled.unsafeLines.length));
+    const timing: Record<string, ModuleTiming> = {};
+    const stats: RunStats = { ...emptyStats(), threads: 0 };
+    for (const t of selected) {
+      const nativeMs = timeNative(plain, t.path, t.name);
+      const output: string[] = [];
+      let spec: Machine["tests"][number] | undefined;
+      const runTest = (ro: RunOptions, onOutput?: (l: string) => void, pctSteps?: number) => {
+        const m = new Machine(program, CHECKED_BUILTINS, machineConfig(ro, onOutput, pctSteps));
+        const panic = m.run(t.path, () => {
+          spec = m.tests.find((x) => x.module === t.module && x.name === t.name);
+          return spec ? spec.body : `test \`${t.name}\` is no longer registered by ${t.module}`;
+        });
+        return { m, panic };
+      };
+      // PCT without --pct-steps: the test's steps under seed 0 and PCT depth 1 (as for runFile).
+      let pctSteps: number | undefined;
+      if (o.pct !== undefined && o.replay === undefined && o.pctSteps === undefined) {
+        const key = `${t.module}::${t.name}`;
+        pctSteps = pctEstimates.get(key);
+        if (pctSteps === undefined) {
+          pctSteps = estimatePctSteps((x) => runTest(x).m, o);
+          pctEstimates.set(key, pctSteps);
+        }
+      }
+      const start = performance.now();
+      const { m, panic } = exactBorrows(
+        (l: string) => {
+          output.push(l);
+          onOutputLine?.(l);
+        },
+        (tagGc, onOutput) => runTest({ ...o, tagGc: tagGc ?? o.tagGc }, onOutput, pctSteps),
+      );
+      const ms = performance.now() - start;
+      const ub = m.allFindings();
+      const r: TestResult = { name: t.name, module: t.module, status: "pass", ms, output, schedule: m.schedule };
+      if (ub.length) {
+        r.status = "ub";
+        r.ub = ub;
+      } else if (spec?.shouldPanic) {
+        if (!panic) {
+          r.status = "fail";
+          r.reason = "test did not panic as expected";
+        } else if (spec.expected && !panic.message.includes(spec.expected)) {
+          r.status = "fail";
+          r.panic = panic;
+          r.reason = `panic did not contain expected string\n      panic message: ${JSON.stringify(panic.message)}\n expected substring: ${JSON.stringify(spec.expected)}`;
+        }
+      } else if (panic) {
         r.status = "fail";
         r.panic = panic;
-        r.reason = `panic did not contain expected string\n      panic message: ${JSON.stringify(panic.message)}\n expected substring: ${JSON.stringify(spec.expected)}`;
       }
-    } else if (panic) {
-      r.status = "fail";
-      r.panic = panic;
+      results.push(r);
+      m.lineHits.forEach((h, i) => orInto(lineHits[i], h));
+      m.unsafeHits.forEach((h, i) => orInto(unsafeHits[i], h));
+      const tm = (timing[t.module] ??= { native: 0, checked: 0, tests: 0 });
+      tm.native += nativeMs;
+      tm.checked += ms;
+      tm.tests++;
+      stats.steps += m.steps;
+      stats.threads += m.threads.length;
+      stats.switches += m.switches;
+      stats.allocations += m.memory.count;
     }
-    results.push(r);
-    m.lineHits.forEach((h, i) => orInto(lineHits[i], h));
-    m.unsafeHits.forEach((h, i) => orInto(unsafeHits[i], h));
-    const tm = timing.get(t.module) ?? { native: 0, checked: 0, tests: 0 };
-    tm.native += nativeMs;
-    tm.checked += ms;
-    tm.tests++;
-    timing.set(t.module, tm);
-    stats.steps += m.steps;
-    stats.threads += m.threads.length;
-    stats.switches += m.switches;
-    stats.allocations += m.memory.count;
+    return { seed, tests: results, lineHits, unsafeHits, timing, stats };
+  };
+
+  const report = (runs: SeedTestRun[], ms: number): TestRunResult => {
+    const lineHits = program.modules.map((m) => new Uint8Array(m.compiled.coverageLines.length));
+    const unsafeHits = program.modules.map((m) => new Uint8Array(m.compiled.unsafeLines.length));
+    const timing = new Map<string, ModuleTiming>();
+    const stats = emptyStats();
+    for (const run of runs) {
+      run.lineHits.forEach((h, i) => orInto(lineHits[i], h));
+      run.unsafeHits.forEach((h, i) => orInto(unsafeHits[i], h));
+      for (const [mod, t] of Object.entries(run.timing)) {
+        const tm = timing.get(mod) ?? { native: 0, checked: 0, tests: 0 };
+        tm.native += t.native;
+        tm.checked += t.checked;
+        // A test run with many seeds is still one test.
+        if (run === runs[0]) tm.tests += t.tests;
+        timing.set(mod, tm);
+      }
+      stats.steps += run.stats.steps;
+      stats.threads += run.stats.threads;
+      stats.switches += run.stats.switches;
+      stats.allocations += run.stats.allocations;
+    }
+    stats.ms = ms;
+    const results = many ? selected.map((_, i) => mergeSeeds(runs.map((r) => ({ seed: r.seed, test: r.tests[i]! })))) : runs[0]!.tests;
+    let coverage = coverageReport(program, lineHits, unsafeHits, timing);
+    if (options.coverageBy === "dir") coverage = coverageByDir(coverage);
+    const failed = results.some((r) => r.status !== "pass");
+    const seed = runs[0]?.seed ?? options.seed ?? 0;
+    return { seed, tests: results, ub: results.flatMap((r) => r.ub ?? []), coverage, stats, exitCode: failed ? 1 : 0 };
+  };
+  return { runSeed, report };
+}
+
+/** One test's results over many seeds (in seed order) as one result: see `TestResult.failingSeeds`. */
+function mergeSeeds(runs: { seed: number; test: TestResult }[]): TestResult {
+  const bad = runs.filter((r) => r.test.status !== "pass");
+  const ms = runs.reduce((a, r) => a + r.test.ms, 0);
+  const base = (bad[0] ?? runs[0]!).test;
+  const merged: TestResult = { ...base, ms, failingSeeds: bad.map((r) => r.seed) };
+  if (bad.length === 0) return merged;
+  merged.status = bad.some((r) => r.test.status === "ub") ? "ub" : "fail";
+  const ub = bad.flatMap((r) => r.test.ub ?? []);
+  if (ub.length) merged.ub = ub;
+  else delete merged.ub;
+  merged.seedFailures = bad.map(({ seed, test }) => {
+    const f: TestSeedFailure = { seed, status: test.status as "fail" | "ub" };
+    if (test.ub) f.ub = test.ub;
+    if (test.panic) f.panic = test.panic;
+    if (test.reason) f.reason = test.reason;
+    if (test.schedule !== undefined) f.schedule = test.schedule;
+    return f;
+  });
+  return merged;
+}
+
+/**
+ * The coverage table with one row per directory (relative to the working directory, `.` for
+ * files directly in it) instead of one per file, lines, `unsafe` regions, tests and times summed:
+ * the shape of KernMiri's table (a row per OSTD module: `mm`, `dma`, `io`). `lines` (for lcov)
+ * stays per file.
+ * @param coverage - a per-file report.
+ */
+export function coverageByDir(coverage: CoverageReport): CoverageReport {
+  const groups = new Map<string, CoverageRow[]>();
+  for (const row of coverage.modules) {
+    const dir = path.posix.dirname(row.module.split(path.sep).join("/"));
+    const list = groups.get(dir) ?? [];
+    list.push(row);
+    groups.set(dir, list);
   }
-  stats.ms = performance.now() - t0;
-  const coverage = coverageReport(program, lineHits, unsafeHits, timing);
-  const failed = results.some((r) => r.status !== "pass");
-  return { seed, tests: results, ub: allUb, coverage, stats, exitCode: failed ? 1 : 0 };
+  const rows = [...groups.entries()].map(([dir, list]) => ({ ...totalRow(list), module: dir }));
+  rows.sort((a, b) => a.module.localeCompare(b.module));
+  const out: CoverageReport = { modules: rows, total: coverage.total };
+  if (coverage.lines) out.lines = coverage.lines;
+  return out;
 }
 
 function orInto(dst: Uint8Array, src: Uint8Array): void {

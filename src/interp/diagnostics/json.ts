@@ -82,6 +82,13 @@ export function runResultToJson(result: RunResult): KmiriJson {
   return json;
 }
 
+/** A test result with its reports normalised (also those of each failing seed under `--many-seeds`). */
+function testToJson(t: TestResult): TestResult {
+  const out: TestResult = t.ub ? { ...t, ub: t.ub.map(normaliseReport) } : { ...t };
+  if (t.seedFailures) out.seedFailures = t.seedFailures.map((f) => (f.ub ? { ...f, ub: f.ub.map(normaliseReport) } : f));
+  return out;
+}
+
 /**
  * The JSON object of `kmiri test`.
  * @param result - the test run.
@@ -92,7 +99,7 @@ export function testRunResultToJson(result: TestRunResult): KmiriJson {
   return {
     seed: result.seed,
     ub: result.ub.map(normaliseReport),
-    tests: result.tests.map((t) => (t.ub ? { ...t, ub: t.ub.map(normaliseReport) } : t)),
+    tests: result.tests.map(testToJson),
     coverage: result.coverage,
     stats: result.stats,
     exitCode: failed ? 1 : result.exitCode,

@@ -18,7 +18,7 @@
  * A test is named `<module>::<name>`, its module being the test file relative to the working
  * directory, so the name says where to look. Every function returns text without a trailing newline.
  */
-import type { CoverageReport, CoverageRow, TestResult, TestRunResult } from "../results.js";
+import type { CoverageReport, CoverageRow, TestResult, TestRunResult, TestSeedFailure } from "../results.js";
 import { renderPanic, renderReport, type RenderOptions } from "./render.js";
 import { palette, type Palette } from "./render-style.js";
 
@@ -59,6 +59,10 @@ export function renderTestFailures(tests: TestResult[], options: RenderOptions =
   const sections: string[] = [];
   for (const t of tests) {
     if (t.status === "pass") continue;
+    if (t.seedFailures && t.seedFailures.length > 0) {
+      sections.push(`---- ${testName(t)} ----\n${renderSeedFailures(t.seedFailures, options)}`);
+      continue;
+    }
     const body: string[] = [];
     if (t.ub && t.ub.length > 0) body.push(...t.ub.map((r) => renderReport(r, options)));
     if (t.panic) body.push(renderPanic(t.panic, options));
@@ -67,6 +71,27 @@ export function renderTestFailures(tests: TestResult[], options: RenderOptions =
     sections.push(`---- ${testName(t)} ----\n${body.join("\n\n")}`);
   }
   return sections.join("\n\n");
+}
+
+/**
+ * Under `--many-seeds`: `FAILING SEED: n` and the first report (or the panic, or why the test
+ * failed) of each failing seed, in seed order, as `kmiri run --many-seeds` prints them.
+ */
+function renderSeedFailures(failures: TestSeedFailure[], options: RenderOptions): string {
+  const p = palette(options.color);
+  return failures
+    .map((f) => {
+      const first = f.ub?.[0]
+        ? renderReport(f.ub[0], options)
+        : f.panic
+          ? renderPanic(f.panic, options)
+          : f.reason
+            ? `note: ${f.reason}`
+            : "";
+      const reason = f.panic && f.reason ? `\nnote: ${f.reason}` : "";
+      return `${p.strong(`FAILING SEED: ${f.seed}`)}${first ? `\n${first}` : ""}${reason}`;
+    })
+    .join("\n\n");
 }
 
 /**

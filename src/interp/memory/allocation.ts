@@ -15,6 +15,16 @@
  * write. Every write removes the entries it overlaps (a pointer partly overwritten is no pointer),
  * so an entry always describes the 8 bytes at its offset; reading those bytes as a `ptr` gives the
  * pointer back with its provenance, reading them as integers gives the address alone.
+ *
+ * Pointer fragments (Miri's per-byte provenance): a byte of a stored pointer that is no longer part
+ * of a whole one — the rest of a pointer partly overwritten, or the bytes an untyped copy
+ * (`copy`, `copy_nonoverlapping`, `realloc`) took of part of a pointer — keeps "byte `index` of a
+ * pointer with this provenance and tag" in a second sparse table, `frags`, made only when the first
+ * fragment appears. A copy carries fragments along; when it leaves all 8 fragments of one
+ * pointer (same provenance, tag and address) in order (index 0 at offset k, …, 7 at k + 7) they become a whole pointer in
+ * `ptrs` again. Reads never look at `frags`: fragments out of order, of two pointers, or next to
+ * plain bytes are no pointer (a `ptr` read gives the address without provenance), and a typed
+ * integer read drops provenance anyway — as in Miri.
  */
 import type { AllocRaceState } from "../concurrency/data-race.js";
 import type { AllocationState } from "../../borrowtracker/index.js";
@@ -66,6 +76,23 @@ export interface StoredPointer {
   readonly tag: number;
 }
 
+/** One byte of a stored pointer that is not part of a whole one: byte `index` (0–7) of `ptr`. */
+export interface Fragment {
+  /** The pointer the byte came from (its `provenance`, `tag` and `address` must agree to reassemble). */
+  readonly ptr: StoredPointer;
+  /** Which byte of that pointer it is (0 = lowest address). */
+  readonly index: number;
+}
+
+/** A whole pointer reassembled from fragments: the address is read from the bytes anyway. */
+class ReassembledPointer implements StoredPointer {
+  constructor(
+    readonly address: number,
+    readonly provenance: Allocation | null,
+    readonly tag: number,
+  ) {}
+}
+
 /** An allocation of the Machine's memory. */
 export class Allocation implements LayoutMemory {
   /** Numeric id: the allocation is named `alloc<id>` in diagnostics. */
@@ -104,6 +131,13 @@ export class Allocation implements LayoutMemory {
    * is stored. A pointer read back gets both: its provenance and the tag it was written with.
    */
   ptrs: Map<number, StoredPointer> | null;
+  /**
+   * Pointer fragments: offset → the byte of a stored pointer it holds, for the bytes of pointers
+   * that are no longer whole (see the module comment); `null` while there are none. Set only
+   * while {@link ptrs} is, and covered by {@link ptrsLo}/{@link ptrsHi}, so that the write path's
+   * one `ptrs` test also guards it.
+   */
+  frags: Map<number, Fragment> | null;
   /** True while every offset in {@link ptrs} is a multiple of 8 (then a write looks up fewer offsets). */
   ptrsAligned: boolean;
   /**
@@ -162,6 +196,7 @@ export class Allocation implements LayoutMemory {
     this.allocSite = allocSite;
     this.freeSite = NO_SITE;
     this.ptrs = null;
+    this.frags = null;
     this.ptrsAligned = true;
     this.ptrsLo = 0;
     this.ptrsHi = 0;
@@ -295,23 +330,96 @@ export class Allocation implements LayoutMemory {
   }
 
   /**
-   * Forgets the pointers that overlap `[offset, offset + length)` (a write over them): the bytes
-   * left of a pointer partly overwritten read as a pointer without provenance.
+   * Forgets the pointers that overlap `[offset, offset + length)` (a write over them): a pointer
+   * partly overwritten is no pointer any more, the bytes of it left outside the range become
+   * fragments (so that a later copy of the missing bytes can make it whole again), and the
+   * fragments inside the range are gone.
    */
   forgetPtrs(offset: number, length: number): void {
     const m = this.ptrs;
     const end = offset + length;
-    if (m === null || m.size === 0 || end <= this.ptrsLo || offset >= this.ptrsHi || length === 0) return;
-    // Probe the offsets a pointer overlapping the range could start at (every 8th one while all
-    // pointers are 8-aligned), or walk the table when it is the smaller.
-    const aligned = this.ptrsAligned;
-    const first = aligned ? offset & ~(PTR_SIZE - 1) : offset - PTR_SIZE + 1;
-    const probes = aligned ? ((end - 1 - first) >> 3) + 1 : end - first;
-    if (probes <= m.size) {
-      for (let k = first; k < end; k += aligned ? PTR_SIZE : 1) m.delete(k);
-    } else {
-      for (const k of m.keys()) if (k < end && k + PTR_SIZE > offset) m.delete(k);
+    if (m === null || end <= this.ptrsLo || offset >= this.ptrsHi || length === 0) return;
+    if (m.size !== 0) {
+      // Probe the offsets a pointer overlapping the range could start at (every 8th one while all
+      // pointers are 8-aligned), or walk the table when it is the smaller. Only the first and the
+      // last can stick out of the range.
+      const aligned = this.ptrsAligned;
+      const first = aligned ? offset & ~(PTR_SIZE - 1) : offset - PTR_SIZE + 1;
+      const probes = aligned ? ((end - 1 - first) >> 3) + 1 : end - first;
+      if (probes <= m.size) {
+        for (let k = first; k < end; k += aligned ? PTR_SIZE : 1) {
+          if (k < offset || k + PTR_SIZE > end) this.breakPtr(m, k, offset, end);
+          else m.delete(k);
+        }
+      } else {
+        for (const k of m.keys()) {
+          if (k < end && k + PTR_SIZE > offset) {
+            if (k < offset || k + PTR_SIZE > end) this.breakPtr(m, k, offset, end);
+            else m.delete(k);
+          }
+        }
+      }
     }
+    const f = this.frags;
+    if (f !== null) {
+      if (length <= f.size) for (let k = offset; k < end; k++) f.delete(k);
+      else for (const k of f.keys()) if (k >= offset && k < end) f.delete(k);
+      if (f.size === 0) this.frags = null;
+    }
+  }
+
+  /**
+   * Removes the pointer at `k` (if any), which `[offset, end)` overwrites in part: its bytes
+   * outside the range become fragments (those inside are dropped by the caller).
+   */
+  private breakPtr(m: Map<number, StoredPointer>, k: number, offset: number, end: number): void {
+    const p = m.get(k);
+    if (p === undefined) return;
+    m.delete(k);
+    const f = (this.frags ??= new Map());
+    for (let i = 0; i < PTR_SIZE; i++) {
+      const j = k + i;
+      if (j < offset || j >= end) f.set(j, { ptr: p, index: i });
+    }
+  }
+
+  /**
+   * The fragments an untyped copy of `[offset, offset + length)` takes along, as `[offset,
+   * fragment]`: those stored there, and the bytes inside the range of the pointers that stick out
+   * of it. Empty when the range holds no part of a pointer.
+   */
+  fragmentsIn(offset: number, length: number): [number, Fragment][] {
+    const out: [number, Fragment][] = [];
+    const m = this.ptrs;
+    const end = offset + length;
+    if (m === null || end <= this.ptrsLo || offset >= this.ptrsHi || length === 0) return out;
+    if (m.size !== 0) {
+      // The pointers that start before the range or end after it: at most 7 offsets on each side.
+      const edge = (k: number): void => {
+        if (k < offset || k + PTR_SIZE > end) {
+          const p = m.get(k);
+          if (p === undefined) return;
+          for (let i = 0; i < PTR_SIZE; i++) {
+            const j = k + i;
+            if (j >= offset && j < end) out.push([j, { ptr: p, index: i }]);
+          }
+        }
+      };
+      for (let k = Math.max(offset - PTR_SIZE + 1, this.ptrsLo); k < offset; k++) edge(k);
+      for (let k = Math.max(end - PTR_SIZE + 1, offset); k < end; k++) edge(k);
+    }
+    const f = this.frags;
+    if (f !== null) {
+      if (length <= f.size) {
+        for (let k = offset; k < end; k++) {
+          const x = f.get(k);
+          if (x !== undefined) out.push([k, x]);
+        }
+      } else {
+        for (const [k, x] of f) if (k >= offset && k < end) out.push([k, x]);
+      }
+    }
+    return out;
   }
 
   /** The pointers stored in `[offset, offset + length)` (whole ones only), as `[offset, pointer]` in offset order. */
@@ -342,6 +450,7 @@ export class Allocation implements LayoutMemory {
   copyFrom(src: Allocation, from: number, to: number, length: number): void {
     if (length === 0) return;
     const moved = src.ptrsIn(from, length);
+    const pieces = src.ptrs === null ? null : src.fragmentsIn(from, length);
     const dst = this.bytes;
     // copyWithin / set on a subarray both behave like memmove.
     if (src === this) dst.copyWithin(to, from, from + length);
@@ -349,12 +458,53 @@ export class Allocation implements LayoutMemory {
     this.copyInitFrom(src, from, to, length);
     this.forgetPtrs(to, length);
     for (const [k, a] of moved) this.storeProvenance(to + (k - from), a);
+    if (pieces !== null && pieces.length > 0) this.storeFragments(pieces, to - from);
+  }
+
+  /**
+   * Stores the `pieces` (fragments at source offsets) at their offset plus `shift`, then makes
+   * whole pointers of the 8-byte runs they complete: one provenance and tag, indexes 0 to 7 in order.
+   */
+  private storeFragments(pieces: readonly [number, Fragment][], shift: number): void {
+    (this.ptrs ??= new Map());
+    const f = (this.frags ??= new Map());
+    for (const [k, x] of pieces) {
+      const at = k + shift;
+      f.set(at, x);
+      if (at < this.ptrsLo || this.ptrsHi <= this.ptrsLo) this.ptrsLo = at;
+      if (at + 1 > this.ptrsHi) this.ptrsHi = at + 1;
+    }
+    for (const [k, x] of pieces) {
+      const start = k + shift - x.index;
+      if (start < 0 || start + PTR_SIZE > this.size) continue;
+      const p = x.ptr;
+      let whole = true;
+      for (let i = 0; i < PTR_SIZE && whole; i++) {
+        const y = f.get(start + i);
+        whole =
+          y !== undefined &&
+          y.index === i &&
+          y.ptr.provenance === p.provenance &&
+          y.ptr.tag === p.tag &&
+          y.ptr.address === p.address;
+      }
+      if (!whole) continue;
+      for (let i = 0; i < PTR_SIZE; i++) f.delete(start + i);
+      this.storeProvenance(start, new ReassembledPointer(usize.decode(this.view, start), p.provenance, p.tag));
+    }
+    if (f.size === 0) this.frags = null;
+  }
+
+  /** The provenances and tags held in this allocation: its whole pointers and its fragments. */
+  *storedPointers(): IterableIterator<StoredPointer> {
+    if (this.ptrs !== null) yield* this.ptrs.values();
+    if (this.frags !== null) for (const x of this.frags.values()) yield x.ptr;
   }
 
   /** Sets the provenance (and tag) of the pointer at `offset` (its bytes already hold the address). */
   private storeProvenance(offset: number, a: StoredPointer): void {
     const m = this.ptrs;
-    if (m === null || m.size === 0) {
+    if ((m === null || m.size === 0) && this.frags === null) {
       this.ptrsLo = offset;
       this.ptrsHi = offset + PTR_SIZE;
     } else {
@@ -395,6 +545,7 @@ export class Allocation implements LayoutMemory {
     this.init = null;
     this.uninit = 0;
     this.ptrs = null;
+    this.frags = null;
     this.race = null;
   }
 }

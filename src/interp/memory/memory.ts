@@ -194,9 +194,10 @@ export class Memory {
       }
     }
     while (todo.length > 0) {
-      const ptrs = todo.pop()!.ptrs;
-      if (ptrs === null) continue;
-      for (const { provenance: b } of ptrs.values()) {
+      const from = todo.pop()!;
+      if (from.ptrs === null) continue;
+      // Whole pointers and pointer fragments both keep their allocation reachable.
+      for (const { provenance: b } of from.storedPointers()) {
         if (b !== null && b.live && !reached.has(b)) {
           reached.add(b);
           todo.push(b);

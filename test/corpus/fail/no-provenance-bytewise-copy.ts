@@ -1,7 +1,9 @@
 // A hand-written `memcpy` copies a page descriptor one `u8` at a time with typed byte reads and
-// writes. Loading a pointer's bytes at integer type (`u8`) drops their provenance, so the copied
-// descriptor's `frame` pointer has none and writing through it is UB (`copy_nonoverlapping`
-// copies bytes untyped and would have kept it).
+// writes. Loading a pointer's bytes at integer type (`u8`) drops their provenance — the bytes pass
+// through integers, which have none — so the copied descriptor's `frame` pointer has none and
+// writing through it is UB. Miri agrees (tests/fail/provenance/int_copy_looses_provenance*.rs);
+// copying the bytes untyped (`copy_nonoverlapping`, even one byte at a time, or Miri's
+// `MaybeUninit<u8>` loop) keeps them: see pass/pointer-bytewise-copy-through-memory.ts.
 import { alloc, alloc_zeroed, dealloc, array, ptr, struct, size_of, u8, u32 } from "kmiri/rt";
 import type { Ptr } from "kmiri/rt";
 
