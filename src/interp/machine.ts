@@ -11,7 +11,7 @@ import { getHeapStatistics } from "node:v8";
 import type { CompiledProgram, ProgramModule } from "./compile/index.js";
 import { FRAME_MARK, SITE_MASK } from "./compile/index.js";
 import type { Frame, SourceLocation, UBKind, UBReport } from "./diagnostics/report.js";
-import { MachineStop, PanicStop, UBStop } from "./diagnostics/report.js";
+import { MachineStop, PanicStop, UBStop, UB_HELP } from "./diagnostics/report.js";
 import type { CheckOptions, ReportOptions, ShimHost } from "./host.js";
 import type { BorrowTracker } from "../borrowtracker/hooks.js";
 import { getArgumentRetagger, MachineBorrows, type BorrowModel } from "./borrows.js";
@@ -108,11 +108,6 @@ export const INTERNAL_ERROR_TITLE = "internal error in kmiri";
  * \`--replay STRING\``, added when the run ends ({@link Machine.allFindings}).
  */
 export const CONCURRENCY_KINDS: ReadonlySet<UBKind> = new Set<UBKind>(["deadlock", "data-race", "lock-order"]);
-
-const UB_HELP = [
-  "this indicates a bug in the program: it performed an invalid operation, and caused Undefined Behavior",
-  "see https://doc.rust-lang.org/nightly/reference/behavior-considered-undefined.html for further information",
-];
 
 export class Machine implements ShimHost {
   // ── hot fields read by compiled code ──

@@ -41,6 +41,15 @@ export const UB_KINDS: readonly UBKind[] = [
   "resource-exhaustion", "unsupported",
 ];
 
+/**
+ * The two help lines Miri prints under every Undefined Behavior (its `report_result`); a report
+ * that brings its own "this indicates …" line (Stacked Borrows) does without them.
+ */
+export const UB_HELP: readonly string[] = [
+  "this indicates a bug in the program: it performed an invalid operation, and caused Undefined Behavior",
+  "see https://doc.rust-lang.org/nightly/reference/behavior-considered-undefined.html for further information",
+];
+
 /** A position in a program's source (the `.ts` file after source maps). Lines and columns are 1-based. */
 export interface SourceLocation {
   /** Path relative to the working directory, with `/` separators. */

@@ -9,11 +9,7 @@ import { ALLOC_KIND_NAMES } from "./allocation.js";
 /** What was attempted when a pointer turned out bad: the three phrasings of rustc. */
 export type PointerOp = "access" | "arithmetic" | "dereferenceable";
 
-/** The generic help lines Miri adds to every (non-aliasing) Undefined Behavior. */
-export const UB_HELP: readonly string[] = [
-  "this indicates a bug in the program: it performed an invalid operation, and caused Undefined Behavior",
-  "see https://doc.rust-lang.org/nightly/reference/behavior-considered-undefined.html for further information",
-];
+export { UB_HELP } from "../diagnostics/report.js";
 
 /** `0x2c`. */
 export function hex(n: number): string {
