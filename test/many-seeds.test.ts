@@ -4,14 +4,12 @@
  * workers, the failing seeds listed as Miri lists them.
  */
 import { describe, expect, test } from "vitest";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { runManySeeds, type ManySeedsResult } from "../src/interp/many-seeds.js";
 import { runFile } from "../src/interp/run.js";
 import { LoadError } from "../src/interp/loader/index.js";
-import { main } from "../src/cli/main.js";
-import { loadEngine } from "../src/cli/engine.js";
-import type { CliIO } from "../src/cli/io.js";
+import { kmiri } from "./support/cli-in-process.js";
 
 const FILE = "test/fixtures/schedule/racy-panic.ts";
 const BUILT = existsSync(path.resolve("dist/interp/many-seeds-worker.js"));
@@ -31,31 +29,6 @@ async function failingSeeds(): Promise<number[]> {
   return failing;
 }
 
-async function kmiri(argv: string[], tty = false): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: CliIO = {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    stdoutIsTTY: tty,
-    stderrIsTTY: tty,
-    env: { NO_COLOR: "1" },
-    cwd: process.cwd(),
-    engine: loadEngine,
-    readFile: (p) => {
-      try {
-        return readFileSync(path.resolve(p), "utf8");
-      } catch {
-        return undefined;
-      }
-    },
-    writeFile: () => {
-      throw new Error("not in this test");
-    },
-  };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 describe("runManySeeds", () => {
   test("the worker script is built (`npm test` builds it first)", () => {

@@ -5,15 +5,11 @@
  * `--coverage-by dir`, the coverage table with a row per directory.
  */
 import { describe, expect, test } from "vitest";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { coverageByDir, testPath } from "../src/interp/run.js";
 import type { TestRunResult } from "../src/interp/results.js";
-import { main } from "../src/cli/main.js";
 import { parseArgs, UsageError } from "../src/cli/args.js";
-import { loadEngine } from "../src/cli/engine.js";
 import { decodeScheduleRuns } from "../src/interp/concurrency/scheduler.js";
-import type { CliIO } from "../src/cli/io.js";
+import { kmiri } from "./support/cli-in-process.js";
 
 const DIR = "test/fixtures/ktests-seeds";
 const RACY = `${DIR}/racy.ts`;
@@ -42,31 +38,6 @@ async function failingSeeds(): Promise<number[]> {
   return failing;
 }
 
-async function kmiri(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: CliIO = {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-    env: { NO_COLOR: "1" },
-    cwd: process.cwd(),
-    engine: loadEngine,
-    readFile: (p) => {
-      try {
-        return readFileSync(path.resolve(p), "utf8");
-      } catch {
-        return undefined;
-      }
-    },
-    writeFile: () => {
-      throw new Error("not in this test");
-    },
-  };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 describe("testPath with manySeeds", () => {
   test("a racy test fails for some seeds, a clean one passes; identical with 1 and 2 workers and in-process", async () => {

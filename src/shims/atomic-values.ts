@@ -135,26 +135,8 @@ export function rmwResult(layout: Layout<any>, method: RmwMethod, old: unknown, 
     case "usize":
       return bigOp(method, BigInt(old as number), BigInt(operand as number));
     case "int": {
-      const a = old as number;
-      const b = operand as number;
       const bits = layout.size * 8;
-      let r: number;
-      switch (method) {
-        case "fetch_add":
-          r = a + b;
-          break;
-        case "fetch_sub":
-          r = a - b;
-          break;
-        case "fetch_and":
-          r = a & b;
-          break;
-        case "fetch_or":
-          r = a | b;
-          break;
-        default:
-          r = a ^ b;
-      }
+      const r = combine(method, old as number, operand as number);
       // Modulo 2^bits (ToInt32 keeps the low 32 bits of any safe integer, so the low bits agree).
       return bits === 32 ? r >>> 0 : r & ((1 << bits) - 1);
     }
@@ -164,24 +146,25 @@ export function rmwResult(layout: Layout<any>, method: RmwMethod, old: unknown, 
 }
 
 function bigOp(method: RmwMethod, a: bigint, b: bigint): bigint {
-  let r: bigint;
+  return BigInt.asUintN(64, combine(method, a, b));
+}
+
+/** The arithmetic of an RMW before wrapping to the width (the same operators serve numbers and bigints). */
+function combine(method: RmwMethod, a: number, b: number): number;
+function combine(method: RmwMethod, a: bigint, b: bigint): bigint;
+function combine(method: RmwMethod, a: any, b: any): any {
   switch (method) {
     case "fetch_add":
-      r = a + b;
-      break;
+      return a + b;
     case "fetch_sub":
-      r = a - b;
-      break;
+      return a - b;
     case "fetch_and":
-      r = a & b;
-      break;
+      return a & b;
     case "fetch_or":
-      r = a | b;
-      break;
+      return a | b;
     default:
-      r = a ^ b;
+      return a ^ b;
   }
-  return BigInt.asUintN(64, r);
 }
 
 /**
