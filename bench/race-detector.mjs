@@ -13,7 +13,7 @@
 // - buffer epochs: as "own buffer" with a lock release per burst: element-wise accesses in a new
 //                 epoch split runs (and compaction merges them back): the detector's slow path;
 // - baseline:     the same loop calling an empty function instead of the detector.
-import { RaceDetector, VectorClock } from "../dist/interp/concurrency/index.js";
+import { RaceDetector, VectorClock } from "../dist/concurrency/index.js";
 
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
 const ACCESSES = Number(process.env.BENCH_ACCESSES ?? 2_000_000);

@@ -4,9 +4,9 @@
  * rewrites the section between the markers; test/readme.test.ts fails when it is out of date.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { runFile } from "../src/interp/run.js";
-import { parseCorpusFile } from "../src/interp/corpus.js";
-import { renderRunResult } from "../src/interp/diagnostics/render.js";
+import { runFile } from "../src/driver/run.js";
+import { parseCorpusFile } from "../src/driver/corpus.js";
+import { renderRunResult } from "../src/driver/render/render.js";
 
 /** The corpus program that illustrates each kind. */
 export const EXAMPLES: [kind: string, file: string][] = [

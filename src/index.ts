@@ -8,15 +8,15 @@
  * for (const ub of result.ub) console.log(ub.kind, ub.message, ub.location);
  * ```
  */
-export { runFile, testPath, findTestFiles, prepareFile, prepareTests, coverageByDir, NativeLinker } from "./interp/run.js";
-export type { PreparedProgram, PreparedTests, SeedTestRun } from "./interp/run.js";
-export { runManySeeds, testManySeeds } from "./interp/many-seeds.js";
-export type { ManySeedsOptions, ManySeedsProgress, ManySeedsResult, SeedRun } from "./interp/many-seeds.js";
-export { checkCorpus, checkCorpusFile, corpusFiles, parseCorpusFile } from "./interp/corpus.js";
-export type { CorpusCase, CorpusResult, Expectation } from "./interp/corpus.js";
-export { renderReport, renderRunResult } from "./interp/diagnostics/render.js";
-export { toSarif } from "./interp/diagnostics/sarif.js";
-export type { RunOptions, TestOptions } from "./interp/run.js";
+export { runFile, testPath, findTestFiles, prepareFile, prepareTests, coverageByDir, NativeLinker } from "./driver/run.js";
+export type { PreparedProgram, PreparedTests, SeedTestRun } from "./driver/run.js";
+export { runManySeeds, testManySeeds } from "./driver/many-seeds.js";
+export type { ManySeedsOptions, ManySeedsProgress, ManySeedsResult, SeedRun } from "./driver/many-seeds.js";
+export { checkCorpus, checkCorpusFile, corpusFiles, parseCorpusFile } from "./driver/corpus.js";
+export type { CorpusCase, CorpusResult, Expectation } from "./driver/corpus.js";
+export { renderReport, renderRunResult } from "./driver/render/render.js";
+export { toSarif } from "./driver/render/sarif.js";
+export type { RunOptions, TestOptions } from "./driver/run.js";
 export { Machine } from "./interp/machine.js";
 export { Thread } from "./interp/thread.js";
 export type { MachineConfig, BuiltinModules } from "./interp/machine.js";
@@ -27,8 +27,8 @@ export type { SourceModule, SourceProgram, LoadOptions } from "./interp/loader/i
 export { Memory } from "./interp/memory/memory.js";
 export { Allocation } from "./interp/memory/allocation.js";
 export { Prng } from "./interp/prng.js";
-export { UB_KINDS, UBStop, PanicStop, MachineStop } from "./interp/diagnostics/report.js";
-export type { UBKind, UBReport, SourceLocation, Frame, HelpLine } from "./interp/diagnostics/report.js";
+export { UB_KINDS, UBStop, PanicStop, MachineStop } from "./interp/report.js";
+export type { UBKind, UBReport, SourceLocation, Frame, HelpLine } from "./interp/report.js";
 export type {
   RunResult,
   TestRunResult,
@@ -38,7 +38,7 @@ export type {
   RunStats,
   CoverageReport,
   CoverageRow,
-} from "./interp/results.js";
+} from "./driver/results.js";
 // Stacked Borrows: the Machine's tracker, and the library on its own (also `kmiri/borrowtracker`).
 export { MachineBorrows, type BorrowModel, type MachineBorrowsOptions } from "./interp/borrows.js";
 export {

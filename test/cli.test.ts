@@ -8,8 +8,8 @@ import { parseArgs, UsageError } from "../src/cli/args.js";
 import type { CliIO } from "../src/cli/io.js";
 import type { Engine, EngineRunOptions, EngineTestOptions } from "../src/cli/engine.js";
 import { LoadError } from "../src/interp/loader/errors.js";
-import type { UBReport } from "../src/interp/diagnostics/report.js";
-import type { RunResult, TestRunResult } from "../src/interp/results.js";
+import type { UBReport } from "../src/interp/report.js";
+import type { RunResult, TestRunResult } from "../src/driver/results.js";
 
 const STATS = { steps: 1, threads: 1, switches: 0, allocations: 0, ms: 12 };
 

@@ -5,9 +5,9 @@
  */
 import { describe, expect, test } from "vitest";
 import path from "node:path";
-import { runFile, testPath } from "../src/interp/run.js";
+import { runFile, testPath } from "../src/driver/run.js";
 import { LoadError } from "../src/interp/loader/index.js";
-import type { RunResult } from "../src/interp/results.js";
+import type { RunResult } from "../src/driver/results.js";
 
 const dir = "test/fixtures/engine";
 const fixture = (name: string) => path.join(dir, name);

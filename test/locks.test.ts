@@ -7,9 +7,9 @@
  */
 import { describe, expect, test } from "vitest";
 import { readFileSync } from "node:fs";
-import { renderReport } from "../src/interp/diagnostics/render.js";
-import type { RunResult } from "../src/interp/results.js";
-import { runFile } from "../src/interp/run.js";
+import { renderReport } from "../src/driver/render/render.js";
+import type { RunResult } from "../src/driver/results.js";
+import { runFile } from "../src/driver/run.js";
 
 const fail = (name: string) => `test/corpus/fail/${name}`;
 const fx = (name: string) => `test/fixtures/locks/${name}`;

@@ -34,7 +34,7 @@ import {
   unit,
   usize,
   type Layout,
-} from "../src/shims/layouts.js";
+} from "../src/interp/memory/layouts.js";
 import { locate } from "../src/interp/memory/value-paths.js";
 
 /** `[offset, size]` of every field of a struct layout. */

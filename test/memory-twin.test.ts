@@ -23,7 +23,7 @@ import {
   u8,
   usize,
   type Layout,
-} from "../src/shims/layouts.js";
+} from "../src/interp/memory/layouts.js";
 import { freshHost } from "./fixtures/memory/fake-host.js";
 
 /** The memory API both runtimes share, as a program sees it. */

@@ -8,9 +8,9 @@
  */
 import { describe, expect, test } from "vitest";
 import { readFileSync } from "node:fs";
-import { renderReport } from "../src/interp/diagnostics/render.js";
-import type { RunResult } from "../src/interp/results.js";
-import { runFile, prepareFile } from "../src/interp/run.js";
+import { renderReport } from "../src/driver/render/render.js";
+import type { RunResult } from "../src/driver/results.js";
+import { runFile, prepareFile } from "../src/driver/run.js";
 import { StackInterner } from "../src/interp/races.js";
 
 const fail = (name: string) => `test/corpus/fail/${name}`;

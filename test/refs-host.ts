@@ -4,7 +4,7 @@
  * FakeHost.call} to run a body as a function that owns locals), and an optional recording borrow
  * tracker.
  */
-import { UBStop, PanicStop, type SourceLocation, type UBKind } from "../src/interp/diagnostics/report.js";
+import { UBStop, PanicStop, type SourceLocation, type UBKind } from "../src/interp/report.js";
 import { setCurrent } from "../src/interp/host.js";
 import { FakeHost as MemoryFakeHost, type Recorded } from "./fixtures/memory/fake-host.js";
 import type { AccessKind, BorTag, BorrowTracker, RetagRequest, TrackedAllocation } from "../src/borrowtracker/hooks.js";

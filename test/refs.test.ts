@@ -6,7 +6,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import * as checked from "../src/shims/checked/index.js";
 import * as native from "../src/shims/native/index.js";
-import { AtomicU32, array, cell, struct, u16, u32, u64, u8 } from "../src/shims/layouts.js";
+import { AtomicU32, array, cell, struct, u16, u32, u64, u8 } from "../src/interp/memory/layouts.js";
 import { expectPanic, expectUB, freshHost, RecordingTracker, type FakeHost } from "./refs-host.js";
 
 let host: FakeHost;

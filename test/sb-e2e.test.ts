@@ -7,12 +7,12 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "../src/cli/args.js";
-import { corpusFiles } from "../src/interp/corpus.js";
-import { renderRunResult } from "../src/interp/diagnostics/render.js";
+import { corpusFiles } from "../src/driver/corpus.js";
+import { renderRunResult } from "../src/driver/render/render.js";
 import { MachineBorrows } from "../src/interp/borrows.js";
-import type { UBReport } from "../src/interp/diagnostics/report.js";
-import type { RunResult } from "../src/interp/results.js";
-import { runFile } from "../src/interp/run.js";
+import type { UBReport } from "../src/interp/report.js";
+import type { RunResult } from "../src/driver/results.js";
+import { runFile } from "../src/driver/run.js";
 
 const corpus = (name: string) => path.join("test/corpus/fail", name);
 const fixture = (name: string) => path.join("test/fixtures/sb", name);

@@ -6,13 +6,13 @@
 import { describe, expect, test } from "vitest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { runFile, testPath } from "../src/interp/run.js";
+import { runFile, testPath } from "../src/driver/run.js";
 import { main } from "../src/cli/main.js";
 import { loadEngine } from "../src/cli/engine.js";
 import { parseArgs, UsageError } from "../src/cli/args.js";
 import type { CliIO } from "../src/cli/io.js";
-import { decodeScheduleRuns, pctBound } from "../src/interp/concurrency/scheduler.js";
-import type { RunResult } from "../src/interp/results.js";
+import { decodeScheduleRuns, pctBound } from "../src/concurrency/scheduler.js";
+import type { RunResult } from "../src/driver/results.js";
 
 const dir = "test/fixtures/schedule";
 const fx = (name: string) => path.join(dir, name);

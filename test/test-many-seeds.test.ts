@@ -5,10 +5,10 @@
  * `--coverage-by dir`, the coverage table with a row per directory.
  */
 import { describe, expect, test } from "vitest";
-import { coverageByDir, testPath } from "../src/interp/run.js";
-import type { TestRunResult } from "../src/interp/results.js";
+import { coverageByDir, testPath } from "../src/driver/run.js";
+import type { TestRunResult } from "../src/driver/results.js";
 import { parseArgs, UsageError } from "../src/cli/args.js";
-import { decodeScheduleRuns } from "../src/interp/concurrency/scheduler.js";
+import { decodeScheduleRuns } from "../src/concurrency/scheduler.js";
 import { kmiri } from "./support/cli-in-process.js";
 
 const DIR = "test/fixtures/ktests-seeds";

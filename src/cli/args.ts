@@ -1,4 +1,4 @@
-import { decodeScheduleRuns } from "../interp/concurrency/scheduler.js";
+import { decodeScheduleRuns } from "../concurrency/scheduler.js";
 
 /**
  * The `kmiri` command line, parsed by hand (no dependency). Options take their value as the next

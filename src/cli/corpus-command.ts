@@ -1,12 +1,12 @@
 /**
- * `kmiri corpus DIR`: checks an annotated UB corpus (format in src/interp/corpus.ts) and prints
+ * `kmiri corpus DIR`: checks an annotated UB corpus (format in src/driver/corpus.ts) and prints
  * one line per file (`ok` / `FAILED` with what did not match) and a summary, like a UI-test runner.
  */
 import type { CommonFlags } from "./args.js";
 import type { CliIO } from "./io.js";
 import { engineOptions } from "./run-command.js";
-import { palette, shouldColor } from "../interp/diagnostics/render-style.js";
-import type { CorpusResult } from "../interp/corpus.js";
+import { palette, shouldColor } from "../driver/render/render-style.js";
+import type { CorpusResult } from "../driver/corpus.js";
 
 /**
  * Runs `kmiri corpus`.

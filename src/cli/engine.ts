@@ -1,14 +1,14 @@
 /**
- * What the CLI needs of the library: {@link Engine} is the shape of `src/interp/run.ts`
+ * What the CLI needs of the library: {@link Engine} is the shape of `src/driver/run.ts`
  * (`runFile`, `testPath`). The CLI loads it lazily, so that `kmiri --help` starts without loading
  * the engine, and tests can hand the CLI a fake one.
  */
-import type { RunResult, TestRunResult } from "../interp/results.js";
-import type { RunOptions, TestOptions } from "../interp/run.js";
-import type { ManySeedsOptions, ManySeedsResult } from "../interp/many-seeds.js";
-import type { CorpusResult } from "../interp/corpus.js";
+import type { RunResult, TestRunResult } from "../driver/results.js";
+import type { RunOptions, TestOptions } from "../driver/run.js";
+import type { ManySeedsOptions, ManySeedsResult } from "../driver/many-seeds.js";
+import type { CorpusResult } from "../driver/corpus.js";
 import { LoadError } from "../interp/loader/errors.js";
-import type { SourceLocation } from "../interp/diagnostics/report.js";
+import type { SourceLocation } from "../interp/report.js";
 
 /** Options of one run: the library's own (a type-only import: the engine still loads lazily). */
 export type EngineRunOptions = RunOptions;
@@ -29,14 +29,14 @@ export interface Engine {
 }
 
 /**
- * Loads the real engine, `src/interp/run.ts` (built to `dist/interp/run.js`).
- * @returns its `runFile` and `testPath`, `checkCorpus` from `src/interp/corpus.ts` and
- * `runManySeeds` from `src/interp/many-seeds.ts`.
+ * Loads the real engine, `src/driver/run.ts` (built to `dist/driver/run.js`).
+ * @returns its `runFile` and `testPath`, `checkCorpus` from `src/driver/corpus.ts` and
+ * `runManySeeds` from `src/driver/many-seeds.ts`.
  */
 export async function loadEngine(): Promise<Engine> {
-  const { runFile, testPath } = await import("../interp/run.js");
-  const { checkCorpus } = await import("../interp/corpus.js");
-  const { runManySeeds } = await import("../interp/many-seeds.js");
+  const { runFile, testPath } = await import("../driver/run.js");
+  const { checkCorpus } = await import("../driver/corpus.js");
+  const { runManySeeds } = await import("../driver/many-seeds.js");
   return { runFile, testPath, checkCorpus, runManySeeds };
 }
 

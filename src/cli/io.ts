@@ -19,7 +19,7 @@ export interface CliIO {
   env: Record<string, string | undefined>;
   /** The working directory: source paths in reports are relative to it. */
   cwd: string;
-  /** Loads the engine (the real one is `src/interp/run.ts`). */
+  /** Loads the engine (the real one is `src/driver/run.ts`). */
   engine(): Promise<Engine>;
   /** Reads a text file, `undefined` when it cannot be read (paths relative to `cwd`). */
   readFile(path: string): string | undefined;
@@ -29,7 +29,7 @@ export interface CliIO {
 
 /**
  * The real process: `process.stdout`, `process.stderr`, `process.env`, the file system and the
- * engine in `src/interp/run.ts`.
+ * engine in `src/driver/run.ts`.
  */
 export function nodeIO(): CliIO {
   const cwd = process.cwd();

@@ -2,7 +2,7 @@
  * Line coverage in the lcov tracefile format (`genhtml`, Codecov, editors' coverage gutters read
  * it): one record per module with a `DA:<line>,<hits>` line per coverable line.
  */
-import type { CoverageReport } from "../interp/results.js";
+import type { CoverageReport } from "../driver/results.js";
 
 /**
  * The lcov text of a coverage report, or undefined when the report has no per-line data.

@@ -5,16 +5,16 @@
  */
 import { parseArgs, UsageError } from "./args.js";
 import { SHORT_USAGE, helpText } from "./usage.js";
-import { packageVersion } from "../interp/version.js";
+import { packageVersion } from "../driver/version.js";
 import { nodeIO, type CliIO } from "./io.js";
 import { cachedSources } from "./io.js";
 import { asLoadError } from "./engine.js";
 import { runCommand } from "./run-command.js";
 import { testCommand } from "./test-command.js";
 import { corpusCommand } from "./corpus-command.js";
-import { renderLoadError } from "../interp/diagnostics/render.js";
-import { palette, shouldColor } from "../interp/diagnostics/render-style.js";
-import { errorToJson, type JsonError } from "../interp/diagnostics/json.js";
+import { renderLoadError } from "../driver/render/render.js";
+import { palette, shouldColor } from "../driver/render/render-style.js";
+import { errorToJson, type JsonError } from "../driver/render/json.js";
 
 /**
  * Runs one `kmiri` command line.

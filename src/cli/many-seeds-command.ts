@@ -12,10 +12,10 @@ import type { RunFlags } from "./args.js";
 import type { CliIO } from "./io.js";
 import { cachedSources } from "./io.js";
 import { engineOptions } from "./run-command.js";
-import { renderPanic, renderReport } from "../interp/diagnostics/render.js";
-import { palette, shouldColor } from "../interp/diagnostics/render-style.js";
-import type { KmiriJson } from "../interp/diagnostics/json.js";
-import type { ManySeedsOptions, SeedRun } from "../interp/many-seeds.js";
+import { renderPanic, renderReport } from "../driver/render/render.js";
+import { palette, shouldColor } from "../driver/render/render-style.js";
+import type { KmiriJson } from "../driver/render/json.js";
+import type { ManySeedsOptions, SeedRun } from "../driver/many-seeds.js";
 
 /** The JSON object of `kmiri run --many-seeds --json`. */
 export interface ManySeedsJson extends KmiriJson {

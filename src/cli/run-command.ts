@@ -7,12 +7,12 @@ import { manySeedsCommand } from "./many-seeds-command.js";
 import type { CliIO } from "./io.js";
 import { cachedSources } from "./io.js";
 import type { EngineRunOptions } from "./engine.js";
-import { renderRunResult } from "../interp/diagnostics/render.js";
-import { shouldColor } from "../interp/diagnostics/render-style.js";
-import { runResultToJson } from "../interp/diagnostics/json.js";
-import { toSarif } from "../interp/diagnostics/sarif.js";
-import type { RunResult, TestRunResult } from "../interp/results.js";
-import { packageVersion } from "../interp/version.js";
+import { renderRunResult } from "../driver/render/render.js";
+import { shouldColor } from "../driver/render/render-style.js";
+import { runResultToJson } from "../driver/render/json.js";
+import { toSarif } from "../driver/render/sarif.js";
+import type { RunResult, TestRunResult } from "../driver/results.js";
+import { packageVersion } from "../driver/version.js";
 
 /**
  * The engine options for a command line's flags; flags that were not given are left out, so the

@@ -12,10 +12,10 @@ import { cachedSources } from "./io.js";
 import type { EngineTestOptions } from "./engine.js";
 import { engineOptions, writeSarif } from "./run-command.js";
 import { toLcov } from "./lcov.js";
-import { renderCoverageTable, renderTestFailures, renderTestLines, renderTestSummary } from "../interp/diagnostics/render-tests.js";
-import { palette, shouldColor } from "../interp/diagnostics/render-style.js";
-import { testRunResultToJson } from "../interp/diagnostics/json.js";
-import type { TestRunResult } from "../interp/results.js";
+import { renderCoverageTable, renderTestFailures, renderTestLines, renderTestSummary } from "../driver/render/render-tests.js";
+import { palette, shouldColor } from "../driver/render/render-style.js";
+import { testRunResultToJson } from "../driver/render/json.js";
+import type { TestRunResult } from "../driver/results.js";
 
 /**
  * Runs `kmiri test`.

@@ -63,7 +63,7 @@ import {
   type TagEvent,
 } from "../borrowtracker/index.js";
 import type { AccessKind, BorTag, BorrowTracker, RetagRequest, TrackedAllocation } from "../borrowtracker/hooks.js";
-import type { HelpLine, SourceLocation } from "./diagnostics/report.js";
+import type { HelpLine, SourceLocation } from "./report.js";
 import type { ReportOptions } from "./host.js";
 import { current } from "./host.js";
 import type { Allocation } from "./memory/allocation.js";

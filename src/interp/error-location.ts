@@ -5,7 +5,7 @@
  */
 import type { CompiledProgram } from "./compile/index.js";
 import { MODULE_URL_PREFIX } from "./compile/index.js";
-import type { SourceLocation } from "./diagnostics/report.js";
+import type { SourceLocation } from "./report.js";
 
 const FRAME = new RegExp(`${MODULE_URL_PREFIX.replace(/[/.]/g, "\\$&")}(\\d+)/[^:]*:(\\d+):(\\d+)`);
 

@@ -3,7 +3,7 @@
  * implements it; shims reach the running one through {@link current}. Keeping this surface small
  * keeps the shims testable on their own.
  */
-import type { HelpLine, SourceLocation, UBKind, Frame } from "./diagnostics/report.js";
+import type { HelpLine, SourceLocation, UBKind, Frame } from "./report.js";
 import type { Memory } from "./memory/memory.js";
 
 /** Options of a report beyond its kind and message. */

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { LockOrderChecker, type HeldLock } from "./concurrency/index.js";
+import { LockOrderChecker, type HeldLock } from "../concurrency/index.js";
 
 /** Lock annotations of one run. */
 export class LockAnnotations {

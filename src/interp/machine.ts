@@ -10,8 +10,8 @@ import { formatWithOptions } from "node:util";
 import { getHeapStatistics } from "node:v8";
 import type { CompiledProgram, ProgramModule } from "./compile/index.js";
 import { FRAME_MARK, SITE_MASK } from "./compile/index.js";
-import type { Frame, SourceLocation, UBKind, UBReport } from "./diagnostics/report.js";
-import { MachineStop, PanicStop, UBStop, UB_HELP } from "./diagnostics/report.js";
+import type { Frame, SourceLocation, UBKind, UBReport } from "./report.js";
+import { MachineStop, PanicStop, UBStop, UB_HELP } from "./report.js";
 import type { CheckOptions, ReportOptions, ShimHost } from "./host.js";
 import type { BorrowTracker } from "../borrowtracker/hooks.js";
 import { getArgumentRetagger, MachineBorrows, type BorrowModel } from "./borrows.js";
@@ -32,9 +32,9 @@ import {
   Xoshiro128,
   deriveSeed,
   type SchedulingPolicy,
-} from "./concurrency/scheduler.js";
-import type { PanicInfo } from "./results.js";
-import { RaceDetector } from "./concurrency/data-race.js";
+} from "../concurrency/scheduler.js";
+import type { PanicInfo } from "../driver/results.js";
+import { RaceDetector } from "../concurrency/data-race.js";
 import { LockAnnotations } from "./lock-annotations.js";
 import { StackInterner, setRaceContext } from "./races.js";
 import { resetSyncDepth, syncHooks } from "./runtime-kit.js";
@@ -399,7 +399,7 @@ export class Machine implements ShimHost {
   }
 
   /**
-   * A scheduling decision (see src/interp/concurrency/scheduler.ts): the policy picks among the
+   * A scheduling decision (see src/concurrency/scheduler.ts): the policy picks among the
    * runnable threads (ids in creation order) and gives the pick its budget. Undefined when no
    * thread can run (a deadlock, reported by the caller) or a replay diverged (reported here).
    */

@@ -1,6 +1,6 @@
 /**
  * The race detector wired into the engine: the glue between the Machine, the memory's access
- * path and {@link RaceDetector} (src/interp/concurrency/data-race.ts, which knows nothing of the
+ * path and {@link RaceDetector} (src/concurrency/data-race.ts, which knows nothing of the
  * engine).
  *
  * - **Context.** The running Machine's detector is the live binding {@link races}, set with the
@@ -28,8 +28,8 @@ import {
   type AtomicOrdering,
   type DataRace,
   type FenceOrdering,
-} from "./concurrency/index.js";
-import type { Frame, SourceLocation } from "./diagnostics/report.js";
+} from "../concurrency/index.js";
+import type { Frame, SourceLocation } from "./report.js";
 import { current } from "./host.js";
 import type { Allocation } from "./memory/allocation.js";
 

@@ -2,7 +2,7 @@
  * A thread of the program: a CPU of the Machine. It is a generator of the compiled code (so the
  * scheduler can suspend it at a scheduling point) with its own stack of call-site ids.
  */
-import type { PanicStop } from "./diagnostics/report.js";
+import type { PanicStop } from "./report.js";
 import { G, GEN } from "./runtime-kit.js";
 
 /**

@@ -12,7 +12,7 @@
  * `fetch_or`, `fetch_xor` and `swap`; `AtomicPtr` has `swap` (Rust's `fetch_ptr_add` and friends
  * are not in the contract).
  */
-import { u64, type Layout } from "./layouts.js";
+import { u64, type Layout } from "../interp/memory/layouts.js";
 
 /** A memory ordering (`core::sync::atomic::Ordering`). */
 export type Ordering = "Relaxed" | "Acquire" | "Release" | "AcqRel" | "SeqCst";

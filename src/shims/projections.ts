@@ -4,7 +4,7 @@
  * (`UnsafeCell::get`), and whether some bytes are interior-mutable — read from the composite
  * layouts of `layouts.ts`. Shared by the checked and the native runtime.
  */
-import type { Field, Layout } from "./layouts.js";
+import type { Field, Layout } from "../interp/memory/layouts.js";
 
 /** The field `name` of a struct layout, or `null` when `layout` has no such field. */
 export function fieldOf(layout: Layout<any>, name: string): Field | null {

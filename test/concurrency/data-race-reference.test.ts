@@ -5,9 +5,9 @@
  * at the same operations, with the same kinds and offsets.
  */
 import { describe, expect, test } from "vitest";
-import { RaceDetector, type AllocRaceState, type AtomicOrdering, type DataRace } from "../../src/interp/concurrency/data-race.js";
-import { VectorClock } from "../../src/interp/concurrency/vector-clock.js";
-import { Xoshiro128 } from "../../src/interp/concurrency/scheduler.js";
+import { RaceDetector, type AllocRaceState, type AtomicOrdering, type DataRace } from "../../src/concurrency/data-race.js";
+import { VectorClock } from "../../src/concurrency/vector-clock.js";
+import { Xoshiro128 } from "../../src/concurrency/scheduler.js";
 
 type Clock = number[];
 const get = (c: Clock, i: number) => c[i] ?? 0;

@@ -8,8 +8,8 @@ import {
   type DataRace,
   type RaceAccessKind,
   type RaceCell,
-} from "../../src/interp/concurrency/data-race.js";
-import { VectorClock } from "../../src/interp/concurrency/vector-clock.js";
+} from "../../src/concurrency/data-race.js";
+import { VectorClock } from "../../src/concurrency/vector-clock.js";
 import { RangeMap } from "../../src/data-structures/range-map.js";
 
 const names = { thread: (t: number) => (t === 0 ? "main" : `cpu${t}`) };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { LockOrderChecker, describeLockViolation, type LockViolation } from "../../src/interp/concurrency/lock-order.js";
+import { LockOrderChecker, describeLockViolation, type LockViolation } from "../../src/concurrency/lock-order.js";
 
 const names = { thread: (t: number) => (t === 0 ? "main" : `cpu${t}`) };
 /** Lock instances (addresses) and sites. */

@@ -13,7 +13,7 @@ import {
   deriveSeed,
   type Decision,
   type SchedulingPolicy,
-} from "../../src/interp/concurrency/scheduler.js";
+} from "../../src/concurrency/scheduler.js";
 import { Prng } from "../../src/interp/prng.js";
 
 /**

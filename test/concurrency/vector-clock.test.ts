@@ -11,8 +11,8 @@ import {
   epochLe,
   epochOf,
   formatEpoch,
-} from "../../src/interp/concurrency/vector-clock.js";
-import { Xoshiro128 } from "../../src/interp/concurrency/scheduler.js";
+} from "../../src/concurrency/vector-clock.js";
+import { Xoshiro128 } from "../../src/concurrency/scheduler.js";
 
 /** A random clock: up to `n` threads, small times (so equal entries and ≤ pairs are common). */
 function randomClock(rng: Xoshiro128, n = 6, max = 4): VectorClock {

@@ -30,7 +30,7 @@
  * The compiler splices text into the original (edit.ts) and inserts no line breaks, so line
  * numbers of the factory are those of the module, and V8's positions map back (see toOriginal).
  */
-import type { SourceLocation } from "../diagnostics/report.js";
+import type { SourceLocation } from "../report.js";
 import type { Analysis } from "./analyze.js";
 import { functionName } from "./analyze.js";
 import { Splicer } from "./edit.js";

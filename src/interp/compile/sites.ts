@@ -3,7 +3,7 @@
  * function entry) gets a small integer id at compile time. At run time the instrumented code
  * pushes ids on a per-thread stack; a report turns them into `.ts` locations through this table.
  */
-import type { SourceLocation } from "../diagnostics/report.js";
+import type { SourceLocation } from "../report.js";
 
 export class SiteTable {
   readonly file: string[] = [];

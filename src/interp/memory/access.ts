@@ -23,7 +23,7 @@
  * `ptr_from_exposed`) carries {@link WILDCARD}, which is never live: it always takes the slow
  * path, which looks the exposed allocation up and comes back here with it.
  */
-import type { Layout } from "../../shims/layouts.js";
+import type { Layout } from "./layouts.js";
 import type { Allocation } from "./allocation.js";
 import { WILDCARD } from "./allocation.js";
 import { raceRead, raceWrite, races } from "../races.js";

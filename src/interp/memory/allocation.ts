@@ -26,11 +26,11 @@
  * plain bytes are no pointer (a `ptr` read gives the address without provenance), and a typed
  * integer read drops provenance anyway — as in Miri.
  */
-import type { AllocRaceState } from "../concurrency/data-race.js";
+import type { AllocRaceState } from "../../concurrency/data-race.js";
 import type { AllocationState } from "../../borrowtracker/index.js";
 import { reportTypeError } from "./type-error.js";
-import type { Layout, LayoutMemory } from "../../shims/layouts.js";
-import { usize } from "../../shims/layouts.js";
+import type { Layout, LayoutMemory } from "./layouts.js";
+import { usize } from "./layouts.js";
 
 /** What kind of memory an allocation is. */
 export type AllocKind = "heap" | "stack" | "static" | "ram" | "mmio";

@@ -8,7 +8,7 @@
  * Pointers are `(address, provenance)` pairs here, so that the module does not depend on the
  * runtime's `Ptr` class.
  */
-import type { Layout } from "../../shims/layouts.js";
+import type { Layout } from "./layouts.js";
 import { accessRange, write } from "./access.js";
 import { Allocation, NO_SITE } from "./allocation.js";
 import { reportUB } from "./diagnose.js";

@@ -6,9 +6,9 @@
  * Each `diagnose*` function returns normally only when the operation is in fact allowed (a
  * zero-sized access through any pointer is); otherwise it reports, which throws.
  */
-import type { HelpLine, UBKind } from "../diagnostics/report.js";
+import type { HelpLine, UBKind } from "../report.js";
 import { current } from "../host.js";
-import type { Layout } from "../../shims/layouts.js";
+import type { Layout } from "./layouts.js";
 import { load } from "./access.js";
 import type { Allocation } from "./allocation.js";
 import { NO_SITE, WILDCARD } from "./allocation.js";

@@ -17,7 +17,7 @@
  * (fresh memory is zeroed, which `alloc_zeroed` relies on) and is collected once every allocation
  * carved from it has been freed (a freed allocation drops its view).
  */
-import type { UBKind } from "../diagnostics/report.js";
+import type { UBKind } from "../report.js";
 import type { ReportOptions } from "../host.js";
 import { current } from "../host.js";
 import { raceAllocated, raceFreed, races } from "../races.js";

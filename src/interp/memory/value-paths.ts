@@ -3,7 +3,7 @@
  * `constructing invalid value of type Desc: at .len, encountered uninitialized memory, but
  * expected an integer`. Reads the layouts' structure (`fields`, `elem`, `inner`); slow path only.
  */
-import type { Layout } from "../../shims/layouts.js";
+import type { Layout } from "./layouts.js";
 
 /**
  * Where byte `offset` of a `layout` value is, for diagnostics: the path to it in Miri's notation

@@ -23,7 +23,7 @@
  *
  * Loads see the latest store: kmiri does not emulate weak memory (store buffers).
  */
-import { Xoshiro128, deriveSeed } from "../../interp/concurrency/scheduler.js";
+import { Xoshiro128, deriveSeed } from "../../concurrency/scheduler.js";
 import { accessRange, write } from "../../interp/memory/access.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
 import { diagnoseLoad } from "../../interp/memory/diagnose.js";
@@ -52,7 +52,7 @@ import {
   type OrderingUse,
   type RmwMethod,
 } from "../atomic-values.js";
-import type { Layout } from "../layouts.js";
+import type { Layout } from "../../interp/memory/layouts.js";
 import { trackAccess, tracker } from "./borrow-hooks.js";
 import { machine } from "./machine.js";
 import { panic } from "./panic.js";

@@ -17,7 +17,7 @@ import { UNTAGGED, type AccessKind, type BorTag, type BorrowTracker, type RetagK
 import { current } from "../../interp/host.js";
 import { accessRange } from "../../interp/memory/access.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
-import type { Layout } from "../layouts.js";
+import type { Layout } from "../../interp/memory/layouts.js";
 import { Ptr } from "./memory.js";
 
 /** A host that may carry a borrow tracker (the Machine, once Stacked Borrows exists). */

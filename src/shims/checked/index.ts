@@ -2,7 +2,7 @@
  * `kmiri/rt` as the Machine provides it: every name of the contract (api/rt.d.ts), checked.
  * One namespace serves every Machine; the shims find the running one through `interp/host.ts`.
  */
-export * from "../layouts.js";
+export * from "../../interp/memory/layouts.js";
 export * from "./memory.js";
 export { JoinHandle, spawn, yield_now, spin_loop } from "./threads.js";
 export { panic, assert, assert_eq, assert_ne, unreachable } from "./panic.js";

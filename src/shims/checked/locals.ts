@@ -17,7 +17,7 @@ import { current } from "../../interp/host.js";
 import { load, store, write } from "../../interp/memory/access.js";
 import { allocationHelp, reportUB } from "../../interp/memory/diagnose.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
-import type { Layout } from "../layouts.js";
+import type { Layout } from "../../interp/memory/layouts.js";
 import { retag, rootTag, taggedPtr, trackDealloc, tracker } from "./borrow-hooks.js";
 import { Ptr } from "./memory.js";
 import { Ref, RefMut, borrow } from "./refs.js";

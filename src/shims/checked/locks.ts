@@ -6,7 +6,7 @@
  * - **Classes.** A lock's class is `class_name`, or else the site where the lock's memory was
  *   allocated (every lock of a `struct` allocated at one line is one class, as lockdep keys
  *   locks by their initialisation site); a lock in a named static is named after it.
- * - **Checks** (src/interp/concurrency/lock-order.ts): acquiring a lock the thread already holds
+ * - **Checks** (src/concurrency/lock-order.ts): acquiring a lock the thread already holds
  *   (`deadlock`); a class acquired while holding one that was, on any thread and at any time,
  *   held while acquiring it (`lock-order`: a possible deadlock, even when this run did not
  *   deadlock); a second lock of a class already held (`lock-order`, lockdep's recursive
@@ -17,8 +17,8 @@
  *   protects, rather than hidden by the annotation.
  * - Each annotation is a scheduling point and progress (it wakes spinning threads).
  */
-import { describeLockViolation, type LockViolation } from "../../interp/concurrency/index.js";
-import type { HelpLine } from "../../interp/diagnostics/report.js";
+import { describeLockViolation, type LockViolation } from "../../concurrency/index.js";
+import type { HelpLine } from "../../interp/report.js";
 import type { Machine } from "../../interp/machine.js";
 import { WILDCARD, type Allocation } from "../../interp/memory/allocation.js";
 import { raceSite, raceThread } from "../../interp/races.js";

@@ -21,7 +21,7 @@ import {
   ZERO_SIZE_ALLOCATION,
 } from "../../interp/memory/messages.js";
 import { reportTypeError } from "../../interp/memory/type-error.js";
-import { fieldOf, type Layout } from "../layouts.js";
+import { fieldOf, type Layout } from "../../interp/memory/layouts.js";
 import { retag, rootTag, trackDealloc, tracker } from "./borrow-hooks.js";
 import { panic } from "./panic.js";
 import { SharedRef, UniqueRef } from "./simple-ref.js";

@@ -1,5 +1,5 @@
 /** Panics and assertions on the Machine: they stop the thread with Rust's messages. */
-import { PanicStop } from "../../interp/diagnostics/report.js";
+import { PanicStop } from "../../interp/report.js";
 import { assertionMessage, valuesEqual } from "../debug-format.js";
 import { machine } from "./machine.js";
 

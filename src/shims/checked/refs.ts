@@ -19,7 +19,7 @@ import { checkReference, load, store } from "../../interp/memory/access.js";
 import { reportUB } from "../../interp/memory/diagnose.js";
 import { raceReference, races } from "../../interp/races.js";
 import { invalidValueMessage } from "../../interp/memory/messages.js";
-import type { Layout } from "../layouts.js";
+import type { Layout } from "../../interp/memory/layouts.js";
 import type { Ordering } from "../atomic-values.js";
 import { cellContents, elemOf, fieldOf, noFieldMessage } from "../projections.js";
 import { atomicCompareExchange, atomicLoad, atomicRmw, atomicStore } from "./atomics.js";

@@ -19,7 +19,7 @@ import type { BorTag } from "../../borrowtracker/hooks.js";
 import { current } from "../../interp/host.js";
 import { load, store, write } from "../../interp/memory/access.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
-import type { Layout } from "../layouts.js";
+import type { Layout } from "../../interp/memory/layouts.js";
 import { hasInterior } from "../projections.js";
 import { retag, rootTag, taggedPtr, tracker } from "./borrow-hooks.js";
 import { Ptr } from "./memory.js";

@@ -7,7 +7,7 @@
  * constructor, a getter), and under `GEN` a generator the instrumented code delegates to, which
  * blocks the thread in the scheduler until the target ends.
  */
-import { PanicStop } from "../../interp/diagnostics/report.js";
+import { PanicStop } from "../../interp/report.js";
 import type { Thread } from "../../interp/thread.js";
 import { GEN } from "../../interp/runtime-kit.js";
 import { takeSpuriousFailure } from "./atomics.js";

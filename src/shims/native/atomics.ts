@@ -15,7 +15,7 @@ import {
   type OrderingUse,
   type RmwMethod,
 } from "../atomic-values.js";
-import type { Layout } from "../layouts.js";
+import type { Layout } from "../../interp/memory/layouts.js";
 import type { Ptr } from "./memory.js";
 import { NativePanic } from "./panic.js";
 

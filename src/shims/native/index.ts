@@ -2,7 +2,7 @@
  * `kmiri/rt` in native mode: the same names as on the Machine, on plain Node, with no checks —
  * the speed baseline, and what a program gets when it imports `kmiri/rt` outside kmiri.
  */
-export * from "../layouts.js";
+export * from "../../interp/memory/layouts.js";
 export * from "./memory.js";
 export { JoinHandle, spawn, yield_now, spin_loop } from "./threads.js";
 export { panic, assert, assert_eq, assert_ne, unreachable } from "./panic.js";

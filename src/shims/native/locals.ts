@@ -4,7 +4,7 @@
  * function returns (plain Node has no hook there), so it is released to the address space's
  * bookkeeping at once and its bytes live as long as a pointer to them does.
  */
-import type { Layout } from "../layouts.js";
+import type { Layout } from "../../interp/memory/layouts.js";
 import { alloc, dealloc, type Ptr } from "./memory.js";
 import { Ref, RefMut } from "./refs.js";
 

@@ -14,7 +14,7 @@
  * chunk) — no side table, and a pointer stored natively reads back as a pointer.
  */
 import { AddressSpace, type AddressSpaceOptions } from "../../interp/memory/address-space.js";
-import { fieldOf, setDefaultLayoutMemory, usize, type Layout, type LayoutMemory } from "../layouts.js";
+import { fieldOf, setDefaultLayoutMemory, usize, type Layout, type LayoutMemory } from "../../interp/memory/layouts.js";
 import { NativePanic } from "./panic.js";
 import { SharedRef, UniqueRef } from "./simple-ref.js";
 

@@ -4,7 +4,7 @@
  * tracking. Indexing out of bounds panics, as on the Machine (that is Rust's behaviour, not a
  * check); atomics are plain reads and writes (`atomics.ts`).
  */
-import type { Layout } from "../layouts.js";
+import type { Layout } from "../../interp/memory/layouts.js";
 import { cellContents, elemOf, fieldOf, noFieldMessage } from "../projections.js";
 import type { Ordering } from "../atomic-values.js";
 import { nativeCompareExchange, nativeLoad, nativeRmw, nativeStore } from "./atomics.js";

@@ -2,7 +2,7 @@
  * Native statics: the twin of `checked/statics.ts`, unchecked. The static's bytes are allocated
  * from the same address space as on the Machine (so addresses print the same) and never freed.
  */
-import type { Layout } from "../layouts.js";
+import type { Layout } from "../../interp/memory/layouts.js";
 import { alloc, type Ptr } from "./memory.js";
 import { Ref, RefMut } from "./refs.js";
 

@@ -42,7 +42,7 @@
  *
  * Every function returns text without a trailing newline.
  */
-import type { Frame, SourceLocation, UBReport } from "./report.js";
+import type { Frame, SourceLocation, UBReport } from "../../interp/report.js";
 import type { PanicInfo, RunResult } from "../results.js";
 import { palette, type Paint, type Palette } from "./render-style.js";
 

@@ -5,20 +5,20 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { formatWithOptions } from "node:util";
 import path from "node:path";
-import { compileProgram, CompileError, type CompiledProgram } from "./compile/index.js";
-import { PanicStop } from "./diagnostics/report.js";
-import { LoadError, loadProgram, loadPrograms, type SourceModule } from "./loader/index.js";
-import { INTERNAL_ERROR_TITLE, Machine, type MachineConfig } from "./machine.js";
-import { MachineBorrows, type BorrowModel } from "./borrows.js";
+import { compileProgram, CompileError, type CompiledProgram } from "../interp/compile/index.js";
+import { PanicStop } from "../interp/report.js";
+import { LoadError, loadProgram, loadPrograms, type SourceModule } from "../interp/loader/index.js";
+import { INTERNAL_ERROR_TITLE, Machine, type MachineConfig } from "../interp/machine.js";
+import { MachineBorrows, type BorrowModel } from "../interp/borrows.js";
 import type { CoverageReport, CoverageRow, PanicInfo, RunResult, RunStats, TestResult, TestRunResult, TestSeedFailure } from "./results.js";
 import type { ManySeedsProgress } from "./many-seeds.js";
-import { pctBound } from "./concurrency/scheduler.js";
+import { pctBound } from "../concurrency/scheduler.js";
 import * as checkedRt from "../shims/checked/index.js";
 import * as nativeRt from "../shims/native/index.js";
 import { NativePanic } from "../shims/native/panic.js";
 import { takeNativeTests } from "../shims/native/tests.js";
-import { programLocationOfError } from "./error-location.js";
-import { evaluateModule, type Namespace } from "./link.js";
+import { programLocationOfError } from "../interp/error-location.js";
+import { evaluateModule, type Namespace } from "../interp/link.js";
 
 /** Options of {@link runFile}. */
 export interface RunOptions {

@@ -2,7 +2,7 @@
  * What a run produces: the data every renderer (terminal, JSON, lcov, SARIF) reads. The JSON
  * contract of DESIGN.md is `{ seed, ub, tests?, coverage?, stats }` built from these.
  */
-import type { SourceLocation, UBReport, Frame } from "./diagnostics/report.js";
+import type { SourceLocation, UBReport, Frame } from "../interp/report.js";
 
 /** A panic that ended a thread (and the run, when it was `main`'s or a test's). */
 export interface PanicInfo {

@@ -14,7 +14,7 @@
  * when kmiri could not run the program at all (it could not be loaded, the arguments were wrong,
  * or kmiri itself failed).
  */
-import type { SourceLocation, UBReport } from "./report.js";
+import type { SourceLocation, UBReport } from "../../interp/report.js";
 import type { CoverageReport, PanicInfo, RunResult, RunStats, TestResult, TestRunResult } from "../results.js";
 
 /** Why kmiri produced no result: the `error` field of {@link KmiriJson}. */

@@ -15,9 +15,9 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { UBReport } from "./diagnostics/report.js";
-import { LoadError } from "./loader/errors.js";
-import { loadProgram } from "./loader/index.js";
+import type { UBReport } from "../interp/report.js";
+import { LoadError } from "../interp/loader/errors.js";
+import { loadProgram } from "../interp/loader/index.js";
 import type { PanicInfo, RunResult, RunStats, TestRunResult } from "./results.js";
 import type { RunOptions, SeedTestRun, TestOptions } from "./run.js";
 
@@ -138,10 +138,10 @@ function deserializeError(e: SerializedError): Error {
   return err;
 }
 
-/** The worker script of the built package (`dist/interp/many-seeds-worker.js`), from src/ or dist/. */
+/** The worker script of the built package (`dist/driver/many-seeds-worker.js`), from src/ or dist/. */
 function workerScript(): string {
   // src/interp/ and dist/interp/ are both two levels below the package root.
-  const file = fileURLToPath(new URL("../../dist/interp/many-seeds-worker.js", import.meta.url));
+  const file = fileURLToPath(new URL("../../dist/driver/many-seeds-worker.js", import.meta.url));
   if (!existsSync(file)) {
     throw new Error(`kmiri's worker script ${file} is missing: build the package first (\`npm run build\`)`);
   }

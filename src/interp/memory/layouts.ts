@@ -23,7 +23,7 @@
 
 // The pointer a `ptr` layout reads as is the `Ptr` of whichever runtime reads it; its type is the
 // native one, which is what programs compile against (`kmiri/rt` is the native runtime's types).
-import type { Ptr } from "./native/memory.js";
+import type { Ptr } from "../../shims/native/memory.js";
 
 /** What kind of type a layout describes. */
 export type LayoutKind =

@@ -10,9 +10,9 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import type { UBReport } from "./diagnostics/report.js";
-import { UB_KINDS, type UBKind } from "./diagnostics/report.js";
-import { LoadError } from "./loader/index.js";
+import type { UBReport } from "../interp/report.js";
+import { UB_KINDS, type UBKind } from "../interp/report.js";
+import { LoadError } from "../interp/loader/index.js";
 import type { PanicInfo } from "./results.js";
 import { prepareFile, runFile, type RunOptions } from "./run.js";
 

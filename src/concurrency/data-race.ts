@@ -90,7 +90,7 @@
  * @module
  */
 
-import type { RangeMapOps } from "../../data-structures/range-map.js";
+import type { RangeMapOps } from "../data-structures/range-map.js";
 import { VectorClock } from "./vector-clock.js";
 
 // ───────────────────────────── public types ─────────────────────────────

@@ -28,7 +28,7 @@
  * Columns are 1-based UTF-16 code units and `endColumn` is exclusive, as in {@link SourceLocation}.
  */
 import { pathToFileURL } from "node:url";
-import type { Frame, HelpLine, SourceLocation, UBKind, UBReport } from "./report.js";
+import type { Frame, HelpLine, SourceLocation, UBKind, UBReport } from "../../interp/report.js";
 import type { PanicInfo, RunResult, TestResult, TestRunResult } from "../results.js";
 import { headline, primaryLabel } from "./render.js";
 import { testName } from "./render-tests.js";
