@@ -296,7 +296,7 @@ describe("kmiri (in-process, fake engine)", () => {
 
 const ROOT = resolve(import.meta.dirname, "..");
 const BIN = join(ROOT, "bin", "kmiri.js");
-const BUILT = existsSync(join(ROOT, "dist", "cli", "main.js")) && existsSync(join(ROOT, "dist", "interp", "run.js"));
+const BUILT = existsSync(join(ROOT, "dist", "cli", "main.js")) && existsSync(join(ROOT, "dist", "driver", "run.js"));
 
 const PROGRAMS: Record<string, string> = {
   "clean.ts": `import { alloc, dealloc, u32 } from "kmiri/rt";

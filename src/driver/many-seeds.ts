@@ -2,7 +2,7 @@
  * `kmiri run --many-seeds A..B`: the same program once per seed, spread over worker threads, like
  * Miri's `-Zmiri-many-seeds`.
  *
- * Each worker (`many-seeds-worker.ts`, run from the built package: `dist/interp/`) imports the
+ * Each worker (`many-seeds-worker.ts`, run from the built package: `dist/driver/`) imports the
  * library (`dist/index.js`), loads and compiles the program once, and runs it for every seed it
  * is handed; results come back as data (structured clones of {@link SeedRun}). Seeds are handed
  * out one at a time to whichever worker is free, and the results are sorted by seed, so the
@@ -140,7 +140,7 @@ function deserializeError(e: SerializedError): Error {
 
 /** The worker script of the built package (`dist/driver/many-seeds-worker.js`), from src/ or dist/. */
 function workerScript(): string {
-  // src/interp/ and dist/interp/ are both two levels below the package root.
+  // src/interp/ and dist/driver/ are both two levels below the package root.
   const file = fileURLToPath(new URL("../../dist/driver/many-seeds-worker.js", import.meta.url));
   if (!existsSync(file)) {
     throw new Error(`kmiri's worker script ${file} is missing: build the package first (\`npm run build\`)`);

@@ -1,6 +1,6 @@
 /**
  * The package version, read from `package.json` (two levels above this module both in `src/interp`
- * and in `dist/interp`).
+ * and in `dist/driver`).
  */
 import { readFileSync } from "node:fs";
 
