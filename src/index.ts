@@ -19,7 +19,7 @@ export { toSarif } from "./driver/render/sarif.js";
 export type { RunOptions, TestOptions } from "./driver/run.js";
 export { Machine } from "./interp/machine.js";
 export { Thread } from "./interp/thread.js";
-export type { MachineConfig, BuiltinModules } from "./interp/machine.js";
+export type { MachineConfig } from "./interp/machine.js";
 export { compileProgram, CompileError } from "./interp/compile/index.js";
 export type { CompiledProgram, ProgramModule } from "./interp/compile/index.js";
 export { loadProgram, loadPrograms, LoadError } from "./interp/loader/index.js";

@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { UBStop, type UBKind } from "../src/interp/report.js";
-import { setCurrent } from "../src/interp/host.js";
+import { setCurrent } from "../src/shims/checked/context.js";
 import { Memory } from "../src/interp/memory/memory.js";
 import { FakeHost, GENERIC_HELP, helps, type Recorded } from "./fixtures/memory/fake-host.js";
 import * as checked from "../src/shims/checked/memory.js";
@@ -104,8 +104,17 @@ describe("memory", () => {
     expect(keep.read() + last.read()).toBe(85);
   });
 
-  it("can report through a reporter of its own (as a library)", () => {
-    const m = new Memory({ limit: 4, report: (kind, message) => { throw new Error(`${kind}: ${message}`); } });
+  it("can report through a host of its own (as a library)", () => {
+    const m = new Memory({
+      limit: 4,
+      host: {
+        currentSite: () => -1,
+        siteLocation: () => ({ file: "x", line: 0, column: 0 }),
+        report: (kind, message) => {
+          throw new Error(`${kind}: ${message}`);
+        },
+      },
+    });
     expect(() => m.allocate(8, 8, "heap", -1)).toThrow("resource-exhaustion: tried to allocate 8 bytes");
   });
 

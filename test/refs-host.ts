@@ -5,7 +5,7 @@
  * tracker.
  */
 import { UBStop, PanicStop, type SourceLocation, type UBKind } from "../src/interp/report.js";
-import { setCurrent } from "../src/interp/host.js";
+import { setCurrent } from "../src/shims/checked/context.js";
 import { FakeHost as MemoryFakeHost, type Recorded } from "./fixtures/memory/fake-host.js";
 import type { AccessKind, BorTag, BorrowTracker, RetagRequest, TrackedAllocation } from "../src/borrowtracker/hooks.js";
 
@@ -18,8 +18,6 @@ export type { Recorded } from "./fixtures/memory/fake-host.js";
 export class FakeHost extends MemoryFakeHost {
   /** Set while "module top-level code" runs (the Machine's `instantiating`). */
   instantiating: object | null = null;
-  /** The borrow tracker the shims find on the host (`null`: none). */
-  borrowTracker: BorrowTracker | null = null;
   private frames: ((site: number) => void)[][] = [];
 
   here(): SourceLocation {

@@ -1,9 +1,43 @@
 /**
- * kmiri's concurrency analyses as a library: vector clocks ({@link VectorClock}), the data-race
- * detector ({@link RaceDetector}), lockdep-style lock-order checking
- * ({@link LockOrderChecker}) and scheduling policies ({@link RandomPreemption},
- * {@link PctPolicy}, {@link RecordingPolicy}, {@link ReplayPolicy}). Nothing here imports the
- * engine, the shims or the CLI, so a simulator with its own CPU loop can use them directly.
+ * kmiri's concurrency analyses as a library (`kmiri/concurrency`). Nothing here imports the
+ * engine, the shims or the CLI (only `src/data-structures`), so a simulator with its own CPU loop
+ * can use them directly:
+ *
+ * - **Vector clocks** ({@link VectorClock}, epochs): the happens-before bookkeeping. Entry `t` of a
+ *   clock is the last logical time of thread `t` known to happen before the clock's owner.
+ * - **The data-race detector** ({@link RaceDetector}): Miri's model of non-atomic and atomic
+ *   accesses, fences, spawn/join and lock edges, with FastTrack epochs. Every check returns `null`
+ *   or a {@link DataRace}; {@link describeRace} words a race as Miri does.
+ * - **The lock-order checker** ({@link LockOrderChecker}): Linux lockdep's classes and lock graph;
+ *   it predicts deadlocks (inversions, recursive locking, rank violations, relocking) from the
+ *   order locks are taken in, even in a run that did not deadlock. {@link describeLockViolation}
+ *   words a {@link LockViolation}.
+ * - **Scheduling policies** ({@link SchedulingPolicy}): {@link RandomPreemption},
+ *   {@link PctPolicy} (with {@link pctBound}, its probability guarantee), {@link RecordingPolicy}
+ *   and {@link ReplayPolicy} (replay strings: {@link encodeSchedule}, {@link decodeSchedule}), all
+ *   drawing from a {@link Xoshiro128} seeded per stream with {@link deriveSeed}.
+ *
+ * The numbers the API takes are the caller's: a *thread* is a dense small integer (`main` is 0,
+ * spawned threads 1, 2, … — {@link RaceDetector.spawn} hands out the next one by default); a
+ * *site* is an opaque number naming a program location (a call-site id), stored and returned in
+ * findings, never interpreted; offsets and sizes are in bytes within one allocation.
+ *
+ * @example Driving the race detector by hand
+ * ```ts
+ * import { RaceDetector, describeRace } from "kmiri/concurrency";
+ *
+ * const det = new RaceDetector();                  // thread 0 (`main`) exists
+ * const x = det.allocate(4, 0, 100);               // main allocates 4 bytes at site 100
+ * const cpu1 = det.spawn(0);                       // spawn edge main → 1: the child sees the allocation
+ * det.write(x, 0, 4, cpu1, 101);                   // null: cpu1 writes bytes 0..4 at site 101
+ * const race = det.read(x, 0, 4, 0, 102);          // main reads them without synchronising with cpu1
+ * describeRace(race!, { thread: (t) => (t === 0 ? "main" : `cpu${t}`), alloc: 1 }).message;
+ * // "Data race detected between (1) non-atomic write on thread `cpu1` and (2) non-atomic read on thread `main` at alloc1[0x0]"
+ *
+ * det.terminate(cpu1);                             // cpu1 ends …
+ * det.join(0, cpu1);                               // … and main joins it: the write happens before
+ * det.read(x, 0, 4, 0, 103);                       // null
+ * ```
  *
  * ## Wiring into the engine (one detector, one checker and one policy per Machine)
  *
@@ -38,3 +72,5 @@ export * from "./vector-clock.js";
 export * from "./data-race.js";
 export * from "./lock-order.js";
 export * from "./scheduler.js";
+// The range map the race cells can live in (see `raceCellOps`), so its user need not reach into src/data-structures.
+export { RangeMap, type RangeMapOps } from "../data-structures/range-map.js";

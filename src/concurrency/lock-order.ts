@@ -138,6 +138,7 @@ export class LockOrderChecker {
   private readonly heldBy: HeldLock[][] = [];
   private readonly nesting: "report" | "allow";
 
+  /** An empty checker: no classes, no edges, no thread holds a lock. */
   constructor(options: LockOrderOptions = {}) {
     this.nesting = options.sameClassNesting ?? "report";
   }

@@ -2,15 +2,9 @@
  * What a run produces: the data every renderer (terminal, JSON, lcov, SARIF) reads. The JSON
  * contract of DESIGN.md is `{ seed, ub, tests?, coverage?, stats }` built from these.
  */
-import type { SourceLocation, UBReport, Frame } from "../interp/report.js";
+import type { UBReport, PanicInfo } from "../interp/report.js";
 
-/** A panic that ended a thread (and the run, when it was `main`'s or a test's). */
-export interface PanicInfo {
-  thread: string;
-  message: string;
-  location?: SourceLocation;
-  backtrace: Frame[];
-}
+export type { PanicInfo } from "../interp/report.js";
 
 /** Counters of one run. */
 export interface RunStats {

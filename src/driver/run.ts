@@ -13,8 +13,8 @@ import { MachineBorrows, type BorrowModel } from "../interp/borrows.js";
 import type { CoverageReport, CoverageRow, PanicInfo, RunResult, RunStats, TestResult, TestRunResult, TestSeedFailure } from "./results.js";
 import type { ManySeedsProgress } from "./many-seeds.js";
 import { pctBound } from "../concurrency/scheduler.js";
-import * as checkedRt from "../shims/checked/index.js";
-import * as nativeRt from "../shims/native/index.js";
+import { checkedRuntime } from "../shims/checked/runtime.js";
+import { nativeModules } from "../shims/native/runtime.js";
 import { NativePanic } from "../shims/native/panic.js";
 import { takeNativeTests } from "../shims/native/tests.js";
 import { programLocationOfError } from "../interp/error-location.js";
@@ -98,7 +98,6 @@ export interface TestOptions extends RunOptions {
   };
 }
 
-const CHECKED_BUILTINS = { "kmiri/rt": checkedRt as object, "kmiri/mirch": {} };
 
 function machineConfig(o: RunOptions, onOutput?: (l: string) => void, pctSteps?: number): MachineConfig {
   return {
@@ -189,7 +188,7 @@ export async function prepareFile(file: string, options: Pick<RunOptions, "cwd">
   /** PCT step estimates by the options that change a run's length. */
   const estimates = new Map<string, number>();
   const runOnce = (o: RunOptions, pctSteps?: number): { m: Machine; panic: PanicInfo | undefined } => {
-    const m = new Machine(program, CHECKED_BUILTINS, machineConfig(o, o.onOutput, pctSteps));
+    const m = new Machine(program, checkedRuntime, machineConfig(o, o.onOutput, pctSteps));
     let missingMain = false;
     const panic = m.run(entry.path, (ns) => {
       if (typeof ns.main !== "function") {
@@ -393,7 +392,7 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
   const tests: { module: string; name: string; path: string }[] = [];
   const seen = new Set<string>();
   for (const entry of src.entries) {
-    const lister = new Machine(program, CHECKED_BUILTINS, machineConfig({ ...options, seed: 0 }));
+    const lister = new Machine(program, checkedRuntime, machineConfig({ ...options, seed: 0 }));
     try {
       lister.run(entry.path, () => () => undefined);
     } catch {
@@ -425,7 +424,7 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
       const output: string[] = [];
       let spec: Machine["tests"][number] | undefined;
       const runTest = (ro: RunOptions, onOutput?: (l: string) => void, pctSteps?: number) => {
-        const m = new Machine(program, CHECKED_BUILTINS, machineConfig(ro, onOutput, pctSteps));
+        const m = new Machine(program, checkedRuntime, machineConfig(ro, onOutput, pctSteps));
         const panic = m.run(t.path, () => {
           spec = m.tests.find((x) => x.module === t.module && x.name === t.name);
           return spec ? spec.body : `test \`${t.name}\` is no longer registered by ${t.module}`;
@@ -634,8 +633,8 @@ export class NativeLinker {
 
   /** Evaluates a module (and its imports); returns its namespace. */
   import(key: string): Record<string, unknown> {
-    if (key === "kmiri/rt") return nativeRt as unknown as Record<string, unknown>;
-    if (key === "kmiri/mirch") return {};
+    const builtin = nativeModules[key];
+    if (builtin !== undefined) return builtin as Record<string, unknown>;
     const existing = this.namespaces.get(key);
     if (existing) return existing;
     const mod = this.program.byPath.get(key);

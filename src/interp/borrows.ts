@@ -63,9 +63,7 @@ import {
   type TagEvent,
 } from "../borrowtracker/index.js";
 import type { AccessKind, BorTag, BorrowTracker, RetagRequest, TrackedAllocation } from "../borrowtracker/hooks.js";
-import type { HelpLine, SourceLocation } from "./report.js";
-import type { ReportOptions } from "./host.js";
-import { current } from "./host.js";
+import type { HelpLine, ReportOptions, SourceLocation } from "./report.js";
 import type { Allocation } from "./memory/allocation.js";
 
 /** Which aliasing model a Machine checks: Stacked Borrows (the default), or none. */
@@ -178,9 +176,10 @@ export class MachineBorrows implements BorrowTracker {
     if (this.eager) {
       this.beforeCreate();
       root = this.sb.newAllocation(a.id, a.size, a.kind, site);
-      a.borrows = this.sb.allocation(a.id)!;
+      const state = this.sb.allocation(a.id)!;
+      a.borrows = state;
       this.created(root);
-      this.refresh(a, a.borrows);
+      this.refresh(a, state);
     } else {
       root = this.sb.newTag();
       this.created(root);
@@ -235,7 +234,7 @@ export class MachineBorrows implements BorrowTracker {
    */
   access(kind: AccessKind, alloc: TrackedAllocation, tag: BorTag, offset: number, size: number, site: number): void {
     const a = alloc as Allocation;
-    let state = a.borrows;
+    let state = a.borrows as AllocationState | null;
     if (state === null) return;
     if (state === FRESH) {
       if (tag === a.borrowWrite) return; // the root of a fresh allocation
@@ -302,7 +301,7 @@ export class MachineBorrows implements BorrowTracker {
 
   /** The Stacked Borrows state of tracked allocation `a`, made now if it is still {@link FRESH}. */
   private state(a: Allocation): AllocationState {
-    const s = a.borrows!;
+    const s = a.borrows as AllocationState;
     if (s !== FRESH) return s;
     this.sb.newAllocation(a.id, a.size, a.kind, a.allocSite, undefined, a.borrowWrite);
     const made = this.sb.allocation(a.id)!;
@@ -434,36 +433,10 @@ export class MachineBorrows implements BorrowTracker {
       },
       { minHeight: GC_MIN_HEIGHT },
     );
-    for (const a of live) if (a.borrows !== null && a.borrows !== FRESH) this.refresh(a, a.borrows);
+    for (const a of live) if (a.borrows !== null && a.borrows !== FRESH) this.refresh(a, a.borrows as AllocationState);
     this.gcRuns++;
     const s = sb.stats();
     const work = s.items + s.runs + s.historyEvents + scanned + live.length;
     this.untilGc = Math.max(this.gcMin, work);
   }
-}
-
-/**
- * An access (`access` 0: a read, 1: a write) through a tagged pointer that passed the memory
- * checks (live, in bounds, aligned, writable): the running Machine's borrow tracker checks it
- * (its `access` hook). The one call of the raw access path (`load`, `store`, `copy`,
- * `write_bytes` in interp/memory), made only when the allocation is tracked (`a.borrows !== null`).
- */
-export function borrowAccess(a: Allocation, access: 0 | 1, tag: BorTag, offset: number, size: number): void {
-  const host = current as unknown as { readonly borrowTracker: BorrowTracker | null };
-  host.borrowTracker?.access(access === 0 ? "read" : "write", a, tag, offset, size, current.currentSite());
-}
-
-/** Retags a function argument on entry: installed by the checked runtime (it owns `Ref` and `Box`). */
-export type ArgumentRetagger = (value: unknown, kind: "ref" | "box") => unknown;
-
-let argumentRetagger: ArgumentRetagger | null = null;
-
-/** Installs the function-entry retag of arguments (called once by the checked runtime). */
-export function setArgumentRetagger(f: ArgumentRetagger): void {
-  argumentRetagger = f;
-}
-
-/** The installed function-entry retag of arguments, or `null` when the checked runtime is not loaded. */
-export function getArgumentRetagger(): ArgumentRetagger | null {
-  return argumentRetagger;
 }

@@ -10,13 +10,12 @@ import { formatWithOptions } from "node:util";
 import { getHeapStatistics } from "node:v8";
 import type { CompiledProgram, ProgramModule } from "./compile/index.js";
 import { FRAME_MARK, SITE_MASK } from "./compile/index.js";
-import type { Frame, SourceLocation, UBKind, UBReport } from "./report.js";
+import type { Frame, PanicInfo, ReportOptions, SourceLocation, UBKind, UBReport } from "./report.js";
 import { MachineStop, PanicStop, UBStop, UB_HELP } from "./report.js";
-import type { CheckOptions, ReportOptions, ShimHost } from "./host.js";
+import { isCheckedRuntime, type CheckOptions, type GuestRuntime, type ShimHost } from "./shim-host.js";
 import type { BorrowTracker } from "../borrowtracker/hooks.js";
-import { getArgumentRetagger, MachineBorrows, type BorrowModel } from "./borrows.js";
+import { MachineBorrows, type BorrowModel } from "./borrows.js";
 import type { Allocation } from "./memory/allocation.js";
-import { setCurrent } from "./host.js";
 import { STACK_LIMIT, Thread, startGenerator } from "./thread.js";
 import { evaluateModule, type Namespace } from "./link.js";
 import { programLocationOfError, raisedByKmiri } from "./error-location.js";
@@ -33,10 +32,9 @@ import {
   deriveSeed,
   type SchedulingPolicy,
 } from "../concurrency/scheduler.js";
-import type { PanicInfo } from "../driver/results.js";
 import { RaceDetector } from "../concurrency/data-race.js";
 import { LockAnnotations } from "./lock-annotations.js";
-import { StackInterner, setRaceContext } from "./races.js";
+import { MachineRaces, StackInterner } from "./races.js";
 import { resetSyncDepth, syncHooks } from "./runtime-kit.js";
 
 /** Options of one run. */
@@ -92,8 +90,6 @@ export interface MachineConfig {
   tagGc?: number;
 }
 
-/** The `kmiri/rt` and `kmiri/mirch` namespaces a program imports, built for a Machine. */
-export type BuiltinModules = Record<string, object>;
 
 /** Share of the host's JavaScript heap the program may fill before it is stopped. */
 const HEAP_SHARE = 0.7;
@@ -165,6 +161,11 @@ export class Machine implements ShimHost {
   readonly stacks = new StackInterner();
   /** lockdep state of `lock_acquired` / `lock_released`. */
   readonly locks = new LockAnnotations();
+  /**
+   * The race detector as the memory's race hook and the checked runtime's entry to it (atomics,
+   * fences, retags): src/interp/races.ts.
+   */
+  readonly dataRaces: MachineRaces = new MachineRaces(this, this.races, this.stacks);
   /** Threads whose end the race detector has seen. */
   private readonly terminated: boolean[] = [];
   /** The PCT policy, when scheduling with PCT (its `steps` estimate the next run's). */
@@ -189,11 +190,23 @@ export class Machine implements ShimHost {
   /** `Math` for the program, with `random()` drawn from the run's seed (determinism). */
   readonly math: Math;
 
+  /**
+   * @param runtime the checked runtime the program's guest API imports resolve to: use
+   *   `createMachine`, which wires in kmiri's (`checkedRuntime`). Anything else — the native
+   *   `kmiri/rt` namespace above all — is refused, since it would run the program unchecked.
+   * @throws TypeError when `runtime` is not a checked runtime.
+   */
   constructor(
     readonly program: CompiledProgram,
-    private readonly builtins: BuiltinModules,
+    private readonly runtime: GuestRuntime<Machine>,
     readonly config: MachineConfig = {},
   ) {
+    if (!isCheckedRuntime(runtime)) {
+      throw new TypeError(
+        "kmiri: a Machine needs the checked runtime (`checkedRuntime`), not a module namespace: the native `kmiri/rt` " +
+          "would run the program without any check. Use `createMachine(options)`, which wires it in.",
+      );
+    }
     if (config.replay !== undefined) this.replay = new ReplayPolicy(config.replay);
     this.seed = this.replay ? this.replay.seed : config.seed ?? 0;
     this.checks = { strictProvenance: config.strictProvenance ?? false };
@@ -205,10 +218,11 @@ export class Machine implements ShimHost {
     else inner = new RandomPreemption(scheduleRng, config.preemptionRate ?? 0.1);
     this.policy = new RecordingPolicy(inner);
     this.maxSteps = config.maxSteps ?? 500_000_000;
-    this.memory = new Memory({ limit: config.memoryLimit, report: (k, m, o) => this.report(k, m, o) });
+    this.memory = new Memory({ limit: config.memoryLimit, host: this, races: this.dataRaces, pointer: runtime.pointer });
     if ((config.borrowModel ?? "stacked") === "stacked") {
       this.borrowTracker = new MachineBorrows(this, { trackTags: config.trackTags, tagGc: config.tagGc });
-      this.retagArgument = getArgumentRetagger();
+      this.memory.borrows = this.borrowTracker;
+      this.retagArgument = runtime.retagArgument;
     }
     this.u = program.sites.unsafe;
     this.lineHits = program.modules.map((m) => new Uint8Array(m.compiled.coverageLines.length));
@@ -229,7 +243,7 @@ export class Machine implements ShimHost {
 
   /** Evaluates a module (and its imports) on this Machine; returns its namespace. */
   import(key: string): Record<string, unknown> {
-    const builtin = this.builtins[key];
+    const builtin = this.runtime.modules[key];
     if (builtin) return builtin as Record<string, unknown>;
     const existing = this.namespaces.get(key);
     if (existing) return existing;
@@ -237,8 +251,8 @@ export class Machine implements ShimHost {
     if (!mod) throw new Error(`kmiri internal error: module ${key} was not loaded`);
     const outer = this.instantiating;
     this.instantiating = mod;
-    setCurrent(this);
-    setRaceContext(this.races, this.stacks, this.running.id);
+    this.runtime.activate(this);
+    this.dataRaces.setThread(this.running.id);
     try {
       return evaluateModule(mod, this.namespaces, (k) => this.import(k), {
         runtime: this,
@@ -260,8 +274,8 @@ export class Machine implements ShimHost {
    * leaks. Findings land in {@link findings}; the panic that ended the run is returned.
    */
   run(entryPath: string, pick: (ns: Record<string, unknown>) => (() => unknown) | string): PanicInfo | undefined {
-    setCurrent(this);
-    setRaceContext(this.races, this.stacks, this.running.id);
+    this.runtime.activate(this);
+    this.dataRaces.setThread(this.running.id);
     let entry: (() => unknown) | string;
     try {
       entry = pick(this.import(entryPath));
@@ -423,8 +437,8 @@ export class Machine implements ShimHost {
     this.s = t.stack;
     this.sp = t.sp;
     this.b = this.nextBudget;
-    setCurrent(this);
-    setRaceContext(this.races, this.stacks, t.id);
+    this.runtime.activate(this);
+    this.dataRaces.setThread(t.id);
     syncHooks.yielded = this.blockedInSync;
   }
 
@@ -779,6 +793,16 @@ export class Machine implements ShimHost {
 
   threadName(): string {
     return this.running.name;
+  }
+
+  /** The name of thread `t` (the race detector's reports). */
+  threadNameOf(t: number): string {
+    return this.threads[t]?.name ?? `thread ${t}`;
+  }
+
+  /** The program's sites (function names and locations by site id). */
+  get sites(): CompiledProgram["sites"] {
+    return this.program.sites;
   }
 
   report(kind: UBKind, message: string, options: ReportOptions = {}): never {

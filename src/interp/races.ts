@@ -1,18 +1,17 @@
 /**
- * The race detector wired into the engine: the glue between the Machine, the memory's access
- * path and {@link RaceDetector} (src/concurrency/data-race.ts, which knows nothing of the
- * engine).
+ * The race detector wired into the engine: {@link MachineRaces} is the memory's race hook
+ * (memory/seam.ts) and the checked runtime's entry to the detector for atomics, fences and
+ * retags; {@link RaceDetector} (src/concurrency/data-race.ts) knows nothing of the engine.
  *
- * - **Context.** The running Machine's detector is the live binding {@link races}, set with the
- *   running thread whenever the Machine switches threads ({@link setRaceContext}). The access
- *   path tests `races.active` — false while only one thread exists, or once every other thread
- *   ended and was joined — and skips everything else then, so a single-threaded program pays one
- *   property load per access.
- * - **Race state per allocation** (`Allocation.race`): made when the allocation is (heap, `Box`,
- *   static, local, `realloc`'s new block) while the detector is active, as a write of every byte
- *   by the allocating thread ("creating a new allocation"); an allocation made while it was not
- *   gets its state on its first access in a multi-threaded phase, as memory that existed before
- *   every thread (`static`): its creation happens before any thread that can touch it.
+ * - **Context.** The Machine tells it the running thread ({@link MachineRaces.setThread}) when it
+ *   switches threads. The access path tests `active` — false while only one thread exists, or
+ *   once every other thread ended and was joined — and skips everything else then, so a
+ *   single-threaded program pays two property loads per access.
+ * - **Race state per allocation** (the allocation's `race` slot): made when the allocation is
+ *   (heap, `Box`, static, local, `realloc`'s new block) while the detector is active, as a write
+ *   of every byte by the allocating thread ("creating a new allocation"); an allocation made while
+ *   it was not gets its state on its first access in a multi-threaded phase, as memory that
+ *   existed before every thread (`static`): its creation happens before any thread that can touch it.
  * - **Sites** are interned stacks (a trie of call-site entries), so a race report shows the whole
  *   backtrace of the earlier access, not only its line. Each thread keeps the trie path of its
  *   last stack; an access compares its stack with it (a few integer compares for the usual
@@ -29,174 +28,186 @@ import {
   type DataRace,
   type FenceOrdering,
 } from "../concurrency/index.js";
-import type { Frame, SourceLocation } from "./report.js";
-import { current } from "./host.js";
-import type { Allocation } from "./memory/allocation.js";
+import type { Frame, ReportOptions, SourceLocation } from "./report.js";
+import type { RaceHook, SeamAllocation } from "./memory/seam.js";
 
-/** What the glue needs of the Machine (structurally: no import of machine.ts). */
-interface RaceMachine {
+/** A site table: function names and locations by site id. */
+export interface SiteTable {
+  readonly fn: readonly string[];
+  location(site: number): SourceLocation;
+}
+
+/** What the race glue needs of the Machine. */
+export interface RaceHost {
+  /** The running thread's stack of call-site entries, and its depth. */
   readonly s: Int32Array;
   readonly sp: number;
-  readonly races: RaceDetector;
+  /** The name of thread `t` (`main`, `cpu1`, …). */
+  threadNameOf(t: number): string;
+  /** The program's sites. */
+  readonly sites: SiteTable;
+  /** Stops the run with a finding at the current site (throws). */
+  report(kind: "data-race", message: string, options: ReportOptions): never;
+}
+
+/** The data-race detector of one Machine, as its memory and its checked runtime call it. */
+export class MachineRaces implements RaceHook {
+  /** The detector (vector clocks). Thread ids are the Machine's: `main` 0, spawned threads in creation order. */
+  readonly detector: RaceDetector;
+  /** Interned call stacks: the sites the race detector and lockdep record. */
   readonly stacks: StackInterner;
-  readonly threads: readonly { readonly name: string }[];
-  readonly program: { readonly sites: { readonly fn: readonly string[]; location(site: number): SourceLocation } };
-  report(kind: "data-race", message: string, options: { title?: string; label?: string; help?: { message: string; location?: SourceLocation }[]; notes?: string[] }): never;
-}
+  /** The running thread's id (the detector's thread index). */
+  private tid = 0;
+  /** The running thread's memo of its last interned stack (in {@link stacks}). */
+  private memo: StackMemo;
 
-/**
- * The running Machine's race detector (an inactive placeholder before any Machine runs). The
- * access path reads `races.active`.
- */
-export let races: RaceDetector = new RaceDetector();
-/** The running thread's id (the detector's thread index). */
-let tid = 0;
-/** The running Machine's stack interner (a placeholder until a Machine runs; set below the class). */
-let stacks: StackInterner;
-/** The running thread's memo of its last interned stack (in {@link stacks}). */
-let memo: StackMemo;
-
-/** Makes `det` (with its interner) the detector of the running code, on thread `thread`. Called by the Machine. */
-export function setRaceContext(det: RaceDetector, interner: StackInterner, thread: number): void {
-  races = det;
-  stacks = interner;
-  tid = thread;
-  memo = interner.memoOf(thread);
-}
-
-/** The running thread's index, as the detector knows it. */
-export function raceThread(): number {
-  return tid;
-}
-
-/** The interned stack of the running thread: the site every recorded access carries. */
-export function raceSite(): number {
-  const m = current as unknown as RaceMachine;
-  const s = m.s;
-  const sp = m.sp;
-  // The common case inline: the stack is the one interned last on this thread (compare it).
-  const mm = memo;
-  const keys = mm.keys;
-  if (sp > keys.length) return stacks.intern(tid, s, sp);
-  const n = mm.len < sp ? mm.len : sp;
-  let j = 0;
-  while (j < n && keys[j] === s[j]) j++;
-  if (j === sp) return sp === 0 ? 0 : mm.ids[sp - 1];
-  return stacks.extend(mm, s, sp, j);
-}
-
-/** The allocation's race state, made on first use for memory allocated while the detector slept. */
-function stateOf(a: Allocation): AllocRaceState {
-  return a.race ?? (a.race = races.allocate(a.size, 0, -1, { id: a.id, static: true }));
-}
-
-// ── hooks of the memory (call them only when `races.active`) ──
-
-/** A new allocation on the running thread (Memory.allocate). */
-export function raceAllocated(a: Allocation): void {
-  a.race = races.allocate(a.size, tid, raceSite(), { id: a.id });
-}
-
-/** The running thread frees `a` (before it is marked freed): a write of every byte. */
-export function raceFreed(a: Allocation): void {
-  // No state: nothing touched it since threads exist, so nothing can race with the free.
-  if (a.race === null) return;
-  const r = races.deallocate(a.race, tid, raceSite());
-  if (r !== null) reportRace(r, a);
-}
-
-/** A non-atomic read of `size` bytes at offset `off` of `a`. */
-export function raceRead(a: Allocation, off: number, size: number): void {
-  const r = races.read(stateOf(a), off, size, tid, raceSite());
-  if (r !== null) reportRace(r, a);
-}
-
-/** A non-atomic write of `size` bytes at offset `off` of `a`. */
-export function raceWrite(a: Allocation, off: number, size: number): void {
-  const r = races.write(stateOf(a), off, size, tid, raceSite());
-  if (r !== null) reportRace(r, a);
-}
-
-/**
- * The access a Stacked Borrows retag implies (Miri: a `&mut` retag writes, a shared one reads its
- * frozen bytes): `write` for a unique reborrow.
- */
-export function raceRetag(a: Allocation, off: number, size: number, write: boolean): void {
-  const s = stateOf(a);
-  const r = write ? races.retagWrite(s, off, size, tid, raceSite()) : races.retagRead(s, off, size, tid, raceSite());
-  if (r !== null) reportRace(r, a);
-}
-
-/**
- * The retag of a new reference to a `size`-byte referent at `off` of `a` whose interior-mutable
- * bytes are `cells` (flattened `[start, end)` pairs, or `null`): a `&mut` writes every byte; a
- * `&` reads its frozen bytes only (those outside cells), as Miri's Stacked Borrows retags do.
- */
-export function raceReference(a: Allocation, off: number, size: number, cells: readonly number[] | null, mutable: boolean): void {
-  if (mutable) return raceRetag(a, off, size, true);
-  if (cells === null) return raceRetag(a, off, size, false);
-  let at = 0;
-  for (let i = 0; i < cells.length; i += 2) {
-    if (cells[i] > at) raceRetag(a, off + at, cells[i] - at, false);
-    at = Math.max(at, cells[i + 1]);
+  constructor(
+    private readonly host: RaceHost,
+    detector: RaceDetector = new RaceDetector(),
+    stacks: StackInterner = new StackInterner(),
+  ) {
+    this.detector = detector;
+    this.stacks = stacks;
+    this.memo = stacks.memoOf(0);
   }
-  if (at < size) raceRetag(a, off + at, size - at, false);
-}
 
-// ── atomics ──
+  /** True while accesses must be checked (the detector is active: several threads exist). */
+  get active(): boolean {
+    return this.detector.active;
+  }
 
-/** An atomic load with `ordering`. */
-export function raceAtomicLoad(a: Allocation, off: number, size: number, ordering: AtomicOrdering): void {
-  const r = races.atomicLoad(stateOf(a), off, size, ordering, tid, raceSite());
-  if (r !== null) reportRace(r, a);
-}
+  /** Makes `thread` the running thread (called by the Machine when it switches). */
+  setThread(thread: number): void {
+    this.tid = thread;
+    this.memo = this.stacks.memoOf(thread);
+  }
 
-/** An atomic store with `ordering`. */
-export function raceAtomicStore(a: Allocation, off: number, size: number, ordering: AtomicOrdering): void {
-  const r = races.atomicStore(stateOf(a), off, size, ordering, tid, raceSite());
-  if (r !== null) reportRace(r, a);
-}
+  /** The running thread's index, as the detector knows it. */
+  thread(): number {
+    return this.tid;
+  }
 
-/** An atomic read-modify-write with `ordering`. */
-export function raceAtomicRmw(a: Allocation, off: number, size: number, ordering: AtomicOrdering): void {
-  const r = races.atomicRmw(stateOf(a), off, size, ordering, tid, raceSite());
-  if (r !== null) reportRace(r, a);
-}
+  /** The interned stack of the running thread: the site every recorded access carries. */
+  site(): number {
+    const h = this.host;
+    const s = h.s;
+    const sp = h.sp;
+    // The common case inline: the stack is the one interned last on this thread (compare it).
+    const mm = this.memo;
+    const keys = mm.keys;
+    if (sp > keys.length) return this.stacks.intern(this.tid, s, sp);
+    const n = mm.len < sp ? mm.len : sp;
+    let j = 0;
+    while (j < n && keys[j] === s[j]) j++;
+    if (j === sp) return sp === 0 ? 0 : mm.ids[sp - 1];
+    return this.stacks.extend(mm, s, sp, j);
+  }
 
-/** A compare-exchange: an RMW with `success` when it `succeeded`, else a load with `failure`. */
-export function raceCompareExchange(
-  a: Allocation,
-  off: number,
-  size: number,
-  succeeded: boolean,
-  success: AtomicOrdering,
-  failure: AtomicOrdering,
-): void {
-  const r = races.compareExchange(stateOf(a), off, size, succeeded, success, failure, tid, raceSite());
-  if (r !== null) reportRace(r, a);
-}
+  /** The allocation's race state, made on first use for memory allocated while the detector slept. */
+  private stateOf(a: SeamAllocation): AllocRaceState {
+    return (a.race as AllocRaceState | null) ?? (a.race = this.detector.allocate(a.size, 0, -1, { id: a.id, static: true }));
+  }
 
-/** `fence(ordering)` on the running thread. */
-export function raceFence(ordering: FenceOrdering): void {
-  races.fence(ordering, tid);
-}
+  // ── the memory's hooks (called only while `active`) ──
 
-// ── the report ──
+  /** A new allocation on the running thread. */
+  allocated(a: SeamAllocation): void {
+    a.race = this.detector.allocate(a.size, this.tid, this.site(), { id: a.id });
+  }
 
-/** Stops the run with a `data-race` report in Miri's words, at the current access, with the earlier one's backtrace. */
-export function reportRace(r: DataRace, a: Allocation): never {
-  const m = current as unknown as RaceMachine;
-  const name = (t: number) => m.threads[t]?.name ?? `thread ${t}`;
-  const d = describeRace(r, { thread: name, alloc: a.id });
-  const help = d.help.map((h) => {
-    if (h.site === undefined) return { message: h.message };
-    const location = stacks.location(h.site, m.program.sites);
-    return location === undefined ? { message: h.message } : { message: h.message, location };
-  });
-  const notes: string[] = [];
-  const bt = stacks.backtrace(r.site1, m.program.sites);
-  if (bt.length > 0) notes.push(`(1) was on thread \`${name(r.thread1)}\`, with this stack backtrace:\n${formatBacktrace(bt)}`);
-  return m.report("data-race", d.message, { title: d.title, label: d.label, help, notes });
+  /** The running thread frees `a` (before it is marked freed): a write of every byte. */
+  freed(a: SeamAllocation): void {
+    // No state: nothing touched it since threads exist, so nothing can race with the free.
+    if (a.race === null) return;
+    const r = this.detector.deallocate(a.race as AllocRaceState, this.tid, this.site());
+    if (r !== null) this.report(r, a);
+  }
+
+  /** A non-atomic read of `size` bytes at offset `off` of `a`. */
+  read(a: SeamAllocation, off: number, size: number): void {
+    const r = this.detector.read(this.stateOf(a), off, size, this.tid, this.site());
+    if (r !== null) this.report(r, a);
+  }
+
+  /** A non-atomic write of `size` bytes at offset `off` of `a`. */
+  write(a: SeamAllocation, off: number, size: number): void {
+    const r = this.detector.write(this.stateOf(a), off, size, this.tid, this.site());
+    if (r !== null) this.report(r, a);
+  }
+
+  // ── the checked runtime's calls ──
+
+  /**
+   * The access a Stacked Borrows retag implies (Miri: a `&mut` retag writes, a shared one reads its
+   * frozen bytes): `write` for a unique reborrow.
+   */
+  retag(a: SeamAllocation, off: number, size: number, write: boolean): void {
+    const s = this.stateOf(a);
+    const d = this.detector;
+    const r = write ? d.retagWrite(s, off, size, this.tid, this.site()) : d.retagRead(s, off, size, this.tid, this.site());
+    if (r !== null) this.report(r, a);
+  }
+
+  /**
+   * The retag of a new reference to a `size`-byte referent at `off` of `a` whose interior-mutable
+   * bytes are `cells` (flattened `[start, end)` pairs, or `null`): a `&mut` writes every byte; a
+   * `&` reads its frozen bytes only (those outside cells), as Miri's Stacked Borrows retags do.
+   */
+  reference(a: SeamAllocation, off: number, size: number, cells: readonly number[] | null, mutable: boolean): void {
+    if (mutable) return this.retag(a, off, size, true);
+    if (cells === null) return this.retag(a, off, size, false);
+    let at = 0;
+    for (let i = 0; i < cells.length; i += 2) {
+      if (cells[i] > at) this.retag(a, off + at, cells[i] - at, false);
+      at = Math.max(at, cells[i + 1]);
+    }
+    if (at < size) this.retag(a, off + at, size - at, false);
+  }
+
+  /** An atomic load with `ordering`. */
+  atomicLoad(a: SeamAllocation, off: number, size: number, ordering: AtomicOrdering): void {
+    const r = this.detector.atomicLoad(this.stateOf(a), off, size, ordering, this.tid, this.site());
+    if (r !== null) this.report(r, a);
+  }
+
+  /** An atomic store with `ordering`. */
+  atomicStore(a: SeamAllocation, off: number, size: number, ordering: AtomicOrdering): void {
+    const r = this.detector.atomicStore(this.stateOf(a), off, size, ordering, this.tid, this.site());
+    if (r !== null) this.report(r, a);
+  }
+
+  /** An atomic read-modify-write with `ordering`. */
+  atomicRmw(a: SeamAllocation, off: number, size: number, ordering: AtomicOrdering): void {
+    const r = this.detector.atomicRmw(this.stateOf(a), off, size, ordering, this.tid, this.site());
+    if (r !== null) this.report(r, a);
+  }
+
+  /** A compare-exchange: an RMW with `success` when it `succeeded`, else a load with `failure`. */
+  compareExchange(a: SeamAllocation, off: number, size: number, succeeded: boolean, success: AtomicOrdering, failure: AtomicOrdering): void {
+    const r = this.detector.compareExchange(this.stateOf(a), off, size, succeeded, success, failure, this.tid, this.site());
+    if (r !== null) this.report(r, a);
+  }
+
+  /** `fence(ordering)` on the running thread. */
+  fence(ordering: FenceOrdering): void {
+    this.detector.fence(ordering, this.tid);
+  }
+
+  /** Stops the run with a `data-race` report in Miri's words, at the current access, with the earlier one's backtrace. */
+  report(r: DataRace, a: SeamAllocation): never {
+    const h = this.host;
+    const name = (t: number) => h.threadNameOf(t);
+    const d = describeRace(r, { thread: name, alloc: a.id });
+    const help = d.help.map((x) => {
+      if (x.site === undefined) return { message: x.message };
+      const location = this.stacks.location(x.site, h.sites);
+      return location === undefined ? { message: x.message } : { message: x.message, location };
+    });
+    const notes: string[] = [];
+    const bt = this.stacks.backtrace(r.site1, h.sites);
+    if (bt.length > 0) notes.push(`(1) was on thread \`${name(r.thread1)}\`, with this stack backtrace:\n${formatBacktrace(bt)}`);
+    return h.report("data-race", d.message, { title: d.title, label: d.label, help, notes });
+  }
 }
 
 /** A backtrace as the renderer prints `stack backtrace:` (one frame per two lines). */
@@ -222,12 +233,6 @@ export interface StackMemo {
 /** Slots of the interner's child cache (a power of two). */
 const CACHE_BITS = 12;
 const CACHE_SLOTS = 1 << CACHE_BITS;
-
-/** A site table: function names and locations by site id. */
-interface SiteTable {
-  readonly fn: readonly string[];
-  location(site: number): SourceLocation;
-}
 
 /**
  * Call stacks (the Machine's per-thread stacks of call-site entries) interned as nodes of a trie:
@@ -346,6 +351,3 @@ export class StackInterner {
     return frames;
   }
 }
-
-stacks = new StackInterner();
-memo = stacks.memoOf(0);

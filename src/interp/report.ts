@@ -133,3 +133,27 @@ export class PanicStop extends MachineStop {
     this.name = "PanicStop";
   }
 }
+
+/** Options of a report beyond its kind and message. */
+export interface ReportOptions {
+  /** Help lines, e.g. `alloc12 was allocated here` with the allocation's location. */
+  help?: HelpLine[];
+  /** Label under the caret; default `Undefined Behavior occurred here`. */
+  label?: string;
+  /** Error class; default `Undefined Behavior`. */
+  title?: string;
+  /** Extra notes without location. */
+  notes?: string[];
+}
+
+/** A panic that ended a thread (or the run): Rust's `thread 'main' panicked at …`. */
+export interface PanicInfo {
+  /** The thread that panicked. */
+  thread: string;
+  /** The panic message. */
+  message: string;
+  /** Where it panicked. */
+  location?: SourceLocation;
+  /** The panicking thread's backtrace, innermost first. */
+  backtrace: Frame[];
+}

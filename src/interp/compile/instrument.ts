@@ -39,6 +39,7 @@ import { referenceParams, type ParamRetag } from "./ts-params.js";
 import { SiteTable } from "./sites.js";
 import type { AnyNode } from "./walk.js";
 import { childNodes, isFunction, patternNames } from "./walk.js";
+import { GUEST_API_NAMES } from "../../shims/manifest.js";
 
 /** A program's source could not be compiled: unsupported syntax. */
 export class CompileError extends Error {
@@ -199,9 +200,9 @@ export function compileModule(
     switch (node.type) {
       case "ImportDeclaration": {
         const ns = importBinding(node.source.value);
-        // kmiri/rt and kmiri/mirch never change: their names are plain constants (fast in hot
-        // loops). Program modules' names are read live (live-imports.ts).
-        const builtin = mod.resolve(node.source.value).startsWith("kmiri/");
+        // The guest APIs (kmiri/rt, kmiri/mirch) never change: their names are plain constants
+        // (fast in hot loops). Program modules' names are read live (live-imports.ts).
+        const builtin = GUEST_API_NAMES.has(mod.resolve(node.source.value));
         const binds: string[] = [];
         for (const sp of node.specifiers) {
           let read: string;

@@ -13,18 +13,15 @@
  * with a scheduling point is treated as one (safe: it only costs speed), and a call whose target
  * is unknown (a callback parameter, a computed member) is assumed to reach one.
  */
+import { GUEST_APIS } from "../../shims/manifest.js";
 
-/** Calls (by callee or method name) that are scheduling points of `kmiri/rt` or block. */
+/**
+ * Calls (by callee or method name) that are scheduling points: those of every guest API (the
+ * manifest, src/shims/manifest.ts), and output, which is visible (threads that print race on the
+ * order of their lines).
+ */
 export const SCHEDULING_POINTS: ReadonlySet<string> = new Set([
-  // threads
-  "spawn", "join", "yield_now", "spin_loop",
-  // atomics and fences (methods on references/pointers to atomic layouts)
-  "load", "store", "swap", "compare_exchange", "compare_exchange_weak",
-  "fetch_add", "fetch_sub", "fetch_and", "fetch_or", "fetch_xor", "fetch_nand",
-  "fetch_max", "fetch_min", "fetch_update", "fence",
-  // lockdep annotations
-  "lock_acquired", "lock_released",
-  // output is visible: threads that print race on the order of their lines
+  ...GUEST_APIS.flatMap((api) => api.schedulingPoints),
   "log", "error", "warn", "info",
 ]);
 
@@ -44,16 +41,8 @@ export const CALLBACK_BUILTINS: ReadonlySet<string> = new Set([
  * generator, unless the program also defines a function of that name that may yield.
  */
 export const NEVER_YIELDS: ReadonlySet<string> = new Set([
-  // kmiri/rt: memory, layouts, panics, tests
-  "read", "write", "read_unaligned", "write_unaligned", "read_volatile", "write_volatile", "replace",
-  "add", "sub", "offset", "byte_add", "byte_sub", "wrapping_add", "wrapping_sub", "offset_from",
-  "cast", "field", "index", "is_null", "is_aligned", "addr", "expose_provenance", "with_addr",
-  "as_ref", "as_mut", "as_ptr", "as_mut_ptr", "get", "reborrow", "reborrow_mut", "field_mut", "index_mut",
-  "null_mut", "ptr_from_exposed", "without_provenance", "copy", "copy_nonoverlapping", "write_bytes",
-  "transmute", "alloc", "alloc_zeroed", "dealloc", "realloc", "new", "into_raw", "from_raw", "leak",
-  "drop", "static_", "local", "ptr", "array", "struct", "cell", "enum_", "maybe_uninit", "AtomicPtr",
-  "size_of", "align_of", "offset_of", "panic", "assert", "assert_eq", "assert_ne", "unreachable",
-  "ktest", "should_panic", "compiler_fence", "lock_class_rank",
+  // the guest APIs' functions that never yield (the manifest)
+  ...GUEST_APIS.flatMap((api) => api.neverYields),
   // JavaScript built-ins
   ...Object.getOwnPropertyNames(Array.prototype), ...Object.getOwnPropertyNames(Array),
   ...Object.getOwnPropertyNames(String.prototype), ...Object.getOwnPropertyNames(String),

@@ -26,6 +26,7 @@ import {
 } from "./resolve.js";
 import { createPositionMapper, decodeSourceMap, identityMapper, type MappingTables, type PositionMapper, type SourcePosition } from "./source-map.js";
 import { compileBatch, compileKey, defaultCacheDir, readCached, tscStats, type CompileResult, type TscDiagnostic } from "./tsc.js";
+import { GUEST_API_NAMES } from "../../shims/manifest.js";
 
 /** One module of a program: its source, the JavaScript that runs, and the way back. */
 export interface SourceModule {
@@ -88,7 +89,7 @@ interface SourceFile {
   key?: string;
 }
 
-const KMIRI_IMPORTS = `kmiri programs may import other program files (relative paths such as "./util.js"), "kmiri/rt" and "kmiri/mirch"`;
+const KMIRI_IMPORTS = `kmiri programs may import other program files (relative paths such as "./util.js") and the guest APIs ${[...GUEST_API_NAMES].map((n) => JSON.stringify(n)).join(", ")}`;
 
 class Loader {
   readonly modules = new Map<string, SourceModule>();

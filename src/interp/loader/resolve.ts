@@ -10,14 +10,15 @@
 import { statSync } from "node:fs";
 import * as path from "node:path";
 import type { Node, Program } from "acorn";
+import { GUEST_API_NAMES } from "../../shims/manifest.js";
 
 /** Where an import specifier leads. */
 export type ResolvedImport =
   | { kind: "module"; path: string }
-  | { kind: "builtin"; name: "kmiri/rt" | "kmiri/mirch" };
+  | { kind: "builtin"; name: string };
 
-/** The names of the builtin modules a program may import. */
-export const BUILTIN_MODULES: ReadonlySet<string> = new Set(["kmiri/rt", "kmiri/mirch"]);
+/** The names of the builtin modules a program may import: the guest APIs of the manifest. */
+export const BUILTIN_MODULES: ReadonlySet<string> = GUEST_API_NAMES;
 
 /** Extensions of program files kmiri loads: `.ts` goes through tsc, `.js`/`.mjs` are parsed as is. */
 export const PROGRAM_EXTENSIONS: readonly string[] = [".ts", ".js", ".mjs"];
@@ -77,7 +78,7 @@ export function isRelativeSpecifier(specifier: string): boolean {
  * have an unsupported extension (check with {@link isProgramFile}).
  */
 export function resolveSpecifier(specifier: string, importer: string): ResolvedImport | undefined {
-  if (BUILTIN_MODULES.has(specifier)) return { kind: "builtin", name: specifier as "kmiri/rt" | "kmiri/mirch" };
+  if (BUILTIN_MODULES.has(specifier)) return { kind: "builtin", name: specifier };
   if (!isRelativeSpecifier(specifier)) return undefined;
   const found = findFile(path.resolve(path.dirname(importer), specifier));
   return found === undefined ? undefined : { kind: "module", path: found };

@@ -11,30 +11,32 @@
  * conjunction fails, the slow path in `diagnose.ts` re-derives what went wrong in Miri's order and
  * reports it.
  *
- * While several threads exist (`races.active`), a checked access is also a non-atomic read or
- * write for the data-race detector (src/interp/races.ts); otherwise that costs one property load.
+ * The analyses are reached through the memory's seam (seam.ts), never by name. While the race
+ * hook is active (several threads exist: `m.races.active`), a checked access is also a
+ * non-atomic read or write for it; otherwise that costs two property loads.
  *
- * Every access names the pointer's borrow tag: when the allocation is tracked by Stacked Borrows
- * (`a.borrows`), the access is checked against its borrow stacks (src/interp/borrows.ts) after
- * the bounds and before initialisation, unless the allocation's fast test says the tag's access
- * changes nothing (`borrowRead`/`borrowWrite`: one comparison).
+ * Every access names the pointer's borrow tag: when the allocation is tracked by the borrow hook
+ * (`a.borrows`), the access is checked against its borrow stacks after the bounds and before
+ * initialisation, unless the allocation's fast test says the tag's access changes nothing
+ * (`borrowRead`/`borrowWrite`: one comparison).
  *
- * The provenance *is* the allocation: no lookup by address happens here. A wildcard pointer (from
- * `ptr_from_exposed`) carries {@link WILDCARD}, which is never live: it always takes the slow
- * path, which looks the exposed allocation up and comes back here with it.
+ * Every function takes the {@link Memory} it works on first: its host reports, its hooks check.
+ *
+ * The provenance *is* the allocation: no lookup by address happens here. A pointer whose
+ * provenance is indirect (a wildcard from `ptr_from_exposed`, `WILDCARD`; with Mirch a
+ * virtual or physical address) carries a marker that is never live: it always takes the slow
+ * path, which asks the memory's resolvers for the allocation and comes back here with it.
  */
 import type { Layout } from "./layouts.js";
 import type { Allocation } from "./allocation.js";
-import { WILDCARD } from "./allocation.js";
-import { raceRead, raceWrite, races } from "../races.js";
-import { borrowAccess } from "../borrows.js";
+import type { Memory } from "./memory.js";
 import {
   diagnoseAccess,
   diagnoseDealloc,
   diagnoseLoad,
   diagnoseOffset,
   diagnoseReference,
-  resolveWildcard,
+  resolveIndirect,
 } from "./diagnose.js";
 
 /**
@@ -42,7 +44,7 @@ import {
  * liveness, bounds, alignment (when `aligned`: `read`, not `read_unaligned`), the borrow stacks
  * (Stacked Borrows, when the allocation is tracked), initialisation and validity — Miri's order.
  */
-export function load<T>(addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean, tag: number): T {
+export function load<T>(m: Memory, addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean, tag: number): T {
   if (a !== null && a.live) {
     const off = addr - a.base;
     // `addr & (align - 1)` is exact for addresses up to 2^53: ToInt32 keeps the low 32 bits.
@@ -50,18 +52,26 @@ export function load<T>(addr: number, a: Allocation | null, layout: Layout<T>, a
       off >= 0 &&
       off + layout.size <= a.size &&
       (!aligned || (addr & (layout.align - 1)) === 0) &&
-      (a.borrows === null || a.borrowRead === tag || borrowChecked(a, 0, tag, off, layout.size)) &&
+      (a.borrows === null || a.borrowRead === tag || borrowChecked(m, a, 0, tag, off, layout.size)) &&
       (a.init === null || a.isInitRanges(off, layout.size, layout.initRanges))
     ) {
       const view = a.view;
       if (layout.invalid === null || layout.invalid(view, off, a) === null) {
-        // Several threads exist: a non-atomic read for the race detector (src/interp/races.ts).
-        if (races.active) raceRead(a, off, layout.size);
+        // Several threads exist: a non-atomic read for the race detector.
+        const races = m.races;
+        if (races.active) races.read(a, off, layout.size);
         return layout.decode(view, off, a);
       }
     }
   }
-  return diagnoseLoad(addr, a, layout, aligned);
+  return loadSlow(m, addr, a, layout, aligned);
+}
+
+/** The slow path of {@link load}: an indirect provenance is resolved and the load retried; anything else is diagnosed. */
+function loadSlow<T>(m: Memory, addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean): T {
+  // A wildcard pointer carries no tag (0): the borrow tracker checks it against the exposed tags.
+  if (a !== null && a.indirect) return load(m, addr, resolveIndirect(m, addr, layout.size, a), layout, aligned, 0);
+  return diagnoseLoad(m, addr, a, layout, aligned);
 }
 
 /**
@@ -70,18 +80,19 @@ export function load<T>(addr: number, a: Allocation | null, layout: Layout<T>, a
  * bytes initialised (a struct's padding uninitialised) and keeps the provenance of the pointers
  * written.
  */
-export function store<T>(addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean, value: T, tag: number): void {
+export function store<T>(m: Memory, addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean, value: T, tag: number): void {
   if (a !== null && a.live && a.writable) {
     const off = addr - a.base;
     const size = layout.size;
     if (off >= 0 && off + size <= a.size && (!aligned || (addr & (layout.align - 1)) === 0)) {
-      if (a.borrows !== null && a.borrowWrite !== tag) borrowAccess(a, 1, tag, off, size);
-      if (races.active) raceWrite(a, off, size);
+      if (a.borrows !== null && a.borrowWrite !== tag) borrowAccess(m, a, 1, tag, off, size);
+      const races = m.races;
+      if (races.active) races.write(a, off, size);
       write(a, off, layout, value);
       return;
     }
   }
-  storeSlow(addr, a, layout, aligned, value, tag);
+  storeSlow(m, addr, a, layout, aligned, value, tag);
 }
 
 /**
@@ -96,14 +107,14 @@ export function write<T>(a: Allocation, offset: number, layout: Layout<T>, value
   if (layout.padding !== null) a.markUninitRanges(offset, layout.padding);
 }
 
-/** The slow path of {@link store}: a wildcard is resolved and the store retried; anything else is reported. */
-function storeSlow<T>(addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean, value: T, tag: number): void {
-  if (a === WILDCARD) {
-    store(addr, resolveWildcard(addr, layout.size), layout, aligned, value, tag);
+/** The slow path of {@link store}: an indirect provenance is resolved and the store retried; anything else is reported. */
+function storeSlow<T>(m: Memory, addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean, value: T, tag: number): void {
+  if (a !== null && a.indirect) {
+    store(m, addr, resolveIndirect(m, addr, layout.size, a), layout, aligned, value, tag);
     return;
   }
   // Reports, unless the write is zero-sized (then there is nothing to write).
-  diagnoseAccess(addr, a, layout.size, layout.align, aligned, true);
+  diagnoseAccess(m, addr, a, layout.size, layout.align, aligned, true);
 }
 
 /**
@@ -111,14 +122,14 @@ function storeSlow<T>(addr: number, a: Allocation | null, layout: Layout<T>, ali
  * of `bytes` (signed) from `addr`: both ends must lie within the live allocation (one past the
  * end included). A zero offset is allowed through any pointer.
  */
-export function checkOffset(addr: number, a: Allocation | null, bytes: number): void {
+export function checkOffset(m: Memory, addr: number, a: Allocation | null, bytes: number): void {
   if (bytes === 0) return;
   if (a !== null && a.live) {
     const off = addr - a.base;
     const end = off + bytes;
     if (off >= 0 && end >= 0 && off <= a.size && end <= a.size) return;
   }
-  diagnoseOffset(addr, a, bytes);
+  diagnoseOffset(m, addr, a, bytes);
 }
 
 /**
@@ -126,13 +137,13 @@ export function checkOffset(addr: number, a: Allocation | null, bytes: number): 
  * size, aligned. Returns the allocation it points into — for a wildcard pointer, the exposed
  * allocation found at `addr` — or `null` for a zero-sized referent without provenance.
  */
-export function checkReference(addr: number, a: Allocation | null, layout: Layout<unknown>, mutable: boolean): Allocation | null {
+export function checkReference(m: Memory, addr: number, a: Allocation | null, layout: Layout<unknown>, mutable: boolean): Allocation | null {
   if (a !== null && a.live && addr !== 0) {
     const off = addr - a.base;
     if (off >= 0 && off + layout.size <= a.size && (addr & (layout.align - 1)) === 0) return a;
   }
-  const r = a === WILDCARD ? resolveWildcard(addr, layout.size) : a;
-  diagnoseReference(addr, r, layout, mutable);
+  const r = a !== null && a.indirect ? resolveIndirect(m, addr, layout.size, a) : a;
+  diagnoseReference(m, addr, r, layout, mutable);
   return r;
 }
 
@@ -142,13 +153,13 @@ export function checkReference(addr: number, a: Allocation | null, layout: Layou
  * wildcard pointer, the exposed allocation found at `addr`; `null` only when `bytes` is 0 and
  * there is none). Initialisation is not checked: a bulk copy carries it along.
  */
-export function accessRange(addr: number, a: Allocation | null, bytes: number, align: number, write: boolean): Allocation | null {
+export function accessRange(m: Memory, addr: number, a: Allocation | null, bytes: number, align: number, write: boolean): Allocation | null {
   if (a !== null && a.live && (!write || a.writable)) {
     const off = addr - a.base;
     if (off >= 0 && off + bytes <= a.size && addr % align === 0) return a;
   }
-  const r = a === WILDCARD ? resolveWildcard(addr, bytes) : a;
-  diagnoseAccess(addr, r, bytes, align, true, write);
+  const r = a !== null && a.indirect ? resolveIndirect(m, addr, bytes, a) : a;
+  diagnoseAccess(m, addr, r, bytes, align, true, write);
   return r;
 }
 
@@ -156,8 +167,8 @@ export function accessRange(addr: number, a: Allocation | null, bytes: number, a
  * {@link accessRange}, returning the offset of `addr` in the allocation instead (kept for the
  * callers that know the pointer's allocation; a wildcard pointer needs {@link accessRange}).
  */
-export function checkRange(addr: number, a: Allocation | null, bytes: number, align: number, write: boolean): number {
-  const r = accessRange(addr, a, bytes, align, write);
+export function checkRange(m: Memory, addr: number, a: Allocation | null, bytes: number, align: number, write: boolean): number {
+  const r = accessRange(m, addr, a, bytes, align, write);
   return addr - (r === null ? 0 : r.base);
 }
 
@@ -166,6 +177,7 @@ export function checkRange(addr: number, a: Allocation | null, bytes: number, al
  * `Box::drop`; `verb` "reallocating" for `realloc`) and returns the allocation to free.
  */
 export function checkDealloc(
+  m: Memory,
   addr: number,
   a: Allocation | null,
   size: number,
@@ -173,15 +185,25 @@ export function checkDealloc(
   verb: "deallocating" | "reallocating",
 ): Allocation {
   if (a !== null && a.live && addr === a.base && a.kind === "heap" && a.size === size && a.align === align) return a;
-  if (a === WILDCARD) return checkDealloc(addr, resolveWildcard(addr, 0), size, align, verb);
-  return diagnoseDealloc(addr, a, size, align, verb);
+  if (a !== null && a.indirect) return checkDealloc(m, addr, resolveIndirect(m, addr, 0, a), size, align, verb);
+  return diagnoseDealloc(m, addr, a, size, align, verb);
 }
 
 /**
  * {@link borrowAccess} as a term of the load path's conjunction: the borrow stacks are checked
  * after bounds and alignment and before initialisation, as Miri orders them (a finding throws).
  */
-function borrowChecked(a: Allocation, access: 0 | 1, tag: number, off: number, size: number): true {
-  borrowAccess(a, access, tag, off, size);
+function borrowChecked(m: Memory, a: Allocation, access: 0 | 1, tag: number, off: number, size: number): true {
+  borrowAccess(m, a, access, tag, off, size);
   return true;
+}
+
+/**
+ * An access (`access` 0: a read, 1: a write) through a tagged pointer that passed the memory
+ * checks (live, in bounds, aligned, writable), for the memory's borrow hook: the one call of the
+ * access path (`load`, `store`, `copy`, `write_bytes`), made only when the allocation is tracked
+ * (`a.borrows !== null`) and its fast test did not settle it.
+ */
+export function borrowAccess(m: Memory, a: Allocation, access: 0 | 1, tag: number, off: number, size: number): void {
+  m.borrows?.access(access === 0 ? "read" : "write", a, tag, off, size, m.host.currentSite());
 }

@@ -26,9 +26,9 @@
  * plain bytes are no pointer (a `ptr` read gives the address without provenance), and a typed
  * integer read drops provenance anyway — as in Miri.
  */
-import type { AllocRaceState } from "../../concurrency/data-race.js";
-import type { AllocationState } from "../../borrowtracker/index.js";
 import { reportTypeError } from "./type-error.js";
+import type { Memory } from "./memory.js";
+import type { SeamAllocation } from "./seam.js";
 import type { Layout, LayoutMemory } from "./layouts.js";
 import { usize } from "./layouts.js";
 
@@ -52,19 +52,6 @@ export const NO_SITE = -1;
 
 /** Bytes of a stored pointer. */
 const PTR_SIZE = 8;
-
-/** Makes the runtime's pointer value from an address, a provenance, a pointee layout and a borrow tag. */
-export type PointerFactory = (address: number, provenance: Allocation | null, pointee: Layout<unknown>, tag: number) => unknown;
-
-/** The pointer a `ptr` read makes: set by the checked runtime (it owns the `Ptr` class). */
-let makePointer: PointerFactory = () => {
-  throw new Error("kmiri internal error: no pointer factory installed (import the checked runtime)");
-};
-
-/** Installs the function that turns `(address, provenance, pointee, tag)` into a pointer value. */
-export function setPointerFactory(f: PointerFactory): void {
-  makePointer = f;
-}
 
 /**
  * What a stored pointer value must offer: its address, its provenance and its borrow tag (the
@@ -94,7 +81,12 @@ class ReassembledPointer implements StoredPointer {
 }
 
 /** An allocation of the Machine's memory. */
-export class Allocation implements LayoutMemory {
+export class Allocation implements LayoutMemory, SeamAllocation {
+  /**
+   * The memory it belongs to (its pointer factory makes the pointers read from it; its host
+   * reports type errors); `null` for a provenance marker such as {@link WILDCARD}.
+   */
+  readonly memory: Memory | null;
   /** Numeric id: the allocation is named `alloc<id>` in diagnostics. */
   readonly id: number;
   /** Base address. */
@@ -148,16 +140,24 @@ export class Allocation implements LayoutMemory {
   /** See {@link ptrsLo}. */
   ptrsHi: number;
   /**
-   * The data-race detector's state of the allocation (src/interp/races.ts): made when it is
+   * True for a provenance marker that is not an allocation (never live): a pointer carrying it
+   * has its allocation found by address, on the slow path, by the memory's resolvers
+   * ({@link WILDCARD}; with Mirch, virtual, physical and MMIO addresses).
+   */
+  readonly indirect: boolean;
+  /**
+   * The data-race detector's slot (seam.ts): its state of the allocation, made when it is
    * allocated while several threads exist, else on its first access in such a phase; `null` until then.
    */
-  race: AllocRaceState | null;
+  race: object | null;
   /**
-   * The allocation's Stacked Borrows state (its borrow stacks), set by the Machine's borrow
-   * tracker when the allocation is made (src/interp/borrows.ts); `null` when borrows are not
-   * tracked, or once it is freed. The raw access path checks it without a lookup.
+   * The borrow tracker's slot (seam.ts): the allocation's borrow stacks, set by the tracker when
+   * the allocation is made; `null` when borrows are not tracked, or once it is freed. The access
+   * path checks it without a lookup.
    */
-  borrows: AllocationState | null;
+  borrows: object | null;
+  /** Mirch's slot (seam.ts): the page state of physical memory; `null` for ordinary allocations. */
+  page: object | null;
   /**
    * A tag whose reads of any bytes of this allocation change no borrow stack (the top item of its
    * one stack), so that the access path skips the borrow tracker for it; -1 for none. Kept by the
@@ -172,6 +172,7 @@ export class Allocation implements LayoutMemory {
    * @param zeroed whether those zeros count as initialised (`alloc_zeroed`) or not (`alloc`).
    */
   constructor(
+    memory: Memory | null,
     id: number,
     base: number,
     size: number,
@@ -181,6 +182,7 @@ export class Allocation implements LayoutMemory {
     zeroed: boolean,
     allocSite: number,
   ) {
+    this.memory = memory;
     this.id = id;
     this.base = base;
     this.size = size;
@@ -200,8 +202,10 @@ export class Allocation implements LayoutMemory {
     this.ptrsAligned = true;
     this.ptrsLo = 0;
     this.ptrsHi = 0;
+    this.indirect = false;
     this.race = null;
     this.borrows = null;
+    this.page = null;
     this.borrowRead = -1;
     this.borrowWrite = -1;
   }
@@ -311,9 +315,10 @@ export class Allocation implements LayoutMemory {
   loadPtr(view: DataView, offset: number, pointee: Layout<unknown>): unknown {
     const m = this.ptrs;
     const stored = m === null ? undefined : m.get(offset);
+    const make = this.memory!.pointer;
     return stored === undefined
-      ? makePointer(usize.decode(view, offset), null, pointee, 0)
-      : makePointer(usize.decode(view, offset), stored.provenance, pointee, stored.tag);
+      ? make(usize.decode(view, offset), null, pointee, 0)
+      : make(usize.decode(view, offset), stored.provenance, pointee, stored.tag);
   }
 
   /**
@@ -534,7 +539,8 @@ export class Allocation implements LayoutMemory {
 
   /** Reports a value that does not fit its layout, as rustc would reject it (`error[E0063]`). */
   typeError(code: string, message: string): never {
-    return reportTypeError(code, message);
+    if (this.memory === null) throw new TypeError(`kmiri internal error: a type error (${message}) on a provenance marker`);
+    return reportTypeError(this.memory.host, code, message);
   }
 
   /** Marks the allocation dead and releases its bytes (the metadata stays, for diagnostics). */
@@ -555,5 +561,15 @@ export class Allocation implements LayoutMemory {
  * for whichever exposed live allocation contains the address. Never live, so the access path's
  * fast test fails and the slow path resolves it (`Memory.findExposed`): only wildcards pay the lookup.
  */
-export const WILDCARD: Allocation = new Allocation(0, 0, 0, 1, "heap", EMPTY_VIEW, true, NO_SITE);
-WILDCARD.live = false;
+export const WILDCARD: Allocation = indirectMarker();
+
+/**
+ * A new provenance marker: an allocation that is never live and is {@link Allocation.indirect},
+ * so that the access path sends every pointer carrying it to the memory's resolvers.
+ */
+export function indirectMarker(): Allocation {
+  const marker = new Allocation(null, 0, 0, 0, 1, "heap", EMPTY_VIEW, true, NO_SITE);
+  marker.live = false;
+  (marker as { indirect: boolean }).indirect = true;
+  return marker;
+}

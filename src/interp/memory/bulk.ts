@@ -9,11 +9,10 @@
  * runtime's `Ptr` class.
  */
 import type { Layout } from "./layouts.js";
-import { accessRange, write } from "./access.js";
+import { accessRange, borrowAccess, write } from "./access.js";
 import { Allocation, NO_SITE } from "./allocation.js";
 import { reportUB } from "./diagnose.js";
-import { raceRead, raceWrite, races } from "../races.js";
-import { borrowAccess } from "../borrows.js";
+import type { Memory } from "./memory.js";
 import { invalidValueMessage, uninitValueMessage } from "./messages.js";
 import { expectedValue, locate } from "./value-paths.js";
 
@@ -24,6 +23,7 @@ import { expectedValue, locate } from "./value-paths.js";
  * `copy_nonoverlapping`, that they do not overlap.
  */
 export function copyBytes(
+  m: Memory,
   srcAddr: number,
   srcProv: Allocation | null,
   dstAddr: number,
@@ -34,31 +34,32 @@ export function copyBytes(
   srcTag: number,
   dstTag: number,
 ): void {
-  const sa = accessRange(srcAddr, srcProv, bytes, align, false);
-  const da = accessRange(dstAddr, dstProv, bytes, align, true);
+  const sa = accessRange(m, srcAddr, srcProv, bytes, align, false);
+  const da = accessRange(m, dstAddr, dstProv, bytes, align, true);
   if (bytes === 0 || sa === null || da === null) return;
   const so = srcAddr - sa.base;
   const doff = dstAddr - da.base;
-  if (sa.borrows !== null && sa.borrowRead !== srcTag) borrowAccess(sa, 0, srcTag, so, bytes);
-  if (da.borrows !== null && da.borrowWrite !== dstTag) borrowAccess(da, 1, dstTag, doff, bytes);
+  if (sa.borrows !== null && sa.borrowRead !== srcTag) borrowAccess(m, sa, 0, srcTag, so, bytes);
+  if (da.borrows !== null && da.borrowWrite !== dstTag) borrowAccess(m, da, 1, dstTag, doff, bytes);
   if (nonoverlapping && sa === da && so < doff + bytes && doff < so + bytes) {
-    reportUB("overlapping-copy", "`copy_nonoverlapping` called on overlapping ranges");
+    reportUB(m, "overlapping-copy", "`copy_nonoverlapping` called on overlapping ranges");
   }
+  const races = m.races;
   if (races.active) {
     // A copy reads its source and writes its destination (non-atomically).
-    raceRead(sa, so, bytes);
-    raceWrite(da, doff, bytes);
+    races.read(sa, so, bytes);
+    races.write(da, doff, bytes);
   }
   da.copyFrom(sa, so, doff, bytes);
 }
 
 /** `ptr::write_bytes`: sets `bytes` bytes at `addr` (aligned to `align`) to `byte`, initialised (a write through `tag`). */
-export function fillBytes(addr: number, prov: Allocation | null, byte: number, bytes: number, align: number, tag: number): void {
-  const a = accessRange(addr, prov, bytes, align, true);
+export function fillBytes(m: Memory, addr: number, prov: Allocation | null, byte: number, bytes: number, align: number, tag: number): void {
+  const a = accessRange(m, addr, prov, bytes, align, true);
   if (bytes === 0 || a === null) return;
   const off = addr - a.base;
-  if (a.borrows !== null && a.borrowWrite !== tag) borrowAccess(a, 1, tag, off, bytes);
-  if (races.active) raceWrite(a, off, bytes);
+  if (a.borrows !== null && a.borrowWrite !== tag) borrowAccess(m, a, 1, tag, off, bytes);
+  if (m.races.active) m.races.write(a, off, bytes);
   a.bytes.fill(byte, off, off + bytes);
   a.forgetPtrs(off, bytes);
   a.markInit(off, bytes);
@@ -70,16 +71,16 @@ export function fillBytes(addr: number, prov: Allocation | null, byte: number, b
  * caller checked). Reports `uninit` when `to` needs bytes `from` left uninitialised (padding), and
  * `invalid-value` when the bytes are no valid `to`.
  */
-export function transmuteValue<T, U>(value: T, from: Layout<T>, to: Layout<U>): U {
+export function transmuteValue<T, U>(m: Memory, value: T, from: Layout<T>, to: Layout<U>): U {
   const size = from.size;
-  const scratch = new Allocation(0, 0, size, from.align, "heap", new DataView(new ArrayBuffer(size)), false, NO_SITE);
+  const scratch = new Allocation(m, 0, 0, size, from.align, "heap", new DataView(new ArrayBuffer(size)), false, NO_SITE);
   write(scratch, 0, from, value);
   const bad = scratch.firstUninitRanges(0, to.size, to.initRanges);
   if (bad !== null) {
     const { path, leaf } = locate(to, bad[0]);
-    reportUB("uninit", uninitValueMessage(to.name, path, expectedValue(leaf)));
+    reportUB(m, "uninit", uninitValueMessage(to.name, path, expectedValue(leaf)));
   }
   const why = to.invalid === null ? null : to.invalid(scratch.view, 0, scratch);
-  if (why !== null) reportUB("invalid-value", invalidValueMessage(to.name, why));
+  if (why !== null) reportUB(m, "invalid-value", invalidValueMessage(to.name, why));
   return to.decode(scratch.view, 0, scratch);
 }

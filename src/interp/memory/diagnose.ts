@@ -1,17 +1,16 @@
 /**
  * The slow path of the memory checks: once the fast path of `access.ts` has seen that something is
  * off, these functions find out exactly what, in the order Miri checks it, and report it to the
- * running Machine (the first report stops the run). Nothing here runs on a clean access.
+ * memory's host (the first report stops the run). Nothing here runs on a clean access.
  *
  * Each `diagnose*` function returns normally only when the operation is in fact allowed (a
  * zero-sized access through any pointer is); otherwise it reports, which throws.
  */
 import type { HelpLine, UBKind } from "../report.js";
-import { current } from "../host.js";
 import type { Layout } from "./layouts.js";
-import { load } from "./access.js";
 import type { Allocation } from "./allocation.js";
-import { NO_SITE, WILDCARD } from "./allocation.js";
+import { NO_SITE } from "./allocation.js";
+import type { Memory } from "./memory.js";
 import { expectedValue, locate } from "./value-paths.js";
 import {
   UB_HELP,
@@ -35,14 +34,14 @@ import {
 } from "./messages.js";
 
 /** The location of a site, or none for {@link NO_SITE}. */
-function siteLocation(site: number) {
-  return site === NO_SITE ? undefined : current.siteLocation(site);
+function siteLocation(m: Memory, site: number) {
+  return site === NO_SITE ? undefined : m.host.siteLocation(site);
 }
 
 /** `alloc12 was allocated here:` (and `... was deallocated here:` once freed), with locations. */
-export function allocationHelp(a: Allocation): HelpLine[] {
-  const help: HelpLine[] = [{ message: `${a.name} was allocated here:`, location: siteLocation(a.allocSite) }];
-  if (!a.live) help.push({ message: `${a.name} was deallocated here:`, location: siteLocation(a.freeSite) });
+export function allocationHelp(m: Memory, a: Allocation): HelpLine[] {
+  const help: HelpLine[] = [{ message: `${a.name} was allocated here:`, location: siteLocation(m, a.allocSite) }];
+  if (!a.live) help.push({ message: `${a.name} was deallocated here:`, location: siteLocation(m, a.freeSite) });
   return help;
 }
 
@@ -50,8 +49,8 @@ export function allocationHelp(a: Allocation): HelpLine[] {
  * Reports Undefined Behavior with Miri's two generic help lines first, then `help` (the lines
  * that point somewhere), then `notes`.
  */
-export function reportUB(kind: UBKind, message: string, help: HelpLine[] = [], notes?: string[]): never {
-  return current.report(kind, message, {
+export function reportUB(m: Memory, kind: UBKind, message: string, help: HelpLine[] = [], notes?: string[]): never {
+  return m.host.report(kind, message, {
     help: [...UB_HELP.map((m) => ({ message: m })), ...help],
     ...(notes === undefined ? {} : { notes }),
   });
@@ -68,30 +67,32 @@ function inBounds(off: number, size: number, a: Allocation): boolean {
  * allocation `a`, in the order Miri does: provenance (null, none), liveness, bounds. Returns when
  * they are, or when `size` is 0 (a zero-sized access or offset is allowed through any pointer).
  */
-export function diagnosePointer(op: PointerOp, addr: number, a: Allocation | null, size: number): void {
+export function diagnosePointer(m: Memory, op: PointerOp, addr: number, a: Allocation | null, size: number): void {
   if (size === 0 && op !== "dereferenceable") return;
-  if (a === WILDCARD) a = resolveWildcard(addr, size);
+  if (a !== null && a.indirect) a = resolveIndirect(m, addr, size, a);
   if (a === null) {
-    if (addr === 0) reportUB("null-pointer", nullPointerMessage(op, size));
-    reportUB("no-provenance", noProvenanceMessage(op, size, addr));
+    if (addr === 0) reportUB(m, "null-pointer", nullPointerMessage(op, size));
+    reportUB(m, "no-provenance", noProvenanceMessage(op, size, addr));
   }
-  if (!a.live) reportUB("use-after-free", useAfterFreeMessage(op, a), allocationHelp(a));
+  if (!a.live) reportUB(m, "use-after-free", useAfterFreeMessage(op, a), allocationHelp(m, a));
   if (!inBounds(addr - a.base, size, a)) {
-    reportUB("out-of-bounds", outOfBoundsMessage(op, size, addr, a), allocationHelp(a));
+    reportUB(m, "out-of-bounds", outOfBoundsMessage(op, size, addr, a), allocationHelp(m, a));
   }
 }
 
 /** Reports a misaligned access at `addr` that requires `align`, if it is one. */
-function diagnoseAlignment(addr: number, align: number): void {
-  if (addr % align !== 0) reportUB("misaligned", misalignedMessage(addr, align));
+function diagnoseAlignment(m: Memory, addr: number, align: number): void {
+  if (addr % align !== 0) reportUB(m, "misaligned", misalignedMessage(addr, align));
 }
 
 /**
- * The allocation a wildcard pointer at `addr` stands for in an access or offset of `size` bytes
- * (see `Memory.findExposed`), or `null` — then the pointer has no provenance there.
+ * The allocation an address stands for whose pointer carries the indirect provenance `marker`
+ * (a wildcard from `ptr_from_exposed`; with Mirch, a virtual, physical or MMIO address), in an
+ * access or offset of `size` bytes: asked of the memory's resolvers (`Memory.resolve`). `null`:
+ * the pointer has no provenance there.
  */
-export function resolveWildcard(addr: number, size: number): Allocation | null {
-  return current.memory.findExposed(addr, size);
+export function resolveIndirect(m: Memory, addr: number, size: number, marker: Allocation): Allocation | null {
+  return m.resolve(addr, size, marker);
 }
 
 /**
@@ -99,18 +100,17 @@ export function resolveWildcard(addr: number, size: number): Allocation | null {
  * returns the value when nothing is (a zero-sized read through any pointer; a wildcard pointer
  * once resolved).
  */
-export function diagnoseLoad<T>(addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean): T {
-  // A wildcard pointer carries no tag (0): the borrow tracker checks it against the exposed tags.
-  if (a === WILDCARD) return load(addr, resolveWildcard(addr, layout.size), layout, aligned, 0);
+export function diagnoseLoad<T>(m: Memory, addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean): T {
+  // (An indirect provenance was resolved by the caller: access.ts's `loadSlow`.)
   const size = layout.size;
-  diagnosePointer("access", addr, a, size);
-  if (aligned) diagnoseAlignment(addr, layout.align);
+  diagnosePointer(m, "access", addr, a, size);
+  if (aligned) diagnoseAlignment(m, addr, layout.align);
   if (size === 0 || a === null) return layout.decode(new DataView(new ArrayBuffer(0)), 0, a ?? undefined);
   const off = addr - a.base;
   const bad = a.firstUninitRanges(off, size, layout.initRanges);
-  if (bad !== null) reportUninit(a, off, layout, bad);
+  if (bad !== null) reportUninit(m, a, off, layout, bad);
   const why = layout.invalid === null ? null : layout.invalid(a.view, off, a);
-  if (why !== null) reportUB("invalid-value", invalidValueMessage(valueTypeName(layout), why));
+  if (why !== null) reportUB(m, "invalid-value", invalidValueMessage(valueTypeName(layout), why));
   return layout.decode(a.view, off, a);
 }
 
@@ -126,10 +126,10 @@ export function valueTypeName(layout: Layout<unknown>): string {
  * a struct or array its validity wording, with the path to the part
  * (`constructing invalid value of type Desc: at .len, encountered uninitialized memory, but expected an integer`).
  */
-export function reportUninit(a: Allocation, off: number, layout: Layout<unknown>, bad: [number, number]): never {
+export function reportUninit(m: Memory, a: Allocation, off: number, layout: Layout<unknown>, bad: [number, number]): never {
   const { path, leaf } = locate(layout, bad[0] - off);
-  if (path !== "") reportUB("uninit", uninitValueMessage(valueTypeName(layout), path, expectedValue(leaf)));
-  return reportUB("uninit", uninitMessage(a, off, layout.size, bad), [], [
+  if (path !== "") reportUB(m, "uninit", uninitValueMessage(valueTypeName(layout), path, expectedValue(leaf)));
+  return reportUB(m, "uninit", uninitMessage(a, off, layout.size, bad), [], [
     `Uninitialized memory occurred at ${formatRange(a, bad[0], bad[1])}, in this allocation:`,
     ...dumpAllocation(a),
   ]);
@@ -141,6 +141,7 @@ export function reportUninit(a: Allocation, off: number, layout: Layout<unknown>
  * returns when the access is allowed after all (zero-sized: nothing to do).
  */
 export function diagnoseAccess(
+  m: Memory,
   addr: number,
   a: Allocation | null,
   size: number,
@@ -148,15 +149,15 @@ export function diagnoseAccess(
   aligned: boolean,
   write: boolean,
 ): void {
-  if (a === WILDCARD) a = resolveWildcard(addr, size);
-  diagnosePointer("access", addr, a, size);
-  if (aligned) diagnoseAlignment(addr, align);
-  if (write && size !== 0 && a !== null && !a.writable) reportUB("read-only", readOnlyMessage(a));
+  if (a !== null && a.indirect) a = resolveIndirect(m, addr, size, a);
+  diagnosePointer(m, "access", addr, a, size);
+  if (aligned) diagnoseAlignment(m, addr, align);
+  if (write && size !== 0 && a !== null && !a.writable) reportUB(m, "read-only", readOnlyMessage(a));
 }
 
 /** The slow path of an in-bounds offset of `bytes` (signed) from `addr`; a wildcard is resolved first. */
-export function diagnoseOffset(addr: number, a: Allocation | null, bytes: number): void {
-  diagnosePointer("arithmetic", addr, a === WILDCARD ? resolveWildcard(addr, bytes) : a, bytes);
+export function diagnoseOffset(m: Memory, addr: number, a: Allocation | null, bytes: number): void {
+  diagnosePointer(m, "arithmetic", addr, a !== null && a.indirect ? resolveIndirect(m, addr, bytes, a) : a, bytes);
 }
 
 /**
@@ -164,18 +165,18 @@ export function diagnoseOffset(addr: number, a: Allocation | null, bytes: number
  * for its size, then aligned. Reports with Miri's validity wording
  * (`constructing invalid value of type &u32: encountered a dangling reference (use-after-free)`).
  */
-export function diagnoseReference(addr: number, a: Allocation | null, layout: Layout<unknown>, mutable: boolean): void {
-  if (a === WILDCARD) a = resolveWildcard(addr, layout.size);
+export function diagnoseReference(m: Memory, addr: number, a: Allocation | null, layout: Layout<unknown>, mutable: boolean): void {
+  if (a !== null && a.indirect) a = resolveIndirect(m, addr, layout.size, a);
   const type = `${mutable ? "&mut " : "&"}${layout.name}`;
   const size = layout.size;
   const invalid: (kind: UBKind, what: string, help?: HelpLine[]) => never = (kind, what, help = []) =>
-    reportUB(kind, invalidValueMessage(type, what), help);
+    reportUB(m, kind, invalidValueMessage(type, what), help);
   if (addr === 0) invalid("invalid-value", "encountered a null reference");
   if (size !== 0) {
     if (a === null) invalid("no-provenance", `encountered a dangling reference (${formatPointer(addr, null)} has no provenance)`);
-    if (!a.live) invalid("use-after-free", "encountered a dangling reference (use-after-free)", allocationHelp(a));
+    if (!a.live) invalid("use-after-free", "encountered a dangling reference (use-after-free)", allocationHelp(m, a));
     if (!inBounds(addr - a.base, size, a)) {
-      invalid("out-of-bounds", "encountered a dangling reference (going beyond the bounds of its allocation)", allocationHelp(a));
+      invalid("out-of-bounds", "encountered a dangling reference (going beyond the bounds of its allocation)", allocationHelp(m, a));
     }
   }
   if (addr % layout.align !== 0) {
@@ -192,21 +193,22 @@ export function diagnoseReference(addr: number, a: Allocation | null, layout: La
  * (a second free is `double-free`), kind of memory, layout.
  */
 export function diagnoseDealloc(
+  m: Memory,
   addr: number,
   a: Allocation | null,
   size: number,
   align: number,
   verb: "deallocating" | "reallocating",
 ): never {
-  if (a === WILDCARD) a = resolveWildcard(addr, 0);
+  if (a !== null && a.indirect) a = resolveIndirect(m, addr, 0, a);
   if (a === null) {
-    diagnosePointer("dereferenceable", addr, a, 0);
+    diagnosePointer(m, "dereferenceable", addr, a, 0);
     throw new Error("kmiri internal error: a pointer without provenance passed the dealloc check");
   }
-  if (addr !== a.base) reportUB("bad-dealloc", notAtStartMessage(verb, addr, a), allocationHelp(a));
+  if (addr !== a.base) reportUB(m, "bad-dealloc", notAtStartMessage(verb, addr, a), allocationHelp(m, a));
   if (!a.live) {
-    reportUB(verb === "deallocating" ? "double-free" : "use-after-free", useAfterFreeMessage("access", a), allocationHelp(a));
+    reportUB(m, verb === "deallocating" ? "double-free" : "use-after-free", useAfterFreeMessage("access", a), allocationHelp(m, a));
   }
-  if (a.kind !== "heap") reportUB("bad-dealloc", wrongKindMessage(verb, a), allocationHelp(a));
-  return reportUB("bad-dealloc", badLayoutMessage(a, size, align), allocationHelp(a));
+  if (a.kind !== "heap") reportUB(m, "bad-dealloc", wrongKindMessage(verb, a), allocationHelp(m, a));
+  return reportUB(m, "bad-dealloc", badLayoutMessage(a, size, align), allocationHelp(m, a));
 }

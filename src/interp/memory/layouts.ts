@@ -21,9 +21,20 @@
  * is the protection).
  */
 
-// The pointer a `ptr` layout reads as is the `Ptr` of whichever runtime reads it; its type is the
-// native one, which is what programs compile against (`kmiri/rt` is the native runtime's types).
-import type { Ptr } from "../../shims/native/memory.js";
+/**
+ * A pointer value as memory sees it: the `Ptr` of whichever runtime reads it (the memory's pointer
+ * factory makes it). Each runtime re-exports `ptr` and `AtomicPtr` typed with its own `Ptr`, which
+ * is what programs compile against.
+ */
+export interface PointerValue<T> {
+  /** The address. */
+  readonly address: number;
+  /** The pointee's layout. */
+  readonly layout: Layout<T>;
+}
+
+/** The type a `ptr(T)` layout is declared with here (the runtimes narrow it to their `Ptr<T>`). */
+type Ptr<T> = PointerValue<T>;
 
 /** What kind of type a layout describes. */
 export type LayoutKind =

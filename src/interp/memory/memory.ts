@@ -16,24 +16,108 @@
  * allocations get a window (`DataView`) of a shared 1 MiB buffer instead. A buffer is never reused
  * (fresh memory is zeroed, which `alloc_zeroed` relies on) and is collected once every allocation
  * carved from it has been freed (a freed allocation drops its view).
+ *
+ * Everything that is not memory — who acts, where, how a finding is reported, the borrow tracker,
+ * the race detector, address resolution — is reached through the seam (seam.ts) the memory is
+ * given: a Memory works the same under the Machine, in a simulator's CPU loop, or in a test.
+ *
+ * @example
+ * ```ts
+ * import { Memory, u32 } from "kmiri";
+ * const mem = new Memory(); // reports throw a UBStop; no borrow tracker, no race detector
+ * const a = mem.allocate(4, 4, "heap", -1);
+ * mem.store(a.base, a, u32, 7);
+ * mem.load(a.base, a, u32); // 7
+ * mem.deallocate(a, -1);
+ * mem.load(a.base, a, u32); // throws UBStop: use-after-free
+ * ```
  */
-import type { UBKind } from "../report.js";
-import type { ReportOptions } from "../host.js";
-import { current } from "../host.js";
-import { raceAllocated, raceFreed, races } from "../races.js";
+import { UBStop, type ReportOptions, type SourceLocation, type UBKind } from "../report.js";
+import { accessRange, checkDealloc, checkOffset, checkReference, load, store } from "./access.js";
 import { AddressSpace, type AddressSpaceOptions } from "./address-space.js";
-import { Allocation, EMPTY_VIEW, type AllocKind } from "./allocation.js";
+import { Allocation, EMPTY_VIEW, WILDCARD, type AllocKind, type StoredPointer } from "./allocation.js";
+import { copyBytes, fillBytes } from "./bulk.js";
+import type { Layout } from "./layouts.js";
+import { UB_HELP } from "./messages.js";
+import {
+  MAIN_THREAD,
+  type AddressResolver,
+  type BorrowHook,
+  type MemoryHost,
+  type PointerFactory,
+  type RaceHook,
+} from "./seam.js";
 
-/** How a {@link Memory} stops the run on resource exhaustion: by default, the running Machine's report. */
-export type MemoryReporter = (kind: UBKind, message: string, options?: ReportOptions) => never;
-
-/** Options of a {@link Memory}. */
+/** Options of a {@link Memory}: its limits and its seam (seam.ts). */
 export interface MemoryOptions extends AddressSpaceOptions {
   /** The most bytes live at once (default 1 GiB); allocating more is `resource-exhaustion`. */
   limit?: number;
-  /** Reports exhaustion (default: `current.report` of the running Machine). */
-  report?: MemoryReporter;
+  /**
+   * Who runs the memory: the current site, source locations, and the report function that stops
+   * the run. Default {@link standaloneHost}: no sites, and a report throws a {@link UBStop}.
+   */
+  host?: MemoryHost;
+  /** The aliasing model called on accesses to tracked allocations (default none; settable later). */
+  borrows?: BorrowHook | null;
+  /** The data-race detector (default none: never active; settable later). */
+  races?: RaceHook | null;
+  /**
+   * Resolvers of indirect provenance (Mirch's virtual, physical and MMIO addresses), asked in
+   * order before the memory's own (wildcards: the exposed allocation at the address).
+   */
+  resolvers?: AddressResolver<Allocation>[];
+  /**
+   * What a `ptr` read from memory becomes (default: a plain `{ address, provenance, layout, tag }`
+   * record). The checked runtime installs its `Ptr`.
+   */
+  pointer?: PointerFactory<Allocation>;
 }
+
+/** A race hook that is never active: memory without a race detector. */
+export const NO_RACES: RaceHook = Object.freeze({
+  active: false,
+  allocated() {},
+  freed() {},
+  read() {},
+  write() {},
+});
+
+/**
+ * The host of a Memory used on its own: no program sites (locations name `<memory>`), the actor
+ * `main`, and a report that throws a {@link UBStop} carrying the finding (catch it, read
+ * `e.report`).
+ */
+export function standaloneHost(): MemoryHost {
+  const location: SourceLocation = { file: "<memory>", line: 0, column: 0 };
+  return {
+    currentSite: () => -1,
+    siteLocation: () => location,
+    actor: () => MAIN_THREAD,
+    report(kind: UBKind, message: string, options: ReportOptions = {}): never {
+      const title = options.title ?? "Undefined Behavior";
+      const help = options.help ?? [];
+      throw new UBStop({
+        kind,
+        title,
+        message,
+        location,
+        label: options.label,
+        thread: MAIN_THREAD.name,
+        backtrace: [],
+        help: title === "Undefined Behavior" && help.length === 0 ? UB_HELP.map((m) => ({ message: m })) : help,
+        notes: options.notes ?? [],
+      });
+    },
+  };
+}
+
+/** The default pointer factory: a plain record. */
+const plainPointer: PointerFactory<Allocation> = (address, provenance, layout, tag): StoredPointer & { layout: unknown } => ({
+  address,
+  provenance,
+  layout,
+  tag,
+});
 
 /** Default memory limit: 1 GiB. */
 export const DEFAULT_MEMORY_LIMIT = 2 ** 30;
@@ -65,12 +149,88 @@ export class Memory {
   /** The shared buffer small allocations are carved from, and how much of it is used. */
   private chunk: ArrayBuffer | null = null;
   private chunkUsed = 0;
-  private readonly reporter: MemoryReporter;
+  /** The seam: who runs this memory, and reports its findings. */
+  readonly host: MemoryHost;
+  /** The aliasing model called on accesses to tracked allocations, or `null`. */
+  borrows: BorrowHook | null;
+  /** The data-race detector ({@link NO_RACES} when there is none). */
+  races: RaceHook;
+  /** What a `ptr` read from memory becomes. */
+  readonly pointer: PointerFactory<Allocation>;
+  private readonly resolvers: AddressResolver<Allocation>[];
 
   constructor(options: MemoryOptions = {}) {
     this.limit = options.limit ?? DEFAULT_MEMORY_LIMIT;
     this.space = new AddressSpace(options);
-    this.reporter = options.report ?? ((kind, message, opts) => current.report(kind, message, opts));
+    this.host = options.host ?? standaloneHost();
+    this.borrows = options.borrows ?? null;
+    this.races = options.races ?? NO_RACES;
+    this.pointer = options.pointer ?? plainPointer;
+    this.resolvers = options.resolvers ? [...options.resolvers] : [];
+  }
+
+  /** Adds a resolver of indirect provenance, asked before those added earlier (Mirch plugs in here). */
+  addResolver(r: AddressResolver<Allocation>): void {
+    this.resolvers.unshift(r);
+  }
+
+  /**
+   * The allocation an address stands for whose pointer carries the indirect provenance `marker`,
+   * for an access or offset of `size` bytes (signed): the first resolver's answer, else — for a
+   * wildcard — the exposed allocation there ({@link findExposed}); `null` for none. Slow path only.
+   */
+  resolve(addr: number, size: number, marker: Allocation): Allocation | null {
+    for (const r of this.resolvers) {
+      const a = r(addr, size, marker);
+      if (a !== undefined) return a;
+    }
+    return marker === WILDCARD ? this.findExposed(addr, size) : null;
+  }
+
+  // ── checked accesses (access.ts, bulk.ts): the API for a library user ──
+
+  /**
+   * Reads a `layout` value at `addr` through provenance `a` (an allocation, an indirect marker,
+   * or `null`) and borrow tag `tag`, with every check (see access.ts). `aligned`: `read`, not
+   * `read_unaligned`.
+   */
+  load<T>(addr: number, a: Allocation | null, layout: Layout<T>, aligned = true, tag = 0): T {
+    return load(this, addr, a, layout, aligned, tag);
+  }
+
+  /** Writes `value` as `layout` at `addr` through provenance `a` and tag `tag`, with every check. */
+  store<T>(addr: number, a: Allocation | null, layout: Layout<T>, value: T, aligned = true, tag = 0): void {
+    store(this, addr, a, layout, aligned, value, tag);
+  }
+
+  /** Checks an in-bounds offset of `bytes` (signed) from `addr` (pointer arithmetic). */
+  checkOffset(addr: number, a: Allocation | null, bytes: number): void {
+    checkOffset(this, addr, a, bytes);
+  }
+
+  /** Checks that a reference to `layout` may be made at `addr`; returns the allocation it points into. */
+  checkReference(addr: number, a: Allocation | null, layout: Layout<unknown>, mutable: boolean): Allocation | null {
+    return checkReference(this, addr, a, layout, mutable);
+  }
+
+  /** Checks `bytes` bytes at `addr` for a bulk operation; returns the allocation to operate on. */
+  accessRange(addr: number, a: Allocation | null, bytes: number, align: number, write: boolean): Allocation | null {
+    return accessRange(this, addr, a, bytes, align, write);
+  }
+
+  /** Checks a deallocation of `addr` as a heap block of `size` bytes aligned to `align`; returns the allocation. */
+  checkDealloc(addr: number, a: Allocation | null, size: number, align: number): Allocation {
+    return checkDealloc(this, addr, a, size, align, "deallocating");
+  }
+
+  /** `ptr::copy` / `ptr::copy_nonoverlapping` of `bytes` bytes (bytes, initialisation and provenance move along). */
+  copy(src: number, srcProv: Allocation | null, dst: number, dstProv: Allocation | null, bytes: number, nonoverlapping = false, srcTag = 0, dstTag = 0): void {
+    copyBytes(this, src, srcProv, dst, dstProv, bytes, 1, nonoverlapping, srcTag, dstTag);
+  }
+
+  /** `ptr::write_bytes`: `bytes` bytes at `addr` set to `byte`. */
+  fill(addr: number, prov: Allocation | null, byte: number, bytes: number, tag = 0): void {
+    fillBytes(this, addr, prov, byte, bytes, 1, tag);
   }
 
   /**
@@ -85,12 +245,12 @@ export class Memory {
     if (size > MAX_ALLOCATION || this.inUse + size > this.limit) this.exhausted(size);
     const base = this.space.reserve(size, align);
     if (base < 0) this.exhausted(size);
-    const a = new Allocation(++this.made, base, size, align, kind, this.storage(size), zeroed, site);
+    const a = new Allocation(this, ++this.made, base, size, align, kind, this.storage(size), zeroed, site);
     this.table.push(a);
     this.inUse += size;
     if (this.inUse > this.peak) this.peak = this.inUse;
     // Several threads exist: the allocation is a write of every byte by this thread.
-    if (races.active) raceAllocated(a);
+    if (this.races.active) this.races.allocated(a);
     return a;
   }
 
@@ -100,7 +260,7 @@ export class Memory {
    * the run before anything is freed).
    */
   deallocate(a: Allocation, site: number): void {
-    if (races.active) raceFreed(a);
+    if (this.races.active) this.races.freed(a);
     this.inUse -= a.size;
     a.kill(site);
     if (++this.dead >= COMPACT_MIN_DEAD && this.dead * 2 >= this.table.length) {
@@ -208,7 +368,7 @@ export class Memory {
   }
 
   private exhausted(size: number): never {
-    return this.reporter(
+    return this.host.report(
       "resource-exhaustion",
       `tried to allocate ${size} bytes, but only ${Math.max(0, this.limit - this.inUse)} of the ` +
         `memory limit of ${this.limit} bytes are free`,

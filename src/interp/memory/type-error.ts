@@ -4,11 +4,11 @@
  * time; TypeScript's types usually do too, but a program can get past them (`as any`, plain
  * JavaScript), and the Machine reports them as rustc would, with its error code as the title.
  */
-import { current } from "../host.js";
+import type { MemoryHost } from "./seam.js";
 
 /** Reports a type error as rustc words it: title `error[E0609]`, kind `unsupported`. Never returns. */
-export function reportTypeError(code: string, message: string): never {
-  return current.report("unsupported", message, {
+export function reportTypeError(host: Pick<MemoryHost, "report">, code: string, message: string): never {
+  return host.report("unsupported", message, {
     title: `error[${code}]`,
     label: "a value or projection of the wrong type",
     help: [{ message: "kmiri checks the values and projections a program uses against their layouts; TypeScript's types did not catch this one" }],

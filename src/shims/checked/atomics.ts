@@ -23,21 +23,14 @@
  *
  * Loads see the latest store: kmiri does not emulate weak memory (store buffers).
  */
+import { current, mem, running } from "./context.js";
 import { Xoshiro128, deriveSeed } from "../../concurrency/scheduler.js";
 import { accessRange, write } from "../../interp/memory/access.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
 import { diagnoseLoad } from "../../interp/memory/diagnose.js";
 import { reportTypeError } from "../../interp/memory/type-error.js";
-import {
-  raceAtomicLoad,
-  raceAtomicRmw,
-  raceAtomicStore,
-  raceCompareExchange,
-  raceFence,
-  raceThread,
-  races,
-} from "../../interp/races.js";
 import type { Machine } from "../../interp/machine.js";
+import type { MachineRaces } from "../../interp/races.js";
 import type { Thread } from "../../interp/thread.js";
 import {
   ORDERINGS,
@@ -54,7 +47,6 @@ import {
 } from "../atomic-values.js";
 import type { Layout } from "../../interp/memory/layouts.js";
 import { trackAccess, tracker } from "./borrow-hooks.js";
-import { machine } from "./machine.js";
 import { panic } from "./panic.js";
 import type { Ref } from "./refs.js";
 
@@ -76,7 +68,7 @@ export function takeSpuriousFailure(t: Thread): boolean {
 /** Checks an ordering argument: a string of the five (else E0308), allowed for its use (else Rust's panic). */
 function checkOrdering(use: OrderingUse, ordering: unknown): Ordering {
   if (typeof ordering !== "string" || !ORDERINGS.has(ordering)) {
-    reportTypeError("E0308", `mismatched types: expected enum \`Ordering\`, found ${JSON.stringify(ordering) ?? String(ordering)}`);
+    reportTypeError(current, "E0308", `mismatched types: expected enum \`Ordering\`, found ${JSON.stringify(ordering) ?? String(ordering)}`);
   }
   const why = orderingPanic(use, ordering as Ordering);
   if (why !== null) panic(why);
@@ -87,7 +79,7 @@ function checkOrdering(use: OrderingUse, ordering: unknown): Ordering {
 function atomicLayout(r: Ref<any>, method: string): Layout<any> {
   const l = r.layout;
   if (atomicClass(l) === null) {
-    reportTypeError("E0599", `no method named \`${method}\` found for reference \`&${l.name}\` in the current scope (\`${method}\` is an atomic operation, and \`${l.name}\` is not an atomic type)`);
+    reportTypeError(current, "E0599", `no method named \`${method}\` found for reference \`&${l.name}\` in the current scope (\`${method}\` is an atomic operation, and \`${l.name}\` is not an atomic type)`);
   }
   return l;
 }
@@ -95,13 +87,13 @@ function atomicLayout(r: Ref<any>, method: string): Layout<any> {
 /** Checks an operand's type (E0308). */
 function checkOperand(layout: Layout<any>, value: unknown): void {
   const why = operandMismatch(layout, value);
-  if (why !== null) reportTypeError("E0308", why);
+  if (why !== null) reportTypeError(current, "E0308", why);
 }
 
 /** The memory checks of an atomic access through `r`: the allocation (a wildcard resolved) and the offset. */
 function place(r: Ref<any>, layout: Layout<any>, write: boolean): [Allocation, number] {
   const p = r.ptr;
-  const a = accessRange(p.address, p.provenance, layout.size, layout.align, write)!;
+  const a = accessRange(mem, p.address, p.provenance, layout.size, layout.align, write)!;
   return [a, p.address - a.base];
 }
 
@@ -110,7 +102,7 @@ function readValue(a: Allocation, off: number, layout: Layout<any>): unknown {
   if ((a.init === null || a.isInit(off, layout.size)) && (layout.invalid === null || layout.invalid(a.view, off, a) === null)) {
     return layout.decode(a.view, off, a);
   }
-  return diagnoseLoad(a.base + off, a, layout, true);
+  return diagnoseLoad(mem, a.base + off, a, layout, true);
 }
 
 /** The borrow tracker's view of the access (with the reference's tag). */
@@ -119,11 +111,18 @@ function track(r: Ref<any>, kind: "read" | "write"): void {
 }
 
 /** The end of every atomic: a scheduling point; what a spinning thread waits on; progress for a store. */
-function done(m: Machine, r: Ref<any>, stored: boolean): void {
+function done(m: Machine | null, r: Ref<any>, stored: boolean): void {
   // (A host that is not a Machine, as in unit tests of the shims, has no threads to schedule.)
-  if (m.locks !== undefined) m.locks.lastAtomic[raceThread()] = r.ptr.address;
+  if (m === null) return;
+  m.locks.lastAtomic[m.dataRaces.thread()] = r.ptr.address;
   m.b--;
-  if (stored && m.progress !== undefined) m.progress();
+  if (stored) m.progress();
+}
+
+/** The running Machine's race detector while it is active (several threads), else `null`. */
+function racing(): MachineRaces | null {
+  const m = running;
+  return m !== null && m.dataRaces.active ? m.dataRaces : null;
 }
 
 /** `AtomicT::load(order)`. */
@@ -133,8 +132,8 @@ export function atomicLoad(r: Ref<any>, order: unknown): unknown {
   const [a, off] = place(r, layout, false);
   track(r, "read");
   const v = readValue(a, off, layout);
-  if (races.active) raceAtomicLoad(a, off, layout.size, o);
-  done(machine(), r, false);
+  racing()?.atomicLoad(a, off, layout.size, o);
+  done(running, r, false);
   return v;
 }
 
@@ -145,24 +144,24 @@ export function atomicStore(r: Ref<any>, value: unknown, order: unknown): void {
   const o = checkOrdering("store", order);
   const [a, off] = place(r, layout, true);
   track(r, "write");
-  if (races.active) raceAtomicStore(a, off, layout.size, o);
+  racing()?.atomicStore(a, off, layout.size, o);
   write(a, off, layout, value);
-  done(machine(), r, true);
+  done(running, r, true);
 }
 
 /** `swap` and `fetch_*`: the previous value. */
 export function atomicRmw(r: Ref<any>, method: RmwMethod, operand: unknown, order: unknown): unknown {
   const layout = atomicLayout(r, method);
   const missing = missingMethod(layout, method);
-  if (missing !== null) reportTypeError("E0599", missing);
+  if (missing !== null) reportTypeError(current, "E0599", missing);
   checkOperand(layout, operand);
   const o = checkOrdering("rmw", order);
   const [a, off] = place(r, layout, true);
   track(r, "write");
   const old = readValue(a, off, layout);
-  if (races.active) raceAtomicRmw(a, off, layout.size, o);
+  racing()?.atomicRmw(a, off, layout.size, o);
   write(a, off, rmwStoreLayout(layout), rmwResult(layout, method, old, operand));
-  done(machine(), r, true);
+  done(running, r, true);
   return old;
 }
 
@@ -181,7 +180,7 @@ export function atomicCompareExchange(
   checkOperand(layout, next);
   const so = checkOrdering("rmw", success);
   const fo = checkOrdering("failure", failure);
-  const m = machine();
+  const m = running;
   // A compare-exchange needs writable memory even when it fails (Miri checks it as a write).
   const [a, off] = place(r, layout, true);
   track(r, "read");
@@ -189,19 +188,20 @@ export function atomicCompareExchange(
   let ok = atomicEquals(layout, old, expected);
   if (ok && weak && nextUnit(m) < CAS_WEAK_FAILURE_RATE) {
     ok = false;
-    if (m.thread !== undefined) spurious.add(m.thread);
+    if (m !== null) spurious.add(m.thread);
   }
   if (ok) track(r, "write");
-  if (races.active) raceCompareExchange(a, off, layout.size, ok, so, fo);
+  racing()?.compareExchange(a, off, layout.size, ok, so, fo);
   if (ok) write(a, off, layout, next);
   done(m, r, ok);
   return { ok, value: old };
 }
 
 /** A uniform number in [0, 1) from the Machine's spurious-failure stream. */
-function nextUnit(m: Machine): number {
+function nextUnit(m: Machine | null): number {
+  if (m === null) return 1; // no Machine (a unit test of the shims): never a spurious failure
   let rng = weakRngs.get(m);
-  if (rng === undefined) weakRngs.set(m, (rng = new Xoshiro128(deriveSeed(m.seed ?? 0, "compare_exchange_weak"))));
+  if (rng === undefined) weakRngs.set(m, (rng = new Xoshiro128(deriveSeed(m.seed, "compare_exchange_weak"))));
   return rng.nextU32() / 4294967296;
 }
 
@@ -212,8 +212,8 @@ function nextUnit(m: Machine): number {
  */
 export function fence(order: Ordering): void {
   const o = checkOrdering("fence", order);
-  if (races.active) raceFence(o as Exclude<Ordering, "Relaxed">);
-  machine().b--;
+  racing()?.fence(o as Exclude<Ordering, "Relaxed">);
+  if (running !== null) running.b--;
 }
 
 /**

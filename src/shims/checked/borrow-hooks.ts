@@ -14,7 +14,7 @@
  * {@link ptrTag}, and {@link taggedPtr} stamps the tag of a raw retag on a pointer made from a reference.
  */
 import { UNTAGGED, type AccessKind, type BorTag, type BorrowTracker, type RetagKind, type RetagMode } from "../../borrowtracker/hooks.js";
-import { current } from "../../interp/host.js";
+import { current, mem } from "./context.js";
 import { accessRange } from "../../interp/memory/access.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
 import type { Layout } from "../../interp/memory/layouts.js";
@@ -85,7 +85,7 @@ export function retag(
 export function trackAccess(kind: AccessKind, p: Ptr<any>, tag: BorTag, size: number): void {
   const t = tracker();
   if (t === null) return;
-  const a = accessRange(p.address, p.provenance, size, p.layout.align, kind === "write");
+  const a = accessRange(mem, p.address, p.provenance, size, p.layout.align, kind === "write");
   if (size !== 0 && a !== null) t.access(kind, a, tag, p.address - a.base, size, current.currentSite());
 }
 

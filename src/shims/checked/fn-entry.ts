@@ -10,10 +10,9 @@
  * - `Box<T>` → a `box` (unique) retag, *weakly* protected: the callee may free it, through it.
  *
  * Other values (a parameter typed `Ref` that receives something else) pass unchanged. The
- * function is registered with the engine (interp/borrows.ts), which installs it on every Machine
- * that tracks borrows.
+ * checked runtime hands the function to the Machine (runtime.ts), which calls it for every
+ * argument the compiler marked, when it tracks borrows.
  */
-import { setArgumentRetagger } from "../../interp/borrows.js";
 import { BoxImpl, boxRetag } from "./memory.js";
 import { borrow, Ref, RefMut } from "./refs.js";
 
@@ -27,5 +26,3 @@ export function retagArgument(value: unknown, kind: "ref" | "box"): unknown {
   if (value instanceof Ref) return new Ref(value.ptr, borrow(value.ptr, false, value.tag, "fn-entry"));
   return value;
 }
-
-setArgumentRetagger(retagArgument);

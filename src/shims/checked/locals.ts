@@ -13,7 +13,7 @@
  * lifetime would be unknown.
  */
 import type { BorTag } from "../../borrowtracker/hooks.js";
-import { current } from "../../interp/host.js";
+import { current, mem } from "./context.js";
 import { load, store, write } from "../../interp/memory/access.js";
 import { allocationHelp, reportUB } from "../../interp/memory/diagnose.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
@@ -43,14 +43,14 @@ export class Local<T> {
   read(): T {
     const p = this.ptr;
     if (!p.provenance!.live) deadLocal(p.provenance!);
-    return load(p.address, p.provenance, this.layout, true, this.tag);
+    return load(mem, p.address, p.provenance, this.layout, true, this.tag);
   }
 
   /** `x = value`. */
   write(value: T): void {
     const p = this.ptr;
     if (!p.provenance!.live) deadLocal(p.provenance!);
-    store(p.address, p.provenance, this.layout, true, value, this.tag);
+    store(mem, p.address, p.provenance, this.layout, true, value, this.tag);
   }
 
   /** `&x`. */
@@ -75,7 +75,7 @@ export class Local<T> {
 
 /** Reports a use of a local variable after its function returned (Miri's StorageDead check). */
 function deadLocal(a: Allocation): never {
-  return reportUB("use-after-free", "accessing a dead local variable", allocationHelp(a));
+  return reportUB(mem, "use-after-free", "accessing a dead local variable", allocationHelp(mem, a));
 }
 
 /** True while a module's top-level code runs (the Machine's `instantiating`; false off the Machine). */

@@ -21,7 +21,6 @@ import { describeLockViolation, type LockViolation } from "../../concurrency/ind
 import type { HelpLine } from "../../interp/report.js";
 import type { Machine } from "../../interp/machine.js";
 import { WILDCARD, type Allocation } from "../../interp/memory/allocation.js";
-import { raceSite, raceThread } from "../../interp/races.js";
 import { Ptr } from "./memory.js";
 import { machine } from "./machine.js";
 import { Ref } from "./refs.js";
@@ -68,7 +67,7 @@ export function lock_acquired(lock: Ptr<unknown> | Ref<unknown>, class_name?: st
   const p = lockPtr(lock, "lock_acquired");
   const a = lockAllocation(m, p, "lock_acquired");
   const cls = classOf(m, a, class_name);
-  const v = m.locks.order.acquire(raceThread(), p.address, cls, raceSite());
+  const v = m.locks.order.acquire(m.dataRaces.thread(), p.address, cls, m.dataRaces.site());
   if (v !== null) reportViolation(m, v);
   m.locks.noteLock(p.address, Math.max(p.layout.size, 1));
   m.b--;
@@ -82,7 +81,7 @@ export function lock_acquired(lock: Ptr<unknown> | Ref<unknown>, class_name?: st
 export function lock_released(lock: Ptr<unknown> | Ref<unknown>): void {
   const m = machine();
   const p = lockPtr(lock, "lock_released");
-  if (!m.locks.order.release(raceThread(), p.address)) {
+  if (!m.locks.order.release(m.dataRaces.thread(), p.address)) {
     m.warn(`bad unlock balance: \`lock_released\` of the lock at 0x${p.address.toString(16)}, which thread \`${m.threadName()}\` does not hold`, {
       label: "released here",
       help: [{ message: "call `lock_acquired` right after taking a lock and `lock_released` right before releasing it, on the same thread" }],

@@ -8,9 +8,9 @@
  * an access needs no lookup. The checks live in `interp/memory/` (`access.ts` the fast path,
  * `diagnose.ts` the reports, `bulk.ts` copies and transmutes); this module is the API around them.
  */
-import { current } from "../../interp/host.js";
+import { current, mem } from "./context.js";
 import { checkDealloc, checkOffset, checkReference, load, store } from "../../interp/memory/access.js";
-import { setPointerFactory, WILDCARD, type Allocation } from "../../interp/memory/allocation.js";
+import { WILDCARD, type Allocation } from "../../interp/memory/allocation.js";
 import { copyBytes, fillBytes, transmuteValue } from "../../interp/memory/bulk.js";
 import { reportUB } from "../../interp/memory/diagnose.js";
 import {
@@ -111,21 +111,21 @@ export class Ptr<T> {
     const a = resolved(this.address, this.provenance);
     const b = resolved(origin.address, origin.provenance);
     if (a === null || a !== b) {
-      reportUB(
+      reportUB(mem, 
         a === null || b === null ? "no-provenance" : "out-of-bounds",
         "`ptr_offset_from` called on two different pointers that are not both derived from the same allocation",
       );
     }
     const off = origin.address - a.base;
     if (!a.live || off < 0 || off > a.size || off + bytes < 0 || off + bytes > a.size) {
-      reportUB(
+      reportUB(mem, 
         a.live ? "out-of-bounds" : "use-after-free",
         "`ptr_offset_from` called on two different pointers where the memory range between them is not in-bounds of an allocation",
       );
     }
     if (size === 0) unsupported("`offset_from` of a pointer to a zero-sized type (Rust panics: pointee size must be > 0)");
     if (bytes % size !== 0) {
-      reportUB("out-of-bounds", `exact_div: ${bytes} cannot be divided by ${size} without remainder`);
+      reportUB(mem, "out-of-bounds", `exact_div: ${bytes} cannot be divided by ${size} without remainder`);
     }
     return bytes / size;
   }
@@ -142,8 +142,8 @@ export class Ptr<T> {
   field<K extends keyof T & string>(name: K): Ptr<T[K]> {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::field");
     const f = fieldOf(this.layout, name);
-    if (f === undefined) reportTypeError("E0609", `no field \`${name}\` on type \`${this.layout.name}\``);
-    checkOffset(this.address, this.provenance, f.offset);
+    if (f === undefined) reportTypeError(current, "E0609", `no field \`${name}\` on type \`${this.layout.name}\``);
+    checkOffset(mem, this.address, this.provenance, f.offset);
     return new Ptr(this.address + f.offset, this.provenance, f.layout as Layout<T[K]>, this.tag);
   }
 
@@ -155,13 +155,13 @@ export class Ptr<T> {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::index");
     const elem = this.layout.elem;
     if (this.layout.kind !== "array" || elem === undefined) {
-      reportTypeError("E0608", `cannot index into a value of type \`${this.layout.name}\``);
+      reportTypeError(current, "E0608", `cannot index into a value of type \`${this.layout.name}\``);
     }
-    if (!Number.isInteger(i)) reportTypeError("E0277", `the type \`${this.layout.name}\` cannot be indexed by \`${i}\``);
+    if (!Number.isInteger(i)) reportTypeError(current, "E0277", `the type \`${this.layout.name}\` cannot be indexed by \`${i}\``);
     const len = this.layout.len;
     if (i < 0 || i >= len) panic(`index out of bounds: the len is ${len} but the index is ${i}`);
     const bytes = i * elem.size;
-    checkOffset(this.address, this.provenance, bytes);
+    checkOffset(mem, this.address, this.provenance, bytes);
     return new Ptr(this.address + bytes, this.provenance, elem as Layout<Elem<T>>, this.tag);
   }
 
@@ -199,44 +199,44 @@ export class Ptr<T> {
   /** UNSAFE. `p.read()` (`ptr::read`): the pointer must be aligned. */
   read(): T {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::read");
-    return load(this.address, this.provenance, this.layout, true, this.tag);
+    return load(mem, this.address, this.provenance, this.layout, true, this.tag);
   }
 
   /** UNSAFE. `p.write(value)` (`ptr::write`). */
   write(value: T): void {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::write");
-    store(this.address, this.provenance, this.layout, true, value, this.tag);
+    store(mem, this.address, this.provenance, this.layout, true, value, this.tag);
   }
 
   /** UNSAFE. `p.read_unaligned()`. */
   read_unaligned(): T {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::read_unaligned");
-    return load(this.address, this.provenance, this.layout, false, this.tag);
+    return load(mem, this.address, this.provenance, this.layout, false, this.tag);
   }
 
   /** UNSAFE. `p.write_unaligned(value)`. */
   write_unaligned(value: T): void {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::write_unaligned");
-    store(this.address, this.provenance, this.layout, false, value, this.tag);
+    store(mem, this.address, this.provenance, this.layout, false, value, this.tag);
   }
 
   /** UNSAFE. `p.read_volatile()` (aligned, like `read`; MMIO routing comes with Mirch). */
   read_volatile(): T {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::read_volatile");
-    return load(this.address, this.provenance, this.layout, true, this.tag);
+    return load(mem, this.address, this.provenance, this.layout, true, this.tag);
   }
 
   /** UNSAFE. `p.write_volatile(value)`. */
   write_volatile(value: T): void {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::write_volatile");
-    store(this.address, this.provenance, this.layout, true, value, this.tag);
+    store(mem, this.address, this.provenance, this.layout, true, value, this.tag);
   }
 
   /** UNSAFE. `p.replace(value)` (`ptr::replace`): writes `value`, returns the old one. */
   replace(value: T): T {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::replace");
-    const old = load(this.address, this.provenance, this.layout, true, this.tag);
-    store(this.address, this.provenance, this.layout, true, value, this.tag);
+    const old = load(mem, this.address, this.provenance, this.layout, true, this.tag);
+    store(mem, this.address, this.provenance, this.layout, true, value, this.tag);
     return old;
   }
 
@@ -244,7 +244,7 @@ export class Ptr<T> {
   as_ref(): SharedRef<T> {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::as_ref");
     const p = this.concrete();
-    checkReference(p.address, p.provenance, p.layout, false);
+    checkReference(mem, p.address, p.provenance, p.layout, false);
     return new SharedRef(p);
   }
 
@@ -252,7 +252,7 @@ export class Ptr<T> {
   as_mut(): UniqueRef<T> {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::as_mut");
     const p = this.concrete();
-    checkReference(p.address, p.provenance, p.layout, true);
+    checkReference(mem, p.address, p.provenance, p.layout, true);
     return new UniqueRef(p);
   }
 
@@ -268,7 +268,7 @@ export class Ptr<T> {
 
   /** The in-bounds offset by `bytes`, checked. */
   private offsetBytes(bytes: number): Ptr<T> {
-    checkOffset(this.address, this.provenance, bytes);
+    checkOffset(mem, this.address, this.provenance, bytes);
     return new Ptr(this.address + bytes, this.provenance, this.layout, this.tag);
   }
 
@@ -282,12 +282,14 @@ export class Ptr<T> {
   }
 }
 
-// A `ptr` layout read from an allocation makes this runtime's pointers.
-setPointerFactory((address, provenance, pointee, tag) => new Ptr(address, provenance, pointee, tag));
+/** What a `ptr` layout read from memory makes: this runtime's pointers (the memory's pointer factory). */
+export function makePtr(address: number, provenance: Allocation | null, pointee: unknown, tag: number): Ptr<unknown> {
+  return new Ptr(address, provenance, pointee as Layout<unknown>, tag);
+}
 
 /** The allocation a pointer refers to at `addr`: its provenance, or for a wildcard the exposed allocation there. */
 function resolved(addr: number, a: Allocation | null): Allocation | null {
-  return a === WILDCARD ? current.memory.findExposed(addr, 0) : a;
+  return a === WILDCARD ? mem.resolve(addr, 0, a) : a;
 }
 
 /** `ptr::null_mut()` (and `ptr::null()`). */
@@ -342,7 +344,7 @@ function free(a: Allocation, tag: number): void {
  * the kind of the allocator's layout contract.
  */
 function checkAllocSize(size: number): void {
-  if (size === 0) reportUB("bad-dealloc", ZERO_SIZE_ALLOCATION);
+  if (size === 0) reportUB(mem, "bad-dealloc", ZERO_SIZE_ALLOCATION);
 }
 
 /** UNSAFE. `alloc::alloc`: uninitialised memory for one `T` (a zero-sized `T` is UB). */
@@ -362,7 +364,7 @@ export function alloc_zeroed<T>(layout: Layout<T>): Ptr<T> {
 /** UNSAFE. `alloc::dealloc`: `p` must be the start of a live heap block allocated with `layout`. */
 export function dealloc<T>(p: Ptr<T>, layout: Layout<T>): void {
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("dealloc");
-  const a = checkDealloc(p.address, p.provenance, layout.size, layout.align, "deallocating");
+  const a = checkDealloc(mem, p.address, p.provenance, layout.size, layout.align, "deallocating");
   free(a, p.tag);
 }
 
@@ -374,7 +376,7 @@ export function dealloc<T>(p: Ptr<T>, layout: Layout<T>): void {
 export function realloc<T>(p: Ptr<T>, layout: Layout<T>, new_size: number): Ptr<T> {
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("realloc");
   checkAllocSize(new_size);
-  const old = checkDealloc(p.address, p.provenance, layout.size, layout.align, "reallocating");
+  const old = checkDealloc(mem, p.address, p.provenance, layout.size, layout.align, "reallocating");
   const q = allocate(layout, new_size, false);
   const kept = Math.min(old.size, new_size);
   // As Miri's `realloc`: the copy reads the old block through `p`, then frees it through `p`.
@@ -388,20 +390,20 @@ export function realloc<T>(p: Ptr<T>, layout: Layout<T>, new_size: number): Ptr<
 export function copy<T>(src: Ptr<T>, dst: Ptr<T>, count: number): void {
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("copy");
   const l = src.layout;
-  copyBytes(src.address, src.provenance, dst.address, dst.provenance, count * l.size, l.align, false, src.tag, dst.tag);
+  copyBytes(mem, src.address, src.provenance, dst.address, dst.provenance, count * l.size, l.align, false, src.tag, dst.tag);
 }
 
 /** UNSAFE. `ptr::copy_nonoverlapping(src, dst, count)`: overlapping ranges are `overlapping-copy`. */
 export function copy_nonoverlapping<T>(src: Ptr<T>, dst: Ptr<T>, count: number): void {
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("copy_nonoverlapping");
   const l = src.layout;
-  copyBytes(src.address, src.provenance, dst.address, dst.provenance, count * l.size, l.align, true, src.tag, dst.tag);
+  copyBytes(mem, src.address, src.provenance, dst.address, dst.provenance, count * l.size, l.align, true, src.tag, dst.tag);
 }
 
 /** UNSAFE. `ptr::write_bytes(dst, byte, count)`: sets `count * size_of::<T>()` bytes. */
 export function write_bytes<T>(dst: Ptr<T>, byte: number, count: number): void {
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("write_bytes");
-  fillBytes(dst.address, dst.provenance, byte, count * dst.layout.size, dst.layout.align, dst.tag);
+  fillBytes(mem, dst.address, dst.provenance, byte, count * dst.layout.size, dst.layout.align, dst.tag);
 }
 
 /**
@@ -416,7 +418,7 @@ export function transmute<T, U>(value: T, from: Layout<T>, to: Layout<U>): U {
       `cannot transmute between types of different sizes: \`${from.name}\` (${from.size * 8} bits) and \`${to.name}\` (${to.size * 8} bits)`,
     );
   }
-  return transmuteValue(value, from, to);
+  return transmuteValue(mem, value, from, to);
 }
 
 /**
@@ -441,29 +443,29 @@ export class BoxImpl<T> {
 
   /** `*b` (a copy of the value). */
   read(): T {
-    return load(this.raw.address, this.raw.provenance, this.layout, true, this.raw.tag);
+    return load(mem, this.raw.address, this.raw.provenance, this.layout, true, this.raw.tag);
   }
 
   /** `*b = value`. */
   write(value: T): void {
-    store(this.raw.address, this.raw.provenance, this.layout, true, value, this.raw.tag);
+    store(mem, this.raw.address, this.raw.provenance, this.layout, true, value, this.raw.tag);
   }
 
   /** `&*b`. */
   as_ref(): SharedRef<T> {
-    checkReference(this.raw.address, this.raw.provenance, this.layout, false);
+    checkReference(mem, this.raw.address, this.raw.provenance, this.layout, false);
     return new SharedRef(this.raw);
   }
 
   /** `&mut *b`. */
   as_mut(): UniqueRef<T> {
-    checkReference(this.raw.address, this.raw.provenance, this.layout, true);
+    checkReference(mem, this.raw.address, this.raw.provenance, this.layout, true);
     return new UniqueRef(this.raw);
   }
 
   /** `drop(b)`: frees the block (a second drop is `double-free`). */
   drop(): void {
-    const a = checkDealloc(this.raw.address, this.raw.provenance, this.layout.size, this.layout.align, "deallocating");
+    const a = checkDealloc(mem, this.raw.address, this.raw.provenance, this.layout.size, this.layout.align, "deallocating");
     free(a, this.raw.tag);
   }
 }
@@ -488,7 +490,7 @@ export const Box = {
   /** `Box::new(value)`: a heap block holding `value` (a zero-sized `T` gets a zero-sized block, which is no leak). */
   new<T>(layout: Layout<T>, value: T): BoxImpl<T> {
     const p = allocate(layout, layout.size, false);
-    store(p.address, p.provenance, layout, true, value, p.tag);
+    store(mem, p.address, p.provenance, layout, true, value, p.tag);
     // The box holds the allocation's root tag: no other pointer has it, so the box is unique
     // without a retag (and a fresh allocation needs no borrow stacks: see interp/borrows.ts).
     return new BoxImpl(p);
@@ -507,7 +509,7 @@ export const Box = {
    * still a leak at the end of the program unless a static reaches it (store the pointer in one).
    */
   leak<T>(b: BoxImpl<T>): UniqueRef<T> {
-    checkReference(b.raw.address, b.raw.provenance, b.layout, true);
+    checkReference(mem, b.raw.address, b.raw.provenance, b.layout, true);
     return new UniqueRef(b.raw);
   },
 };

@@ -1,16 +1,17 @@
 /** Panics and assertions on the Machine: they stop the thread with Rust's messages. */
 import { PanicStop } from "../../interp/report.js";
 import { assertionMessage, valuesEqual } from "../debug-format.js";
-import { machine } from "./machine.js";
+import { current, running } from "./context.js";
 
 function raise(message: string): never {
-  const m = machine();
-  throw new PanicStop(message, m.here(), m.threadName(), m.backtrace());
+  const h = current;
+  throw new PanicStop(message, h.siteLocation(h.currentSite()), h.threadName(), h.backtrace());
 }
 
 /** The source text of the arguments of the call running now (`x > 0` of `assert(x > 0)`). */
 function callArgsText(): string | undefined {
-  const m = machine();
+  const m = running;
+  if (m === null) return undefined;
   const site = m.currentSite();
   if (site < 0) return undefined;
   const loc = m.siteLocation(site);

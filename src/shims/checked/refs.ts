@@ -14,10 +14,10 @@
  * `fetch_add`, …) are in `atomics.ts`: checked accesses that are also the race detector's atomic
  * operations and scheduling points.
  */
+import { mem, running } from "./context.js";
 import type { BorTag, RetagMode } from "../../borrowtracker/hooks.js";
 import { checkReference, load, store } from "../../interp/memory/access.js";
 import { reportUB } from "../../interp/memory/diagnose.js";
-import { raceReference, races } from "../../interp/races.js";
 import { invalidValueMessage } from "../../interp/memory/messages.js";
 import type { Layout } from "../../interp/memory/layouts.js";
 import type { Ordering } from "../atomic-values.js";
@@ -47,15 +47,16 @@ export interface CasResult<T> {
  */
 export function borrow(p: Ptr<any>, mutable: boolean, parent: BorTag, mode: RetagMode = "default"): BorTag {
   // The allocation the reference points into (for a wildcard pointer, the exposed one at its address).
-  const a = checkReference(p.address, p.provenance, p.layout, mutable);
+  const a = checkReference(mem, p.address, p.provenance, p.layout, mutable);
   if (mutable && a !== null && !a.writable && p.layout.size !== 0) {
-    reportUB(
+    reportUB(mem, 
       "read-only",
       invalidValueMessage(`&mut ${p.layout.name}`, "encountered mutable reference pointing to read-only memory"),
     );
   }
   // Several threads exist: the retag is an access for the race detector (Miri counts retags).
-  if (races.active && a !== null && p.layout.size !== 0) raceReference(a, p.address - a.base, p.layout.size, p.layout.cells, mutable);
+  const races = running?.dataRaces;
+  if (races !== undefined && races.active && a !== null && p.layout.size !== 0) races.reference(a, p.address - a.base, p.layout.size, p.layout.cells, mutable);
   return retag(mutable ? "unique" : "shared", mutable, p, a, parent, mode);
 }
 
@@ -86,7 +87,7 @@ export class Ref<T> {
   /** `*r`: a typed read of the whole value (initialised and valid), through the reference's tag. */
   read(): T {
     const p = this.ptr;
-    return load(p.address, p.provenance, this.layout, true, this.tag);
+    return load(mem, p.address, p.provenance, this.layout, true, this.tag);
   }
 
   /** `&r.field` (a shared reborrow of the field). */
@@ -171,7 +172,7 @@ export class Ref<T> {
   protected raw<U>(mutable: boolean, layout: Layout<U>): Ptr<U> {
     const p: Ptr<any> = this.ptr;
     if (tracker() === null) return (layout as Layout<any>) === this.layout ? p : p.cast(layout);
-    const a = checkReference(p.address, p.provenance, p.layout, mutable);
+    const a = checkReference(mem, p.address, p.provenance, p.layout, mutable);
     return taggedPtr(p, p.address, layout, retag("raw", mutable, p, a, this.tag));
   }
 
@@ -202,7 +203,7 @@ export class RefMut<T> extends Ref<T> {
   /** `*r = value`, through the reference's tag. */
   write(value: T): void {
     const p = this.ptr;
-    store(p.address, p.provenance, this.layout, true, value, this.tag);
+    store(mem, p.address, p.provenance, this.layout, true, value, this.tag);
   }
 
   /** `&mut r.field` (a unique reborrow of the field). */

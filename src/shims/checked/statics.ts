@@ -16,7 +16,7 @@
  * - `as_mut` and `write` on an immutable static are rustc's E0596 / E0594, reported as `read-only`.
  */
 import type { BorTag } from "../../borrowtracker/hooks.js";
-import { current } from "../../interp/host.js";
+import { current, mem } from "./context.js";
 import { load, store, write } from "../../interp/memory/access.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
 import type { Layout } from "../../interp/memory/layouts.js";
@@ -90,7 +90,7 @@ export class Static<T> {
   read(): T {
     if (this.mutable && !current.inUnsafe()) useOfMutableStatic();
     const p = this.ptr;
-    return load(p.address, p.provenance, this.layout, true, this.tag);
+    return load(mem, p.address, p.provenance, this.layout, true, this.tag);
   }
 
   /** UNSAFE, `static mut` only: `STATIC = value`. An addition to the contract. */
@@ -98,7 +98,7 @@ export class Static<T> {
     if (!this.mutable) this.immutable("assign to", "");
     if (!current.inUnsafe()) useOfMutableStatic();
     const p = this.ptr;
-    store(p.address, p.provenance, this.layout, true, value, this.tag);
+    store(mem, p.address, p.provenance, this.layout, true, value, this.tag);
   }
 
   /** Reports a mutation of an immutable static, as rustc does (E0596 for a borrow, E0594 for an assignment). */

@@ -5,7 +5,7 @@
  * A checked UNSAFE shim starts with `if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::read")`:
  * the test is inline (one call of the Machine's flag), the report out of line.
  */
-import { current } from "../../interp/host.js";
+import { current } from "./context.js";
 
 /**
  * The title of an `unsafe-outside-unsafe` report. Rust rejects such a call at compile time with

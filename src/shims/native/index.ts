@@ -4,6 +4,16 @@
  */
 export * from "../../interp/memory/layouts.js";
 export * from "./memory.js";
+import { AtomicPtr as atomicPtrLayout, ptr as ptrLayout, type Layout } from "../../interp/memory/layouts.js";
+import type { Ptr } from "./memory.js";
+/**
+ * `*mut T` (and `*const T`) stored in memory: the address in 8 bytes (alignment 8), its
+ * provenance kept by the memory it is written to. For a recursive type, pass a thunk:
+ * `const Node: Layout<NodeV> = struct("Node", { next: ptr(() => Node), v: u32 })`.
+ */
+export const ptr: <T>(pointee: Layout<T> | (() => Layout<T>)) => Layout<Ptr<T>> = ptrLayout as never;
+/** `AtomicPtr<T>`: a pointer (8 bytes, keeps its provenance), atomic. */
+export const AtomicPtr: <T>(pointee: Layout<T> | (() => Layout<T>)) => Layout<Ptr<T>> = atomicPtrLayout as never;
 export { JoinHandle, spawn, yield_now, spin_loop } from "./threads.js";
 export { panic, assert, assert_eq, assert_ne, unreachable } from "./panic.js";
 export { ktest } from "./tests.js";
