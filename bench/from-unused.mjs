@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The yardstick: OSTD's `Frame::from_unused` racing the last `Drop` (pre-#1752 protocol,
-// test/corpus/fail/race-from-unused-drop.ts) and the fixed protocol of Asterinas PR #1752
-// (test/corpus/pass/race-free-from-unused-1752.ts), each run on seeds 0..N-1 (default 200) with the
-// default schedule (random preemption, rate 0.1) and with PCT of depth 2 and 3.
+// test/corpus/fail/races/race-from-unused-drop.ts) and the fixed protocol of Asterinas PR #1752
+// (test/corpus/pass/races/race-free-from-unused-1752.ts), each run on seeds 0..N-1 (default 200)
+// with the default schedule (random preemption, rate 0.1) and with PCT of depth 2 and 3.
 // Usage: `npm run build && node bench/from-unused.mjs [N]` (it imports dist/).
 //
 // For the race: the share of seeds whose run reports the `data-race`, the first such seed, and the
@@ -12,8 +12,8 @@
 import { prepareFile } from "../dist/index.js";
 
 const N = Number(process.argv[2] ?? 200);
-const RACE = "test/corpus/fail/race-from-unused-drop.ts";
-const FIXED = "test/corpus/pass/race-free-from-unused-1752.ts";
+const RACE = "test/corpus/fail/races/race-from-unused-drop.ts";
+const FIXED = "test/corpus/pass/races/race-free-from-unused-1752.ts";
 const schedules = [
   ["random preemption 0.1 (default)", {}],
   ["PCT depth 2", { pct: 2 }],

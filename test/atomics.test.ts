@@ -51,7 +51,7 @@ describe("values", () => {
   });
 
   test("the same values on the Machine and natively (corpus: atomic-values-wrapping.ts)", async () => {
-    const file = "test/corpus/pass/atomic-values-wrapping.ts";
+    const file = "test/corpus/pass/races/atomic-values-wrapping.ts";
     const checked = await runFile(file);
     const native = await runFile(file, { native: true });
     expect(checked.ub).toEqual([]);
@@ -110,7 +110,7 @@ describe("the memory checks of an atomic access", () => {
   });
 
   test("an atomic through a misaligned reference is caught when the reference is made (corpus)", async () => {
-    const r = await runFile("test/corpus/fail/misaligned-packed-atomic.ts");
+    const r = await runFile("test/corpus/fail/memory/misaligned-packed-atomic.ts");
     expect(r.ub.map((u) => u.kind)).toEqual(["misaligned"]);
   });
 });
@@ -154,7 +154,7 @@ describe("scheduling", () => {
   test("atomics are scheduling points: random preemption interleaves them", async () => {
     const schedules = new Set<string>();
     for (let seed = 0; seed < 20; seed++) {
-      const r = await runFile("test/corpus/pass/atomic-cpu-mask.ts", { seed });
+      const r = await runFile("test/corpus/pass/races/atomic-cpu-mask.ts", { seed });
       expect(r.ub).toEqual([]);
       schedules.add(r.schedule!.replace(/^\d+:/, ""));
     }

@@ -487,13 +487,13 @@ describe("kmiri (built CLI, real engine)", () => {
   });
 
   test("an integer-to-pointer cast warns once (exit 0); --strict-provenance rejects it (exit 1)", () => {
-    const warn = kmiriAtRoot("run", "test/corpus/pass/exposed-address.ts");
+    const warn = kmiriAtRoot("run", "test/corpus/pass/memory/exposed-address.ts");
     expect(warn.code).toBe(0);
-    expect(warn.err).toMatch(/^warning: integer-to-pointer cast\n  --> test\/corpus\/pass\/exposed-address.ts:6:13\n/);
+    expect(warn.err).toMatch(/^warning: integer-to-pointer cast\n  --> test\/corpus\/pass\/memory\/exposed-address.ts:6:13\n/);
     expect(warn.err.match(/^warning:/gm)).toHaveLength(1);
-    const json = JSON.parse(kmiriAtRoot("run", "test/corpus/pass/exposed-address.ts", "--json").out);
+    const json = JSON.parse(kmiriAtRoot("run", "test/corpus/pass/memory/exposed-address.ts", "--json").out);
     expect(json.warnings).toMatchObject([{ title: "warning", message: "integer-to-pointer cast", location: { line: 6 } }]);
-    const strict = kmiriAtRoot("run", "test/corpus/pass/exposed-address.ts", "--strict-provenance");
+    const strict = kmiriAtRoot("run", "test/corpus/pass/memory/exposed-address.ts", "--strict-provenance");
     expect(strict.code).toBe(1);
     expect(strict.err).toMatch(/^error: unsupported operation: integer-to-pointer casts and `ptr_from_exposed` are not supported with `--strict-provenance`/);
   });

@@ -11,7 +11,7 @@ import { renderReport } from "../src/driver/render/render.js";
 import type { RunResult } from "../src/driver/results.js";
 import { runFile } from "../src/driver/run.js";
 
-const fail = (name: string) => `test/corpus/fail/${name}`;
+const fail = (name: string) => `test/corpus/fail/locks/${name}`;
 const fx = (name: string) => `test/fixtures/locks/${name}`;
 const fixed = { preemptionRate: 0 };
 
@@ -61,13 +61,13 @@ describe("lock order", () => {
   test("two locks of one class (one allocation site) nested is recursive locking; the class is named after the site", async () => {
     const u = only(await runFile(fail("lock-recursive-class.ts"), fixed));
     expect(u.message).toBe(
-      "possible recursive locking: thread `main` is acquiring a lock of class `lock allocated at test/corpus/fail/lock-recursive-class.ts:12:10` while holding another lock of the same class",
+      "possible recursive locking: thread `main` is acquiring a lock of class `lock allocated at test/corpus/fail/locks/lock-recursive-class.ts:12:10` while holding another lock of the same class",
     );
   });
 
   test("consistent orders and ranks are clean", async () => {
     for (const f of ["lock-consistent-order.ts", "lock-ranks-increasing.ts", "lock-spinlock-counter.ts", "lock-ticket-lock.ts"]) {
-      for (let seed = 0; seed < 5; seed++) expect((await runFile(`test/corpus/pass/${f}`, { seed })).ub, `${f} seed ${seed}`).toEqual([]);
+      for (let seed = 0; seed < 5; seed++) expect((await runFile(`test/corpus/pass/locks/${f}`, { seed })).ub, `${f} seed ${seed}`).toEqual([]);
     }
   });
 });
@@ -105,7 +105,7 @@ describe("annotations", () => {
   });
 
   test("add no happens-before: a spin lock with Relaxed orderings races on what it protects", async () => {
-    const u = only(await runFile(fail("race-spinlock-relaxed.ts"), fixed));
+    const u = only(await runFile("test/corpus/fail/races/race-spinlock-relaxed.ts", fixed));
     expect(u.kind).toBe("data-race");
   });
 

@@ -13,8 +13,8 @@ import type { RunResult } from "../src/driver/results.js";
 import { runFile, prepareFile } from "../src/driver/run.js";
 import { StackInterner } from "../src/interp/races.js";
 
-const fail = (name: string) => `test/corpus/fail/${name}`;
-const pass = (name: string) => `test/corpus/pass/${name}`;
+const fail = (name: string) => `test/corpus/fail/races/${name}`;
+const pass = (name: string) => `test/corpus/pass/races/${name}`;
 const fixed = { preemptionRate: 0 };
 
 function only(r: RunResult) {
@@ -39,7 +39,7 @@ describe("a race report", () => {
       "see https://doc.rust-lang.org/nightly/reference/behavior-considered-undefined.html for further information",
     ]);
     const note = u.notes!.find((n) => n.startsWith("(1) was on thread `cpu1`"))!;
-    expect(note).toMatch(/stack backtrace:\n0: main::\{closure\}\n {4}at test\/corpus\/fail\/race-write-write\.ts:11:9$/);
+    expect(note).toMatch(/stack backtrace:\n0: main::\{closure\}\n {4}at test\/corpus\/fail\/races\/race-write-write\.ts:11:9$/);
     expect(u.notes!.some((n) => n.startsWith("replay this schedule with `--replay "))).toBe(true);
   });
 

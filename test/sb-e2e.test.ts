@@ -14,7 +14,7 @@ import type { UBReport } from "../src/interp/report.js";
 import type { RunResult } from "../src/driver/results.js";
 import { runFile } from "../src/driver/run.js";
 
-const corpus = (name: string) => path.join("test/corpus/fail", name);
+const corpus = (name: string) => path.join("test/corpus/fail/stacked-borrows", name);
 const fixture = (name: string) => path.join("test/fixtures/sb", name);
 
 function only(r: RunResult): UBReport {
@@ -112,7 +112,7 @@ describe("diagnostics, in Miri's words, with help lines at .ts lines", () => {
       help: [["<TAG> was created by a SharedReadOnly retag at offsets [0x0..0x1000]", 43]],
     });
     // ... and its fix runs clean.
-    const fixed = await runFile("test/corpus/pass/sb-heap-init-fixed.ts");
+    const fixed = await runFile("test/corpus/pass/stacked-borrows/sb-heap-init-fixed.ts");
     expect(fixed.ub).toEqual([]);
     expect(fixed.output).toEqual(["1 1 3 1 80003000"]);
   });
@@ -123,13 +123,13 @@ describe("diagnostics, in Miri's words, with help lines at .ts lines", () => {
     expect(text).toContain(
       [
         "error: Undefined Behavior: attempting a write access using <3> at alloc1[0x0], but that tag does not exist in the borrow stack for this location",
-        "  --> test/corpus/fail/sb-raw-tracking.ts:11:5",
+        "  --> test/corpus/fail/stacked-borrows/sb-raw-tracking.ts:11:5",
         "   |",
         "11 |     raw1.write(13); //~ ERROR: stacked-borrows",
         "   |     ^^^^^^^^^^^^^^ this error occurs as part of an access at alloc1[0x0..0x4]",
       ].join("\n"),
     );
-    expect(text).toContain(["help: <3> was later invalidated at offsets [0x0..0x4] by a Unique retag", "  --> test/corpus/fail/sb-raw-tracking.ts:9:16"].join("\n"));
+    expect(text).toContain(["help: <3> was later invalidated at offsets [0x0..0x4] by a Unique retag", "  --> test/corpus/fail/stacked-borrows/sb-raw-tracking.ts:9:16"].join("\n"));
   });
 });
 
@@ -160,7 +160,7 @@ describe("function-entry protectors", () => {
     expect(shape(only(await runFile(corpus("sb-box-arg-weakly-protected.ts")))).message).toBe(
       "not granting access to tag <TAG> because that would remove [Unique for <TAG>] which is weakly protected",
     );
-    const freed = await runFile("test/corpus/pass/sb-box-arg-freed-by-callee.ts");
+    const freed = await runFile("test/corpus/pass/stacked-borrows/sb-box-arg-freed-by-callee.ts");
     expect(freed.ub).toEqual([]);
   });
 
@@ -189,7 +189,7 @@ describe("function-entry protectors", () => {
 });
 
 describe("--borrow-model none", () => {
-  const files = corpusFiles("test/corpus/fail").filter((f) => path.basename(f).startsWith("sb-"));
+  const files = corpusFiles("test/corpus/fail/stacked-borrows");
 
   test("there are at least 25 Stacked Borrows fail programs", () => {
     expect(files.length).toBeGreaterThanOrEqual(25);
@@ -272,7 +272,7 @@ describe("the tag GC never changes a verdict", () => {
   });
 
   test("the corpus gives the same findings with a GC after every 50 tags", async () => {
-    for (const f of corpusFiles("test/corpus").filter((x) => path.basename(x).startsWith("sb-"))) {
+    for (const f of [...corpusFiles("test/corpus/fail/stacked-borrows"), ...corpusFiles("test/corpus/pass/stacked-borrows")]) {
       const a = await runFile(f, { tagGc: 50 });
       const b = await runFile(f, { tagGc: 0 });
       expect(a.ub, f).toEqual(b.ub);
@@ -283,7 +283,7 @@ describe("the tag GC never changes a verdict", () => {
 
 describe("the pass corpus", () => {
   test("there are at least 20 Stacked Borrows pass programs, and each prints the same natively", async () => {
-    const files = corpusFiles("test/corpus/pass").filter((f) => path.basename(f).startsWith("sb-"));
+    const files = corpusFiles("test/corpus/pass/stacked-borrows");
     expect(files.length).toBeGreaterThanOrEqual(20);
     for (const f of files) {
       const checked = await runFile(f, { preemptionRate: 0 });

@@ -1,7 +1,7 @@
 // A per-CPU area is made with `Box::leak`, used, and the `&'static mut` it returned is then only
 // held in a local. `Box::leak` does not make memory exempt from the leak check: at the end of the
 // program the area is reachable from no static, so it is reported as leaked where it was allocated
-// (as Miri does; store the reference in a static to keep it, as pass/box-leak-reachable does).
+// (as Miri does; store the reference in a static to keep it, as pass/leaks/box-leak-reachable does).
 import { Box, struct, u32 } from "kmiri/rt";
 
 const PerCpu = struct("PerCpu", { cpu_id: u32, irq_count: u32 });

@@ -3,7 +3,7 @@
 // through integers, which have none — so the copied descriptor's `frame` pointer has none and
 // writing through it is UB. Miri agrees (tests/fail/provenance/int_copy_looses_provenance*.rs);
 // copying the bytes untyped (`copy_nonoverlapping`, even one byte at a time, or Miri's
-// `MaybeUninit<u8>` loop) keeps them: see pass/pointer-bytewise-copy-through-memory.ts.
+// `MaybeUninit<u8>` loop) keeps them: see pass/memory/pointer-bytewise-copy-through-memory.ts.
 import { alloc, alloc_zeroed, dealloc, array, ptr, struct, size_of, u8, u32 } from "kmiri/rt";
 import type { Ptr } from "kmiri/rt";
 

@@ -12,7 +12,7 @@
 // Once the dropper's `fetch_sub` reached 0, a concurrent `from_unused` of the same frame wins its
 // CAS and writes new metadata while the dropper still reads the old: a data race on the
 // non-atomic metadata (the CAS reads the `fetch_sub`, so it is ordered after it, but not after the
-// dropper's later reads). The fixed protocol is test/corpus/pass/race-free-from-unused-1752.ts.
+// dropper's later reads). The fixed protocol is test/corpus/pass/races/race-free-from-unused-1752.ts.
 // `npx kmiri run` this file with `--many-seeds 0..200` to see how often the schedule exposes it.
 import {
   AtomicBool, AtomicU64, array, cell, fence, lock_acquired, lock_released, spawn, spin_loop,

@@ -3,7 +3,7 @@
 // made through a *shared* reference to the heap array (`[u8; N]::as_ptr(&self)`), so it only has
 // SharedReadOnly permission. The allocator (whose `init` takes `&self`: it is a locked global)
 // keeps that pointer and hands out blocks derived from it; the first write to a block is UB.
-// The fix (test/corpus/pass/sb-heap-init-fixed.ts) takes the pointer without a shared reference.
+// The fix (test/corpus/pass/stacked-borrows/sb-heap-init-fixed.ts) takes the pointer without a shared reference.
 import { array, cell, null_mut, ptr, static_, struct, u32, u64, u8, usize } from "kmiri/rt";
 import type { Layout, Ptr, Ref } from "kmiri/rt";
 

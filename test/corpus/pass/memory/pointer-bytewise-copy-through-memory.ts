@@ -2,7 +2,7 @@
 // `copy_nonoverlapping` (an untyped copy through memory, like Miri's `MaybeUninit<u8>` loop).
 // Each byte of the stored `frame` pointer travels as a pointer fragment; once all eight sit in
 // order in the copy they are the pointer again, with its provenance: no UB. (A loop of typed `u8`
-// reads and writes would drop it: see fail/no-provenance-bytewise-copy.ts.)
+// reads and writes would drop it: see fail/memory/no-provenance-bytewise-copy.ts.)
 import { alloc, alloc_zeroed, dealloc, copy_nonoverlapping, array, ptr, struct, size_of, u8, u32 } from "kmiri/rt";
 import type { Ptr } from "kmiri/rt";
 

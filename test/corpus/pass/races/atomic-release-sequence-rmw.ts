@@ -1,5 +1,5 @@
 //@ flags: --preemption-rate 0
-// The twin of test/corpus/fail/race-lost-release-sequence.ts: cpu2 moves the state from 1 to 2
+// The twin of test/corpus/fail/races/race-lost-release-sequence.ts: cpu2 moves the state from 1 to 2
 // with a read-modify-write (`fetch_add`, even Relaxed), which continues cpu1's release sequence,
 // so cpu3's Acquire load of 2 synchronises with cpu1's Release store and its read of `data` is ordered.
 import { AtomicU32, alloc_zeroed, dealloc, spawn, spin_loop, struct, u64 } from "kmiri/rt";

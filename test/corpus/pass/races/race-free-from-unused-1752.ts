@@ -1,6 +1,6 @@
 //@ flags: --many-seeds 0..50
 // OSTD's frame metadata after Asterinas PR #1752 (commit f03ffd0d1, "Use `REF_COUNT_UNUSED` to
-// ensure exclusive access"): the fix of test/corpus/fail/race-from-unused-drop.ts. A free slot's
+// ensure exclusive access"): the fix of test/corpus/fail/races/race-from-unused-drop.ts. A free slot's
 // `ref_count` is `REF_COUNT_UNUSED` (u64::MAX) and 0 means *busy* (being built or torn down):
 //
 // - `from_unused` claims with `compare_exchange(REF_COUNT_UNUSED, 0, Acquire, Relaxed)`, writes

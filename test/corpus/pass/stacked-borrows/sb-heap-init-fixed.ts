@@ -1,4 +1,4 @@
-// The fix of the KernMiri heap bug (test/corpus/fail/sb-heap-init-shared-ref.ts): `init` hands
+// The fix of the KernMiri heap bug (test/corpus/fail/stacked-borrows/sb-heap-init-shared-ref.ts): `init` hands
 // the allocator `&raw mut HEAP` (`addr_of_mut!(HEAP).cast()`, as Asterinas's fix does), a raw
 // pointer with SharedReadWrite permission, so the blocks it hands out may be written. No UB.
 import { array, cell, null_mut, ptr, static_, struct, u32, u64, u8, usize } from "kmiri/rt";
