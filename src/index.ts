@@ -8,7 +8,8 @@
  * for (const ub of result.ub) console.log(ub.kind, ub.message, ub.location);
  * ```
  */
-export { runFile, testPath, findTestFiles, prepareFile, prepareTests, coverageByDir, NativeLinker } from "./driver/run.js";
+export { runFile, findTestFiles, prepareFile, prepareTests, coverageByDir, NativeLinker } from "./driver/run.js";
+export { testPath } from "./driver/test-path.js";
 export type { PreparedProgram, PreparedTests, SeedTestRun } from "./driver/run.js";
 export { runManySeeds, testManySeeds } from "./driver/many-seeds.js";
 export type { ManySeedsOptions, ManySeedsProgress, ManySeedsResult, SeedRun } from "./driver/many-seeds.js";

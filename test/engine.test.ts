@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from "vitest";
 import path from "node:path";
-import { runFile, testPath } from "../src/driver/run.js";
+import { runFile } from "../src/driver/run.js";
+import { testPath } from "../src/driver/test-path.js";
 import { LoadError } from "../src/interp/loader/index.js";
 import type { RunResult } from "../src/driver/results.js";
 

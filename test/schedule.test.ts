@@ -6,7 +6,8 @@
 import { describe, expect, test } from "vitest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { runFile, testPath } from "../src/driver/run.js";
+import { runFile } from "../src/driver/run.js";
+import { testPath } from "../src/driver/test-path.js";
 import { main } from "../src/cli/main.js";
 import { loadEngine } from "../src/cli/engine.js";
 import { parseArgs, UsageError } from "../src/cli/args.js";

@@ -5,7 +5,8 @@
  * `--coverage-by dir`, the coverage table with a row per directory.
  */
 import { describe, expect, test } from "vitest";
-import { coverageByDir, testPath } from "../src/driver/run.js";
+import { coverageByDir } from "../src/driver/run.js";
+import { testPath } from "../src/driver/test-path.js";
 import type { TestRunResult } from "../src/driver/results.js";
 import { parseArgs, UsageError } from "../src/cli/args.js";
 import { decodeScheduleRuns } from "../src/concurrency/scheduler.js";

@@ -4,7 +4,7 @@
  */
 import type { CommonFlags } from "./args.js";
 import type { CliIO } from "./io.js";
-import { engineOptions } from "./run-command.js";
+import { engineOptions } from "./options.js";
 import { palette, shouldColor } from "../driver/render/render-style.js";
 import type { CorpusResult } from "../driver/corpus.js";
 

@@ -29,12 +29,13 @@ export interface Engine {
 }
 
 /**
- * Loads the real engine, `src/driver/run.ts` (built to `dist/driver/run.js`).
- * @returns its `runFile` and `testPath`, `checkCorpus` from `src/driver/corpus.ts` and
+ * Loads the real engine, `src/driver` (built to `dist/driver`).
+ * @returns `runFile` (run.ts), `testPath` (test-path.ts), `checkCorpus` from `src/driver/corpus.ts` and
  * `runManySeeds` from `src/driver/many-seeds.ts`.
  */
 export async function loadEngine(): Promise<Engine> {
-  const { runFile, testPath } = await import("../driver/run.js");
+  const { runFile } = await import("../driver/run.js");
+  const { testPath } = await import("../driver/test-path.js");
   const { checkCorpus } = await import("../driver/corpus.js");
   const { runManySeeds } = await import("../driver/many-seeds.js");
   return { runFile, testPath, checkCorpus, runManySeeds };

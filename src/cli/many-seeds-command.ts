@@ -11,7 +11,7 @@
 import type { RunFlags } from "./args.js";
 import type { CliIO } from "./io.js";
 import { cachedSources } from "./io.js";
-import { engineOptions } from "./run-command.js";
+import { engineOptions } from "./options.js";
 import { renderPanic, renderReport } from "../driver/render/render.js";
 import { palette, shouldColor } from "../driver/render/render-style.js";
 import type { KmiriJson } from "../driver/render/json.js";

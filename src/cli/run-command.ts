@@ -2,41 +2,17 @@
  * `kmiri run FILE`: runs one program, streams its output to stdout, and prints the findings on
  * stderr as Miri does (or, with `--json`, one JSON object on stdout); writes SARIF when asked.
  */
-import type { CommonFlags, RunFlags } from "./args.js";
+import type { RunFlags } from "./args.js";
 import { manySeedsCommand } from "./many-seeds-command.js";
 import type { CliIO } from "./io.js";
 import { cachedSources } from "./io.js";
-import type { EngineRunOptions } from "./engine.js";
+import { engineOptions } from "./options.js";
 import { renderRunResult } from "../driver/render/render.js";
 import { shouldColor } from "../driver/render/render-style.js";
 import { runResultToJson } from "../driver/render/json.js";
 import { toSarif } from "../driver/render/sarif.js";
 import type { RunResult, TestRunResult } from "../driver/results.js";
 import { packageVersion } from "../driver/version.js";
-
-/**
- * The engine options for a command line's flags; flags that were not given are left out, so the
- * engine's defaults apply.
- * @param flags - the parsed flags.
- * @param io - for the working directory.
- */
-export function engineOptions(flags: CommonFlags, io: Pick<CliIO, "cwd">): EngineRunOptions {
-  const options: EngineRunOptions = { cwd: io.cwd };
-  if (flags.seed !== undefined) options.seed = flags.seed;
-  if (flags.preemptionRate !== undefined) options.preemptionRate = flags.preemptionRate;
-  if (flags.pct !== undefined) options.pct = flags.pct;
-  if (flags.pctSteps !== undefined) options.pctSteps = flags.pctSteps;
-  if (flags.replay !== undefined) options.replay = flags.replay;
-  if (flags.maxSteps !== undefined) options.maxSteps = flags.maxSteps;
-  if (flags.memoryLimit !== undefined) options.memoryLimit = flags.memoryLimit;
-  if (flags.ignoreLeaks) options.ignoreLeaks = true;
-  if (flags.strictProvenance) options.strictProvenance = true;
-  if (flags.borrowModel !== undefined) options.borrowModel = flags.borrowModel;
-  if (flags.trackTags !== undefined) options.trackTags = flags.trackTags;
-  if (flags.tagGc !== undefined) options.tagGc = flags.tagGc;
-  if (flags.native) options.native = true;
-  return options;
-}
 
 /**
  * Writes the SARIF log of a run or a test run (`--sarif FILE`), locations relative to the working

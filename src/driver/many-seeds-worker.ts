@@ -1,11 +1,11 @@
 /**
  * A worker thread of `runManySeeds` and `testManySeeds` (many-seeds.ts): imports the built library
- * (`dist/index.js`), loads and compiles the program (or the test files) once, says `ready`, then
+ * (`dist/driver/run.js`), loads and compiles the program (or the test files) once, says `ready`, then
  * runs `main` (or every selected test) for every seed it receives and posts each result back as
  * data.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { prepareFile, prepareTests } from "../index.js";
+import { prepareFile, prepareTests } from "./run.js";
 import { seedRun, serializeError, type WorkerInit, type WorkerReply } from "./many-seeds.js";
 
 const port = parentPort!;

@@ -19,7 +19,7 @@ import type { UBReport } from "../interp/report.js";
 import { LoadError } from "../interp/loader/errors.js";
 import { loadProgram } from "../interp/loader/index.js";
 import type { PanicInfo, RunResult, RunStats, TestRunResult } from "./results.js";
-import type { RunOptions, SeedTestRun, TestOptions } from "./run.js";
+import { prepareFile, prepareTests, type RunOptions, type SeedTestRun, type TestOptions } from "./run.js";
 
 function checkRange(from: number, to: number): void {
   if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to <= from) {
@@ -180,7 +180,6 @@ export async function runManySeeds(file: string, options: ManySeedsOptions): Pro
 
   const count = Math.min(workers ?? availableParallelism(), total);
   if (count <= 0) {
-    const { prepareFile } = await import("./run.js");
     const prepared = await prepareFile(file, { cwd });
     for (let seed = from; seed < to; seed++) {
       signal?.throwIfAborted();
@@ -274,7 +273,6 @@ export async function testManySeeds(p: string, options: TestOptions): Promise<Te
   const cwd = testOptions.cwd ?? process.cwd();
   const t0 = performance.now();
   const total = to - from;
-  const { prepareTests } = await import("./run.js");
   // Loads, compiles and lists here: a test file that cannot be loaded fails before any worker
   // starts; the workers find the compiled output in the cache.
   const prepared = await prepareTests(p, { ...testOptions, cwd, manySeeds: { from, to } });

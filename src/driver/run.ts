@@ -308,28 +308,6 @@ export function findTestFiles(p: string): string[] {
   return out;
 }
 
-/**
- * Runs every `ktest` under `p` (a file or a directory), each on a fresh Machine, and natively for
- * the timing column; collects findings, results and coverage. With `manySeeds`, every test runs
- * once per seed on worker threads (see {@link TestOptions.manySeeds}).
- * @throws LoadError when a test file cannot be loaded or compiled.
- * @example
- * ```ts
- * const r = await testPath("src/ostd-under-test", { manySeeds: { from: 0, to: 32 }, coverageBy: "dir" });
- * for (const t of r.tests) if (t.failingSeeds?.length) console.log(t.name, t.failingSeeds);
- * ```
- */
-export async function testPath(p: string, options: TestOptions = {}): Promise<TestRunResult> {
-  if (options.manySeeds) {
-    const { testManySeeds } = await import("./many-seeds.js");
-    return testManySeeds(p, options);
-  }
-  const t0 = performance.now();
-  const prepared = await prepareTests(p, options);
-  const run = prepared.runSeed(options.seed ?? 0, options.onOutput);
-  return prepared.report([run], performance.now() - t0);
-}
-
 /** Checked and native milliseconds, and tests run, of one module. */
 type ModuleTiming = { native: number; checked: number; tests: number };
 

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-// Checks that the import graph of src/ has no cycle. An edge is an import that is evaluated:
+// Checks the import graph of src/ against the design (DESIGN.md's data flow: cli → driver →
+// engine → memory → (seam) → analyses):
+//
+// 1. No cycle. An edge is an import that is evaluated:
 // `import type` / `export type` (and imports whose every name is `type X`) are erased by the
 // compiler and order nothing, so they are not edges (dependency-cruiser's and madge's usual
 // rule) — a module may name the type of its caller's object, as memory's access functions name
@@ -7,7 +10,11 @@
 // it) and exits 1 when there is any. Cycles confined to one shim runtime (the classes of
 // `kmiri/rt` refer to each other: a `Ptr` makes a `Ref`, a `Ref` gives back a `Ptr`) are allowed:
 // see ALLOWED_DIRS.
-// Usage: node scripts/import-cycles.mjs [ROOT=src] [--json]
+// 2. Layers (LAYERS below): what a folder may import, type-only imports included (naming a type
+//    is depending on it): memory imports no analysis, no engine part above it and no shim; the
+//    analyses (borrowtracker, concurrency) import nothing of the engine, the shims or the CLI.
+// Exits 1 on any finding. `npm test` runs it (test/architecture.test.ts).
+// Usage: node scripts/check-imports.mjs [ROOT=src] [--json]
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 
@@ -20,6 +27,20 @@ const root = path.resolve(args.find((a) => !a.startsWith("--")) ?? "src");
  * classes refer to each other as Rust's do (`*mut T` ↔ `&T` ↔ atomics).
  */
 const ALLOWED_DIRS = ["shims/checked/", "shims/native/"];
+
+/**
+ * Layering rules: files under `dir` may import (values or types) only files under one of `may`.
+ */
+const LAYERS = [
+  { dir: "interp/memory/", may: ["interp/memory/", "interp/report.ts"], why: "memory reaches analyses, hosts and shims only through its seam" },
+  { dir: "borrowtracker/", may: ["borrowtracker/", "data-structures/"], why: "the borrow tracker is engine-free (kmiri/borrowtracker)" },
+  { dir: "concurrency/", may: ["concurrency/", "data-structures/"], why: "the concurrency analyses are engine-free (kmiri/concurrency)" },
+  { dir: "data-structures/", may: ["data-structures/"], why: "plain data structures" },
+  { dir: "interp/report.ts", may: [], why: "the report types sit below every layer" },
+  { dir: "shims/manifest.ts", may: [], why: "the guest API manifest is plain data" },
+  { dir: "interp/", may: ["interp/", "borrowtracker/", "concurrency/", "data-structures/", "shims/manifest.ts"], why: "the engine does not know the shims (it takes a GuestRuntime), the driver or the CLI" },
+  { dir: "driver/", may: ["driver/", "interp/", "shims/", "borrowtracker/", "concurrency/", "data-structures/"], why: "the driver does not know the CLI" },
+];
 
 function files(dir) {
   const out = [];
@@ -46,11 +67,12 @@ function typeOnly(clause) {
   return names.length > 0 && names.every((n) => n.startsWith("type "));
 }
 
+/** The files `file` imports: `{ target, typeOnly }` for each relative import that resolves. */
 function imports(file) {
   const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
   const out = [];
   for (const m of text.matchAll(IMPORT)) {
-    if (typeOnly(m[1] ?? m[2])) continue;
+    const types = typeOnly(m[1] ?? m[2]);
     const spec = m[3];
     if (!spec.startsWith(".")) continue;
     let target = path.resolve(path.dirname(file), spec);
@@ -62,13 +84,15 @@ function imports(file) {
         return false;
       }
     });
-    if (hit) out.push(hit);
+    if (hit) out.push({ target: hit, typeOnly: types });
   }
   return out;
 }
 
 const all = files(root);
-const graph = new Map(all.map((f) => [f, imports(f)]));
+const edges = new Map(all.map((f) => [f, imports(f)]));
+/** Evaluated imports only: the graph cycles are looked for in. */
+const graph = new Map([...edges].map(([f, es]) => [f, es.filter((e) => !e.typeOnly).map((e) => e.target)]));
 
 // Tarjan's strongly connected components.
 let index = 0;
@@ -130,10 +154,30 @@ const found = sccs
   .map((c) => ({ files: c.map(rel).sort(), cycle: cycleIn(c).map(rel) }))
   .filter((c) => !ALLOWED_DIRS.some((d) => c.files.every((f) => f.startsWith(d))));
 
-if (json) console.log(JSON.stringify({ files: all.length, cycles: found }, null, 2));
-else if (found.length === 0) console.log(`import graph of ${path.relative(process.cwd(), root) || "."}: ${all.length} files, no cycle`);
-else {
-  console.log(`import graph of ${path.relative(process.cwd(), root) || "."}: ${found.length} cycle(s)`);
-  for (const c of found) console.log(`  ${c.cycle.join(" -> ")}${c.files.length > c.cycle.length - 1 ? `  (component of ${c.files.length} files: ${c.files.join(", ")})` : ""}`);
+/** Imports that break a layer rule (the first rule whose `dir` matches a file applies). */
+const layerViolations = [];
+for (const [f, es] of edges) {
+  const from = rel(f);
+  const rule = LAYERS.find((l) => from.startsWith(l.dir));
+  if (rule === undefined) continue;
+  for (const e of es) {
+    const to = rel(e.target);
+    if (!rule.may.some((m) => to.startsWith(m))) layerViolations.push({ from, to, typeOnly: e.typeOnly, rule: rule.why });
+  }
 }
-process.exitCode = found.length === 0 ? 0 : 1;
+
+const where = path.relative(process.cwd(), root) || ".";
+if (json) console.log(JSON.stringify({ files: all.length, cycles: found, layerViolations }, null, 2));
+else {
+  if (found.length === 0) console.log(`import graph of ${where}: ${all.length} files, no cycle`);
+  else {
+    console.log(`import graph of ${where}: ${found.length} cycle(s)`);
+    for (const c of found) console.log(`  ${c.cycle.join(" -> ")}${c.files.length > c.cycle.length - 1 ? `  (component of ${c.files.length} files: ${c.files.join(", ")})` : ""}`);
+  }
+  if (layerViolations.length === 0) console.log(`layers of ${where}: every import allowed`);
+  else {
+    console.log(`layers of ${where}: ${layerViolations.length} import(s) break a rule`);
+    for (const v of layerViolations) console.log(`  ${v.from} imports ${v.typeOnly ? "types of " : ""}${v.to}: ${v.rule}`);
+  }
+}
+process.exitCode = found.length === 0 && layerViolations.length === 0 ? 0 : 1;
