@@ -1,13 +1,23 @@
 /**
  * kmiri as a library: run programs and tests on the checked Machine, or use its parts.
  *
+ * - One call: {@link createMachine} gives a checked machine that runs a program (a file, or its
+ *   source text) and its `ktest`s; {@link runFile} and {@link testPath} do the same for files.
+ * - The memory model on its own: {@link Memory} with its seam (host, borrow and race hooks,
+ *   address resolvers) — `load`/`store` with every check, no Machine needed (see
+ *   examples/tiny-simulator.mjs).
+ * - The analyses on their own: `kmiri/borrowtracker` (Stacked Borrows) and `kmiri/concurrency`
+ *   (vector clocks, the data-race detector, the lock-order checker, the schedulers).
+ *
  * @example
  * ```ts
- * import { runFile } from "kmiri";
- * const result = await runFile("examples/use-after-free.ts", { seed: 1 });
+ * import { createMachine } from "kmiri";
+ * const result = await createMachine({ seed: 1 }).run("examples/use-after-free.ts");
  * for (const ub of result.ub) console.log(ub.kind, ub.message, ub.location);
  * ```
  */
+export { createMachine } from "./driver/create-machine.js";
+export type { CheckedMachine, ProgramText } from "./driver/create-machine.js";
 export { runFile, findTestFiles, prepareFile, prepareTests, coverageByDir, NativeLinker } from "./driver/run.js";
 export { testPath } from "./driver/test-path.js";
 export type { PreparedProgram, PreparedTests, SeedTestRun } from "./driver/run.js";
@@ -19,17 +29,40 @@ export { renderReport, renderRunResult } from "./driver/render/render.js";
 export { toSarif } from "./driver/render/sarif.js";
 export type { RunOptions, TestOptions } from "./driver/run.js";
 export { Machine } from "./interp/machine.js";
+export { checkedRuntime } from "./shims/checked/runtime.js";
+export { CHECKED_RUNTIME, isCheckedRuntime } from "./interp/shim-host.js";
+export type { GuestRuntime, ShimHost, CheckOptions } from "./interp/shim-host.js";
+export { GUEST_APIS } from "./shims/manifest.js";
+export type { GuestApiManifest } from "./shims/manifest.js";
+export { MachineRaces, StackInterner } from "./interp/races.js";
+export type { RaceHost } from "./interp/races.js";
 export { Thread } from "./interp/thread.js";
 export type { MachineConfig } from "./interp/machine.js";
 export { compileProgram, CompileError } from "./interp/compile/index.js";
 export type { CompiledProgram, ProgramModule } from "./interp/compile/index.js";
 export { loadProgram, loadPrograms, LoadError } from "./interp/loader/index.js";
 export type { SourceModule, SourceProgram, LoadOptions } from "./interp/loader/index.js";
-export { Memory } from "./interp/memory/memory.js";
-export { Allocation } from "./interp/memory/allocation.js";
+// The memory model and its seam.
+export { Memory, NO_RACES, standaloneHost, DEFAULT_MEMORY_LIMIT } from "./interp/memory/memory.js";
+export type { MemoryOptions } from "./interp/memory/memory.js";
+export { Allocation, WILDCARD, indirectMarker } from "./interp/memory/allocation.js";
+export type { AllocKind, StoredPointer } from "./interp/memory/allocation.js";
+export { MAIN_THREAD } from "./interp/memory/seam.js";
+export type {
+  Actor,
+  AccessKind,
+  AddressResolver,
+  BorrowHook,
+  MemoryHost,
+  PointerFactory,
+  RaceHook,
+  SeamAllocation,
+} from "./interp/memory/seam.js";
+export * as layouts from "./interp/memory/layouts.js";
+export type { Layout } from "./interp/memory/layouts.js";
 export { Prng } from "./interp/prng.js";
 export { UB_KINDS, UBStop, PanicStop, MachineStop } from "./interp/report.js";
-export type { UBKind, UBReport, SourceLocation, Frame, HelpLine } from "./interp/report.js";
+export type { UBKind, UBReport, SourceLocation, Frame, HelpLine, ReportOptions } from "./interp/report.js";
 export type {
   RunResult,
   TestRunResult,

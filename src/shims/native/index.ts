@@ -3,7 +3,24 @@
  * the speed baseline, and what a program gets when it imports `kmiri/rt` outside kmiri.
  */
 export * from "../../interp/memory/layouts.js";
-export * from "./memory.js";
+// The memory API of the contract (api/rt.d.ts); runtime internals (the native heap, the pointer
+// factory) stay out of `kmiri/rt`.
+export {
+  Ptr,
+  null_mut,
+  ptr_from_exposed,
+  without_provenance,
+  alloc,
+  alloc_zeroed,
+  dealloc,
+  realloc,
+  copy,
+  copy_nonoverlapping,
+  write_bytes,
+  transmute,
+  Box,
+  BoxImpl,
+} from "./memory.js";
 import { AtomicPtr as atomicPtrLayout, ptr as ptrLayout, type Layout } from "../../interp/memory/layouts.js";
 import type { Ptr } from "./memory.js";
 /**
