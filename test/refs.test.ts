@@ -6,6 +6,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import * as checked from "../src/shims/checked/index.js";
 import * as native from "../src/shims/native/index.js";
+import { resetNativeMemory } from "../src/shims/native/memory.js";
 import { AtomicU32, array, cell, struct, u16, u32, u64, u8 } from "../src/interp/memory/layouts.js";
 import { expectPanic, expectUB, freshHost, RecordingTracker, type FakeHost } from "./refs-host.js";
 
@@ -306,12 +307,12 @@ describe("the native twin", () => {
       c.drop();
       return log;
     };
-    native.resetNativeMemory();
+    resetNativeMemory();
     expect(run(native)).toEqual(run(checked));
   });
 
   it("panics with the same message on an index out of bounds", () => {
-    native.resetNativeMemory();
+    resetNativeMemory();
     const b = native.Box.new(array(u8, 2), [0, 0]);
     expect(() => b.as_ref().index(2)).toThrow("index out of bounds: the len is 2 but the index is 2");
   });

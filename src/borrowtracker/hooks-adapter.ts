@@ -4,14 +4,15 @@
  * and hands every finding to the engine's `report` function, which stops the run (it throws).
  *
  * Function-entry protectors: {@link StackedBorrowsHooks.enterCall} opens a frame, every
- * `fn-entry` retag of a reference while it is open is protected (strongly, as Miri protects
- * reference arguments; weakly for a `Box`) and recorded in it, and
+ * `fn-entry` retag of a reference while it is open is protected (the policy of retag-policy.ts)
+ * and recorded in it, and
  * {@link StackedBorrowsHooks.endCall} releases them. (kmiri's Machine uses its own adapter,
  * `src/interp/borrows.ts`, with per-call protector lists that threads can interleave.)
  */
 import type { AccessKind, BorTag, BorrowTracker, RetagRequest, TrackedAllocation } from "./hooks.js";
 import type { Finding, Site } from "./stacked-borrows/diagnostics.js";
-import { StackedBorrows, type RetagKind, type RetagOptions } from "./stacked-borrows/tracker.js";
+import { retagPlan } from "./retag-policy.js";
+import { StackedBorrows } from "./stacked-borrows/tracker.js";
 
 /** Reports a finding made at `site` and stops the run: it must throw. */
 export type FindingReporter = (finding: Finding, site: Site) => never;
@@ -40,17 +41,7 @@ export class StackedBorrowsHooks implements BorrowTracker {
 
   /** @inheritDoc */
   retag(r: RetagRequest): BorTag {
-    const kind: RetagKind = r.kind === "raw" ? (r.mutable ? "raw-mut" : "raw-shared") : r.kind;
-    const fnEntry = r.mode === "fn-entry" && r.kind !== "raw";
-    let options: RetagOptions | undefined;
-    if (fnEntry || r.mode === "two-phase" || r.interior !== null) {
-      options = {
-        // Miri: reference arguments are strongly protected, `Box` arguments weakly.
-        protector: fnEntry ? (r.kind === "box" ? "weak" : "strong") : "none",
-        cells: r.interior,
-        cause: fnEntry ? "fn-entry" : r.mode === "two-phase" ? "two-phase" : "normal",
-      };
-    }
+    const { kind, fnEntry, options } = retagPlan(r);
     const result = this.sb.retag(r.alloc.id, r.parent, r.offset, r.size, kind, r.site, options);
     if (typeof result !== "number") return this.report(result, r.site);
     if (fnEntry && r.size > 0) this.frames[this.frames.length - 1]?.push(result);

@@ -57,10 +57,8 @@ import {
   StackedBorrows,
   type AllocationState,
   type Finding,
-  type ProtectorOption,
-  type RetagKind as SbRetagKind,
-  type RetagOptions,
   type TagEvent,
+  retagPlan,
 } from "../borrowtracker/index.js";
 import type { AccessKind, BorTag, BorrowTracker, RetagRequest, TrackedAllocation } from "../borrowtracker/hooks.js";
 import type { HelpLine, ReportOptions, SourceLocation } from "./report.js";
@@ -92,11 +90,6 @@ export interface MachineBorrowsOptions {
   trackTags?: readonly number[];
   /** Minimum tag creations between two tag GCs; 0 turns the GC off. Default {@link DEFAULT_TAG_GC_INTERVAL}. */
   tagGc?: number;
-}
-
-/** What a retag of the runtime's kind makes, in the library's terms. */
-function libraryKind(r: RetagRequest): SbRetagKind {
-  return r.kind === "raw" ? (r.mutable ? "raw-mut" : "raw-shared") : r.kind;
 }
 
 /** Initial capacity of the per-tag tables. */
@@ -199,21 +192,11 @@ export class MachineBorrows implements BorrowTracker {
     this.use(parent);
     this.beforeCreate();
     const state = this.state(a);
-    const fnEntry = r.mode === "fn-entry" && r.kind !== "raw";
-    let options: RetagOptions | undefined;
-    let site = r.site;
-    if (fnEntry || r.mode === "two-phase" || r.interior !== null) {
-      const protector: ProtectorOption = fnEntry ? (r.kind === "box" ? "weak" : "strong") : "none";
-      // A function-entry retag is made at the function and invalidates at the call.
-      if (fnEntry && this.entrySite >= 0) site = this.entrySite;
-      options = {
-        protector,
-        cells: r.interior,
-        cause: fnEntry ? "fn-entry" : r.mode === "two-phase" ? "two-phase" : "normal",
-        callSite: r.site,
-      };
-    }
-    const result = this.sb.retag(a.id, parent, r.offset, r.size, libraryKind(r), site, options);
+    // Miri's policy (kind, protector, cause): one place, borrowtracker/retag-policy.ts. A
+    // function-entry retag is made at the function and invalidates at the call.
+    const { kind, fnEntry, options } = retagPlan(r, r.site);
+    const site = fnEntry && this.entrySite >= 0 ? this.entrySite : r.site;
+    const result = this.sb.retag(a.id, parent, r.offset, r.size, kind, site, options);
     if (typeof result !== "number") return this.fail(result, parent);
     this.created(result);
     this.refresh(a, state);
