@@ -27,6 +27,18 @@ function checkRange(from: number, to: number): void {
   }
 }
 
+/**
+ * What the driver uses of an `AbortSignal` (declared here so that the published types need no
+ * DOM or Node globals; a real `AbortSignal` is one).
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  throwIfAborted(): void;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
 /** Options of {@link runManySeeds}: those of a run, without what the seeds decide. */
 export interface ManySeedsOptions extends Omit<RunOptions, "seed" | "native" | "replay" | "onOutput"> {
   /** The first seed. */
@@ -40,8 +52,8 @@ export interface ManySeedsOptions extends Omit<RunOptions, "seed" | "native" | "
   workers?: number;
   /** Called after each seed's run, in completion order. */
   onProgress?: (progress: ManySeedsProgress) => void;
-  /** Aborting terminates the workers and rejects with the signal's reason. */
-  signal?: AbortSignal;
+  /** Aborting terminates the workers and rejects with the signal's reason (an `AbortSignal`). */
+  signal?: AbortSignalLike;
 }
 
 /** Where a {@link runManySeeds} run is. */
@@ -218,7 +230,7 @@ function runOnWorkers<R extends { seed: number }>(
   to: number,
   count: number,
   record: (run: R) => void,
-  signal: AbortSignal | undefined,
+  signal: AbortSignalLike | undefined,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const pool: Worker[] = [];

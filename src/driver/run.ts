@@ -11,7 +11,7 @@ import { LoadError, loadProgram, loadPrograms, type SourceModule } from "../inte
 import { INTERNAL_ERROR_TITLE, Machine, type MachineConfig } from "../interp/machine.js";
 import { MachineBorrows, type BorrowModel } from "../interp/borrows.js";
 import type { CoverageReport, CoverageRow, PanicInfo, RunResult, RunStats, TestResult, TestRunResult, TestSeedFailure } from "./results.js";
-import type { ManySeedsProgress } from "./many-seeds.js";
+import type { AbortSignalLike, ManySeedsProgress } from "./many-seeds.js";
 import { pctBound } from "../concurrency/scheduler.js";
 import { checkedRuntime } from "../shims/checked/runtime.js";
 import { nativeModules } from "../shims/native/runtime.js";
@@ -94,7 +94,7 @@ export interface TestOptions extends RunOptions {
     to: number;
     workers?: number;
     onProgress?: (progress: ManySeedsProgress) => void;
-    signal?: AbortSignal;
+    signal?: AbortSignalLike;
   };
 }
 
