@@ -5,7 +5,8 @@
  * this repository's `node_modules` (no network). From that project:
  *
  * - plain `node` imports the engine-free entry points `kmiri/concurrency` and
- *   `kmiri/borrowtracker` and drives them by hand (the child prints JSON; the assertions are here);
+ *   `kmiri/borrowtracker` and drives them by hand (the child prints JSON; the assertions are here),
+ *   and uses `kmiri`'s `Memory` without a Machine, with a `RaceDetector` behind its race hook;
  * - the repository's `tsc` type-checks the packed `.d.ts` files with `lib: ["es2022"]` (no DOM)
  *   and `skipLibCheck: false`: the engine-free entry points (`kmiri/rt`, `kmiri/concurrency`,
  *   `kmiri/borrowtracker`) with no ambient types at all, and the whole package with Node's types
@@ -196,9 +197,101 @@ describe("the packed package", () => {
     expect(f.help).toContainEqual({ message: `<${out.child}> was later invalidated at offsets [0x0..0x4] by a write access`, site: 402 });
   });
 
-  // ── PLACEHOLDER (the lead fills this in once the memory seam lands) ──
-  // Memory used from the packed package on its own, without a Machine.
-  test.todo("Memory from the packed package without a Machine");
+  test("kmiri's Memory without a Machine: checked loads and stores, use after free, out of bounds; a RaceDetector as its race hook", () => {
+    // Layouts come from `kmiri/rt` (the root `kmiri` exports Memory and UBStop, not the layouts).
+    const out = nodeJson(`
+      import { Memory, UBStop } from "kmiri";
+      import { u32, u64, struct } from "kmiri/rt";
+      import { RaceDetector, describeRace } from "kmiri/concurrency";
+
+      /** Runs f; the report of the UBStop it throws (anything else is rethrown), or null. */
+      const reportOf = (f) => {
+        try { f(); return null; } catch (e) {
+          if (!(e instanceof UBStop)) throw e;
+          return { kind: e.report.kind, message: e.report.message, help: e.report.help.map((h) => h.message) };
+        }
+      };
+
+      // A Memory with the default seam: no Machine, no sites; a finding throws a UBStop.
+      const mem = new Memory();
+      const Pair = struct("Pair", { x: u32, y: u64 });        // 4 bytes, 4 of padding, 8 bytes
+      const a = mem.allocate(Pair.size, Pair.align, "heap", -1);
+      mem.store(a.base, a, Pair, { x: 7, y: 2n ** 40n });
+      mem.store(a.base, a, u32, 8);                            // the field x alone, through a u32
+      const pair = mem.load(a.base, a, Pair);
+      const loaded = { pair: { x: pair.x, y: String(pair.y) }, x: mem.load(a.base, a, u32), size: Pair.size };
+      const outOfBounds = reportOf(() => mem.store(a.base + Pair.size, a, u32, 1));
+      const uninitPadding = reportOf(() => mem.load(a.base + 4, a, u32));
+      mem.deallocate(mem.checkDealloc(a.base, a, Pair.size, Pair.align), -1);
+      const useAfterFree = reportOf(() => mem.load(a.base, a, u32));
+      const doubleFree = reportOf(() => mem.checkDealloc(a.base, a, Pair.size, Pair.align));
+
+      // The race detector as the memory's race hook: "threads" are the detector's, the site a number.
+      const det = new RaceDetector();
+      const names = (t) => (t === 0 ? "main" : "cpu" + t);
+      let thread = 0;
+      let site = 0;
+      const state = (al) => (al.race ??= det.allocate(al.size, 0, -1, { id: al.id, static: true }));
+      const raced = (r, al) => {
+        if (r === null) return;
+        const d = describeRace(r, { thread: names, alloc: al.id });
+        shared.host.report("data-race", d.message, { help: d.help.map((h) => ({ message: h.message })) });
+      };
+      const races = {
+        get active() { return det.active; },
+        allocated(al) { al.race = det.allocate(al.size, thread, site, { id: al.id }); },
+        freed(al) { if (al.race) raced(det.deallocate(al.race, thread, site), al); },
+        read(al, off, size) { raced(det.read(state(al), off, size, thread, site), al); },
+        write(al, off, size) { raced(det.write(state(al), off, size, thread, site), al); },
+      };
+      const shared = new Memory({ races });
+      const x = shared.allocate(4, 4, "heap", -1, true);       // before any second thread: no hook call
+      const cpu1 = det.spawn(0);
+      [thread, site] = [cpu1, 11];
+      shared.store(x.base, x, u32, 1);                         // cpu1 writes x
+      const z = shared.allocate(4, 4, "heap", 12, true);       // cpu1 allocates z (the hook's "allocated")
+      [thread, site] = [0, 13];
+      const readRace = reportOf(() => shared.load(x.base, x, u32));   // main reads x: unordered
+      const writeRace = reportOf(() => shared.store(z.base, z, u32, 5)); // main writes z: unordered
+      det.terminate(cpu1);
+      det.join(0, cpu1);                                       // main joins cpu1: now ordered
+      const afterJoin = { x: shared.load(x.base, x, u32), active: det.active };
+
+      console.log(JSON.stringify({ loaded, outOfBounds, uninitPadding, useAfterFree, doubleFree, x: x.id, z: z.id, readRace, writeRace, afterJoin }));
+    `);
+    const ubHelp = [
+      "this indicates a bug in the program: it performed an invalid operation, and caused Undefined Behavior",
+      "see https://doc.rust-lang.org/nightly/reference/behavior-considered-undefined.html for further information",
+    ];
+    // What was stored is loaded back, as a struct and as its first field.
+    expect(out.loaded).toEqual({ pair: { x: 8, y: String(2n ** 40n) }, x: 8, size: 16 });
+    expect(out.outOfBounds).toEqual({
+      kind: "out-of-bounds",
+      message: "memory access failed: attempting to access 4 bytes, but got alloc1+0x10 which is at or beyond the end of the allocation of size 16 bytes",
+      help: [...ubHelp, "alloc1 was allocated here:"],
+    });
+    expect(out.uninitPadding).toMatchObject({ kind: "uninit", message: expect.stringContaining("alloc1[0x4..0x8], but memory is uninitialized") });
+    expect(out.useAfterFree).toEqual({
+      kind: "use-after-free",
+      message: "memory access failed: alloc1 has been freed, so this pointer is dangling",
+      help: [...ubHelp, "alloc1 was allocated here:", "alloc1 was deallocated here:"],
+    });
+    expect(out.doubleFree).toMatchObject({ kind: "double-free" });
+    // Through the race hook: an unordered read of cpu1's write, and an unordered write to memory
+    // cpu1 allocated while two threads ran (the hook's `allocated`), are data races …
+    expect([out.x, out.z]).toEqual([1, 2]);
+    expect(out.readRace).toEqual({
+      kind: "data-race",
+      message: "Data race detected between (1) non-atomic write on thread `cpu1` and (2) non-atomic read on thread `main` at alloc1[0x0]",
+      help: ["and (1) occurred earlier here", ...ubHelp],
+    });
+    expect(out.writeRace).toMatchObject({
+      kind: "data-race",
+      message: "Data race detected between (1) creating a new allocation on thread `cpu1` and (2) non-atomic write on thread `main` at alloc2[0x0]",
+    });
+    // … and once main has joined cpu1 the same read is ordered: it loads cpu1's value, and the detector goes quiet.
+    expect(out.afterJoin).toEqual({ x: 1, active: false });
+  });
 });
 
 describe("the packed .d.ts files type-check without the DOM library", () => {

@@ -4,10 +4,10 @@ import * as path from "node:path";
 import type { Node, Program } from "acorn";
 import { SourceMapConsumer } from "source-map";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { LoadError, loadProgram, loadPrograms, resetTscStats, tscStats } from "../src/interp/loader/index.js";
-import { createPositionMapper, decodeSourceMap } from "../src/interp/loader/source-map.js";
-import { scanImportHints } from "../src/interp/loader/resolve.js";
-import { compileKey, readCached } from "../src/interp/loader/tsc.js";
+import { LoadError, loadProgram, loadPrograms, resetTscStats, tscStats } from "../../src/interp/loader/index.js";
+import { createPositionMapper, decodeSourceMap } from "../../src/interp/loader/source-map.js";
+import { scanImportHints } from "../../src/interp/loader/resolve.js";
+import { compileKey, readCached } from "../../src/interp/loader/tsc.js";
 
 const roots: string[] = [];
 afterAll(() => {

@@ -3,13 +3,13 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { main } from "../src/cli/main.js";
-import { parseArgs, UsageError } from "../src/cli/args.js";
-import type { CliIO } from "../src/cli/io.js";
-import type { Engine, EngineRunOptions, EngineTestOptions } from "../src/cli/engine.js";
-import { LoadError } from "../src/interp/loader/errors.js";
-import type { UBReport } from "../src/interp/report.js";
-import type { RunResult, TestRunResult } from "../src/driver/results.js";
+import { main } from "../../src/cli/main.js";
+import { parseArgs, UsageError } from "../../src/cli/args.js";
+import type { CliIO } from "../../src/cli/io.js";
+import type { Engine, EngineRunOptions, EngineTestOptions } from "../../src/cli/engine.js";
+import { LoadError } from "../../src/interp/loader/errors.js";
+import type { UBReport } from "../../src/interp/report.js";
+import type { RunResult, TestRunResult } from "../../src/driver/results.js";
 
 const STATS = { steps: 1, threads: 1, switches: 0, allocations: 0, ms: 12 };
 
@@ -294,7 +294,7 @@ describe("kmiri (in-process, fake engine)", () => {
 
 // End to end: the built CLI (`npm run build` first; `npm test` does) on real programs.
 
-const ROOT = resolve(import.meta.dirname, "..");
+const ROOT = resolve(import.meta.dirname, "../..");
 const BIN = join(ROOT, "bin", "kmiri.js");
 const BUILT = existsSync(join(ROOT, "dist", "cli", "main.js")) && existsSync(join(ROOT, "dist", "driver", "run.js"));
 

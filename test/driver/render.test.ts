@@ -1,15 +1,15 @@
 import { describe, expect, test } from "vitest";
 import {
   headline, primaryLabel, renderAborting, renderLoadError, renderPanic, renderReport, renderRunResult,
-} from "../src/driver/render/render.js";
+} from "../../src/driver/render/render.js";
 import {
   renderCoverageTable, renderTestFailures, renderTestLines, renderTestSummary, testName,
-} from "../src/driver/render/render-tests.js";
-import { shouldColor } from "../src/driver/render/render-style.js";
-import { errorToJson, runResultToJson, testRunResultToJson, toJson } from "../src/driver/render/json.js";
-import { toLcov } from "../src/cli/lcov.js";
-import type { UBReport } from "../src/interp/report.js";
-import type { CoverageRow, RunResult, TestResult, TestRunResult } from "../src/driver/results.js";
+} from "../../src/driver/render/render-tests.js";
+import { shouldColor } from "../../src/driver/render/render-style.js";
+import { errorToJson, runResultToJson, testRunResultToJson, toJson } from "../../src/driver/render/json.js";
+import { toLcov } from "../../src/cli/lcov.js";
+import type { UBReport } from "../../src/interp/report.js";
+import type { CoverageRow, RunResult, TestResult, TestRunResult } from "../../src/driver/results.js";
 
 const FILE = "examples/use-after-free.ts";
 const SOURCE = [

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "vitest";
 import path from "node:path";
-import { runFile } from "../src/driver/run.js";
+import { runFile } from "../../../src/driver/run.js";
 
 const fixture = (f: string) => path.join("test/fixtures/memory", f);
 

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "vitest";
 import {
   KMIRI_INFORMATION_URI, PANIC_RULE_ID, SARIF_SCHEMA, UB_KIND_DESCRIPTIONS, sarifArtifactLocation, sarifRegion, sarifRule, toSarif,
-} from "../src/driver/render/sarif.js";
-import { UB_KINDS, type UBReport } from "../src/interp/report.js";
-import type { PanicInfo, RunResult, TestRunResult } from "../src/driver/results.js";
-import { packageVersion } from "../src/driver/version.js";
+} from "../../src/driver/render/sarif.js";
+import { UB_KINDS, type UBReport } from "../../src/interp/report.js";
+import type { PanicInfo, RunResult, TestRunResult } from "../../src/driver/results.js";
+import { packageVersion } from "../../src/driver/version.js";
 
 const STATS = { steps: 1, threads: 2, switches: 0, allocations: 1, ms: 3 };
 const FILE = "src/mm/frame.ts";

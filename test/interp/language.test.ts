@@ -9,7 +9,7 @@ import { describe, expect, test } from "vitest";
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { runFile } from "../src/driver/run.js";
+import { runFile } from "../../src/driver/run.js";
 
 const dir = "test/fixtures/language";
 const programs = readdirSync(dir)

@@ -6,14 +6,14 @@
 import { describe, expect, test } from "vitest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { runFile } from "../src/driver/run.js";
-import { testPath } from "../src/driver/test-path.js";
-import { main } from "../src/cli/main.js";
-import { loadEngine } from "../src/cli/engine.js";
-import { parseArgs, UsageError } from "../src/cli/args.js";
-import type { CliIO } from "../src/cli/io.js";
-import { decodeScheduleRuns, pctBound } from "../src/concurrency/scheduler.js";
-import type { RunResult } from "../src/driver/results.js";
+import { runFile } from "../../src/driver/run.js";
+import { testPath } from "../../src/driver/test-path.js";
+import { main } from "../../src/cli/main.js";
+import { loadEngine } from "../../src/cli/engine.js";
+import { parseArgs, UsageError } from "../../src/cli/args.js";
+import type { CliIO } from "../../src/cli/io.js";
+import { decodeScheduleRuns, pctBound } from "../../src/concurrency/scheduler.js";
+import type { RunResult } from "../../src/driver/results.js";
 
 const dir = "test/fixtures/schedule";
 const fx = (name: string) => path.join(dir, name);

@@ -4,10 +4,10 @@
  * borrow tracker with the right tags; atomics work on atomic layouts; the native twin computes the same.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import * as checked from "../src/shims/checked/index.js";
-import * as native from "../src/shims/native/index.js";
-import { resetNativeMemory } from "../src/shims/native/memory.js";
-import { AtomicU32, array, cell, struct, u16, u32, u64, u8 } from "../src/interp/memory/layouts.js";
+import * as checked from "../../src/shims/checked/index.js";
+import * as native from "../../src/shims/native/index.js";
+import { resetNativeMemory } from "../../src/shims/native/memory.js";
+import { AtomicU32, array, cell, struct, u16, u32, u64, u8 } from "../../src/interp/memory/layouts.js";
 import { expectPanic, expectUB, freshHost, RecordingTracker, type FakeHost } from "./refs-host.js";
 
 let host: FakeHost;

@@ -6,9 +6,9 @@
  * progress (a store wakes a spinning thread). Programs are under test/fixtures/atomics and the corpus.
  */
 import { afterEach, describe, expect, test } from "vitest";
-import { AtomicBool, AtomicU16, AtomicU32, AtomicU64, AtomicU8, AtomicUsize } from "../src/interp/memory/layouts.js";
-import { atomicEquals, missingMethod, operandMismatch, orderingPanic, rmwResult } from "../src/shims/atomic-values.js";
-import { runFile } from "../src/driver/run.js";
+import { AtomicBool, AtomicU16, AtomicU32, AtomicU64, AtomicU8, AtomicUsize } from "../../src/interp/memory/layouts.js";
+import { atomicEquals, missingMethod, operandMismatch, orderingPanic, rmwResult } from "../../src/shims/atomic-values.js";
+import { runFile } from "../../src/driver/run.js";
 
 const fx = (name: string) => `test/fixtures/atomics/${name}`;
 const env = process.env;

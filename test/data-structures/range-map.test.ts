@@ -6,7 +6,7 @@
  * of equal bytes of the model.
  */
 import { describe, expect, it } from "vitest";
-import { primitiveOps, RangeMap, type RangeMapOps } from "../src/data-structures/range-map.js";
+import { primitiveOps, RangeMap, type RangeMapOps } from "../../src/data-structures/range-map.js";
 
 /** mulberry32: a small seeded PRNG, so every random test replays. */
 function prng(seed: number): (n: number) => number {

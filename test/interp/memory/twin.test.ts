@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { inspect } from "node:util";
-import * as checked from "../src/shims/checked/memory.js";
-import * as native from "../src/shims/native/memory.js";
+import * as checked from "../../../src/shims/checked/memory.js";
+import * as native from "../../../src/shims/native/memory.js";
 import {
   AtomicPtr,
   AtomicU32,
@@ -23,8 +23,8 @@ import {
   u8,
   usize,
   type Layout,
-} from "../src/interp/memory/layouts.js";
-import { freshHost } from "./fixtures/memory/fake-host.js";
+} from "../../../src/interp/memory/layouts.js";
+import { freshHost } from "../../fixtures/memory/fake-host.js";
 
 /** The memory API both runtimes share, as a program sees it. */
 type Rt = typeof checked | typeof native;

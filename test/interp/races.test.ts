@@ -8,10 +8,10 @@
  */
 import { describe, expect, test } from "vitest";
 import { readFileSync } from "node:fs";
-import { renderReport } from "../src/driver/render/render.js";
-import type { RunResult } from "../src/driver/results.js";
-import { runFile, prepareFile } from "../src/driver/run.js";
-import { StackInterner } from "../src/interp/races.js";
+import { renderReport } from "../../src/driver/render/render.js";
+import type { RunResult } from "../../src/driver/results.js";
+import { runFile, prepareFile } from "../../src/driver/run.js";
+import { StackInterner } from "../../src/interp/races.js";
 
 const fail = (name: string) => `test/corpus/fail/races/${name}`;
 const pass = (name: string) => `test/corpus/pass/races/${name}`;

@@ -4,13 +4,13 @@
  * and the native twin computes the same values as the checked runtime.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { UBStop, type UBKind } from "../src/interp/report.js";
-import { setCurrent } from "../src/shims/checked/context.js";
-import { Memory } from "../src/interp/memory/memory.js";
-import { FakeHost, GENERIC_HELP, helps, type Recorded } from "./fixtures/memory/fake-host.js";
-import * as checked from "../src/shims/checked/memory.js";
-import * as native from "../src/shims/native/memory.js";
-import { bool, char, f32, f64, i16, i32, i64, i8, isize, u16, u32, u64, u8, unit, usize, type Layout } from "../src/interp/memory/layouts.js";
+import { UBStop, type UBKind } from "../../../src/interp/report.js";
+import { setCurrent } from "../../../src/shims/checked/context.js";
+import { Memory } from "../../../src/interp/memory/memory.js";
+import { FakeHost, GENERIC_HELP, helps, type Recorded } from "../../fixtures/memory/fake-host.js";
+import * as checked from "../../../src/shims/checked/memory.js";
+import * as native from "../../../src/shims/native/memory.js";
+import { bool, char, f32, f64, i16, i32, i64, i8, isize, u16, u32, u64, u8, unit, usize, type Layout } from "../../../src/interp/memory/layouts.js";
 
 let host: FakeHost;
 beforeEach(() => {

@@ -3,9 +3,9 @@
  * unsafe region, and when a local dies.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import * as checked from "../src/shims/checked/index.js";
-import { staticName } from "../src/shims/checked/statics.js";
-import { AtomicU32, cell, struct, u32, u8 } from "../src/interp/memory/layouts.js";
+import * as checked from "../../src/shims/checked/index.js";
+import { staticName } from "../../src/shims/checked/statics.js";
+import { AtomicU32, cell, struct, u32, u8 } from "../../src/interp/memory/layouts.js";
 import { expectUB, freshHost, type FakeHost } from "./refs-host.js";
 
 let host: FakeHost;

@@ -4,9 +4,9 @@
  */
 import { describe, expect, test } from "vitest";
 import { parse } from "acorn";
-import { Splicer } from "../src/interp/compile/edit.js";
-import { analyzeProgram } from "../src/interp/compile/analyze.js";
-import type { AnyNode } from "../src/interp/compile/walk.js";
+import { Splicer } from "../../src/interp/compile/edit.js";
+import { analyzeProgram } from "../../src/interp/compile/analyze.js";
+import type { AnyNode } from "../../src/interp/compile/walk.js";
 
 describe("Splicer", () => {
   test("orders text at one position: openings, closings, replacement, last", () => {
@@ -127,7 +127,7 @@ describe("which functions become generators", () => {
 
 describe("reference parameters read from the TypeScript source", () => {
   test("finds Ref/RefMut/Box parameters, skipping `this`, generics and defaults", async () => {
-    const { referenceParams } = await import("../src/interp/compile/ts-params.js");
+    const { referenceParams } = await import("../../src/interp/compile/ts-params.js");
     const src = [
       "function a(r: Ref<u32>, n: number, m: RefMut<Node>) {}",
       "function b<T extends Layout<unknown>>(this: Ctx, b: Box<T>, cb: (x: Ref<T>) => void = noop) {}",

@@ -5,12 +5,12 @@
  * `--coverage-by dir`, the coverage table with a row per directory.
  */
 import { describe, expect, test } from "vitest";
-import { coverageByDir } from "../src/driver/run.js";
-import { testPath } from "../src/driver/test-path.js";
-import type { TestRunResult } from "../src/driver/results.js";
-import { parseArgs, UsageError } from "../src/cli/args.js";
-import { decodeScheduleRuns } from "../src/concurrency/scheduler.js";
-import { kmiri } from "./support/cli-in-process.js";
+import { coverageByDir } from "../../src/driver/run.js";
+import { testPath } from "../../src/driver/test-path.js";
+import type { TestRunResult } from "../../src/driver/results.js";
+import { parseArgs, UsageError } from "../../src/cli/args.js";
+import { decodeScheduleRuns } from "../../src/concurrency/scheduler.js";
+import { kmiri } from "../support/cli-in-process.js";
 
 const DIR = "test/fixtures/ktests-seeds";
 const RACY = `${DIR}/racy.ts`;

@@ -6,13 +6,13 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "../src/cli/args.js";
-import { corpusFiles } from "../src/driver/corpus.js";
-import { renderRunResult } from "../src/driver/render/render.js";
-import { MachineBorrows } from "../src/interp/borrows.js";
-import type { UBReport } from "../src/interp/report.js";
-import type { RunResult } from "../src/driver/results.js";
-import { runFile } from "../src/driver/run.js";
+import { parseArgs } from "../../src/cli/args.js";
+import { corpusFiles } from "../../src/driver/corpus.js";
+import { renderRunResult } from "../../src/driver/render/render.js";
+import { MachineBorrows } from "../../src/interp/borrows.js";
+import type { UBReport } from "../../src/interp/report.js";
+import type { RunResult } from "../../src/driver/results.js";
+import { runFile } from "../../src/driver/run.js";
 
 const corpus = (name: string) => path.join("test/corpus/fail/stacked-borrows", name);
 const fixture = (name: string) => path.join("test/fixtures/sb", name);

@@ -5,9 +5,9 @@
  * allocations, projections, and the type errors rustc would have caught.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import * as checked from "../src/shims/checked/memory.js";
-import { array, bool, enum_, maybe_uninit, ptr, struct, u16, u32, u64, u8, unit } from "../src/interp/memory/layouts.js";
-import { GENERIC_HELP, expectUB, freshHost, helps, type FakeHost } from "./fixtures/memory/fake-host.js";
+import * as checked from "../../../src/shims/checked/memory.js";
+import { array, bool, enum_, maybe_uninit, ptr, struct, u16, u32, u64, u8, unit } from "../../../src/interp/memory/layouts.js";
+import { GENERIC_HELP, expectUB, freshHost, helps, type FakeHost } from "../../fixtures/memory/fake-host.js";
 
 let host: FakeHost;
 beforeEach(() => {

@@ -5,9 +5,9 @@
  */
 import { describe, expect, test } from "vitest";
 import path from "node:path";
-import { checkCorpus, checkCorpusFile, corpusFiles, parseCorpusFile } from "../src/driver/corpus.js";
-import { LoadError } from "../src/interp/loader/index.js";
-import { runFile } from "../src/driver/run.js";
+import { checkCorpus, checkCorpusFile, corpusFiles, parseCorpusFile } from "../../src/driver/corpus.js";
+import { LoadError } from "../../src/interp/loader/index.js";
+import { runFile } from "../../src/driver/run.js";
 
 describe("the project corpus", async () => {
   const result = await checkCorpus("test/corpus");

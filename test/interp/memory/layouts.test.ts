@@ -34,8 +34,8 @@ import {
   unit,
   usize,
   type Layout,
-} from "../src/interp/memory/layouts.js";
-import { locate } from "../src/interp/memory/value-paths.js";
+} from "../../../src/interp/memory/layouts.js";
+import { locate } from "../../../src/interp/memory/value-paths.js";
 
 /** `[offset, size]` of every field of a struct layout. */
 function offsets(l: Layout<unknown>): Record<string, number> {

@@ -5,10 +5,10 @@
  * strict provenance); memory reachable from a static through stored pointers is no leak.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { WILDCARD } from "../src/interp/memory/allocation.js";
-import * as checked from "../src/shims/checked/memory.js";
-import { array, ptr, struct, u32, u64, u8, usize, type Layout } from "../src/interp/memory/layouts.js";
-import { expectUB, freshHost, helps, type FakeHost } from "./fixtures/memory/fake-host.js";
+import { WILDCARD } from "../../../src/interp/memory/allocation.js";
+import * as checked from "../../../src/shims/checked/memory.js";
+import { array, ptr, struct, u32, u64, u8, usize, type Layout } from "../../../src/interp/memory/layouts.js";
+import { expectUB, freshHost, helps, type FakeHost } from "../../fixtures/memory/fake-host.js";
 
 let host: FakeHost;
 beforeEach(() => {

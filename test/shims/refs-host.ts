@@ -4,12 +4,12 @@
  * FakeHost.call} to run a body as a function that owns locals), and an optional recording borrow
  * tracker.
  */
-import { UBStop, PanicStop, type SourceLocation, type UBKind } from "../src/interp/report.js";
-import { setCurrent } from "../src/shims/checked/context.js";
-import { FakeHost as MemoryFakeHost, type Recorded } from "./fixtures/memory/fake-host.js";
-import type { AccessKind, BorTag, BorrowTracker, RetagRequest, TrackedAllocation } from "../src/borrowtracker/hooks.js";
+import { UBStop, PanicStop, type SourceLocation, type UBKind } from "../../src/interp/report.js";
+import { setCurrent } from "../../src/shims/checked/context.js";
+import { FakeHost as MemoryFakeHost, type Recorded } from "../fixtures/memory/fake-host.js";
+import type { AccessKind, BorTag, BorrowTracker, RetagRequest, TrackedAllocation } from "../../src/borrowtracker/hooks.js";
 
-export type { Recorded } from "./fixtures/memory/fake-host.js";
+export type { Recorded } from "../fixtures/memory/fake-host.js";
 
 /**
  * A Machine stand-in (see the module comment): the memory tests' fake host, plus locals owned by

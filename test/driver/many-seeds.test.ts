@@ -6,10 +6,10 @@
 import { describe, expect, test } from "vitest";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { runManySeeds, type ManySeedsResult } from "../src/driver/many-seeds.js";
-import { runFile } from "../src/driver/run.js";
-import { LoadError } from "../src/interp/loader/index.js";
-import { kmiri } from "./support/cli-in-process.js";
+import { runManySeeds, type ManySeedsResult } from "../../src/driver/many-seeds.js";
+import { runFile } from "../../src/driver/run.js";
+import { LoadError } from "../../src/interp/loader/index.js";
+import { kmiri } from "../support/cli-in-process.js";
 
 const FILE = "test/fixtures/schedule/racy-panic.ts";
 const BUILT = existsSync(path.resolve("dist/driver/many-seeds-worker.js"));

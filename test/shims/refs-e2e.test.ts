@@ -5,8 +5,8 @@
  */
 import { describe, expect, test } from "vitest";
 import path from "node:path";
-import { runFile } from "../src/driver/run.js";
-import type { RunResult } from "../src/driver/results.js";
+import { runFile } from "../../src/driver/run.js";
+import type { RunResult } from "../../src/driver/results.js";
 
 const fixture = (name: string) => path.join("test/fixtures/refs", name);
 const run = (name: string, options = {}) => runFile(fixture(name), { maxSteps: 1_000_000, ...options });

@@ -5,10 +5,10 @@
  */
 import { describe, expect, test } from "vitest";
 import path from "node:path";
-import { runFile } from "../src/driver/run.js";
-import { testPath } from "../src/driver/test-path.js";
-import { LoadError } from "../src/interp/loader/index.js";
-import type { RunResult } from "../src/driver/results.js";
+import { runFile } from "../../src/driver/run.js";
+import { testPath } from "../../src/driver/test-path.js";
+import { LoadError } from "../../src/interp/loader/index.js";
+import type { RunResult } from "../../src/driver/results.js";
 
 const dir = "test/fixtures/engine";
 const fixture = (name: string) => path.join(dir, name);

@@ -7,9 +7,9 @@
  */
 import { describe, expect, test } from "vitest";
 import { readFileSync } from "node:fs";
-import { renderReport } from "../src/driver/render/render.js";
-import type { RunResult } from "../src/driver/results.js";
-import { runFile } from "../src/driver/run.js";
+import { renderReport } from "../../src/driver/render/render.js";
+import type { RunResult } from "../../src/driver/results.js";
+import { runFile } from "../../src/driver/run.js";
 
 const fail = (name: string) => `test/corpus/fail/locks/${name}`;
 const fx = (name: string) => `test/fixtures/locks/${name}`;
