@@ -198,10 +198,11 @@ describe("the packed package", () => {
   });
 
   test("kmiri's Memory without a Machine: checked loads and stores, use after free, out of bounds; a RaceDetector as its race hook", () => {
-    // Layouts come from `kmiri/rt` (the root `kmiri` exports Memory and UBStop, not the layouts).
+    // Layouts come from the root's `layouts` namespace (the same objects `kmiri/rt` exports).
     const out = nodeJson(`
-      import { Memory, UBStop } from "kmiri";
-      import { u32, u64, struct } from "kmiri/rt";
+      import { Memory, UBStop, layouts } from "kmiri";
+      import * as rt from "kmiri/rt";
+      const { u32, u64, struct } = layouts;
       import { RaceDetector, describeRace } from "kmiri/concurrency";
 
       /** Runs f; the report of the UBStop it throws (anything else is rethrown), or null. */
@@ -257,12 +258,14 @@ describe("the packed package", () => {
       det.join(0, cpu1);                                       // main joins cpu1: now ordered
       const afterJoin = { x: shared.load(x.base, x, u32), active: det.active };
 
-      console.log(JSON.stringify({ loaded, outOfBounds, uninitPadding, useAfterFree, doubleFree, x: x.id, z: z.id, readRace, writeRace, afterJoin }));
+      const sameLayouts = rt.u32 === u32 && rt.struct === struct;
+      console.log(JSON.stringify({ sameLayouts, loaded, outOfBounds, uninitPadding, useAfterFree, doubleFree, x: x.id, z: z.id, readRace, writeRace, afterJoin }));
     `);
     const ubHelp = [
       "this indicates a bug in the program: it performed an invalid operation, and caused Undefined Behavior",
       "see https://doc.rust-lang.org/nightly/reference/behavior-considered-undefined.html for further information",
     ];
+    expect(out.sameLayouts).toBe(true);
     // What was stored is loaded back, as a struct and as its first field.
     expect(out.loaded).toEqual({ pair: { x: 8, y: String(2n ** 40n) }, x: 8, size: 16 });
     expect(out.outOfBounds).toEqual({

@@ -23,7 +23,8 @@
  *
  * @example
  * ```ts
- * import { Memory, u32 } from "kmiri";
+ * import { Memory, layouts } from "kmiri";
+ * const { u32 } = layouts;
  * const mem = new Memory(); // reports throw a UBStop; no borrow tracker, no race detector
  * const a = mem.allocate(4, 4, "heap", -1);
  * mem.store(a.base, a, u32, 7);
@@ -41,6 +42,7 @@ import type { Layout } from "./layouts.js";
 import { UB_HELP } from "./messages.js";
 import {
   MAIN_THREAD,
+  type Actor,
   type AddressResolver,
   type BorrowHook,
   type MemoryHost,
@@ -83,16 +85,17 @@ export const NO_RACES: RaceHook = Object.freeze({
 });
 
 /**
- * The host of a Memory used on its own: no program sites (locations name `<memory>`), the actor
- * `main`, and a report that throws a {@link UBStop} carrying the finding (catch it, read
+ * The host of a Memory used on its own: no program sites (locations name `<memory>`), the acting
+ * party `actor()` (default `main`; a simulator passes its current CPU or device), and a report
+ * that throws a {@link UBStop} carrying the finding, named after that party (catch it, read
  * `e.report`).
  */
-export function standaloneHost(): MemoryHost {
+export function standaloneHost(actor: () => Actor = () => MAIN_THREAD): MemoryHost {
   const location: SourceLocation = { file: "<memory>", line: 0, column: 0 };
   return {
     currentSite: () => -1,
     siteLocation: () => location,
-    actor: () => MAIN_THREAD,
+    actor,
     report(kind: UBKind, message: string, options: ReportOptions = {}): never {
       const title = options.title ?? "Undefined Behavior";
       const help = options.help ?? [];
@@ -102,7 +105,7 @@ export function standaloneHost(): MemoryHost {
         message,
         location,
         label: options.label,
-        thread: MAIN_THREAD.name,
+        thread: actor().name,
         backtrace: [],
         help: title === "Undefined Behavior" && help.length === 0 ? UB_HELP.map((m) => ({ message: m })) : help,
         notes: options.notes ?? [],

@@ -66,7 +66,10 @@ export interface MemoryHost {
   siteLocation(site: number): SourceLocation;
   /** Stops the run with a finding at the current site: throws, never returns. */
   report(kind: UBKind, message: string, options?: ReportOptions): never;
-  /** The party making the current access (default: a thread named `main`). */
+  /**
+   * The party making the current access (default: a thread named `main`): what analyses and
+   * reports name — a program thread, and with Mirch a device (DMA) or an interrupt handler.
+   */
   actor?(): Actor;
 }
 
