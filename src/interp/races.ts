@@ -29,7 +29,7 @@ import {
   type FenceOrdering,
 } from "../concurrency/index.js";
 import type { Frame, ReportOptions, SourceLocation } from "./report.js";
-import type { RaceHook, SeamAllocation } from "./memory/seam.js";
+import type { AtomicAccessKind, MemoryOrdering, RaceHook, SeamAllocation } from "./memory/seam.js";
 
 /** A site table: function names and locations by site id. */
 export interface SiteTable {
@@ -133,6 +133,13 @@ export class MachineRaces implements RaceHook {
   write(a: SeamAllocation, off: number, size: number): void {
     const r = this.detector.write(this.stateOf(a), off, size, this.tid, this.site());
     if (r !== null) this.report(r, a);
+  }
+
+  /** An atomic access through the memory's own atomics (a library user's Memory API). */
+  atomic(a: SeamAllocation, off: number, size: number, kind: AtomicAccessKind, ordering: MemoryOrdering): void {
+    if (kind === "load") this.atomicLoad(a, off, size, ordering);
+    else if (kind === "store") this.atomicStore(a, off, size, ordering);
+    else this.atomicRmw(a, off, size, ordering);
   }
 
   // ── the checked runtime's calls ──

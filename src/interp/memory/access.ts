@@ -30,6 +30,7 @@
 import type { Layout } from "./layouts.js";
 import type { Allocation } from "./allocation.js";
 import type { Memory } from "./memory.js";
+import type { AtomicAccessKind, MemoryOrdering } from "./seam.js";
 import {
   diagnoseAccess,
   diagnoseDealloc,
@@ -206,4 +207,93 @@ function borrowChecked(m: Memory, a: Allocation, access: 0 | 1, tag: number, off
  */
 export function borrowAccess(m: Memory, a: Allocation, access: 0 | 1, tag: number, off: number, size: number): void {
   m.borrows?.access(access === 0 ? "read" : "write", a, tag, off, size, m.host.currentSite());
+}
+
+// ── atomics: the memory side of an atomic access (a library user's; the checked runtime's
+// atomics shim checks orderings and operands first, then does the same) ──
+
+/**
+ * The value at `off` of `a` as `layout`, checked initialised and valid (Miri's messages
+ * otherwise): the read of an access whose bounds, alignment and borrows are already checked.
+ */
+export function readInitialised<T>(m: Memory, a: Allocation, off: number, layout: Layout<T>): T {
+  if ((a.init === null || a.isInitRanges(off, layout.size, layout.initRanges)) && (layout.invalid === null || layout.invalid(a.view, off, a) === null)) {
+    return layout.decode(a.view, off, a);
+  }
+  return diagnoseLoad(m, a.base + off, a, layout, true);
+}
+
+/**
+ * The checks of an atomic access of `layout` at `addr` through provenance `a` and tag `tag`:
+ * live, in bounds, aligned, writable when `write` (a compare-exchange is checked as a write even
+ * when it fails, as in Miri), then the borrow stacks. Returns the allocation (an indirect
+ * provenance resolved).
+ */
+function atomicPlace(m: Memory, addr: number, a: Allocation | null, layout: Layout<unknown>, write: boolean, tag: number): Allocation {
+  const r = accessRange(m, addr, a, layout.size, layout.align, write);
+  if (r === null) throw new RangeError(`kmiri: an atomic access needs a sized layout, not \`${layout.name}\``);
+  const off = addr - r.base;
+  if (r.borrows !== null && (write ? r.borrowWrite : r.borrowRead) !== tag) borrowAccess(m, r, write ? 1 : 0, tag, off, layout.size);
+  return r;
+}
+
+/** Tells the race hook of an atomic access (while it is active). */
+function raceAtomic(m: Memory, a: Allocation, off: number, size: number, kind: AtomicAccessKind, ordering: MemoryOrdering): void {
+  const races = m.races;
+  if (!races.active) return;
+  if (races.atomic !== undefined) races.atomic(a, off, size, kind, ordering);
+  else if (kind === "load") races.read(a, off, size);
+  else races.write(a, off, size);
+}
+
+/** An atomic load of `layout` at `addr` with `ordering`. */
+export function atomicLoad<T>(m: Memory, addr: number, a: Allocation | null, layout: Layout<T>, ordering: MemoryOrdering, tag: number): T {
+  const r = atomicPlace(m, addr, a, layout, false, tag);
+  const off = addr - r.base;
+  const v = readInitialised(m, r, off, layout);
+  raceAtomic(m, r, off, layout.size, "load", ordering);
+  return v;
+}
+
+/** An atomic store of `value` as `layout` at `addr` with `ordering`. */
+export function atomicStore<T>(m: Memory, addr: number, a: Allocation | null, layout: Layout<T>, value: T, ordering: MemoryOrdering, tag: number): void {
+  const r = atomicPlace(m, addr, a, layout, true, tag);
+  const off = addr - r.base;
+  raceAtomic(m, r, off, layout.size, "store", ordering);
+  write(r, off, layout, value);
+}
+
+/** An atomic read-modify-write: stores `f(old)` and returns `old`. */
+export function atomicRmw<T>(m: Memory, addr: number, a: Allocation | null, layout: Layout<T>, f: (old: T) => T, ordering: MemoryOrdering, tag: number): T {
+  const r = atomicPlace(m, addr, a, layout, true, tag);
+  const off = addr - r.base;
+  const old = readInitialised(m, r, off, layout);
+  raceAtomic(m, r, off, layout.size, "rmw", ordering);
+  write(r, off, layout, f(old));
+  return old;
+}
+
+/**
+ * A strong compare-exchange: when the value equals `expected` (`===`), stores `next` (a
+ * read-modify-write with `success`); else it is a load with `failure`. Returns whether it stored
+ * and the value it found.
+ */
+export function compareExchange<T>(
+  m: Memory,
+  addr: number,
+  a: Allocation | null,
+  layout: Layout<T>,
+  expected: T,
+  next: T,
+  success: MemoryOrdering,
+  failure: MemoryOrdering,
+  tag: number,
+): { ok: boolean; value: T } {
+  const r = atomicPlace(m, addr, a, layout, true, tag);
+  const off = addr - r.base;
+  const old = readInitialised(m, r, off, layout);
+  const ok = old === expected;
+  raceAtomic(m, r, off, layout.size, ok ? "rmw" : "load", ok ? success : failure);
+  if (ok) write(r, off, layout, next);
+  return { ok, value: old };
 }

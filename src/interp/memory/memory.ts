@@ -34,7 +34,18 @@
  * ```
  */
 import { UBStop, type ReportOptions, type SourceLocation, type UBKind } from "../report.js";
-import { accessRange, checkDealloc, checkOffset, checkReference, load, store } from "./access.js";
+import {
+  accessRange,
+  atomicLoad,
+  atomicRmw,
+  atomicStore,
+  checkDealloc,
+  checkOffset,
+  checkReference,
+  compareExchange,
+  load,
+  store,
+} from "./access.js";
 import { AddressSpace, type AddressSpaceOptions } from "./address-space.js";
 import { Allocation, EMPTY_VIEW, WILDCARD, type AllocKind, type StoredPointer } from "./allocation.js";
 import { copyBytes, fillBytes } from "./bulk.js";
@@ -46,6 +57,7 @@ import {
   type AddressResolver,
   type BorrowHook,
   type MemoryHost,
+  type MemoryOrdering,
   type PointerFactory,
   type RaceHook,
 } from "./seam.js";
@@ -229,6 +241,29 @@ export class Memory {
   /** `ptr::copy` / `ptr::copy_nonoverlapping` of `bytes` bytes (bytes, initialisation and provenance move along). */
   copy(src: number, srcProv: Allocation | null, dst: number, dstProv: Allocation | null, bytes: number, nonoverlapping = false, srcTag = 0, dstTag = 0): void {
     copyBytes(this, src, srcProv, dst, dstProv, bytes, 1, nonoverlapping, srcTag, dstTag);
+  }
+
+  /**
+   * An atomic load with `ordering`: the checks of {@link load} (a borrow read through `tag`), and
+   * the race hook's `atomic` instead of a non-atomic read.
+   */
+  atomicLoad<T>(addr: number, a: Allocation | null, layout: Layout<T>, ordering: MemoryOrdering, tag = 0): T {
+    return atomicLoad(this, addr, a, layout, ordering, tag);
+  }
+
+  /** An atomic store with `ordering`. */
+  atomicStore<T>(addr: number, a: Allocation | null, layout: Layout<T>, value: T, ordering: MemoryOrdering, tag = 0): void {
+    atomicStore(this, addr, a, layout, value, ordering, tag);
+  }
+
+  /** An atomic read-modify-write with `ordering` (`fetch_add`: `(x) => x + 1`): stores `f(old)`, returns `old`. */
+  atomicRmw<T>(addr: number, a: Allocation | null, layout: Layout<T>, f: (old: T) => T, ordering: MemoryOrdering, tag = 0): T {
+    return atomicRmw(this, addr, a, layout, f, ordering, tag);
+  }
+
+  /** A strong compare-exchange: an RMW with `success` when the value is `expected`, else a load with `failure`. */
+  compareExchange<T>(addr: number, a: Allocation | null, layout: Layout<T>, expected: T, next: T, success: MemoryOrdering, failure: MemoryOrdering, tag = 0): { ok: boolean; value: T } {
+    return compareExchange(this, addr, a, layout, expected, next, success, failure, tag);
   }
 
   /** `ptr::write_bytes`: `bytes` bytes at `addr` set to `byte`. */

@@ -76,6 +76,12 @@ export interface MemoryHost {
 /** Kind of a memory access, as the analyses see it. */
 export type AccessKind = "read" | "write";
 
+/** The ordering of an atomic access (Rust's `Ordering`). */
+export type MemoryOrdering = "Relaxed" | "Acquire" | "Release" | "AcqRel" | "SeqCst";
+
+/** What an atomic access does: a load, a store, or a read-modify-write (a successful compare-exchange included). */
+export type AtomicAccessKind = "load" | "store" | "rmw";
+
 /**
  * An aliasing model (Stacked Borrows) as memory calls it: once per access to an allocation whose
  * `borrows` slot is set and whose fast test (`borrowRead` / `borrowWrite`) did not settle it. A
@@ -101,12 +107,21 @@ export interface RaceHook {
   read(a: SeamAllocation, off: number, size: number): void;
   /** A non-atomic write of `size` bytes at offset `off`. */
   write(a: SeamAllocation, off: number, size: number): void;
+  /**
+   * An atomic access of `size` bytes at offset `off` with `ordering` (the memory's `atomicLoad`,
+   * `atomicStore`, `atomicRmw`, `compareExchange`; a failed compare-exchange is a `load` with its
+   * failure ordering). A hook without it sees atomics as plain reads and writes, and so reports
+   * races between atomics: implement it to check atomics.
+   */
+  atomic?(a: SeamAllocation, off: number, size: number, kind: AtomicAccessKind, ordering: MemoryOrdering): void;
 }
 
 /**
  * Resolves an address whose pointer carries an indirect provenance `marker` (never a live
  * allocation) for an access or offset of `size` bytes (signed): the allocation it stands for, or
- * `null` for none (then the pointer has no provenance there). Return `undefined` to leave the
+ * `null` for none (then the pointer has no provenance there). The address is not translated: the
+ * access happens at `addr` in the allocation returned (a translation — a TLB, an IOMMU — happens
+ * before, in the shim that makes the address). Return `undefined` to leave the
  * marker to the next resolver (the last one is the memory's own: wildcards resolve to exposed
  * allocations, as in Miri).
  */

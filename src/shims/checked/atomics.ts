@@ -25,9 +25,8 @@
  */
 import { current, mem, running } from "./context.js";
 import { Xoshiro128, deriveSeed } from "../../concurrency/scheduler.js";
-import { accessRange, write } from "../../interp/memory/access.js";
+import { accessRange, readInitialised, write } from "../../interp/memory/access.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
-import { diagnoseLoad } from "../../interp/memory/diagnose.js";
 import { reportTypeError } from "../../interp/memory/type-error.js";
 import type { Machine } from "../../interp/machine.js";
 import type { MachineRaces } from "../../interp/races.js";
@@ -99,10 +98,7 @@ function place(r: Ref<any>, layout: Layout<any>, write: boolean): [Allocation, n
 
 /** The value at `off` of `a`, checked initialised and valid (Miri's messages otherwise). */
 function readValue(a: Allocation, off: number, layout: Layout<any>): unknown {
-  if ((a.init === null || a.isInit(off, layout.size)) && (layout.invalid === null || layout.invalid(a.view, off, a) === null)) {
-    return layout.decode(a.view, off, a);
-  }
-  return diagnoseLoad(mem, a.base + off, a, layout, true);
+  return readInitialised(mem, a, off, layout);
 }
 
 /** The borrow tracker's view of the access (with the reference's tag). */
