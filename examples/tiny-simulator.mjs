@@ -6,15 +6,21 @@
 // The seam (src/interp/memory/seam.ts) is three small objects handed to `new Memory(...)`:
 //   host  — who is acting (the current CPU), where (its PC: the *site*), and `report`, which
 //           turns a finding into this simulator's own error (GuestFault) carrying the guest PC;
-//   races — a RaceHook (active/allocated/freed/read/write) adapting kmiri/concurrency's
+//   races — a RaceHook (active/allocated/freed/read/write/atomic) adapting kmiri/concurrency's
 //           RaceDetector: thread id = CPU number, site = guest PC;
-//   guest memory — every guest access is `memory.load` / `memory.store` with the allocation as
-//           provenance, so kmiri checks liveness, bounds, alignment and initialisation.
+//   guest memory — every guest access goes through the Memory with the allocation as provenance,
+//           so kmiri checks liveness, bounds, alignment and initialisation: a plain one is
+//           `memory.load` / `memory.store`, an atomic one `memory.atomicLoad` / `atomicStore` /
+//           `atomicRmw` (and `compareExchange`) with its ordering, which the memory passes on to
+//           the RaceHook's `atomic`.
 import { pathToFileURL } from "node:url";
 import { Memory, layouts } from "kmiri";
 import { RaceDetector, describeRace } from "kmiri/concurrency";
 
-const { u32 } = layouts; // a guest word: kmiri's `u32` layout (size 4, align 4)
+// A guest word: kmiri's `u32` layout (size 4, align 4) for plain accesses, and `AtomicU32` (the
+// same bytes, as Rust's `AtomicU32` has) for atomic ones — the memory is untyped, so a plain and
+// an atomic access may meet at one address, and it is the race detector that judges them.
+const { u32, AtomicU32 } = layouts;
 
 // ── The toy ISA ──────────────────────────────────────────────────────────────────────────────
 // Eight 32-bit registers r0..r7 per CPU. Like a Miri (or CHERI) pointer, a register remembers the
@@ -28,13 +34,13 @@ const { u32 } = layouts; // a guest word: kmiri's `u32` layout (size 4, align 4)
 //   beqz / bnez rs, label branch if rs is zero / non-zero
 //   alloc rd, size        rd = a fresh zeroed heap block     free rs   frees the block at rs
 //   halt
-/** Atomic mnemonics: [kind of access, Rust ordering] as the race detector takes them. */
-const ATOMICS = {
-  "ld.acq": ["load", "Acquire"],
-  "ld.rlx": ["load", "Relaxed"],
-  "st.rel": ["store", "Release"],
-  "st.rlx": ["store", "Relaxed"],
-  amoadd: ["rmw", "Relaxed"],
+/** The ordering of each atomic mnemonic, in Rust's words (what `memory.atomic*` takes). */
+const ORDERING = {
+  "ld.acq": "Acquire",
+  "ld.rlx": "Relaxed",
+  "st.rel": "Release",
+  "st.rlx": "Relaxed",
+  amoadd: "Relaxed",
 };
 
 /** Assembles `source`: one instruction per line, `label:` prefixes, `;` comments. PC = index. */
@@ -62,16 +68,14 @@ export class GuestFault extends Error {
 
 // ── The race detector behind the memory's RaceHook ──────────────────────────────────────────
 /**
- * kmiri's Memory calls `read`/`write` for every access that passed its own checks (and only
- * while `active`: more than one CPU runs). This adapter asks the RaceDetector with the current
- * CPU and PC. An atomic instruction sets `atomic` around its `memory.load`/`store`, so the same
- * hook calls become the detector's atomic operations (happens-before through the ordering).
+ * kmiri's Memory calls this hook for every access that passed its own checks (and only while
+ * `active`: more than one CPU runs): `read`/`write` for a plain `load`/`store`, `atomic` for an
+ * atomic one. The adapter asks the RaceDetector, as the current CPU at its PC.
  */
 class RaceAdapter {
   constructor(sim) {
     this.sim = sim;
     this.detector = new RaceDetector(); // CPU0 is the detector's thread 0
-    this.atomic = null; // [kind, ordering] while an atomic instruction accesses memory
   }
   get active() {
     return this.detector.active;
@@ -86,17 +90,31 @@ class RaceAdapter {
   freed(a) {
     if (a.race) this.check(this.detector.deallocate(a.race, this.sim.cpu.id, this.sim.cpu.pc), a);
   }
+  /** A plain read (`memory.load`). */
   read(a, off, size) {
-    const [d, s, t, pc] = [this.detector, this.state(a), this.sim.cpu.id, this.sim.cpu.pc];
-    const [kind, ord] = this.atomic ?? [];
-    this.check(kind === "rmw" ? d.atomicRmw(s, off, size, ord, t, pc) // the RMW's one check
-      : kind === "load" ? d.atomicLoad(s, off, size, ord, t, pc) : d.read(s, off, size, t, pc), a);
+    this.check(this.detector.read(this.state(a), off, size, this.sim.cpu.id, this.sim.cpu.pc), a);
   }
+  /** A plain write (`memory.store`). */
   write(a, off, size) {
+    this.check(this.detector.write(this.state(a), off, size, this.sim.cpu.id, this.sim.cpu.pc), a);
+  }
+  /**
+   * An atomic access (`memory.atomicLoad` / `atomicStore` / `atomicRmw` / `compareExchange`) of
+   * `kind` "load", "store" or "rmw" with Rust's `ordering`: the detector's atomic operation, which
+   * does not race with other atomics of its size and, through the ordering, makes happens-before
+   * edges (a release store, an acquire load). One call per access — a read-modify-write is one
+   * "rmw", not a read and a write — and a compare-exchange arrives as what it did: an "rmw" with
+   * its success ordering, or a "load" with its failure ordering. Without this method, the memory
+   * would call `read`/`write` instead, and atomics would race like plain accesses.
+   */
+  atomic(a, off, size, kind, ordering) {
     const [d, s, t, pc] = [this.detector, this.state(a), this.sim.cpu.id, this.sim.cpu.pc];
-    const [kind, ord] = this.atomic ?? [];
-    if (kind === "rmw") return; // already checked by its read
-    this.check(kind === "store" ? d.atomicStore(s, off, size, ord, t, pc) : d.write(s, off, size, t, pc), a);
+    this.check(
+      kind === "load" ? d.atomicLoad(s, off, size, ordering, t, pc)
+        : kind === "store" ? d.atomicStore(s, off, size, ordering, t, pc)
+          : d.atomicRmw(s, off, size, ordering, t, pc),
+      a,
+    );
   }
   /** A race becomes a report in Miri's words; the earlier access's PC goes in a help line. */
   check(race, a) {
@@ -163,50 +181,50 @@ export function runProgram(program, { seed = 1, maxSteps = 10_000 } = {}) {
     const imm = (i) => Number(args[i] ?? 0);
     const set = (i, v, p = null) => (cpu.regs[Number(args[i].slice(1))] = { v: v >>> 0, p });
     let next = cpu.pc + 1;
-    if (op in ATOMICS) races.atomic = ATOMICS[op]; // the next memory accesses are this atomic's
-    try {
-      switch (op) {
-        case "li": {
-          const sym = symbols[args[1]];
-          set(0, sym ? sym.base : imm(1), sym ?? null);
-          break;
-        }
-        case "addi": set(0, r(1).v + imm(2), r(1).p); break;
-        case "ld": case "ld.acq": case "ld.rlx":
-          set(0, memory.load(r(1).v + imm(2), r(1).p, u32));
-          break;
-        case "st": case "st.rel": case "st.rlx":
-          memory.store(r(1).v + imm(2), r(1).p, u32, r(0).v);
-          break;
-        case "amoadd": {
-          const [addr, prov] = [r(1).v, r(1).p];
-          const old = memory.load(addr, prov, u32);
-          memory.store(addr, prov, u32, (old + imm(2)) >>> 0);
-          set(0, old);
-          break;
-        }
-        case "beqz": if (r(0).v === 0) next = labels[args[1]]; break;
-        case "bnez": if (r(0).v !== 0) next = labels[args[1]]; break;
-        case "alloc": {
-          const block = memory.allocate(imm(1), 4, "heap", cpu.pc, true);
-          set(0, block.base, block);
-          break;
-        }
-        case "free": {
-          // kmiri checks it is a live heap block's base (double-free, bad-dealloc …), then frees it.
-          const { v, p } = r(0);
-          memory.deallocate(memory.checkDealloc(v, p, p?.size ?? 0, p?.align ?? 4), cpu.pc);
-          break;
-        }
-        case "halt":
-          cpu.halted = true;
-          races.detector.terminate(cpu.id);
-          return;
-        default:
-          throw new Error(`${program.name}.s:${code[cpu.pc].line}: unknown instruction ${op}`);
+    switch (op) {
+      case "li": {
+        const sym = symbols[args[1]];
+        set(0, sym ? sym.base : imm(1), sym ?? null);
+        break;
       }
-    } finally {
-      races.atomic = null;
+      case "addi": set(0, r(1).v + imm(2), r(1).p); break;
+      // Plain accesses: the race hook's `read` / `write`.
+      case "ld":
+        set(0, memory.load(r(1).v + imm(2), r(1).p, u32));
+        break;
+      case "st":
+        memory.store(r(1).v + imm(2), r(1).p, u32, r(0).v);
+        break;
+      // Atomic accesses: the same checks as a plain access (live, in bounds, aligned,
+      // initialised), then the race hook's `atomic` with the instruction's ordering.
+      case "ld.acq": case "ld.rlx":
+        set(0, memory.atomicLoad(r(1).v + imm(2), r(1).p, AtomicU32, ORDERING[op]));
+        break;
+      case "st.rel": case "st.rlx":
+        memory.atomicStore(r(1).v + imm(2), r(1).p, AtomicU32, r(0).v, ORDERING[op]);
+        break;
+      case "amoadd": // one indivisible access: stores old + imm, returns old (`fetch_add`)
+        set(0, memory.atomicRmw(r(1).v, r(1).p, AtomicU32, (old) => (old + imm(2)) >>> 0, ORDERING[op]));
+        break;
+      case "beqz": if (r(0).v === 0) next = labels[args[1]]; break;
+      case "bnez": if (r(0).v !== 0) next = labels[args[1]]; break;
+      case "alloc": {
+        const block = memory.allocate(imm(1), 4, "heap", cpu.pc, true);
+        set(0, block.base, block);
+        break;
+      }
+      case "free": {
+        // kmiri checks it is a live heap block's base (double-free, bad-dealloc …), then frees it.
+        const { v, p } = r(0);
+        memory.deallocate(memory.checkDealloc(v, p, p?.size ?? 0, p?.align ?? 4), cpu.pc);
+        break;
+      }
+      case "halt":
+        cpu.halted = true;
+        races.detector.terminate(cpu.id);
+        return;
+      default:
+        throw new Error(`${program.name}.s:${code[cpu.pc].line}: unknown instruction ${op}`);
     }
     cpu.pc = next;
   }
