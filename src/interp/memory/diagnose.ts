@@ -6,14 +6,13 @@
  * Each `diagnose*` function returns normally only when the operation is in fact allowed (a
  * zero-sized access through any pointer is); otherwise it reports, which throws.
  */
-import type { HelpLine, UBKind } from "../report.js";
+import { UB_HELP, type HelpLine, type UBKind } from "../report.js";
 import type { Layout } from "./layouts.js";
 import type { Allocation } from "./allocation.js";
 import { NO_SITE } from "./allocation.js";
 import type { Memory } from "./memory.js";
 import { expectedValue, locate } from "./value-paths.js";
 import {
-  UB_HELP,
   dumpAllocation,
   formatPointer,
   formatRange,

@@ -33,7 +33,7 @@
  * mem.load(a.base, a, u32); // throws UBStop: use-after-free
  * ```
  */
-import { UBStop, type ReportOptions, type SourceLocation, type UBKind } from "../report.js";
+import { UBStop, UB_HELP, type ReportOptions, type SourceLocation, type UBKind } from "../report.js";
 import {
   accessRange,
   atomicLoad,
@@ -50,7 +50,6 @@ import { AddressSpace, type AddressSpaceOptions } from "./address-space.js";
 import { Allocation, EMPTY_VIEW, WILDCARD, type AllocKind, type StoredPointer } from "./allocation.js";
 import { copyBytes, fillBytes } from "./bulk.js";
 import type { Layout } from "./layouts.js";
-import { UB_HELP } from "./messages.js";
 import {
   MAIN_THREAD,
   type Actor,

@@ -9,7 +9,6 @@ import { ALLOC_KIND_NAMES } from "./allocation.js";
 /** What was attempted when a pointer turned out bad: the three phrasings of rustc. */
 export type PointerOp = "access" | "arithmetic" | "dereferenceable";
 
-export { UB_HELP } from "../report.js";
 
 /** `0x2c`. */
 export function hex(n: number): string {

@@ -24,7 +24,7 @@ import { reportTypeError } from "../../interp/memory/type-error.js";
 import { fieldOf, type Layout } from "../../interp/memory/layouts.js";
 import { retag, rootTag, trackDealloc, tracker } from "./borrow-hooks.js";
 import { panic } from "./panic.js";
-import { SharedRef, UniqueRef } from "./simple-ref.js";
+import { SharedRef, UniqueRef } from "./refs.js";
 import { unsafeCallOutsideUnsafe, unsupported } from "./unsafe.js";
 
 /** The element type of an array value type. */

@@ -16,7 +16,7 @@
 import { AddressSpace, type AddressSpaceOptions } from "../../interp/memory/address-space.js";
 import { fieldOf, setDefaultLayoutMemory, usize, type Layout, type LayoutMemory } from "../../interp/memory/layouts.js";
 import { NativePanic } from "./panic.js";
-import { SharedRef, UniqueRef } from "./simple-ref.js";
+import { SharedRef, UniqueRef } from "./refs.js";
 
 /** The element type of an array value type. */
 type Elem<T> = T extends (infer E)[] ? E : never;
