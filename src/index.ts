@@ -37,6 +37,9 @@ export type { GuestApiManifest } from "./shims/manifest.js";
 export { MachineRaces, StackInterner } from "./interp/races.js";
 export type { RaceHost } from "./interp/races.js";
 export { Thread } from "./interp/thread.js";
+export { STALL_ROUNDS } from "./interp/actors.js";
+export type { Actor, ActorKind, ActorStep } from "./interp/actors.js";
+export type { ProgramConsole } from "./interp/program-console.js";
 export type { MachineConfig } from "./interp/machine.js";
 export { compileProgram, CompileError } from "./interp/compile/index.js";
 export type { CompiledProgram, ProgramModule } from "./interp/compile/index.js";
@@ -49,7 +52,7 @@ export { Allocation, WILDCARD, indirectMarker } from "./interp/memory/allocation
 export type { AllocKind, StoredPointer } from "./interp/memory/allocation.js";
 export { MAIN_THREAD } from "./interp/memory/seam.js";
 export type {
-  Actor,
+  Party,
   AccessKind,
   AddressResolver,
   BorrowHook,
@@ -60,7 +63,8 @@ export type {
 } from "./interp/memory/seam.js";
 export * as layouts from "./interp/memory/layouts.js";
 export type { Layout } from "./interp/memory/layouts.js";
-export { Prng } from "./interp/prng.js";
+/** The Machine's PRNG (xoshiro128**), also `Xoshiro128` of `kmiri/concurrency`. */
+export { Xoshiro128 as Prng } from "./concurrency/scheduler.js";
 export { UB_KINDS, UBStop, PanicStop, MachineStop } from "./interp/report.js";
 export type { UBKind, UBReport, SourceLocation, Frame, HelpLine, ReportOptions } from "./interp/report.js";
 export type {

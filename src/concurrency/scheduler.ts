@@ -41,7 +41,7 @@
  * ## Randomness and replay
  *
  * Every policy draws from an {@link Rng}; {@link Xoshiro128} is the generator, and the engine's
- * `Prng` (src/interp/prng.ts) is the same class under its engine name. A replay draws nothing, so the program's own randomness (`Math.random`, spurious
+ * `Prng` (the package root's name for it) is the same class. A replay draws nothing, so the program's own randomness (`Math.random`, spurious
  * `compare_exchange_weak` failures, hostile devices) must come from a separate stream for a
  * replay to be exact: give the scheduler `new Xoshiro128(deriveSeed(seed, "schedule"))` and the
  * program another stream of the same seed. The replay string carries the seed for that reason.

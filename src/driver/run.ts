@@ -7,6 +7,7 @@ import { formatWithOptions } from "node:util";
 import path from "node:path";
 import { compileProgram, CompileError, type CompiledProgram } from "../interp/compile/index.js";
 import { PanicStop } from "../interp/report.js";
+import type { ProgramConsole } from "../interp/program-console.js";
 import { LoadError, loadProgram, loadPrograms, type SourceModule } from "../interp/loader/index.js";
 import { INTERNAL_ERROR_TITLE, Machine, type MachineConfig } from "../interp/machine.js";
 import { MachineBorrows, type BorrowModel } from "../interp/borrows.js";
@@ -599,7 +600,7 @@ function timeNative(plain: CompiledProgram, file: string, name: string): number 
 /** Instantiates a plainly compiled program on Node with the native runtime. */
 export class NativeLinker {
   private readonly namespaces = new Map<string, Namespace>();
-  private readonly console: Pick<Console, "log" | "error" | "warn" | "info">;
+  private readonly console: ProgramConsole;
 
   constructor(
     private readonly program: CompiledProgram,

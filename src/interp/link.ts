@@ -5,6 +5,7 @@
  * differ only in the environment they hand the module.
  */
 import type { ProgramModule } from "./compile/index.js";
+import type { ProgramConsole } from "./program-console.js";
 import { G, GEN, sync, wrap, wrapClass, wrapObj } from "./runtime-kit.js";
 
 /** A module namespace: its exported names, read through getters. */
@@ -15,7 +16,7 @@ export interface ModuleEnv {
   /** The Machine (`$R` of the compiled code), or null for uninstrumented code. */
   runtime: unknown;
   /** `console` as the program sees it. */
-  console: Pick<Console, "log" | "error" | "warn" | "info">;
+  console: ProgramConsole;
   /** `Math` as the program sees it. */
   math: Math;
   /** Coverage counters of the module (statements, unsafe regions), or null. */

@@ -2,9 +2,18 @@
  * The Machine: one run of a compiled program, with one seed.
  *
  * It owns the threads (each a generator of the compiled code plus a stack of call-site ids), the
- * scheduler that picks the next thread whenever the running one gives up its CPU, the memory, the
- * coverage counters, and the first finding, which stops the run. Compiled code reads and writes
- * its hot fields directly (`s`, `sp`, `b`, `lb`: see compile/instrument.ts).
+ * memory, the coverage counters, and the first finding, which stops the run. Compiled code reads
+ * and writes its hot fields directly (`s`, `sp`, `b`, `lb`, `u`, `stopped`: see
+ * compile/instrument.ts). Its parts by role:
+ *
+ * - here: module instantiation, the run, spawning, the context switch ({@link Machine.enter}),
+ *   stops (findings, panics, exceptions: {@link Machine.settle}), reports, the compiled code's
+ *   entry points and the {@link ShimHost} surface;
+ * - src/interp/scheduler-loop.ts: the scheduler loop, blocking, spinning and progress, deadlock
+ *   detection, and the actors' steps ({@link Machine.scheduler});
+ * - src/interp/actors.ts: actors, what runs besides threads (devices, interrupt sources);
+ * - src/interp/end-checks.ts: the reports of the end of a run (deadlock, thread, actor and memory
+ *   leaks).
  */
 import { formatWithOptions } from "node:util";
 import { getHeapStatistics } from "node:v8";
@@ -19,14 +28,12 @@ import type { Allocation } from "./memory/allocation.js";
 import { STACK_LIMIT, Thread, startGenerator } from "./thread.js";
 import { evaluateModule, type Namespace } from "./link.js";
 import { programLocationOfError, raisedByKmiri } from "./error-location.js";
-import { ALLOC_KIND_NAMES } from "./memory/allocation.js";
 import { Memory } from "./memory/memory.js";
-import { Prng } from "./prng.js";
+import type { Party } from "./memory/seam.js";
 import {
   PctPolicy,
   RandomPreemption,
   RecordingPolicy,
-  ReplayDivergence,
   ReplayPolicy,
   Xoshiro128,
   deriveSeed,
@@ -35,7 +42,11 @@ import {
 import { RaceDetector } from "../concurrency/data-race.js";
 import { LockAnnotations } from "./lock-annotations.js";
 import { MachineRaces, StackInterner } from "./races.js";
-import { resetSyncDepth, syncHooks } from "./runtime-kit.js";
+import { syncHooks } from "./runtime-kit.js";
+import { Scheduler } from "./scheduler-loop.js";
+import { describeActor, type Actor } from "./actors.js";
+import { actorLeakReports, memoryLeakReports, threadLeakReport } from "./end-checks.js";
+import type { ProgramConsole } from "./program-console.js";
 
 /** Options of one run. */
 export interface MachineConfig {
@@ -121,7 +132,7 @@ export class Machine implements ShimHost {
   stopped: MachineStop | null = null;
 
   readonly memory: Memory;
-  readonly rng: Prng;
+  readonly rng: Xoshiro128;
   readonly seed: number;
   readonly output: string[] = [];
   readonly threads: Thread[] = [];
@@ -166,17 +177,14 @@ export class Machine implements ShimHost {
    * fences, retags): src/interp/races.ts.
    */
   readonly dataRaces: MachineRaces = new MachineRaces(this, this.races, this.stacks);
-  /** Threads whose end the race detector has seen. */
-  private readonly terminated: boolean[] = [];
+  /**
+   * The scheduler loop (src/interp/scheduler-loop.ts): decisions, blocking, spinning, progress,
+   * deadlock detection, and the actors ({@link addActor}).
+   */
+  readonly scheduler: Scheduler = new Scheduler(this);
   /** The PCT policy, when scheduling with PCT (its `steps` estimate the next run's). */
   readonly pct: PctPolicy | null = null;
   private readonly replay: ReplayPolicy | null = null;
-  /** The budget of the thread the last decision picked. */
-  private nextBudget = Infinity;
-  /** How many times a thread made progress (the `spin_loop` of a thread that has not seen the last one retries). */
-  progressCount = 0;
-  /** Threads that called `spin_loop` since the last progress (an upper bound; 0: none). */
-  private spinners = 0;
 
   private running: Thread;
   private readonly maxSteps: number;
@@ -186,7 +194,8 @@ export class Machine implements ShimHost {
   private nextThreadId = 1;
   /** The module being instantiated (for ktest's module name). */
   instantiating: ProgramModule | null = null;
-  readonly console: Pick<Console, "log" | "error" | "warn" | "info">;
+  /** `console` for the program: each call prints a line of program output (and is a scheduling point). */
+  readonly console: ProgramConsole;
   /** `Math` for the program, with `random()` drawn from the run's seed (determinism). */
   readonly math: Math;
 
@@ -210,7 +219,7 @@ export class Machine implements ShimHost {
     if (config.replay !== undefined) this.replay = new ReplayPolicy(config.replay);
     this.seed = this.replay ? this.replay.seed : config.seed ?? 0;
     this.checks = { strictProvenance: config.strictProvenance ?? false };
-    this.rng = new Prng(this.seed);
+    this.rng = new Xoshiro128(this.seed);
     const scheduleRng = new Xoshiro128(deriveSeed(this.seed, "schedule"));
     let inner: SchedulingPolicy;
     if (this.replay) inner = this.replay;
@@ -289,13 +298,31 @@ export class Machine implements ShimHost {
     const main = this.running;
     if (main.state === "spinning") main.state = "runnable"; // a spin_loop while modules were instantiated
     main.gen = startGenerator(entry);
-    const panic = this.runThreads(main);
+    const panic = this.scheduler.run(main);
     // The run is over: nothing can race any more (nor in code that uses a Memory after it).
     this.races.active = false;
     if (!this.stopped && this.replay && !this.replay.done) this.replayLeftOver();
-    if (!this.stopped && !panic && !this.config.ignoreLeaks) this.checkThreadLeak();
     if (!this.stopped && !panic && !this.config.ignoreLeaks) this.checkLeaks();
     return panic;
+  }
+
+  /**
+   * The leak checks at the end of `main` (src/interp/end-checks.ts): threads still running stop
+   * the run alone; otherwise every actor with work outstanding and every leaked allocation is a
+   * finding, the first stopping the run. Actors are not threads: never a thread leak.
+   */
+  private checkLeaks(): void {
+    const threads = threadLeakReport(this);
+    if (threads) {
+      this.stopped ??= new UBStop(threads);
+      return;
+    }
+    const s = this.scheduler;
+    const leaks = s.actors.length ? actorLeakReports(this, s.actors, s.actorSites) : [];
+    leaks.push(...memoryLeakReports(this));
+    if (leaks.length === 0) return;
+    this.findings.push(...leaks);
+    this.stopped ??= new UBStop(this.findings[0]);
   }
 
   /** Creates a thread running `f`; it starts when the scheduler picks it. */
@@ -319,11 +346,7 @@ export class Machine implements ShimHost {
 
   /** Blocks the running thread until `target` ends (called by the join shim before it yields). */
   blockOnJoin(target: Thread): void {
-    const t = this.running;
-    t.state = "blocked";
-    t.blockedAt = this.currentSite();
-    target.joiners.push(t);
-    this.b = 0;
+    this.scheduler.blockOnJoin(target);
   }
 
   /** Gives up the CPU at the next scheduling point (`yield_now`). */
@@ -340,18 +363,7 @@ export class Machine implements ShimHost {
    * release), so it only yields, once, and waits on its next `spin_loop` if nothing new happened.
    */
   spinLoop(): void {
-    const t = this.running;
-    if (t.seenProgress !== this.progressCount) {
-      // Progress since this thread's last spin may be what it waited for, and it may have happened
-      // between the thread's failed check and this call: retry once before waiting for more.
-      t.seenProgress = this.progressCount;
-      this.b = 0;
-      return;
-    }
-    t.state = "spinning";
-    t.blockedAt = this.currentSite();
-    this.spinners++;
-    this.b = 0;
+    this.scheduler.spinLoop();
   }
 
   /**
@@ -359,17 +371,43 @@ export class Machine implements ShimHost {
    * through synchronisation, so a thread spinning in `spin_loop` may now get further. The
    * operations that call it: `spawn`, `join` (returning or blocking: the joiner's earlier writes
    * are now visible to the thread it waits for), a thread ending (returning or panicking), a line
-   * of output, an atomic store or read-modify-write (a successful compare-exchange included) and a
-   * lock annotation. Not progress: `yield_now`, `spin_loop`, an atomic load (two
-   * threads spinning on loads would otherwise wake each other forever), and plain memory writes,
-   * which are not scheduling points at all (waiting on one is a data race). Wakes every spinning
-   * thread; cheap when none spins.
+   * of output, an atomic store or read-modify-write (a successful compare-exchange included), a
+   * lock annotation, and an actor's step that says so (`"progress"`). Not progress: `yield_now`,
+   * `spin_loop`, an atomic load (two threads spinning on loads would otherwise wake each other
+   * forever), and plain memory writes, which are not scheduling points at all (waiting on one is a
+   * data race). Wakes every spinning thread; cheap when none spins.
    */
   progress(): void {
-    this.progressCount++;
-    if (this.spinners === 0) return;
-    for (const t of this.threads) if (t.state === "spinning") t.state = "runnable";
-    this.spinners = 0;
+    this.scheduler.progress();
+  }
+
+  /** How many times a thread made progress (see {@link progress}). */
+  get progressCount(): number {
+    return this.scheduler.progressCount;
+  }
+
+  /**
+   * Registers an actor: something that is not a program thread — a device, an interrupt source —
+   * but steps at the scheduling decisions, from the run's own deterministic stream
+   * (`deriveSeed(seed, "actors")`), so the same seed or replay string gives the same interleaving
+   * of threads and actors; see src/interp/actors.ts for when it runs. While no thread can run and
+   * an actor is not {@link Actor.quiescent quiescent}, the busy actors run instead of a deadlock
+   * being reported. Its step may report a finding (`report`), which stops the run as a thread's
+   * does. It is not a thread: never reported as a thread leak; its {@link Actor.pending} work at
+   * the end of `main` is reported as a `leak` naming it (unless `ignoreLeaks`).
+   *
+   * Register it before {@link run} (from the host) or while the program runs (from a shim: its
+   * site is where a leak report points). With no actor registered, the Machine schedules exactly
+   * as it did without this API.
+   * @throws TypeError when `actor` is not an actor or is already registered.
+   */
+  addActor(actor: Actor): void {
+    this.scheduler.addActor(actor, this.currentSite());
+  }
+
+  /** The registered actors, in registration order. */
+  get actors(): readonly Actor[] {
+    return this.scheduler.actors;
   }
 
   /** The replay string of the run so far (the whole run once it ended). */
@@ -377,106 +415,22 @@ export class Machine implements ShimHost {
     return this.policy.replayString(this.seed);
   }
 
-  /** The scheduler loop: runs threads until `main` ends or the run stops. */
-  private runThreads(main: Thread): PanicInfo | undefined {
-    let t: Thread | undefined = this.decide(main);
-    if (!t) return undefined;
-    for (;;) {
-      this.switchTo(t);
-      let r: IteratorResult<unknown, unknown> | undefined;
-      try {
-        r = t.gen!.next(t.send);
-      } catch (e) {
-        t.sp = this.sp;
-        const panic = this.settle(t, e);
-        resetSyncDepth();
-        if (this.stopped && !(this.stopped instanceof PanicStop)) return undefined;
-        if (t === main) return panic;
-        if (panic) this.threadPanics.push(panic);
-        r = undefined;
-      }
-      t.sp = this.sp;
-      if (r && !r.done) t.send = r.value;
-      else {
-        if (r) t.result = r.value;
-        this.finish(t);
-        if (t === main) return undefined;
-      }
-      const next = this.decide(t);
-      if (!next) {
-        if (!this.stopped) this.reportDeadlock();
-        return undefined;
-      }
-      if (next !== t) this.switches++;
-      t = next;
-    }
-  }
-
   /**
-   * A scheduling decision (see src/concurrency/scheduler.ts): the policy picks among the
-   * runnable threads (ids in creation order) and gives the pick its budget. Undefined when no
-   * thread can run (a deadlock, reported by the caller) or a replay diverged (reported here).
+   * The context switch (the scheduler calls it when `t` gets the CPU): `t`'s stack and `budget`
+   * become the hot fields, and the runtime, the race detector and the sync hook are pointed at it.
    */
-  private decide(cur: Thread): Thread | undefined {
-    const runnable: number[] = [];
-    for (const x of this.threads) if (x.state === "runnable") runnable.push(x.id);
-    if (runnable.length === 0) return undefined;
-    try {
-      const id = this.policy.pick(runnable, cur.id);
-      this.nextBudget = this.policy.budget();
-      return this.threads[id];
-    } catch (e) {
-      if (!(e instanceof ReplayDivergence)) throw e;
-      this.onThread(cur, () => this.replayDiverged(e.message));
-      return undefined;
-    }
-  }
-
-  private switchTo(t: Thread): void {
+  enter(t: Thread, budget: number): void {
     this.running = t;
     this.s = t.stack;
     this.sp = t.sp;
-    this.b = this.nextBudget;
+    this.b = budget;
     this.runtime.activate(this);
     this.dataRaces.setThread(t.id);
-    syncHooks.yielded = this.blockedInSync;
-  }
-
-  /** A shim blocked the thread inside code that cannot be suspended (see runtime-kit's `sync`). */
-  private readonly blockedInSync = (): void => {
-    const t = this.running;
-    // A spin hint where the thread cannot be suspended is only a hint: it keeps running.
-    if (t.state === "spinning") t.state = "runnable";
-    if (t.state !== "blocked") return;
-    t.state = "runnable";
-    for (const other of this.threads) other.joiners = other.joiners.filter((j) => j !== t);
-    this.report(
-      "unsupported",
-      "this thread would block (wait for another thread) inside code that cannot be suspended: a callback called by a JavaScript built-in, a constructor, a getter or a setter",
-      {
-        title: "unsupported operation",
-        label: "the thread would block here",
-        help: [
-          { message: "call it from a plain function or method, or loop with `for` instead of a callback of `map`/`forEach` on other collections" },
-        ],
-      },
-    );
-  };
-
-  private finish(t: Thread): void {
-    t.state = "done";
-    // Its final clock is what a `join` of it acquires.
-    if (!this.terminated[t.id]) {
-      this.terminated[t.id] = true;
-      this.races.terminate(t.id);
-    }
-    for (const j of t.joiners) j.state = "runnable";
-    t.joiners = [];
-    this.progress();
+    syncHooks.yielded = this.scheduler.blockedInSync;
   }
 
   /** Runs `f` as if `t` were running (its stack, its name), for reports about a thread that is not. */
-  private onThread(t: Thread, f: () => void): void {
+  onThread(t: Thread, f: () => void): void {
     const saved = { s: this.s, sp: this.sp, r: this.running };
     this.s = t.stack;
     this.sp = t.sp;
@@ -490,7 +444,8 @@ export class Machine implements ShimHost {
     }
   }
 
-  private replayDiverged(why: string): void {
+  /** Stops the run with `unsupported`: the replay string does not fit this program (`why`). */
+  replayDiverged(why: string): void {
     this.stopped ??= new UBStop(
       this.buildReport("unsupported", `the replay string does not fit this program: ${why}`, {
         title: "unsupported operation",
@@ -512,32 +467,33 @@ export class Machine implements ShimHost {
   // ── stops: findings, panics, exceptions ──────────────────────────────────────────
 
   /**
-   * Turns what a thread threw into the state of the run: a finding stops it; a panic (or an
-   * exception of the program) ends the thread; anything else is kmiri's own error.
+   * Turns what a thread threw into the state of the run (the scheduler calls it): a finding stops
+   * it; a panic (or an exception of the program) ends the thread and is returned; anything else
+   * is kmiri's own error.
    */
-  private settle(t: Thread, e: unknown): PanicInfo | undefined {
+  settle(t: Thread, e: unknown): PanicInfo | undefined {
     t.state = "done";
     if (e instanceof UBStop) {
       this.stopped ??= e;
-      this.finish(t);
+      this.scheduler.finish(t);
       return undefined;
     }
     let panic: PanicStop;
     if (e instanceof PanicStop) panic = e;
     else if (isStackOverflow(e)) {
       this.stopRecursion();
-      this.finish(t);
+      this.scheduler.finish(t);
       return undefined;
     } else {
       if (raisedByKmiri(e)) {
         this.internalError(e);
-        this.finish(t);
+        this.scheduler.finish(t);
         return undefined;
       }
       panic = this.panicFromException(e, t);
     }
     t.panic = panic;
-    this.finish(t);
+    this.scheduler.finish(t);
     const info: PanicInfo = {
       thread: panic.thread,
       message: panic.panicMessage,
@@ -545,6 +501,19 @@ export class Machine implements ShimHost {
       backtrace: panic.backtrace,
     };
     return info;
+  }
+
+  /**
+   * What an actor's step threw (the scheduler calls it): a finding stops the run, as a thread's
+   * does; anything else (an exception of the device model, a panic) is kmiri's internal error.
+   */
+  settleActor(actor: Actor, e: unknown): void {
+    if (e instanceof UBStop) {
+      this.stopped ??= e;
+      return;
+    }
+    if (isStackOverflow(e)) this.stopRecursion();
+    else this.internalError(e instanceof PanicStop ? new Error(`${describeActor(actor)} panicked: ${e.panicMessage}`) : e);
   }
 
   private panicFromException(e: unknown, t: Thread): PanicStop {
@@ -601,81 +570,8 @@ export class Machine implements ShimHost {
     });
   }
 
-  /** No thread can run: one report per stuck thread (blocked, or spinning without progress). */
-  private reportDeadlock(): void {
-    const stuck = this.threads.filter((x) => x.state === "blocked" || x.state === "spinning");
-    for (const t of stuck) {
-      this.onThread(t, () => {
-        const notes =
-          t.state === "spinning"
-            ? ["this thread spins in `spin_loop`, and no other thread can make progress that would end the wait (a livelock)"]
-            : [];
-        // A thread spinning on a lock it holds (lock_acquired): a relock, which waits for itself.
-        const held = t.state === "spinning" ? this.locks.relock(t.id) : undefined;
-        const help = [];
-        if (held) {
-          // Where the caller took it: skip the frames the two stacks share by function (the lock wrapper).
-          const took = this.stacks.backtrace(held.site, this.program.sites);
-          const now = this.backtrace();
-          let k = 0;
-          while (k + 1 < took.length && k + 1 < now.length && took[k].fn === now[k].fn) k++;
-          const at = took[k]?.location;
-          help.push({ message: `this thread already holds the lock it is waiting for, acquired here (a relock: it waits for itself)`, ...(at ? { location: at } : {}) });
-        }
-        this.findings.push(
-          this.buildReport("deadlock", "the evaluated program deadlocked", {
-            title: "deadlock",
-            label: "thread got stuck here",
-            help,
-            notes,
-          }),
-        );
-      });
-    }
-    this.stopped ??= new UBStop(this.findings[0]);
-  }
-
-  /**
-   * `main` returned while other threads still run (Miri: an error, like a leak, since those
-   * threads' resources are never released): reported at the end of `main`, with the threads.
-   */
-  private checkThreadLeak(): void {
-    const left = this.threads.filter((x) => x.state !== "done");
-    if (left.length === 0) return;
-    const names = left.map((x) => `\`${x.name}\``).join(", ");
-    const report = this.buildReport("leak", "the main thread terminated without waiting for all remaining threads", {
-      title: "",
-      label: `\`${left[0].name}\` was spawned here and was still running when \`main\` returned`,
-      help: [{ message: `still running: ${names}; \`join\` them before \`main\` returns` }],
-      notes: ["set `--ignore-leaks` to disable this check"],
-    });
-    report.location = this.siteLocation(left[0].spawnSite);
-    report.backtrace = [];
-    this.stopped ??= new UBStop(report);
-  }
-
-  private checkLeaks(): void {
-    const leaks = this.memory.leaks();
-    for (const a of leaks) {
-      const where = a.allocSite >= 0 ? this.siteLocation(a.allocSite) : this.here();
-      this.findings.push({
-        kind: "leak",
-        title: "memory leak",
-        message: `memory leaked: alloc${a.id} (${ALLOC_KIND_NAMES[a.kind]}, size: ${a.size}, align: ${a.align}), allocated here:`,
-        location: where,
-        label: "allocated here",
-        thread: "main",
-        backtrace: [],
-        help: [],
-        notes: ["set `--ignore-leaks` to disable this check"],
-      });
-    }
-    if (leaks.length) this.stopped ??= new UBStop(this.findings[0]);
-  }
-
   // ── called by compiled code ──────────────────────────────────────────────────────
 
-  /** A loop ran {@link LOOP_CHUNK} more iterations: count them and stop a run that ran too long. */
   /**
    * Entry of a function that takes references (declared `Ref`/`RefMut`/`Box` in its source):
    * a token for {@link fnArg} and {@link fnExit}, or -1 when no borrow tracker runs.
@@ -697,6 +593,7 @@ export class Machine implements ShimHost {
     if (token >= 0) this.borrowTracker?.endCall(token);
   }
 
+  /** A loop ran {@link LOOP_CHUNK} more iterations: count them and stop a run that ran too long. */
   loopTick(site: number): void {
     this.steps += LOOP_CHUNK + 1 + this.lb;
     this.lb = LOOP_CHUNK;
@@ -791,6 +688,16 @@ export class Machine implements ShimHost {
     return frames;
   }
 
+  /**
+   * The party making the current access (the memory seam's): the actor stepping now (a device or
+   * an interrupt source), else the running thread.
+   */
+  party(): Party {
+    const a = this.scheduler.acting;
+    if (a !== null) return { kind: a.kind, id: this.actors.indexOf(a), name: a.name };
+    return { kind: "thread", id: this.running.id, name: this.running.name };
+  }
+
   threadName(): string {
     return this.running.name;
   }
@@ -881,14 +788,21 @@ export class Machine implements ShimHost {
     return this.siteLocation(this.currentSite());
   }
 
-  private buildReport(kind: UBKind, message: string, options: ReportOptions): UBReport {
+  /**
+   * A report at the running site (its location, thread and backtrace), without stopping the run:
+   * {@link report} throws one; the end checks (src/interp/end-checks.ts) collect them. A report
+   * made while an actor steps notes which actor made it.
+   */
+  buildReport(kind: UBKind, message: string, options: ReportOptions): UBReport {
     const title = options.title ?? "Undefined Behavior";
     const help = options.help ? [...options.help] : [];
     if (title === "Undefined Behavior" && !options.help?.some((h) => h.message.startsWith("this indicates"))) {
       help.unshift(...UB_HELP.map((m) => ({ message: m })));
     }
     const notes = [...(options.notes ?? [])];
-    if (this.threads.length > 1) notes.unshift(`this is on thread \`${this.running.name}\``);
+    const acting = this.scheduler.acting;
+    if (acting) notes.unshift(`this was found by ${describeActor(acting)}, which ran at a scheduling point of thread \`${this.running.name}\``);
+    else if (this.threads.length > 1) notes.unshift(`this is on thread \`${this.running.name}\``);
     return {
       kind,
       title,

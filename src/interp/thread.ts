@@ -14,7 +14,7 @@ export type ThreadState = "runnable" | "blocked" | "spinning" | "done";
 /** A thread of the program (a CPU of the Machine). */
 export class Thread {
   /** The stack of call-site ids (see Machine.s). */
-  stack = new Int32Array(STACK_LIMIT);
+  stack: Int32Array = new Int32Array(STACK_LIMIT);
   sp = 0;
   state: ThreadState = "runnable";
   /** What the last `yield` gave, handed back on resume. */

@@ -14,7 +14,7 @@ import {
   type Decision,
   type SchedulingPolicy,
 } from "../../src/concurrency/scheduler.js";
-import { Prng } from "../../src/interp/prng.js";
+import { Prng } from "../../src/index.js";
 
 /**
  * A toy engine: thread `i` has `points[i]` scheduling points to pass, then ends; thread 0 spawns

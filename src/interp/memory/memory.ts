@@ -52,7 +52,7 @@ import { copyBytes, fillBytes } from "./bulk.js";
 import type { Layout } from "./layouts.js";
 import {
   MAIN_THREAD,
-  type Actor,
+  type Party,
   type AddressResolver,
   type BorrowHook,
   type MemoryHost,
@@ -97,16 +97,16 @@ export const NO_RACES: RaceHook = Object.freeze({
 
 /**
  * The host of a Memory used on its own: no program sites (locations name `<memory>`), the acting
- * party `actor()` (default `main`; a simulator passes its current CPU or device), and a report
+ * party `party()` (default `main`; a simulator passes its current CPU or device), and a report
  * that throws a {@link UBStop} carrying the finding, named after that party (catch it, read
  * `e.report`).
  */
-export function standaloneHost(actor: () => Actor = () => MAIN_THREAD): MemoryHost {
+export function standaloneHost(party: () => Party = () => MAIN_THREAD): MemoryHost {
   const location: SourceLocation = { file: "<memory>", line: 0, column: 0 };
   return {
     currentSite: () => -1,
     siteLocation: () => location,
-    actor,
+    party,
     report(kind: UBKind, message: string, options: ReportOptions = {}): never {
       const title = options.title ?? "Undefined Behavior";
       const help = options.help ?? [];
@@ -116,7 +116,7 @@ export function standaloneHost(actor: () => Actor = () => MAIN_THREAD): MemoryHo
         message,
         location,
         label: options.label,
-        thread: actor().name,
+        thread: party().name,
         backtrace: [],
         help: title === "Undefined Behavior" && help.length === 0 ? UB_HELP.map((m) => ({ message: m })) : help,
         notes: options.notes ?? [],

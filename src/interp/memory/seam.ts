@@ -26,7 +26,7 @@
 import type { ReportOptions, SourceLocation, UBKind } from "../report.js";
 
 /** Who makes an access: a program thread (a CPU), a device (DMA), or an interrupt handler. */
-export interface Actor {
+export interface Party {
   /** What kind of party. */
   readonly kind: "thread" | "device" | "interrupt";
   /** Its index among the parties of its kind (a thread's id: `main` is 0). */
@@ -70,7 +70,7 @@ export interface MemoryHost {
    * The party making the current access (default: a thread named `main`): what analyses and
    * reports name — a program thread, and with Mirch a device (DMA) or an interrupt handler.
    */
-  actor?(): Actor;
+  party?(): Party;
 }
 
 /** Kind of a memory access, as the analyses see it. */
@@ -131,4 +131,4 @@ export type AddressResolver<A = SeamAllocation> = (addr: number, size: number, m
 export type PointerFactory<A = SeamAllocation> = (address: number, provenance: A | null, pointee: unknown, tag: number) => unknown;
 
 /** The actor of a host that does not name one. */
-export const MAIN_THREAD: Actor = Object.freeze({ kind: "thread", id: 0, name: "main" });
+export const MAIN_THREAD: Party = Object.freeze({ kind: "thread", id: 0, name: "main" });

@@ -1,0 +1,264 @@
+/**
+ * The scheduler loop of a Machine: it runs the program's threads one at a time, each until it
+ * blocks, ends or its budget of scheduling points runs out, then makes a *decision* — the run's
+ * policy (src/concurrency/scheduler.ts: random preemption, PCT or a replay, recorded as the replay
+ * string) picks the next runnable thread and its budget. It also owns
+ *
+ * - the thread states it changes: `join` blocking, `spin_loop` spinning, a thread ending, and
+ *   *progress* ({@link Scheduler.progress}), which wakes the spinning threads;
+ * - deadlock detection: no thread can run (and no actor can wake one) — reported through
+ *   src/interp/end-checks.ts;
+ * - the actors (src/interp/actors.ts): devices and interrupt sources that are not threads but
+ *   step at the decisions. With none registered, a decision costs one length test more than
+ *   without them, and schedules are exactly those of a Machine without actors.
+ *
+ * The Machine keeps the hot fields compiled code reads (`s`, `sp`, `b`, `stopped`): the loop
+ * switches threads through {@link Machine.enter}, and hands what a thread threw to
+ * {@link Machine.settle} (findings, panics and exceptions are the Machine's business).
+ *
+ * @module
+ */
+import type { Machine } from "./machine.js";
+import type { PanicInfo } from "./report.js";
+import { PanicStop, UBStop } from "./report.js";
+import type { Thread } from "./thread.js";
+import { ReplayDivergence, Xoshiro128, deriveSeed } from "../concurrency/scheduler.js";
+import { resetSyncDepth } from "./runtime-kit.js";
+import { STALL_ROUNDS, isQuiescent, validateActor, type Actor } from "./actors.js";
+import { deadlockReports } from "./end-checks.js";
+
+/** The scheduler of one Machine (its `scheduler`). */
+export class Scheduler {
+  /** How many times a thread made progress (the `spin_loop` of a thread that has not seen the last one retries). */
+  progressCount = 0;
+  /** The registered actors, in registration order (see src/interp/actors.ts). */
+  readonly actors: Actor[] = [];
+  /** The site that registered each actor (-1: registered by the host, outside the program). */
+  readonly actorSites: number[] = [];
+  /** The actor stepping now (its reports say so), or null. */
+  acting: Actor | null = null;
+  /** Threads that called `spin_loop` since the last progress (an upper bound; 0: none). */
+  private spinners = 0;
+  /** The budget of the thread the last decision picked. */
+  private nextBudget = Infinity;
+  /** Threads whose end the race detector has seen. */
+  private readonly terminated: boolean[] = [];
+  /** The actors' stream, `deriveSeed(seed, "actors")`: made when the first actor registers. */
+  private actorRng: Xoshiro128 | null = null;
+  /** Busy actors that ran {@link STALL_ROUNDS} rounds without waking a thread (the deadlock names them). */
+  private stalledBy: Actor[] = [];
+
+  constructor(private readonly m: Machine) {}
+
+  // ── the loop ──────────────────────────────────────────────────────────────────────
+
+  /**
+   * Runs threads, starting with `main`, until `main` ends or the run stops (a finding, a deadlock,
+   * a replay that diverged). Returns `main`'s panic, if it panicked.
+   */
+  run(main: Thread): PanicInfo | undefined {
+    const m = this.m;
+    let t: Thread | undefined = this.decide(main);
+    if (!t) return undefined;
+    for (;;) {
+      m.enter(t, this.nextBudget);
+      let r: IteratorResult<unknown, unknown> | undefined;
+      try {
+        r = t.gen!.next(t.send);
+      } catch (e) {
+        t.sp = m.sp;
+        const panic = m.settle(t, e);
+        resetSyncDepth();
+        if (m.stopped && !(m.stopped instanceof PanicStop)) return undefined;
+        if (t === main) return panic;
+        if (panic) m.threadPanics.push(panic);
+        r = undefined;
+      }
+      t.sp = m.sp;
+      if (r && !r.done) t.send = r.value;
+      else {
+        if (r) t.result = r.value;
+        this.finish(t);
+        if (t === main) return undefined;
+      }
+      const next = this.decide(t);
+      if (!next) {
+        if (!m.stopped) this.deadlock();
+        return undefined;
+      }
+      if (next !== t) m.switches++;
+      t = next;
+    }
+  }
+
+  /**
+   * A scheduling decision (see src/concurrency/scheduler.ts): the actors step first (see
+   * src/interp/actors.ts), then the policy picks among the runnable threads (ids in creation
+   * order) and gives the pick its budget. Undefined when no thread can run (a deadlock, reported
+   * by the caller), an actor stopped the run, or a replay diverged (reported here).
+   */
+  private decide(cur: Thread): Thread | undefined {
+    const m = this.m;
+    if (this.actors.length !== 0 && !this.offerActors()) return undefined;
+    const runnable: number[] = [];
+    for (const x of m.threads) if (x.state === "runnable") runnable.push(x.id);
+    if (runnable.length === 0 && (this.actors.length === 0 || !this.stall(runnable))) return undefined;
+    try {
+      const id = m.policy.pick(runnable, cur.id);
+      this.nextBudget = m.policy.budget();
+      return m.threads[id];
+    } catch (e) {
+      if (!(e instanceof ReplayDivergence)) throw e;
+      m.onThread(cur, () => m.replayDiverged(e.message));
+      return undefined;
+    }
+  }
+
+  /** No thread can run: one report per stuck thread; the first stops the run. */
+  private deadlock(): void {
+    const m = this.m;
+    m.findings.push(...deadlockReports(m, this.stalledBy));
+    m.stopped ??= new UBStop(m.findings[0]);
+  }
+
+  /** A thread ended (returned, panicked, or stopped the run): its joiners wake; it is progress. */
+  finish(t: Thread): void {
+    t.state = "done";
+    // Its final clock is what a `join` of it acquires.
+    if (!this.terminated[t.id]) {
+      this.terminated[t.id] = true;
+      this.m.races.terminate(t.id);
+    }
+    for (const j of t.joiners) j.state = "runnable";
+    t.joiners = [];
+    this.progress();
+  }
+
+  // ── thread states ─────────────────────────────────────────────────────────────────
+
+  /** Blocks the running thread until `target` ends (`Machine.blockOnJoin`). */
+  blockOnJoin(target: Thread): void {
+    const m = this.m;
+    const t = m.thread;
+    t.state = "blocked";
+    t.blockedAt = m.currentSite();
+    target.joiners.push(t);
+    m.b = 0;
+  }
+
+  /** `spin_loop` (`Machine.spinLoop`, which documents it). */
+  spinLoop(): void {
+    const m = this.m;
+    const t = m.thread;
+    if (t.seenProgress !== this.progressCount) {
+      // Progress since this thread's last spin may be what it waited for, and it may have happened
+      // between the thread's failed check and this call: retry once before waiting for more.
+      t.seenProgress = this.progressCount;
+      m.b = 0;
+      return;
+    }
+    t.state = "spinning";
+    t.blockedAt = m.currentSite();
+    this.spinners++;
+    m.b = 0;
+  }
+
+  /** Progress (`Machine.progress`, which defines it): wakes every spinning thread; cheap when none spins. */
+  progress(): void {
+    this.progressCount++;
+    if (this.spinners === 0) return;
+    for (const t of this.m.threads) if (t.state === "spinning") t.state = "runnable";
+    this.spinners = 0;
+  }
+
+  /**
+   * A shim blocked the running thread inside code that cannot be suspended (see runtime-kit's
+   * `sync`); installed as `syncHooks.yielded` whenever a thread gets the CPU.
+   */
+  readonly blockedInSync = (): void => {
+    const m = this.m;
+    const t = m.thread;
+    // A spin hint where the thread cannot be suspended is only a hint: it keeps running.
+    if (t.state === "spinning") t.state = "runnable";
+    if (t.state !== "blocked") return;
+    t.state = "runnable";
+    for (const other of m.threads) other.joiners = other.joiners.filter((j) => j !== t);
+    m.report(
+      "unsupported",
+      "this thread would block (wait for another thread) inside code that cannot be suspended: a callback called by a JavaScript built-in, a constructor, a getter or a setter",
+      {
+        title: "unsupported operation",
+        label: "the thread would block here",
+        help: [
+          { message: "call it from a plain function or method, or loop with `for` instead of a callback of `map`/`forEach` on other collections" },
+        ],
+      },
+    );
+  };
+
+  // ── actors ────────────────────────────────────────────────────────────────────────
+
+  /** Registers an actor (`Machine.addActor`, which documents it); `site` registered it. */
+  addActor(actor: Actor, site: number): void {
+    validateActor(actor);
+    if (this.actors.includes(actor)) throw new TypeError(`kmiri: actor \`${actor.name}\` is already registered`);
+    // The actors' own stream: not the schedule's, so that registering actors changes no thread
+    // decision of the policy, and not recorded in the replay string: the seed it carries derives
+    // this stream again, and a replay makes the same decisions, so the same draws.
+    this.actorRng ??= new Xoshiro128(deriveSeed(this.m.seed, "actors"));
+    this.actors.push(actor);
+    this.actorSites.push(site);
+  }
+
+  /**
+   * A decision with actors: each, in registration order, steps with probability its rate.
+   * False when an actor stopped the run.
+   */
+  private offerActors(): boolean {
+    const rng = this.actorRng!;
+    // By index: an actor registered by another's step is offered a step in the same round.
+    for (let i = 0; i < this.actors.length; i++) {
+      const a = this.actors[i];
+      const rate = a.rate ?? 0.5;
+      if (rate <= 0 || (rate < 1 && rng.next() >= rate)) continue;
+      if (!this.stepActor(a)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * No thread can run: while some actor is busy (not quiescent), the busy actors step, round after
+   * round, until a thread can run (its id is added to `runnable`: true). False when every actor is
+   * quiescent or the busy ones gave up (a deadlock; {@link stalledBy} names them) or an actor
+   * stopped the run.
+   */
+  private stall(runnable: number[]): boolean {
+    const m = this.m;
+    for (let round = 0; ; round++) {
+      const busy = this.actors.filter((a) => !isQuiescent(a));
+      if (busy.length === 0) return false;
+      if (round === STALL_ROUNDS) {
+        this.stalledBy = busy;
+        return false;
+      }
+      for (const a of busy) if (!this.stepActor(a)) return false;
+      for (const x of m.threads) if (x.state === "runnable") runnable.push(x.id);
+      if (runnable.length !== 0) return true;
+    }
+  }
+
+  /** One step of `a`, between two threads. False when it stopped the run (a finding, or an error of its own). */
+  private stepActor(a: Actor): boolean {
+    const m = this.m;
+    this.acting = a;
+    try {
+      if (a.step(m, this.actorRng!) === "progress") this.progress();
+    } catch (e) {
+      m.settleActor(a, e);
+      resetSyncDepth();
+    } finally {
+      this.acting = null;
+    }
+    return !(m.stopped && !(m.stopped instanceof PanicStop));
+  }
+}
