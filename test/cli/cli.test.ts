@@ -501,6 +501,8 @@ describe("kmiri (built CLI, real engine)", () => {
   test("examples/as-a-library.mjs uses kmiri as a library", () => {
     const r = spawnSync(process.execPath, ["examples/as-a-library.mjs"], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
     expect(r.stdout).toMatch(/^use-after-free at examples\/use-after-free.ts:15:15 on thread main: memory access failed/);
+    // The program given as source text: reported at its own file name.
+    expect(r.stdout).toMatch(/^stacked-borrows at aliasing.ts:7:15 on thread main: attempting a read access using <\d+>/m);
     expect(r.status).toBe(1);
   });
 
