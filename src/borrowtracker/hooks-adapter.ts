@@ -11,7 +11,7 @@
  */
 import type { AccessKind, BorTag, BorrowTracker, RetagRequest, TrackedAllocation } from "./hooks.js";
 import type { Finding, Site } from "./stacked-borrows/diagnostics.js";
-import { retagPlan } from "./retag-policy.js";
+import { isFnEntry, retagKind, retagOptions } from "./retag-policy.js";
 import { StackedBorrows } from "./stacked-borrows/tracker.js";
 
 /** Reports a finding made at `site` and stops the run: it must throw. */
@@ -41,8 +41,8 @@ export class StackedBorrowsHooks implements BorrowTracker {
 
   /** @inheritDoc */
   retag(r: RetagRequest): BorTag {
-    const { kind, fnEntry, options } = retagPlan(r);
-    const result = this.sb.retag(r.alloc.id, r.parent, r.offset, r.size, kind, r.site, options);
+    const fnEntry = isFnEntry(r);
+    const result = this.sb.retag(r.alloc.id, r.parent, r.offset, r.size, retagKind(r), r.site, retagOptions(r));
     if (typeof result !== "number") return this.report(result, r.site);
     if (fnEntry && r.size > 0) this.frames[this.frames.length - 1]?.push(result);
     return result;

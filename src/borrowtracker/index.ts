@@ -54,7 +54,7 @@ export {
 export { GlobalState } from "./stacked-borrows/global-state.js";
 export { formatTag, TagAllocator, WILDCARD, type BorTag, type TagOrWildcard, type TagSet } from "./tags.js";
 export { StackedBorrowsHooks, type FindingReporter } from "./hooks-adapter.js";
-export { retagPlan, entryProtector, type RetagPlan } from "./retag-policy.js";
+export { retagKind, retagOptions, isFnEntry, entryProtector } from "./retag-policy.js";
 
 import type { Finding } from "./stacked-borrows/diagnostics.js";
 

@@ -9,20 +9,21 @@
  * - a two-phase borrow names itself in messages (`two-phase`);
  * - the bytes inside `UnsafeCell`s (`interior`) are granted `SharedReadWrite` by a shared retag.
  *
- * Both trackers that implement the hooks — the library's {@link StackedBorrowsHooks} and the
- * Machine's (src/interp/borrows.ts) — retag through {@link retagPlan}.
+ * Both trackers that implement the hooks — the library's `StackedBorrowsHooks` and the
+ * Machine's (src/interp/borrows.ts) — retag through these functions (on the hot path of every
+ * reference creation: they allocate nothing unless the retag has options).
  */
 import type { RetagRequest } from "./hooks.js";
 import type { ProtectorOption, RetagKind, RetagOptions } from "./stacked-borrows/tracker.js";
 
-/** A retag request as the Stacked Borrows tracker takes it. */
-export interface RetagPlan {
-  /** The tracker's retag kind (a raw retag is `raw-mut` or `raw-shared`). */
-  readonly kind: RetagKind;
-  /** True for a function-entry retag of a reference or `Box` (it is protected, and the call must release it). */
-  readonly fnEntry: boolean;
-  /** The retag's options, or `undefined` when the defaults apply (no protector, no cells, a normal retag). */
-  readonly options: RetagOptions | undefined;
+/** The tracker's retag kind of a request (a raw retag is `raw-mut` or `raw-shared`). */
+export function retagKind(r: RetagRequest): RetagKind {
+  return r.kind === "raw" ? (r.mutable ? "raw-mut" : "raw-shared") : r.kind;
+}
+
+/** True for a function-entry retag of a reference or `Box`: it is protected, and the call must release it. */
+export function isFnEntry(r: RetagRequest): boolean {
+  return r.mode === "fn-entry" && r.kind !== "raw";
 }
 
 /** The protector Miri gives a function-entry retag of this kind. */
@@ -31,18 +32,17 @@ export function entryProtector(kind: RetagRequest["kind"]): ProtectorOption {
 }
 
 /**
- * The retag `r` asks for. `callSite` (optional) is where the call of a function-entry retag is,
- * for the help line of what it invalidates.
+ * The options of the retag `r` asks for, or `undefined` when the defaults apply (no protector,
+ * no cells, a normal retag: the common case, which allocates nothing). `callSite` (optional) is
+ * where the call of a function-entry retag is, for the help line of what it invalidates.
  */
-export function retagPlan(r: RetagRequest, callSite?: number): RetagPlan {
-  const kind: RetagKind = r.kind === "raw" ? (r.mutable ? "raw-mut" : "raw-shared") : r.kind;
-  const fnEntry = r.mode === "fn-entry" && r.kind !== "raw";
-  if (!fnEntry && r.mode !== "two-phase" && r.interior === null) return { kind, fnEntry, options: undefined };
-  const options: RetagOptions = {
+export function retagOptions(r: RetagRequest, callSite?: number): RetagOptions | undefined {
+  const fnEntry = isFnEntry(r);
+  if (!fnEntry && r.mode !== "two-phase" && r.interior === null) return undefined;
+  return {
     protector: fnEntry ? entryProtector(r.kind) : "none",
     cells: r.interior,
     cause: fnEntry ? "fn-entry" : r.mode === "two-phase" ? "two-phase" : "normal",
     ...(callSite === undefined ? {} : { callSite }),
   };
-  return { kind, fnEntry, options };
 }

@@ -58,7 +58,9 @@ import {
   type AllocationState,
   type Finding,
   type TagEvent,
-  retagPlan,
+  isFnEntry,
+  retagKind,
+  retagOptions,
 } from "../borrowtracker/index.js";
 import type { AccessKind, BorTag, BorrowTracker, RetagRequest, TrackedAllocation } from "../borrowtracker/hooks.js";
 import type { HelpLine, ReportOptions, SourceLocation } from "./report.js";
@@ -194,9 +196,10 @@ export class MachineBorrows implements BorrowTracker {
     const state = this.state(a);
     // Miri's policy (kind, protector, cause): one place, borrowtracker/retag-policy.ts. A
     // function-entry retag is made at the function and invalidates at the call.
-    const { kind, fnEntry, options } = retagPlan(r, r.site);
+    const fnEntry = isFnEntry(r);
+    const options = retagOptions(r, r.site);
     const site = fnEntry && this.entrySite >= 0 ? this.entrySite : r.site;
-    const result = this.sb.retag(a.id, parent, r.offset, r.size, kind, site, options);
+    const result = this.sb.retag(a.id, parent, r.offset, r.size, retagKind(r), site, options);
     if (typeof result !== "number") return this.fail(result, parent);
     this.created(result);
     this.refresh(a, state);
