@@ -164,7 +164,8 @@ export class Machine implements ShimHost {
    */
   readonly policy: RecordingPolicy;
   /**
-   * The data-race detector (vector clocks; src/interp/races.ts wires it into the access path).
+   * The data-race detector (vector clocks), for inspection: the Machine and the runtime reach it
+   * through {@link dataRaces}, which keeps the access path's flag in step with it.
    * Thread ids are the Machine's: `main` 0, spawned threads in creation order.
    */
   readonly races = new RaceDetector();
@@ -300,7 +301,7 @@ export class Machine implements ShimHost {
     main.gen = startGenerator(entry);
     const panic = this.scheduler.run(main);
     // The run is over: nothing can race any more (nor in code that uses a Memory after it).
-    this.races.active = false;
+    this.dataRaces.stop();
     if (!this.stopped && this.replay && !this.replay.done) this.replayLeftOver();
     if (!this.stopped && !panic && !this.config.ignoreLeaks) this.checkLeaks();
     return panic;
@@ -333,8 +334,8 @@ export class Machine implements ShimHost {
     t.gen = startGenerator(f);
     this.threads.push(t);
     // Everything the parent did so far happens before the child.
-    this.races.spawn(this.running.id, id);
-    if (this.config.dataRaceDetector === false) this.races.active = false;
+    this.dataRaces.spawn(this.running.id, id);
+    if (this.config.dataRaceDetector === false) this.dataRaces.stop(true);
     this.progress();
     return t;
   }

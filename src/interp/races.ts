@@ -71,9 +71,43 @@ export class MachineRaces implements RaceHook {
     this.memo = stacks.memoOf(0);
   }
 
-  /** True while accesses must be checked (the detector is active: several threads exist). */
-  get active(): boolean {
-    return this.detector.active;
+  /**
+   * True while accesses must be checked: the detector is active (several threads exist) and not
+   * switched off. A plain field, read on every memory access (a getter costs the hot loop about
+   * 15%): kept in step with the detector by {@link spawn}, {@link join} and {@link stop}, the only
+   * calls that change the detector's own flag.
+   */
+  active = false;
+  /** False once switched off (`dataRaceDetector: false`): `active` stays false. */
+  private enabled = true;
+
+  // ── threads: the detector's synchronisation edges, with `active` kept in step ──
+
+  /** Thread `parent` creates thread `child`: everything the parent did happens before the child. */
+  spawn(parent: number, child: number): void {
+    this.detector.spawn(parent, child);
+    this.active = this.enabled && this.detector.active;
+  }
+
+  /** Thread `t` ends: its final clock is what a `join` of it acquires. */
+  terminate(t: number): void {
+    this.detector.terminate(t);
+  }
+
+  /** Thread `joiner` joins the ended thread `joinee` (the detector may go quiet). */
+  join(joiner: number, joinee: number): void {
+    this.detector.join(joiner, joinee);
+    this.active = this.enabled && this.detector.active;
+  }
+
+  /**
+   * No more checks: the run is over (nothing can race any more, nor in code that uses the memory
+   * after it), or `disable` for good (`dataRaceDetector: false`, unsound, to measure the cost).
+   */
+  stop(disable = false): void {
+    if (disable) this.enabled = false;
+    this.detector.active = false;
+    this.active = false;
   }
 
   /** Makes `thread` the running thread (called by the Machine when it switches). */

@@ -127,7 +127,7 @@ export class Scheduler {
     // Its final clock is what a `join` of it acquires.
     if (!this.terminated[t.id]) {
       this.terminated[t.id] = true;
-      this.m.races.terminate(t.id);
+      this.m.dataRaces.terminate(t.id);
     }
     for (const j of t.joiners) j.state = "runnable";
     t.joiners = [];

@@ -36,7 +36,7 @@ export class JoinHandle<T> {
 function joined(t: Thread): unknown {
   const m0 = machine();
   // Everything the joined thread did happens before what the joiner does next.
-  m0.races.join(m0.thread.id, t.id);
+  m0.dataRaces.join(m0.thread.id, t.id);
   if (t.panic) {
     const m = machine();
     throw new PanicStop(
