@@ -7,8 +7,8 @@
  * boxes, and bulk copies — are checked by the memory access path itself
  * (`interp/memory/access.ts` and `bulk.ts` take the pointer's tag).
  *
- * The Machine exposes its tracker as `borrowTracker` on the host; without one each hook is one
- * `null` test.
+ * The Machine exposes its tracker as `borrowTracker` on the host (`ShimHost`); without one each
+ * hook is one `null` test.
  *
  * Raw pointers carry their tag (`Ptr.tag`): a reference made from a raw pointer derives from
  * {@link ptrTag}, and {@link taggedPtr} stamps the tag of a raw retag on a pointer made from a reference.
@@ -20,14 +20,9 @@ import type { Allocation } from "../../interp/memory/allocation.js";
 import type { Layout } from "../../interp/memory/layouts.js";
 import { Ptr } from "./memory.js";
 
-/** A host that may carry a borrow tracker (the Machine, once Stacked Borrows exists). */
-interface TrackingHost {
-  readonly borrowTracker?: BorrowTracker | null;
-}
-
 /** The running Machine's borrow tracker, or `null` when none is installed. */
 export function tracker(): BorrowTracker | null {
-  return (current as unknown as TrackingHost).borrowTracker ?? null;
+  return current.borrowTracker;
 }
 
 /** The tag a raw pointer carries (`UNTAGGED`, 0, for a wildcard or when nothing is tracked). */

@@ -80,7 +80,7 @@ function deadLocal(a: Allocation): never {
 
 /** True while a module's top-level code runs (the Machine's `instantiating`; false off the Machine). */
 function atTopLevel(): boolean {
-  return (current as unknown as { readonly instantiating?: unknown }).instantiating != null;
+  return current.instantiating != null;
 }
 
 /**
