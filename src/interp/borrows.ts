@@ -3,19 +3,20 @@
  * `src/borrowtracker`; the runtime calls it through the hooks of `borrowtracker/hooks.ts`).
  *
  * {@link MachineBorrows} is the {@link BorrowTracker} the Machine installs by default
- * (`borrowModel: "stacked"`; `--borrow-model none` installs none). It
+ * (`borrowModel: "stacked"`; `--borrow-model none` installs none), and its memory's borrow hook
+ * (interp/memory/seam.ts). It
  *
- * - keeps each allocation's Stacked Borrows state on the allocation itself
- *   (`Allocation.borrows`), so that a raw access (interp/memory/access.ts) reaches its stacks
- *   without a lookup ({@link borrowAccess});
+ * - keeps each allocation's Stacked Borrows state in the allocation's `borrows` slot, so that a
+ *   raw access (interp/memory/access.ts) reaches its stacks without a lookup;
  * - turns a finding into a report of kind `stacked-borrows` at the current site, with its help
  *   lines (`<12> was created by a Unique retag at offsets [0x0..0x4]`, `… was later invalidated
  *   …`, `<12> is this argument`) mapped to `.ts` locations;
  * - makes the function-entry retags of reference and `Box` arguments (the compiler's
  *   `$R.fnEntry`/`fnArg`/`fnExit`, see compile/ts-params.ts): the new tag is created at the
  *   function (`<12> is this argument` points there) and what it invalidates is logged at the call
- *   (`… by a Unique function-entry retag inside this call`); references are protected strongly,
- *   a `Box` weakly, until the call returns. Each call has its own list of protected tags, so
+ *   (`… by a Unique function-entry retag inside this call`); the protectors are the retag
+ *   policy's (borrowtracker/retag-policy.ts: references strongly, a `Box` weakly), until the call
+ *   returns. Each call has its own list of protected tags, so
  *   threads may enter and leave calls in any interleaving;
  * - prints `--track-tag N` events as notes (`tracking was triggered here`);
  * - collects dead tags ({@link MachineBorrows.collect}, below).

@@ -1,6 +1,7 @@
 /**
  * `kmiri/rt` as the Machine provides it: every name of the contract (api/rt.d.ts), checked.
- * One namespace serves every Machine; the shims find the running one through `interp/host.ts`.
+ * One namespace serves every Machine; the shims find the running one through `context.ts`, and the
+ * Machine takes this runtime as `checkedRuntime` (runtime.ts).
  */
 export * from "../../interp/memory/layouts.js";
 // The memory API of the contract (api/rt.d.ts); runtime internals (the native heap, the pointer
