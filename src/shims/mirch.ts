@@ -1,6 +1,7 @@
 /**
  * The `kmiri/mirch` entry point: the Mirch pseudo-architecture's shims (CR3, TLB, DMA, MMIO, port
- * I/O, interrupts). The package exports it so that programs can already import it; its contents
- * come with the Mirch issue, and the README lists them as not yet available.
+ * I/O, interrupts). Imported by a program running under kmiri, it is replaced by the checked
+ * namespace; imported by plain Node, it is the native one. Its contents come with the Mirch
+ * issue; the guest API manifest (manifest.ts) already declares it.
  */
-export {};
+export * from "./native/mirch.js";
