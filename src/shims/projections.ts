@@ -3,20 +3,26 @@
  * field is (`&r.field`), an array's element layout and length (`&r[i]`), the contents of a `cell`
  * (`UnsafeCell::get`), and whether some bytes are interior-mutable — read from the composite
  * layouts of `layouts.ts`. Shared by the checked and the native runtime.
+ *
+ * Projections see through `maybe_uninit`: the contract types `maybe_uninit(T)` as a `Layout<T>`,
+ * and a pointer to a `MaybeUninit<Header>` reaches `len` as Rust's
+ * `addr_of_mut!((*slot.as_mut_ptr()).len)` does. The field is as uninitialised as its bytes:
+ * reading it before a write is `uninit`, writing it initialises it.
  */
-import type { Field, Layout } from "../interp/memory/layouts.js";
+import { throughUninit, type Field, type Layout } from "../interp/memory/layouts.js";
 
-/** The field `name` of a struct layout, or `null` when `layout` has no such field. */
+/** The field `name` of a struct layout (or of a `maybe_uninit` struct), or `null` when `layout` has no such field. */
 export function fieldOf(layout: Layout<any>, name: string): Field | null {
-  const fields = layout.fields;
+  const fields = throughUninit(layout).fields;
   if (fields === undefined) return null;
   for (const f of fields) if (f.name === name) return f;
   return null;
 }
 
-/** The element layout and length of an array layout, or `null` for any other layout. */
+/** The element layout and length of an array layout (or of a `maybe_uninit` array), or `null` for any other layout. */
 export function elemOf(layout: Layout<any>): { elem: Layout<unknown>; len: number } | null {
-  return layout.kind === "array" && layout.elem !== undefined ? { elem: layout.elem, len: layout.len } : null;
+  const l = throughUninit(layout);
+  return l.kind === "array" && l.elem !== undefined ? { elem: l.elem, len: l.len } : null;
 }
 
 /** The contents' layout of a `cell(T)`, or `null` when `layout` is not a cell. */
@@ -36,7 +42,7 @@ export function hasInterior(layout: Layout<any>): boolean {
 
 /** What a projection found missing, for the report: `no field \`x\` on type \`Node\` (its fields: …)`. */
 export function noFieldMessage(layout: Layout<any>, name: string, method: string): string {
-  const fields = layout.fields;
+  const fields = throughUninit(layout).fields;
   if (fields === undefined) return `\`${method}("${name}")\` on a reference to \`${layout.name}\`, which is not a struct`;
   return `no field \`${name}\` on type \`${layout.name}\` (its fields: ${fields.map((f) => `\`${f.name}\``).join(", ")})`;
 }

@@ -3,7 +3,8 @@
  *
  * A layout is shared by the checked and the native runtime. Besides the `name`, `size` and
  * `align` of the `kmiri/rt` contract it carries what both runtimes need on every access:
- * `decode`/`encode` (the value ⇄ little-endian bytes at an offset of a `DataView`, no checks),
+ * `decode`/`encode` (the value ⇄ little-endian bytes at an offset of a `DataView`; `encode`
+ * rejects a value that is no value of the type, as rustc would: see "values that do not fit"),
  * `invalid` (the validity check the checked runtime runs after reading, `null` when every
  * initialised bit pattern is a valid value — then the check costs one comparison), and which of
  * its bytes must be initialised (`initRanges`), are padding (`padding`) or are interior-mutable
@@ -53,7 +54,8 @@ export type LayoutKind =
 
 /**
  * Where a value is read from or written to, as the layouts of pointers (and `maybe_uninit`) need
- * it: the Machine's allocation, or the native heap. Scalar layouts never touch it.
+ * it: the Machine's allocation, or the native heap. Scalar layouts use it only to report a value
+ * that does not fit (`typeError`).
  */
 export interface LayoutMemory {
   /**
@@ -66,8 +68,9 @@ export interface LayoutMemory {
   /** Marks `[offset, offset + length)` uninitialised (a `maybe_uninit` written with `undefined`). */
   markUninit(offset: number, length: number): void;
   /**
-   * A value that does not fit its layout (a missing struct field, an unknown enum variant): what
-   * rustc would reject, with its error `code` (`E0063`). Never returns.
+   * A value that does not fit its layout (a missing struct field, an unknown enum variant, `1.5`
+   * or `-1` for a `u32`): what rustc would reject, with its error `code` (`E0063`, or the lint
+   * {@link OVERFLOWING_LITERALS}). Never returns.
    */
   typeError(code: string, message: string): never;
 }
@@ -111,7 +114,12 @@ export interface Layout<T> {
    * is where pointers' provenance lives (the native heap when left out).
    */
   decode(view: DataView, offset: number, mem?: LayoutMemory): T;
-  /** Writes `value` into `view` at byte `offset` (little-endian). No checks. */
+  /**
+   * Writes `value` into `view` at byte `offset` (little-endian). No memory checks (bounds,
+   * liveness: the caller's); a value that is no value of the type (`-1` for a `u32`, a number for
+   * a `u64`, a struct missing a field) is reported through `mem`'s `typeError` before any byte of
+   * a scalar is written (the native heap's throws when `mem` is left out).
+   */
   encode(view: DataView, offset: number, value: T, mem?: LayoutMemory): void;
   /**
    * The validity check of a read: given the (initialised) bytes at `offset`, `null` if they are a
@@ -250,29 +258,213 @@ function hexOf(value: number | bigint, bytes: number): string {
   return `0x${value.toString(16).padStart(bytes * 2, "0")}`;
 }
 
+// ───────────────────────────── values that do not fit ─────────────────────────────
+//
+// A scalar write checks its value: a JavaScript value can be anything, a Rust value of type `u32`
+// cannot. What rustc would say about the value written as a literal is what a write of it reports:
+//
+// - a value of the wrong JavaScript type (a string, a bigint for a `u32`, a number for a `u64`, a
+//   number for a `bool`) or a number that is not an integer (`1.5`, `NaN`, `Infinity`) where an
+//   integer is expected: error[E0308] `mismatched types`, as `let x: u32 = 1.5;` is;
+// - an integer out of the type's range (`-1` or `2 ** 32` for a `u32`): rustc's deny-by-default
+//   lint `overflowing_literals`, `literal out of range for \`u32\``, as `let x: u32 = 4294967296;`
+//   is (rustc reports a negative literal of an unsigned type as E0600, `cannot apply unary
+//   operator \`-\``; one message for both ends of the range reads better). The value may have been
+//   computed rather than written out — JavaScript arithmetic neither wraps nor panics — but the
+//   write is where kmiri sees it, and a Rust program would have had to wrap it (`wrapping_add`)
+//   or would have panicked on the overflow: either way the program has to say which.
+//
+// The check is on the hot path of every write, so it is one or two comparisons for a valid value
+// (`(x >>> 0) === x` for a `u32`); the message is built out of line.
+
+/**
+ * The "code" of a type error that is rustc's deny-by-default lint `overflowing_literals` rather than
+ * one of its numbered errors: reported with the title rustc gives it (`error: literal out of range
+ * for \`u8\``, no code) and the lint's note.
+ */
+export const OVERFLOWING_LITERALS = "overflowing_literals";
+
+/**
+ * A type error's text where no Machine reports it — natively, or for a layout built outside any
+ * Machine — thrown as a `TypeError`: the message and rustc's code (or lint).
+ */
+export function typeErrorText(code: string, message: string): string {
+  return code === OVERFLOWING_LITERALS ? `${message} (rustc lint \`${code}\`)` : `${message} (rustc error ${code})`;
+}
+
+/** A value that does not fit its layout, reported through `m` (or the default memory; else thrown). */
+function valueError(m: LayoutMemory | undefined, code: string, message: string): never {
+  const mem = m ?? defaultMemory;
+  if (mem === null) throw new TypeError(typeErrorText(code, message));
+  return mem.typeError(code, message);
+}
+
+/**
+ * Who hears of a layout built wrong (`array(u8, -5)`, `struct("S", { x: undefined })`) before it
+ * is thrown: the checked runtime registers one that reports it as the program's error when a
+ * Machine runs the program (it returns without reporting otherwise).
+ */
+let constructorReporter: ((code: string, message: string) => void) | null = null;
+
+/**
+ * Sets who hears of a layout built wrong (see {@link layoutError}); `null`: nobody (a `TypeError`
+ * is thrown).
+ */
+export function setLayoutErrorReporter(reporter: ((code: string, message: string) => void) | null): void {
+  constructorReporter = reporter;
+}
+
+/**
+ * A layout constructor (or a query: `size_of`) called with arguments no Rust type could have: the
+ * reporter's report when a Machine runs the program, else a `TypeError` with the same message
+ * (the native runtime, or a layout built outside any Machine). Never returns.
+ */
+function layoutError(code: string, message: string): never {
+  constructorReporter?.(code, message);
+  throw new TypeError(typeErrorText(code, message));
+}
+
+/** An integer written as a Rust literal would be: `-1`, `18446744073709551616` (no exponent, no `n`). */
+function literal(x: number | bigint): string {
+  return typeof x === "number" && Number.isInteger(x) && !Number.isSafeInteger(x) ? BigInt(x).toString() : String(x);
+}
+
+/** The first characters of a string, as a message quotes it. */
+function quoted(s: string): string {
+  return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
+}
+
+/**
+ * What a value is, as a type error names it after `found`: `number \`5\``, `floating-point number
+ * \`1.5\``, `bigint \`5n\``, `string "5"`, `\`undefined\``, `a raw pointer`, `the layout \`u32\``, …
+ */
+export function describeValue(x: unknown): string {
+  switch (typeof x) {
+    case "number":
+      return Number.isInteger(x) ? `number \`${literal(x)}\`` : `floating-point number \`${x}\``;
+    case "bigint":
+      return `bigint \`${x}n\``;
+    case "string":
+      return `string ${quoted(x)}`;
+    case "boolean":
+      return `bool \`${x}\``;
+    case "undefined":
+      return "`undefined`";
+    case "symbol":
+      return "a symbol";
+    case "function":
+      return "a function";
+    default:
+      if (x === null) return "`null`";
+      if (Array.isArray(x)) return `an array of ${x.length} elements`;
+      if (x instanceof LayoutImpl) return `the layout \`${x.name}\``;
+      if (typeof (x as { address?: unknown }).address === "number") return "a raw pointer";
+      return "an object";
+  }
+}
+
+/** An integer type: its name, its range, and whether its values are `bigint`s. */
+interface IntType {
+  readonly name: string;
+  readonly min: bigint;
+  readonly max: bigint;
+  readonly big: boolean;
+}
+
+const U8: IntType = { name: "u8", min: 0n, max: 0xffn, big: false };
+const U16: IntType = { name: "u16", min: 0n, max: 0xffffn, big: false };
+const U32: IntType = { name: "u32", min: 0n, max: 0xffffffffn, big: false };
+const U64: IntType = { name: "u64", min: 0n, max: 0xffffffffffffffffn, big: true };
+const USIZE: IntType = { name: "usize", min: 0n, max: 0xffffffffffffffffn, big: false };
+const I8: IntType = { name: "i8", min: -0x80n, max: 0x7fn, big: false };
+const I16: IntType = { name: "i16", min: -0x8000n, max: 0x7fffn, big: false };
+const I32: IntType = { name: "i32", min: -0x80000000n, max: 0x7fffffffn, big: false };
+const I64: IntType = { name: "i64", min: -0x8000000000000000n, max: 0x7fffffffffffffffn, big: true };
+const ISIZE: IntType = { name: "isize", min: -0x8000000000000000n, max: 0x7fffffffffffffffn, big: false };
+
+/** 2^64 and 2^63 as numbers: the (exclusive) bounds of a `usize` and an `isize` written as a number. */
+const TWO_64 = 18446744073709551616;
+const TWO_63 = 9223372036854775808;
+
+/**
+ * Why `x` is no value of the integer type `t` — `[code, message]` (see the comment above) — or
+ * `null` when it is one.
+ */
+function intMismatch(t: IntType, x: unknown): [string, string] | null {
+  const n = t.name;
+  const wanted = t.big ? "bigint" : "number";
+  if (typeof x === wanted && (t.big || Number.isInteger(x))) {
+    const b = BigInt(x as number | bigint);
+    if (b >= t.min && b <= t.max) return null;
+    return [
+      OVERFLOWING_LITERALS,
+      `literal out of range for \`${n}\`: the literal \`${literal(x as number | bigint)}\` does not fit into the type \`${n}\` ` +
+        `whose range is \`${t.min}..=${t.max}\``,
+    ];
+  }
+  let hint = "";
+  const a = n.startsWith("i") ? "an" : "a";
+  if (t.big && typeof x === "number" && Number.isInteger(x)) hint = ` (${a} \`${n}\` is a \`bigint\`: write \`${literal(x)}n\`)`;
+  if (!t.big && typeof x === "bigint") hint = ` (${a} \`${n}\` is a \`number\`: write \`${x}\`)`;
+  return ["E0308", `mismatched types: expected \`${n}\`, found ${describeValue(x)}${hint}`];
+}
+
+/** Reports `x` written as the integer type `t` (never a value of it): see {@link intMismatch}. */
+function badInt(t: IntType, x: unknown, m: LayoutMemory | undefined): never {
+  const why = intMismatch(t, x) ?? ["E0308", `mismatched types: expected \`${t.name}\`, found ${describeValue(x)}`];
+  return valueError(m, why[0], why[1]);
+}
+
+/** Reports `x` written as the type `name` (a float, `bool`, `char`, `()`), with an optional hint. */
+function badValue(name: string, x: unknown, m: LayoutMemory | undefined, hint = ""): never {
+  return valueError(m, "E0308", `mismatched types: expected \`${name}\`, found ${describeValue(x)}${hint}`);
+}
+
+/**
+ * The Unicode scalar value of `s` when it is exactly one (a `char`), else -1 (an empty string,
+ * several characters, a lone surrogate).
+ */
+function scalarOf(s: string): number {
+  const c = s.codePointAt(0);
+  if (c === undefined || s.length !== (c > 0xffff ? 2 : 1) || (c >= 0xd800 && c <= 0xdfff)) return -1;
+  return c;
+}
+
 /** `u8`. */
 export const u8: Layout<number> = scalar<number>(
   "u8", "int", 1, 1,
   (v, o) => v.getUint8(o),
-  (v, o, x) => v.setUint8(o, x),
+  (v, o, x, m) => {
+    if (typeof x !== "number" || (x & 0xff) !== x) badInt(U8, x, m);
+    v.setUint8(o, x);
+  },
 );
 /** `u16`. */
 export const u16: Layout<number> = scalar<number>(
   "u16", "int", 2, 2,
   (v, o) => v.getUint16(o, true),
-  (v, o, x) => v.setUint16(o, x, true),
+  (v, o, x, m) => {
+    if (typeof x !== "number" || (x & 0xffff) !== x) badInt(U16, x, m);
+    v.setUint16(o, x, true);
+  },
 );
 /** `u32`. */
 export const u32: Layout<number> = scalar<number>(
   "u32", "int", 4, 4,
   (v, o) => v.getUint32(o, true),
-  (v, o, x) => v.setUint32(o, x, true),
+  (v, o, x, m) => {
+    if (typeof x !== "number" || x >>> 0 !== x) badInt(U32, x, m);
+    v.setUint32(o, x, true);
+  },
 );
 /** `u64`: a `bigint`. */
 export const u64: Layout<bigint> = scalar<bigint>(
   "u64", "int", 8, 8,
   (v, o) => v.getBigUint64(o, true),
-  (v, o, x) => v.setBigUint64(o, x, true),
+  (v, o, x, m) => {
+    if (typeof x !== "bigint" || x < 0n || x > 0xffffffffffffffffn) badInt(U64, x, m);
+    v.setBigUint64(o, x, true);
+  },
 );
 /**
  * `usize`: a `number` (Mirch addresses stay below 2^53), stored in 8 bytes. Values of 2^53 and
@@ -282,75 +474,125 @@ export const usize: Layout<number> = scalar<number>(
   "usize", "int", 8, 8,
   (v, o) => v.getUint32(o, true) + v.getUint32(o + 4, true) * TWO_32,
   // setUint32 takes its argument modulo 2^32, which is exactly the low half; the high half is
-  // the floor quotient (two's complement for a negative number, by the same modulo).
-  (v, o, x) => {
+  // the floor quotient. Below 2^32 (every address) the check is one comparison.
+  (v, o, x, m) => {
+    if (typeof x !== "number" || (x >>> 0 !== x && !(x > 0 && x < TWO_64 && Number.isInteger(x)))) {
+      // Without a memory, this may be a pointer's address stored by a `storePtr` that encodes it
+      // with `usize` (a pointer moved below 0 by `wrapping_sub` is still a pointer): stored as
+      // two's complement, as before. Every write of a program's value passes its memory.
+      if (m !== undefined || !isAddress(x)) badInt(USIZE, x, m);
+    }
     v.setUint32(o, x, true);
     v.setUint32(o + 4, Math.floor(x / TWO_32), true);
   },
 );
+
+/** True for a number a pointer's address may be: an integer in `[-2^63, 2^64)` (wrapping arithmetic). */
+function isAddress(x: unknown): x is number {
+  return typeof x === "number" && Number.isInteger(x) && x >= -TWO_63 && x < TWO_64;
+}
+
+/**
+ * Stores a pointer's address in the 8 bytes at `offset`, unchecked: an address outside `usize`'s
+ * range (a pointer moved below 0 by `wrapping_sub`) is stored as two's complement, as Rust's
+ * address would have wrapped. For the memories' `storePtr`; a program's `usize` goes through
+ * {@link usize}, which rejects it.
+ */
+export function encodeAddress(view: DataView, offset: number, address: number): void {
+  view.setUint32(offset, address, true);
+  view.setUint32(offset + 4, Math.floor(address / TWO_32), true);
+}
 /** `i8`. */
 export const i8: Layout<number> = scalar<number>(
   "i8", "int", 1, 1,
   (v, o) => v.getInt8(o),
-  (v, o, x) => v.setInt8(o, x),
+  (v, o, x, m) => {
+    if (typeof x !== "number" || (x << 24) >> 24 !== x) badInt(I8, x, m);
+    v.setInt8(o, x);
+  },
 );
 /** `i16`. */
 export const i16: Layout<number> = scalar<number>(
   "i16", "int", 2, 2,
   (v, o) => v.getInt16(o, true),
-  (v, o, x) => v.setInt16(o, x, true),
+  (v, o, x, m) => {
+    if (typeof x !== "number" || (x << 16) >> 16 !== x) badInt(I16, x, m);
+    v.setInt16(o, x, true);
+  },
 );
 /** `i32`. */
 export const i32: Layout<number> = scalar<number>(
   "i32", "int", 4, 4,
   (v, o) => v.getInt32(o, true),
-  (v, o, x) => v.setInt32(o, x, true),
+  (v, o, x, m) => {
+    if (typeof x !== "number" || (x | 0) !== x) badInt(I32, x, m);
+    v.setInt32(o, x, true);
+  },
 );
 /** `i64`: a `bigint`. */
 export const i64: Layout<bigint> = scalar<bigint>(
   "i64", "int", 8, 8,
   (v, o) => v.getBigInt64(o, true),
-  (v, o, x) => v.setBigInt64(o, x, true),
+  (v, o, x, m) => {
+    if (typeof x !== "bigint" || x < -0x8000000000000000n || x > 0x7fffffffffffffffn) badInt(I64, x, m);
+    v.setBigInt64(o, x, true);
+  },
 );
 /** `isize`: a `number` stored in 8 bytes (two's complement). */
 export const isize: Layout<number> = scalar<number>(
   "isize", "int", 8, 8,
   (v, o) => v.getUint32(o, true) + v.getInt32(o + 4, true) * TWO_32,
-  (v, o, x) => {
+  // The high half of a negative number: the floor quotient, two's complement by setUint32's modulo.
+  (v, o, x, m) => {
+    if (typeof x !== "number" || ((x | 0) !== x && !(x >= -TWO_63 && x < TWO_63 && Number.isInteger(x)))) badInt(ISIZE, x, m);
     v.setUint32(o, x, true);
     v.setUint32(o + 4, Math.floor(x / TWO_32), true);
   },
 );
-/** `f32`. */
+/** `f32`: any number (rounded to the nearest `f32`, as `x as f32` does). */
 export const f32: Layout<number> = scalar<number>(
   "f32", "float", 4, 4,
   (v, o) => v.getFloat32(o, true),
-  (v, o, x) => v.setFloat32(o, x, true),
+  (v, o, x, m) => {
+    if (typeof x !== "number") badValue("f32", x, m);
+    v.setFloat32(o, x, true);
+  },
 );
-/** `f64`. */
+/** `f64`: any number. */
 export const f64: Layout<number> = scalar<number>(
   "f64", "float", 8, 8,
   (v, o) => v.getFloat64(o, true),
-  (v, o, x) => v.setFloat64(o, x, true),
+  (v, o, x, m) => {
+    if (typeof x !== "number") badValue("f64", x, m);
+    v.setFloat64(o, x, true);
+  },
 );
-/** `bool`: one byte, 0 or 1; any other byte is an invalid value. */
+/** `bool`: one byte, 0 or 1; any other byte is an invalid value. Written only as `true` or `false`. */
 export const bool: Layout<boolean> = scalar<boolean>(
   "bool", "bool", 1, 1,
   (v, o) => v.getUint8(o) !== 0,
-  (v, o, x) => v.setUint8(o, x ? 1 : 0),
+  (v, o, x, m) => {
+    if (typeof x !== "boolean") badValue("bool", x, m);
+    v.setUint8(o, x ? 1 : 0);
+  },
   (v, o) => {
     const b = v.getUint8(o);
     return b <= 1 ? null : `encountered ${hexOf(b, 1)}, but expected a boolean`;
   },
 );
 /**
- * `char`: a Unicode scalar value in 4 bytes; reads as a one-code-point string. A surrogate or a
- * value above 0x10FFFF is an invalid value.
+ * `char`: a Unicode scalar value in 4 bytes; reads as a one-code-point string, and is written as
+ * one (an empty string, several characters or a lone surrogate is no `char`). A surrogate or a
+ * value above 0x10FFFF in memory is an invalid value.
  */
 export const char: Layout<string> = scalar<string>(
   "char", "char", 4, 4,
   (v, o) => String.fromCodePoint(v.getUint32(o, true)),
-  (v, o, x) => v.setUint32(o, x.codePointAt(0) ?? 0, true),
+  (v, o, x, m) => {
+    const c = typeof x === "string" ? scalarOf(x) : -1;
+    if (c < 0) badValue("char", x, m, typeof x === "string" ? " (a `char` is a string of exactly one Unicode scalar value)" : "");
+    v.setUint32(o, c, true);
+  },
   (v, o) => {
     const c = v.getUint32(o, true);
     return c <= 0x10ffff && (c < 0xd800 || c > 0xdfff)
@@ -359,12 +601,69 @@ export const char: Layout<string> = scalar<string>(
           "(in `0..=0x10FFFF` but not in `0xD800..=0xDFFF`)";
   },
 );
-/** `()`: zero-sized; reads as `undefined`. */
+/** `()`: zero-sized; reads as `undefined`, and is written as `undefined`. */
 export const unit: Layout<undefined> = scalar<undefined>(
   "()", "unit", 0, 1,
   () => undefined,
-  () => {},
+  (_v, _o, x, m) => {
+    if (x !== undefined) badValue("()", x, m);
+  },
 );
+
+/**
+ * Seeds the type feedback of the encoders whose check compares numbers that may or may not be V8's
+ * small integers (31 bits): with only small values seen, the optimised code of every function the
+ * check is inlined into would speculate on small integers and deoptimise at the first larger value
+ * (a `u32` of 2^31, an address above 2^30) — a recompilation per function, a few percent of a
+ * short run. After these calls the check handles any number from the start. Values are valid:
+ * nothing is reported.
+ */
+function seedNumberFeedback(): void {
+  const view = new DataView(new ArrayBuffer(8));
+  // Enough calls for V8 to allocate the closures' feedback vectors, then both kinds of number.
+  for (let i = 0; i < 32; i++) {
+    const large = (i & 1) === 1;
+    u32.encode(view, 0, large ? 0x80000000 + i : i);
+    i32.encode(view, 0, large ? -0x7fffff00 - i : i);
+    usize.encode(view, 0, large ? 0x80000000 + i : i);
+    isize.encode(view, 0, large ? -0x7fffff00 - i : i);
+  }
+}
+seedNumberFeedback();
+
+/** The integer type of an integer layout (by name), for {@link intArgumentMismatch}. */
+const INT_TYPES: ReadonlyMap<string, IntType> = new Map(
+  [U8, U16, U32, U64, USIZE, I8, I16, I32, I64, ISIZE].map((t) => [t.name, t]),
+);
+
+/**
+ * Why `x` is no value of the integer layout `layout` (`[code, message]`, as a write of it reports
+ * it), or `null` when it is one. For the shims' integer arguments (`write_bytes`'s byte, a count).
+ */
+export function intArgumentMismatch(layout: Layout<unknown>, x: unknown): [string, string] | null {
+  const t = INT_TYPES.get(layout.name);
+  if (t === undefined) throw new Error(`kmiri internal error: ${layout.name} is no integer layout`);
+  return intMismatch(t, x);
+}
+
+/** True for a layout (`u32`, `array(…)`, `struct(…)`, …): what the memory API takes as a type. */
+export function isLayout(x: unknown): x is Layout<unknown> {
+  return x instanceof LayoutImpl;
+}
+
+/**
+ * The message of an argument `param` of `call` that should be a layout and is `x` (rustc's E0308:
+ * `mismatched types: expected a layout … for \`layout\` of \`alloc\`, found \`undefined\``).
+ */
+export function notALayoutMessage(call: string, param: string, x: unknown): string {
+  return `mismatched types: expected a layout (\`u8\`, \`array(…)\`, \`struct(…)\`, …) for the argument \`${param}\` of \`${call}\`, found ${describeValue(x)}`;
+}
+
+/** `x` unless it is no layout: then a {@link layoutError} naming `call` and `param`. */
+function layoutArg<L>(call: string, param: string, x: L): L {
+  if (!(x instanceof LayoutImpl)) layoutError("E0308", notALayoutMessage(call, param, x));
+  return x;
+}
 
 // ───────────────────────────── byte ranges ─────────────────────────────
 
@@ -435,7 +734,13 @@ function partValidity(part: Layout<unknown>): Validity | null {
  * elements: the element size is already a multiple of its alignment). Reads as a JS array.
  */
 export function array<T>(elem: Layout<T>, len: number): Layout<T[]> {
-  if (!Number.isInteger(len) || len < 0) throw new RangeError(`array length must be a non-negative integer, got ${len}`);
+  if (!(elem instanceof LayoutImpl)) {
+    layoutError("E0308", notALayoutMessage(`array(elem, ${typeof len === "number" ? literal(len) : "len"})`, "elem", elem));
+  }
+  // `[T; N]` takes a `usize` constant (and JavaScript arrays stop at 2^32 - 1 elements anyway).
+  if (typeof len !== "number" || len >>> 0 !== len) {
+    layoutError("E0308", `mismatched types: expected \`usize\` for the length of \`array(${elem.name}, len)\`, found ${describeValue(len)}`);
+  }
   const stride = elem.size;
   const check = partValidity(elem);
   const decodeElem = partDecoder(elem) as Decoder<T>;
@@ -524,11 +829,15 @@ export function struct<F extends Record<string, Layout<any>>>(
   if (options.repr !== undefined && options.repr !== "C" && !packed) {
     throw new TypeError(`struct ${name}: repr must be "C" or "packed", got ${JSON.stringify(options.repr)}`);
   }
+  if (typeof name !== "string") layoutError("E0308", `mismatched types: expected a string for the name of \`struct(name, fields)\`, found ${describeValue(name)}`);
+  if (typeof fields !== "object" || fields === null) {
+    layoutError("E0308", `mismatched types: expected an object of field layouts for the fields of \`struct("${name}", fields)\`, found ${describeValue(fields)}`);
+  }
   const list: Field[] = [];
   let end = 0;
   let align = 1;
   for (const key of Object.keys(fields)) {
-    const layout = fields[key]! as Layout<unknown>;
+    const layout = layoutArg(`struct("${name}", …)`, key, fields[key]! as Layout<unknown>);
     const a = packed ? 1 : layout.align;
     const offset = alignUp(end, a);
     list.push({ name: key, offset, layout });
@@ -609,6 +918,7 @@ export function struct<F extends Record<string, Layout<any>>>(
  * be written through a shared reference (the borrow tracker reads {@link cellRanges}).
  */
 export function cell<T>(inner: Layout<T>): Layout<T> {
+  layoutArg("cell", "inner", inner);
   return new LayoutImpl<T>({
     name: `UnsafeCell<${inner.name}>`,
     kind: "cell",
@@ -631,6 +941,7 @@ export function cell<T>(inner: Layout<T>): Layout<T> {
  * bytes uninitialised (`MaybeUninit::uninit()`).
  */
 export function maybe_uninit<T>(inner: Layout<T>): Layout<T> {
+  layoutArg("maybe_uninit", "inner", inner);
   const size = inner.size;
   const encode = inner.encode;
   return new LayoutImpl<T>({
@@ -661,13 +972,23 @@ export function enum_<V extends Record<string, number>>(
   repr: Layout<number>,
   variants: V,
 ): Layout<keyof V & string> {
-  if (repr.kind !== "int") throw new TypeError(`enum ${name}: repr must be an integer layout, got ${repr.name}`);
+  layoutArg(`enum_("${name}", repr, …)`, "repr", repr);
+  // rustc: `#[repr(f32)]` is E0552, "unrecognized representation hint".
+  if (repr.kind !== "int") layoutError("E0552", `unrecognized representation hint: the \`repr\` of enum \`${name}\` must be an integer type, found \`${repr.name}\``);
   const wide = repr.size === 8 && (repr === (u64 as unknown) || repr === (i64 as unknown));
   const byValue = new Map<number, string>();
+  if (typeof variants !== "object" || variants === null) {
+    layoutError("E0308", `mismatched types: expected an object of discriminants for the variants of \`enum_("${name}", …)\`, found ${describeValue(variants)}`);
+  }
   for (const key of Object.keys(variants)) {
     const d = variants[key]!;
-    if (!Number.isInteger(d)) throw new TypeError(`enum ${name}: the discriminant of ${key} must be an integer, got ${d}`);
-    if (byValue.has(d)) throw new TypeError(`enum ${name}: discriminant ${d} is assigned twice (E0081)`);
+    if (typeof d !== "number" || !Number.isInteger(d)) {
+      layoutError("E0308", `mismatched types: expected \`${repr.name}\` for the discriminant of \`${name}::${key}\`, found ${describeValue(d)}`);
+    }
+    // rustc: `#[repr(u8)] enum E { A = 300 }` is `literal out of range for \`u8\``.
+    const bad = intArgumentMismatch(repr, wide ? BigInt(d) : d);
+    if (bad !== null) layoutError(bad[0], `${bad[1]} (the discriminant of \`${name}::${key}\`)`);
+    if (byValue.has(d)) layoutError("E0081", `discriminant value \`${d}\` assigned twice in enum \`${name}\` (to \`${byValue.get(d)}\` and \`${key}\`)`);
     byValue.set(d, key);
   }
   const table: Readonly<Record<string, number>> = { ...variants };
@@ -706,7 +1027,7 @@ export function pointeeOf(layout: Layout<unknown>): Layout<unknown> | null {
   const p = l.pointee;
   if (p === undefined) return null;
   if (typeof p !== "function") return p;
-  const resolved = p();
+  const resolved = layoutArg("ptr(() => pointee)", "pointee", p());
   l.pointee = resolved;
   l.name = `*mut ${resolved.name}`;
   return resolved;
@@ -721,12 +1042,13 @@ export function pointeeOf(layout: Layout<unknown>): Layout<unknown> | null {
  */
 export function ptr<T>(pointee: Layout<T> | (() => Layout<T>)): Layout<Ptr<T>> {
   let target: Layout<unknown> | null = null;
-  if (typeof pointee !== "function") target = pointee;
+  if (typeof pointee !== "function") target = layoutArg("ptr", "pointee", pointee);
   else {
     // A thunk to a layout already defined resolves now; one to the struct being defined (still
     // in its temporal dead zone) resolves at the first access.
     try {
-      target = pointee();
+      const t = pointee();
+      target = t instanceof LayoutImpl ? t : null;
     } catch {
       target = null;
     }
@@ -786,18 +1108,37 @@ export function AtomicPtr<T>(pointee: Layout<T> | (() => Layout<T>)): Layout<Ptr
 
 /** `mem::size_of::<T>()`. */
 export function size_of(layout: Layout<unknown>): number {
-  return layout.size;
+  return layoutArg("size_of", "layout", layout).size;
 }
 
 /** `mem::align_of::<T>()`. */
 export function align_of(layout: Layout<unknown>): number {
-  return layout.align;
+  return layoutArg("align_of", "layout", layout).align;
 }
 
-/** The field `name` of a struct layout, or `undefined` (not a struct, or no such field). */
+/**
+ * `layout` without its `maybe_uninit` wrappers: what a pointer to it projects into. A
+ * `*mut MaybeUninit<Header>` reaches its fields as Rust's `addr_of_mut!((*p.cast::<Header>()).len)`
+ * does (the contract types `maybe_uninit(T)` as a `Layout<T>`); the field is as uninitialised as
+ * the bytes it covers: reading it before a write is `uninit`, writing it initialises it.
+ */
+export function throughUninit(layout: Layout<unknown>): Layout<unknown> {
+  let l = layout;
+  while (l.kind === "maybe_uninit" && l.inner !== undefined) l = l.inner;
+  return l;
+}
+
+/**
+ * The field `name` of a struct layout (seen through `maybe_uninit`: see {@link throughUninit}), or
+ * `undefined` (not a struct, or no such field).
+ */
 export function fieldOf(layout: Layout<unknown>, name: string): Field | undefined {
-  const fields = layout.fields;
-  if (fields === undefined) return undefined;
+  let fields = layout.fields;
+  if (fields === undefined) {
+    if (layout.kind !== "maybe_uninit") return undefined;
+    fields = throughUninit(layout).fields;
+    if (fields === undefined) return undefined;
+  }
   // An index loop: `for…of` over the frozen array is several times slower in V8, and this runs at
   // every field projection.
   for (let i = 0; i < fields.length; i++) if (fields[i]!.name === name) return fields[i];
@@ -806,8 +1147,8 @@ export function fieldOf(layout: Layout<unknown>, name: string): Field | undefine
 
 /** `mem::offset_of!(T, field)`. Throws a `TypeError` when `layout` has no field `field` (rustc's E0609). */
 export function offset_of<T>(layout: Layout<T>, field: keyof T & string): number {
-  const f = fieldOf(layout, field);
-  if (f === undefined) throw new TypeError(`no field \`${field}\` on type \`${layout.name}\` (E0609)`);
+  const f = fieldOf(layoutArg("offset_of", "layout", layout), field);
+  if (f === undefined) layoutError("E0609", `no field \`${field}\` on type \`${layout.name}\``);
   return f.offset;
 }
 

@@ -8,7 +8,7 @@
  * an access needs no lookup. The checks live in `interp/memory/` (`access.ts` the fast path,
  * `diagnose.ts` the reports, `bulk.ts` copies and transmutes); this module is the API around them.
  */
-import { current, mem } from "./context.js";
+import { current, mem, running } from "./context.js";
 import { checkDealloc, checkOffset, checkReference, load, store } from "../../interp/memory/access.js";
 import { WILDCARD, type Allocation } from "../../interp/memory/allocation.js";
 import { copyBytes, fillBytes, transmuteValue } from "../../interp/memory/bulk.js";
@@ -21,7 +21,18 @@ import {
   ZERO_SIZE_ALLOCATION,
 } from "../../interp/memory/messages.js";
 import { reportTypeError } from "../../interp/memory/type-error.js";
-import { fieldOf, type Layout } from "../../interp/memory/layouts.js";
+import {
+  describeValue,
+  fieldOf,
+  intArgumentMismatch,
+  isLayout,
+  notALayoutMessage,
+  setLayoutErrorReporter,
+  throughUninit,
+  u8,
+  usize,
+  type Layout,
+} from "../../interp/memory/layouts.js";
 import { retag, rootTag, trackDealloc, tracker } from "./borrow-hooks.js";
 import { panic } from "./panic.js";
 import { SharedRef, UniqueRef } from "./refs.js";
@@ -132,6 +143,7 @@ export class Ptr<T> {
 
   /** `p.cast::<U>()`: same address and provenance, another pointee. */
   cast<U>(layout: Layout<U>): Ptr<U> {
+    if (!isLayout(layout)) notALayout("Ptr::cast", "layout", layout);
     return new Ptr(this.address, this.provenance, layout, this.tag);
   }
 
@@ -153,12 +165,14 @@ export class Ptr<T> {
    */
   index(i: number): Ptr<Elem<T>> {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::index");
-    const elem = this.layout.elem;
-    if (this.layout.kind !== "array" || elem === undefined) {
+    // A `*mut MaybeUninit<[T; N]>` indexes its array (see `throughUninit`).
+    const array = this.layout.kind === "maybe_uninit" ? throughUninit(this.layout) : this.layout;
+    const elem = array.elem;
+    if (array.kind !== "array" || elem === undefined) {
       reportTypeError(current, "E0608", `cannot index into a value of type \`${this.layout.name}\``);
     }
     if (!Number.isInteger(i)) reportTypeError(current, "E0277", `the type \`${this.layout.name}\` cannot be indexed by \`${i}\``);
-    const len = this.layout.len;
+    const len = array.len;
     if (i < 0 || i >= len) panic(`index out of bounds: the len is ${len} but the index is ${i}`);
     const bytes = i * elem.size;
     checkOffset(mem, this.address, this.provenance, bytes);
@@ -292,8 +306,59 @@ function resolved(addr: number, a: Allocation | null): Allocation | null {
   return a === WILDCARD ? mem.resolve(addr, 0, a) : a;
 }
 
+// ── arguments of the wrong type ──
+
+/**
+ * Reports an argument `param` of `call` that is no layout (`alloc(undefined as any)`): rustc's
+ * E0308, as the program's error at the call.
+ */
+function notALayout(call: string, param: string, x: unknown): never {
+  return reportTypeError(current, "E0308", notALayoutMessage(call, param, x));
+}
+
+/**
+ * Reports the integer argument `param` of `call` when `x` is no value of `layout` (`write_bytes`'s
+ * byte is a `u8`, a count a `usize`), as a write of it would be reported. Called only when the
+ * inline test failed.
+ */
+function checkIntArg(layout: Layout<number>, call: string, param: string, x: unknown): void {
+  const bad = intArgumentMismatch(layout, x);
+  if (bad !== null) reportTypeError(current, bad[0], `${bad[1]} (the argument \`${param}\` of \`${call}\`)`);
+}
+
+/** Reports an argument `param` of `call` that is no raw pointer of this runtime. */
+function notAPtr(call: string, param: string, x: unknown): never {
+  return reportTypeError(current, "E0308", `mismatched types: expected a raw pointer for the argument \`${param}\` of \`${call}\`, found ${describeArg(x)}`);
+}
+
+/** `x` named for a message (a `Ref` or a `Box` where a pointer was expected is named as such). */
+function describeArg(x: unknown): string {
+  if (x instanceof BoxImpl) return "a `Box`";
+  if (typeof x === "object" && x !== null && "ptr" in x && (x as { ptr: unknown }).ptr instanceof Ptr) return "a reference";
+  return describeValue(x);
+}
+
+/**
+ * True while a Machine runs program code (a module's top level, a thread): then a layout built
+ * wrong (`array(u8, -5)`) is the program's error, reported at its call. Not once the Machine's run
+ * is over (the native runtime may run the same program next, in the same process) nor before any
+ * Machine ran: then the layout constructor throws a `TypeError`. A test's fake host (no Machine)
+ * reports.
+ */
+function machineRunsProgram(): boolean {
+  if (current === undefined) return false;
+  const m = running;
+  if (m === null) return true;
+  return m.stopped === null && m.threads.length > 0 && m.threads[0]!.state !== "done";
+}
+
+setLayoutErrorReporter((code, message) => {
+  if (machineRunsProgram()) reportTypeError(current, code, message);
+});
+
 /** `ptr::null_mut()` (and `ptr::null()`). */
 export function null_mut<T>(layout: Layout<T>): Ptr<T> {
+  if (!isLayout(layout)) notALayout("null_mut", "layout", layout);
   return new Ptr(0, null, layout);
 }
 
@@ -305,6 +370,8 @@ export function null_mut<T>(layout: Layout<T>): Ptr<T> {
  * `--strict-provenance` every call is `unsupported`.
  */
 export function ptr_from_exposed<T>(addr: number, layout: Layout<T>): Ptr<T> {
+  if (typeof addr !== "number" || addr >>> 0 !== addr) checkIntArg(usize, "ptr_from_exposed", "addr", addr);
+  if (!isLayout(layout)) notALayout("ptr_from_exposed", "layout", layout);
   if (current.checks.strictProvenance) {
     current.report("unsupported", STRICT_PROVENANCE_MESSAGE, {
       title: "unsupported operation",
@@ -322,6 +389,8 @@ export function ptr_from_exposed<T>(addr: number, layout: Layout<T>): Ptr<T> {
 
 /** `ptr::without_provenance_mut(addr)`: never dereferenceable. */
 export function without_provenance<T>(addr: number, layout: Layout<T>): Ptr<T> {
+  if (typeof addr !== "number" || addr >>> 0 !== addr) checkIntArg(usize, "without_provenance", "addr", addr);
+  if (!isLayout(layout)) notALayout("without_provenance", "layout", layout);
   return new Ptr(addr, null, layout);
 }
 
@@ -349,6 +418,7 @@ function checkAllocSize(size: number): void {
 
 /** UNSAFE. `alloc::alloc`: uninitialised memory for one `T` (a zero-sized `T` is UB). */
 export function alloc<T>(layout: Layout<T>): Ptr<T> {
+  if (!isLayout(layout)) notALayout("alloc", "layout", layout);
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("alloc");
   checkAllocSize(layout.size);
   return allocate(layout, layout.size, false);
@@ -356,6 +426,7 @@ export function alloc<T>(layout: Layout<T>): Ptr<T> {
 
 /** UNSAFE. `alloc::alloc_zeroed` (a zero-sized `T` is UB). */
 export function alloc_zeroed<T>(layout: Layout<T>): Ptr<T> {
+  if (!isLayout(layout)) notALayout("alloc_zeroed", "layout", layout);
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("alloc_zeroed");
   checkAllocSize(layout.size);
   return allocate(layout, layout.size, true);
@@ -363,6 +434,8 @@ export function alloc_zeroed<T>(layout: Layout<T>): Ptr<T> {
 
 /** UNSAFE. `alloc::dealloc`: `p` must be the start of a live heap block allocated with `layout`. */
 export function dealloc<T>(p: Ptr<T>, layout: Layout<T>): void {
+  if (!(p instanceof Ptr)) notAPtr("dealloc", "ptr", p);
+  if (!isLayout(layout)) notALayout("dealloc", "layout", layout);
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("dealloc");
   const a = checkDealloc(mem, p.address, p.provenance, layout.size, layout.align, "deallocating");
   free(a, p.tag);
@@ -374,6 +447,9 @@ export function dealloc<T>(p: Ptr<T>, layout: Layout<T>): void {
  * freed. A `new_size` of 0 is UB.
  */
 export function realloc<T>(p: Ptr<T>, layout: Layout<T>, new_size: number): Ptr<T> {
+  if (!(p instanceof Ptr)) notAPtr("realloc", "ptr", p);
+  if (!isLayout(layout)) notALayout("realloc", "layout", layout);
+  if (typeof new_size !== "number" || new_size >>> 0 !== new_size) checkIntArg(usize, "realloc", "new_size", new_size);
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("realloc");
   checkAllocSize(new_size);
   const old = checkDealloc(mem, p.address, p.provenance, layout.size, layout.align, "reallocating");
@@ -388,6 +464,7 @@ export function realloc<T>(p: Ptr<T>, layout: Layout<T>, new_size: number): Ptr<
 
 /** UNSAFE. `ptr::copy(src, dst, count)`: may overlap; copies initialisation and provenance along with the bytes. */
 export function copy<T>(src: Ptr<T>, dst: Ptr<T>, count: number): void {
+  checkCopyArgs("copy", src, dst, count);
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("copy");
   const l = src.layout;
   copyBytes(mem, src.address, src.provenance, dst.address, dst.provenance, count * l.size, l.align, false, src.tag, dst.tag);
@@ -395,13 +472,24 @@ export function copy<T>(src: Ptr<T>, dst: Ptr<T>, count: number): void {
 
 /** UNSAFE. `ptr::copy_nonoverlapping(src, dst, count)`: overlapping ranges are `overlapping-copy`. */
 export function copy_nonoverlapping<T>(src: Ptr<T>, dst: Ptr<T>, count: number): void {
+  checkCopyArgs("copy_nonoverlapping", src, dst, count);
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("copy_nonoverlapping");
   const l = src.layout;
   copyBytes(mem, src.address, src.provenance, dst.address, dst.provenance, count * l.size, l.align, true, src.tag, dst.tag);
 }
 
-/** UNSAFE. `ptr::write_bytes(dst, byte, count)`: sets `count * size_of::<T>()` bytes. */
+/** The arguments of `copy` and `copy_nonoverlapping`: two pointers and a `usize`. */
+function checkCopyArgs(call: string, src: unknown, dst: unknown, count: unknown): void {
+  if (!(src instanceof Ptr)) notAPtr(call, "src", src);
+  if (!(dst instanceof Ptr)) notAPtr(call, "dst", dst);
+  if (typeof count !== "number" || count >>> 0 !== count) checkIntArg(usize, call, "count", count);
+}
+
+/** UNSAFE. `ptr::write_bytes(dst, byte, count)`: sets `count * size_of::<T>()` bytes (`byte` is a `u8`). */
 export function write_bytes<T>(dst: Ptr<T>, byte: number, count: number): void {
+  if (!(dst instanceof Ptr)) notAPtr("write_bytes", "dst", dst);
+  if (typeof byte !== "number" || (byte & 0xff) !== byte) checkIntArg(u8, "write_bytes", "val", byte);
+  if (typeof count !== "number" || count >>> 0 !== count) checkIntArg(usize, "write_bytes", "count", count);
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("write_bytes");
   fillBytes(mem, dst.address, dst.provenance, byte, count * dst.layout.size, dst.layout.align, dst.tag);
 }
@@ -412,6 +500,8 @@ export function write_bytes<T>(dst: Ptr<T>, byte: number, count: number): void {
  * bit pattern `invalid-value`. Pointers keep their provenance when read back as pointers.
  */
 export function transmute<T, U>(value: T, from: Layout<T>, to: Layout<U>): U {
+  if (!isLayout(from)) notALayout("transmute", "from", from);
+  if (!isLayout(to)) notALayout("transmute", "to", to);
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("transmute");
   if (from.size !== to.size) {
     unsupported(
@@ -489,6 +579,7 @@ export type Box<T> = BoxImpl<T>;
 export const Box = {
   /** `Box::new(value)`: a heap block holding `value` (a zero-sized `T` gets a zero-sized block, which is no leak). */
   new<T>(layout: Layout<T>, value: T): BoxImpl<T> {
+    if (!isLayout(layout)) notALayout("Box::new", "layout", layout);
     const p = allocate(layout, layout.size, false);
     store(mem, p.address, p.provenance, layout, true, value, p.tag);
     // The box holds the allocation's root tag: no other pointer has it, so the box is unique
@@ -502,6 +593,7 @@ export const Box = {
   /** UNSAFE. `Box::from_raw(p)`: takes ownership of a block allocated for a `Box` of the same layout. */
   from_raw<T>(p: Ptr<T>): BoxImpl<T> {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Box::from_raw");
+    if (!(p instanceof Ptr)) notAPtr("Box::from_raw", "raw", p);
     return new BoxImpl(boxRetag(p));
   },
   /**

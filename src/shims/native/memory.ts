@@ -14,7 +14,21 @@
  * chunk) — no side table, and a pointer stored natively reads back as a pointer.
  */
 import { AddressSpace, type AddressSpaceOptions } from "../../interp/memory/address-space.js";
-import { fieldOf, setDefaultLayoutMemory, usize, type Layout, type LayoutMemory } from "../../interp/memory/layouts.js";
+import {
+  describeValue,
+  encodeAddress,
+  fieldOf,
+  intArgumentMismatch,
+  isLayout,
+  notALayoutMessage,
+  setDefaultLayoutMemory,
+  throughUninit,
+  typeErrorText,
+  u8,
+  usize,
+  type Layout,
+  type LayoutMemory,
+} from "../../interp/memory/layouts.js";
 import { NativePanic } from "./panic.js";
 import { SharedRef, UniqueRef } from "./refs.js";
 
@@ -87,17 +101,21 @@ function pointerAt<T>(addr: number, layout: Layout<T>): Ptr<T> {
 
 /**
  * The native heap as a `ptr` layout sees it: a pointer is its address, found again by address;
- * there is no initialisation to track; a value of the wrong type throws a `TypeError`.
+ * there is no initialisation to track; a value of the wrong type throws a `TypeError` with the
+ * message the Machine reports (and rustc's code).
  */
 export const NATIVE_MEMORY: LayoutMemory = {
   loadPtr: (view, offset, pointee) => pointerAt(usize.decode(view, offset), pointee),
   storePtr: (view, offset, value) => {
-    if (typeof value !== "object" || value === null) throw new TypeError(`mismatched types: expected a raw pointer, found ${typeof value}`);
-    usize.encode(view, offset, (value as Ptr<unknown>).address);
+    if (typeof value !== "object" || value === null || typeof (value as Ptr<unknown>).address !== "number") {
+      NATIVE_MEMORY.typeError("E0308", `mismatched types: expected a raw pointer, found ${value === null ? "null" : typeof value}`);
+    }
+    // Unchecked: a pointer moved out of `usize`'s range by `wrapping_sub` is still a pointer.
+    encodeAddress(view, offset, (value as Ptr<unknown>).address);
   },
   markUninit: () => {},
   typeError: (code, message) => {
-    throw new TypeError(`${message} (rustc error ${code})`);
+    throw new TypeError(typeErrorText(code, message));
   },
 };
 setDefaultLayoutMemory(NATIVE_MEMORY);
@@ -182,20 +200,24 @@ export class Ptr<T> {
   }
   /** `p.cast::<U>()`. */
   cast<U>(layout: Layout<U>): Ptr<U> {
+    if (!isLayout(layout)) notALayout("Ptr::cast", "layout", layout);
     return new Ptr(this.address, layout, this.view, this.start);
   }
   /** `&raw mut (*p).field`. */
   field<K extends keyof T & string>(name: K): Ptr<T[K]> {
     const f = fieldOf(this.layout, name);
-    if (f === undefined) throw new TypeError(`no field \`${name}\` on type \`${this.layout.name}\` (rustc error E0609)`);
+    if (f === undefined) NATIVE_MEMORY.typeError("E0609", `no field \`${name}\` on type \`${this.layout.name}\``);
     return new Ptr(this.address + f.offset, f.layout as Layout<T[K]>, this.view, this.start);
   }
   /** `&raw mut (*p)[i]`: panics when `i` is out of bounds, as Rust's indexing does. */
   index(i: number): Ptr<Elem<T>> {
-    const elem = this.layout.elem;
-    if (elem === undefined) throw new TypeError(`cannot index into a value of type \`${this.layout.name}\` (rustc error E0608)`);
-    if (i < 0 || i >= this.layout.len || !Number.isInteger(i)) {
-      throw new NativePanic(`index out of bounds: the len is ${this.layout.len} but the index is ${i}`);
+    // A `*mut MaybeUninit<[T; N]>` indexes its array (see `throughUninit`).
+    const array = this.layout.kind === "maybe_uninit" ? throughUninit(this.layout) : this.layout;
+    const elem = array.elem;
+    if (elem === undefined) NATIVE_MEMORY.typeError("E0608", `cannot index into a value of type \`${this.layout.name}\``);
+    if (!Number.isInteger(i)) NATIVE_MEMORY.typeError("E0277", `the type \`${this.layout.name}\` cannot be indexed by \`${i}\``);
+    if (i < 0 || i >= array.len) {
+      throw new NativePanic(`index out of bounds: the len is ${array.len} but the index is ${i}`);
     }
     return new Ptr(this.address + i * elem.size, elem as Layout<Elem<T>>, this.view, this.start);
   }
@@ -268,38 +290,82 @@ export class Ptr<T> {
   }
 }
 
+// ── arguments of the wrong type: the checked runtime's messages, thrown ──
+
+/** Throws for an argument `param` of `call` that is no layout (rustc's E0308). */
+function notALayout(call: string, param: string, x: unknown): never {
+  return NATIVE_MEMORY.typeError("E0308", notALayoutMessage(call, param, x));
+}
+
+/** Throws when `x`, the integer argument `param` of `call`, is no value of `layout`. */
+function checkIntArg(layout: Layout<number>, call: string, param: string, x: unknown): void {
+  const bad = intArgumentMismatch(layout, x);
+  if (bad !== null) NATIVE_MEMORY.typeError(bad[0], `${bad[1]} (the argument \`${param}\` of \`${call}\`)`);
+}
+
+/** Throws for an argument `param` of `call` that is no raw pointer. */
+function notAPtr(call: string, param: string, x: unknown): never {
+  return NATIVE_MEMORY.typeError("E0308", `mismatched types: expected a raw pointer for the argument \`${param}\` of \`${call}\`, found ${describeArg(x)}`);
+}
+
+/** `x` named for a message (a `Ref` or a `Box` where a pointer was expected is named as such). */
+function describeArg(x: unknown): string {
+  if (x instanceof BoxImpl) return "a `Box`";
+  if (typeof x === "object" && x !== null && "ptr" in x && (x as { ptr: unknown }).ptr instanceof Ptr) return "a reference";
+  return describeValue(x);
+}
+
+/** The arguments of `copy` and `copy_nonoverlapping`: two pointers and a `usize`. */
+function checkCopyArgs(call: string, src: unknown, dst: unknown, count: unknown): void {
+  if (!(src instanceof Ptr)) notAPtr(call, "src", src);
+  if (!(dst instanceof Ptr)) notAPtr(call, "dst", dst);
+  if (typeof count !== "number" || count >>> 0 !== count) checkIntArg(usize, call, "count", count);
+}
+
 /** `ptr::null_mut()`. */
 export function null_mut<T>(layout: Layout<T>): Ptr<T> {
+  if (!isLayout(layout)) notALayout("null_mut", "layout", layout);
   return new Ptr(0, layout, null, 0);
 }
 
 /** `ptr::with_exposed_provenance_mut(addr)`: the live chunk holding `addr`, if any. */
 export function ptr_from_exposed<T>(addr: number, layout: Layout<T>): Ptr<T> {
+  if (typeof addr !== "number" || addr >>> 0 !== addr) checkIntArg(usize, "ptr_from_exposed", "addr", addr);
+  if (!isLayout(layout)) notALayout("ptr_from_exposed", "layout", layout);
   return pointerAt(addr, layout);
 }
 
 /** `ptr::without_provenance_mut(addr)`. */
 export function without_provenance<T>(addr: number, layout: Layout<T>): Ptr<T> {
+  if (typeof addr !== "number" || addr >>> 0 !== addr) checkIntArg(usize, "without_provenance", "addr", addr);
+  if (!isLayout(layout)) notALayout("without_provenance", "layout", layout);
   return new Ptr(addr, layout, null, 0);
 }
 
 /** `alloc::alloc`. */
 export function alloc<T>(layout: Layout<T>): Ptr<T> {
+  if (!isLayout(layout)) notALayout("alloc", "layout", layout);
   return allocate(layout.size, layout.align, layout);
 }
 
 /** `alloc::alloc_zeroed`. */
 export function alloc_zeroed<T>(layout: Layout<T>): Ptr<T> {
+  if (!isLayout(layout)) notALayout("alloc_zeroed", "layout", layout);
   return allocate(layout.size, layout.align, layout);
 }
 
 /** `alloc::dealloc`. */
-export function dealloc<T>(p: Ptr<T>, _layout: Layout<T>): void {
+export function dealloc<T>(p: Ptr<T>, layout: Layout<T>): void {
+  if (!(p instanceof Ptr)) notAPtr("dealloc", "ptr", p);
+  if (!isLayout(layout)) notALayout("dealloc", "layout", layout);
   free(p.address);
 }
 
 /** `alloc::realloc`. */
 export function realloc<T>(p: Ptr<T>, layout: Layout<T>, new_size: number): Ptr<T> {
+  if (!(p instanceof Ptr)) notAPtr("realloc", "ptr", p);
+  if (!isLayout(layout)) notALayout("realloc", "layout", layout);
+  if (typeof new_size !== "number" || new_size >>> 0 !== new_size) checkIntArg(usize, "realloc", "new_size", new_size);
   const q = allocate(new_size, layout.align, layout);
   const n = Math.min(layout.size, new_size);
   if (n > 0) bytesOf(q, n).set(bytesOf(p, n));
@@ -309,24 +375,31 @@ export function realloc<T>(p: Ptr<T>, layout: Layout<T>, new_size: number): Ptr<
 
 /** `ptr::copy` (may overlap: `TypedArray.set` copies as memmove does). */
 export function copy<T>(src: Ptr<T>, dst: Ptr<T>, count: number): void {
+  checkCopyArgs("copy", src, dst, count);
   const n = count * src.layout.size;
   if (n > 0) bytesOf(dst, n).set(bytesOf(src, n));
 }
 
 /** `ptr::copy_nonoverlapping`. */
 export function copy_nonoverlapping<T>(src: Ptr<T>, dst: Ptr<T>, count: number): void {
+  checkCopyArgs("copy_nonoverlapping", src, dst, count);
   const n = count * src.layout.size;
   if (n > 0) bytesOf(dst, n).set(bytesOf(src, n));
 }
 
 /** `ptr::write_bytes`. */
 export function write_bytes<T>(dst: Ptr<T>, byte: number, count: number): void {
+  if (!(dst instanceof Ptr)) notAPtr("write_bytes", "dst", dst);
+  if (typeof byte !== "number" || (byte & 0xff) !== byte) checkIntArg(u8, "write_bytes", "val", byte);
+  if (typeof count !== "number" || count >>> 0 !== count) checkIntArg(usize, "write_bytes", "count", count);
   const n = count * dst.layout.size;
   if (n > 0) bytesOf(dst, n).fill(byte);
 }
 
 /** `mem::transmute`: `value` written as `from`, read back as `to` (a pointer read back is found again by address). */
 export function transmute<T, U>(value: T, from: Layout<T>, to: Layout<U>): U {
+  if (!isLayout(from)) notALayout("transmute", "from", from);
+  if (!isLayout(to)) notALayout("transmute", "to", to);
   const view = new DataView(new ArrayBuffer(Math.max(from.size, to.size)));
   from.encode(view, 0, value, NATIVE_MEMORY);
   return to.decode(view, 0, NATIVE_MEMORY);
@@ -372,6 +445,7 @@ export type Box<T> = BoxImpl<T>;
 export const Box = {
   /** `Box::new(value)`. */
   new<T>(layout: Layout<T>, value: T): BoxImpl<T> {
+    if (!isLayout(layout)) notALayout("Box::new", "layout", layout);
     const p = allocate(layout.size, layout.align, layout);
     layout.encode(p.view!, p.address - p.start, value, NATIVE_MEMORY);
     return new BoxImpl(p);
@@ -382,6 +456,7 @@ export const Box = {
   },
   /** `Box::from_raw(p)`. */
   from_raw<T>(p: Ptr<T>): BoxImpl<T> {
+    if (!(p instanceof Ptr)) notAPtr("Box::from_raw", "raw", p);
     return new BoxImpl(p);
   },
   /** `Box::leak(b)`. */
