@@ -1,12 +1,26 @@
 /**
  * Evaluating a compiled module: its namespace object (live getters for its exports, `export *`
  * forwarding), and the call of its factory with the parameters the compiler expects (see
- * FACTORY_PARAMS in compile/instrument.ts). The Machine and the native runner share it; they
- * differ only in the environment they hand the module.
+ * FACTORY_PARAMS in compile/names.ts). The Machine and the native runner share it; they differ
+ * only in the environment they hand the module.
+ *
+ * What a module can reach: its factory's parameters carry names the program cannot write
+ * (compile/names.ts), the factory runs with `this` undefined (as an ES module's top level), and
+ * the compiler rejects `arguments` outside functions and direct `eval`; so the Machine is not
+ * reachable by any name. The program's globals are handed in: `console`, `Math`, and — on the
+ * Machine — a `Promise`, `queueMicrotask` and timers that report `unsupported` where they are
+ * called (see {@link deferralGlobals}).
  */
-import type { ProgramModule } from "./compile/index.js";
+import { types } from "node:util";
+import type { FACTORY_PARAMS, ProgramModule } from "./compile/index.js";
 import type { ProgramConsole } from "./program-console.js";
+import type { ReportOptions, UBKind } from "./report.js";
 import { G, GEN, sync, wrap, wrapClass, wrapObj } from "./runtime-kit.js";
+
+const apply = Reflect.apply;
+
+/** One value per factory parameter (a tuple as long as FACTORY_PARAMS). */
+type OnePer<T extends readonly unknown[]> = { -readonly [K in keyof T]: unknown };
 
 /** A module namespace: its exported names, read through getters. */
 export type Namespace = Record<string, unknown>;
@@ -44,9 +58,108 @@ export function evaluateModule(
       if (k !== "default" && !(k in ns)) Object.defineProperty(ns, k, { get: () => other[k], enumerable: true });
     }
   };
-  mod.factory(
-    env.runtime, importModule, define, star, env.console, env.math, env.lineHits, env.unsafeHits,
-    GEN, G, wrap, wrapClass, wrapObj, sync,
-  );
+  const later = env.runtime === null ? NATIVE_DEFERRAL : deferralGlobals(env.runtime as Reporter);
+  // In FACTORY_PARAMS order, as an array literal and through `Reflect.apply` captured at load:
+  // the program shares the realm, and a setter it put on `Array.prototype` or a `Reflect.apply`
+  // it replaced in an earlier run must not see the Machine pass. `this` is undefined, as at the
+  // top level of an ES module (a method call would hand the program `mod`, and through it the
+  // factory).
+  const args: OnePer<typeof FACTORY_PARAMS> = [
+    env.runtime, importModule, define, star, env.lineHits, env.unsafeHits, GEN, G, wrap, wrapClass, wrapObj, sync,
+    later.then, env.console, env.math, later.Promise, later.queueMicrotask, later.setTimeout, later.setInterval,
+    later.setImmediate,
+  ];
+  apply(mod.factory, undefined, args);
   return ns;
+}
+
+// ── promises, microtasks and timers ─────────────────────────────────────────────────────────
+//
+// A callback queued with a promise, `queueMicrotask` or a timer runs after the code that queued
+// it returned: after the thread, usually after the whole run, when nothing checks it any more
+// and its undefined behaviour is never reported. The Machine has threads instead (`spawn`,
+// `join`). So on the Machine the program's `Promise`, `queueMicrotask`, `setTimeout`,
+// `setInterval` and `setImmediate` report `unsupported` at the call, and every compiled
+// `x.then(...)`, `x.catch(...)` and `x.finally(...)` hands `x` to `$then` first, which reports a
+// real promise (one a built-in made); the compiler rejects `async` functions and `await`.
+
+/** What the deferral globals need of the Machine: its report function (ShimHost's). */
+interface Reporter {
+  report(kind: UBKind, message: string, options?: ReportOptions): never;
+}
+
+/** The globals the program sees that queue work for later, and the receiver check of `.then`. */
+interface DeferralGlobals {
+  then: (receiver: unknown, method: string) => unknown;
+  Promise: unknown;
+  queueMicrotask: unknown;
+  setTimeout: unknown;
+  setInterval: unknown;
+  setImmediate: unknown;
+}
+
+/** Natively, the host's own. */
+const NATIVE_DEFERRAL: DeferralGlobals = {
+  then: (receiver) => receiver,
+  Promise,
+  queueMicrotask,
+  setTimeout,
+  setInterval,
+  setImmediate,
+};
+
+const NO_DEFERRAL =
+  "promises, microtasks and timers are not supported: the Machine runs threads, use `spawn` and `join`";
+
+/** Per Machine; read through `WeakMap.prototype` methods captured at load (see evaluateModule). */
+const deferralByHost = new WeakMap<object, DeferralGlobals>();
+const weakGet = WeakMap.prototype.get;
+const weakSet = WeakMap.prototype.set;
+
+/** The reporting deferral globals of one Machine (one set for all its modules, so `Promise` is one value). */
+function deferralGlobals(host: Reporter): DeferralGlobals {
+  let g = apply(weakGet, deferralByHost, [host]) as DeferralGlobals | undefined;
+  if (g) return g;
+  const refuse = (what: string): never =>
+    host.report("unsupported", `${what} queues a callback to run later: ${NO_DEFERRAL}`, {
+      title: "unsupported operation",
+      label: "unsupported operation occurred here",
+      help: [
+        {
+          message:
+            "a queued callback runs after the code that queued it returned, often after the run ended, when kmiri checks nothing any more",
+        },
+      ],
+    });
+  const method = (name: string, what: string) => {
+    const f = function () {
+      return refuse(what);
+    };
+    Object.defineProperty(f, "name", { value: name });
+    return f;
+  };
+  // A constructor (so `x instanceof Promise` works, false for everything) whose every operation
+  // reports: `new Promise(...)`, `Promise.resolve(...)`, `Promise.prototype.then.call(...)`, ...
+  const P = function Promise(): never {
+    return refuse(new.target ? "`new Promise`" : "`Promise`");
+  };
+  for (const k of ["resolve", "reject", "all", "allSettled", "any", "race", "withResolvers", "try"]) {
+    Object.defineProperty(P, k, { value: method(k, `\`Promise.${k}\``), writable: true, configurable: true });
+  }
+  const proto = {};
+  for (const k of ["then", "catch", "finally"]) {
+    Object.defineProperty(proto, k, { value: method(k, `\`Promise.prototype.${k}\``), writable: true, configurable: true });
+  }
+  Object.defineProperty(proto, "constructor", { value: P, writable: true, configurable: true });
+  Object.defineProperty(P, "prototype", { value: proto, writable: false });
+  g = {
+    then: (receiver, method) => (types.isPromise(receiver) ? refuse(`\`.${method}\` on a promise`) : receiver),
+    Promise: P,
+    queueMicrotask: method("queueMicrotask", "`queueMicrotask`"),
+    setTimeout: method("setTimeout", "`setTimeout`"),
+    setInterval: method("setInterval", "`setInterval`"),
+    setImmediate: method("setImmediate", "`setImmediate`"),
+  };
+  apply(weakSet, deferralByHost, [host, g]);
+  return g;
 }

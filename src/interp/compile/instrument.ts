@@ -27,6 +27,12 @@
  * suspended inside any depth of program calls, and nothing a built-in calls loses a check: only
  * the preemption inside such a callback is deferred to its return. The other functions stay plain.
  *
+ * The names `$R`, `$C`, `$r`, ... above are the compiled code's own bindings with the prefix `$`;
+ * a module that contains `$` gets another prefix (`$1_`, ...) that neither its text nor its
+ * identifiers contain, so no program name can collide with them (names.ts). The factory runs with
+ * `this` undefined (link.ts); `arguments` outside functions and direct `eval`, which could name
+ * the factory's bindings, are rejected.
+ *
  * The compiler splices text into the original (edit.ts) and inserts no line breaks, so line
  * numbers of the factory are those of the module, and V8's positions map back (see toOriginal).
  */
@@ -40,6 +46,7 @@ import { SiteTable } from "./sites.js";
 import type { AnyNode } from "./walk.js";
 import { childNodes, isFunction, patternNames } from "./walk.js";
 import { GUEST_API_NAMES } from "../../shims/manifest.js";
+import { internalNames, moduleLevelArguments } from "./names.js";
 
 /** A program's source could not be compiled: unsupported syntax. */
 export class CompileError extends Error {
@@ -69,8 +76,10 @@ export interface ModuleSource {
 export interface CompiledModule {
   path: string;
   displayPath: string;
-  /** `(function(<FACTORY_PARAMS>) { ... })` */
+  /** `(function(<params>) { ... })` */
   code: string;
+  /** The factory's parameter names, in FACTORY_PARAMS order (internal ones carry the module's prefix: names.ts). */
+  params: string[];
   /** Maps an offset of `code` back to an offset of the module's JavaScript. */
   toJsOffset(offset: number): number;
   /** Coverage point id → `.ts` line. */
@@ -80,19 +89,12 @@ export interface CompiledModule {
   /** The module's exported names that are tests, filled at run time. */
 }
 
-/** Parameters of every module factory, in order. */
-export const FACTORY_PARAMS = [
-  "$R", "$import", "$export", "$exportStar", "console", "Math", "$C", "$U",
-  "$GEN", "$G", "$wrap", "$wrapClass", "$wrapObj", "$sync",
-] as const;
+export { FACTORY_PARAMS, PROGRAM_GLOBALS } from "./names.js";
 
 /** Bit set on a call-site entry of the stack once the callee (a program function) runs. */
 export const FRAME_MARK = 1 << 30;
 /** The site id of a stack entry. */
 export const SITE_MASK = FRAME_MARK - 1;
-
-/** Column offset of line 1 of the module inside the factory text. */
-const HEADER = `(function(${FACTORY_PARAMS.join(", ")}) {"use strict";`;
 
 interface FnCtx {
   /** The function node (undefined for the module body). */
@@ -126,6 +128,10 @@ export function compileModule(
 ): CompiledModule {
   const js = mod.js;
   const s = new Splicer(js);
+  const args = moduleLevelArguments(mod.ast);
+  /** The compiled code's own names, none of which the program can write (names.ts). */
+  const n = internalNames(js, mod.ast);
+  const R = n.R;
   const coverageLines: number[] = [];
   const unsafeLines: number[] = [];
   const imports: string[] = [];
@@ -161,13 +167,13 @@ export function compileModule(
     }
     return loc;
   };
-  const unsupported = (node: AnyNode, what: string, hint: string): never => {
+  const unsupported = (node: AnyNode, what: string, hint: string, why = "kmiri runs synchronous kernel code"): never => {
     const loc = locOf(node);
-    throw new CompileError(
-      `unsupported syntax: ${what} at ${loc.file}:${loc.line}:${loc.column}; kmiri runs synchronous kernel code: ${hint}`,
-      loc,
-    );
+    throw new CompileError(`unsupported syntax: ${what} at ${loc.file}:${loc.line}:${loc.column}; ${why}: ${hint}`, loc);
   };
+  /** Async functions and `await`: their continuations would run after the code that started them, unchecked. */
+  const noPromises = (node: AnyNode, what: string): never =>
+    unsupported(node, what, "the Machine runs threads, use `spawn` and `join`", "promises and microtasks are not supported");
   const site = (node: AnyNode, ctx: FnCtx) => sites.add(locOf(node), ctx.display, ctx.unsafe);
   const cover = (node: AnyNode) => {
     coverageLines.push(tsPos(node.loc.start.line, node.loc.start.column).line);
@@ -185,14 +191,18 @@ export function compileModule(
     return -1;
   };
 
+  if (args) {
+    unsupported(args, "`arguments` outside a function", "use a rest parameter (`...args`)", "an ES module has no `arguments` binding there");
+  }
+
   // ── module syntax ────────────────────────────────────────────────────────────
   /** Imported names of program modules → the expression that reads them live. */
   const liveImports = new Map<string, string>();
   /** A module-level name as an export getter reads it (live when it is itself an import). */
   const exportRead = (local: string) => liveImports.get(local) ?? local;
   const importBinding = (spec: string): string => {
-    const name = `$i${importCount++}`;
-    imports.push(`const ${name} = $import(${JSON.stringify(mod.resolve(spec))});`);
+    const name = n.i(importCount++);
+    imports.push(`const ${name} = ${n.import}(${JSON.stringify(mod.resolve(spec))});`);
     return name;
   };
 
@@ -253,10 +263,10 @@ export function compileModule(
           exportGetters.push(`"default": () => ${d.id.name}`);
           statementInList(d, ctx, node);
         } else {
-          s.replace(node.start, d.start, "const $default = (");
+          s.replace(node.start, d.start, `const ${n.default} = (`);
           s.after(d.end, ")");
-          exportGetters.push(`"default": () => $default`);
-          if (instrument) s.before(node.start, `$C[${cover(node)}]=1;`);
+          exportGetters.push(`"default": () => ${n.default}`);
+          if (instrument) s.before(node.start, `${n.C}[${cover(node)}]=1;`);
           visit(d, ctx, node);
         }
         return true;
@@ -273,7 +283,7 @@ export function compileModule(
   /** A statement in a statement list: coverage point, then the statement. */
   function statementInList(node: AnyNode, ctx: FnCtx, parent: AnyNode | undefined): void {
     if (!ctx.node && moduleStatement(node, ctx)) return;
-    if (instrument && isExecutable(node)) s.before(node.start, `$C[${cover(node)}]=1;`);
+    if (instrument && isExecutable(node)) s.before(node.start, `${n.C}[${cover(node)}]=1;`);
     visit(node, ctx, parent);
   }
 
@@ -317,7 +327,7 @@ export function compileModule(
   const classStack: string[] = [];
 
   function visitFunction(node: AnyNode, outer: FnCtx, parent: AnyNode | undefined, hoist: string[] | null): void {
-    if (node.async) unsupported(node, "an async function", "write it as a plain function");
+    if (node.async) noPromises(node, "an async function");
     if (node.generator) unsupported(node, "a generator function", "kmiri compiles functions to generators itself");
     const info = analysis?.fnInfo.get(node);
     const gen = instrument && !!info && info.mayYield && !info.forcedSync;
@@ -341,7 +351,7 @@ export function compileModule(
       if (node.type === "FunctionDeclaration") {
         s.after(node.start + "function".length, "*");
         if (node.id) {
-          const w = `${node.id.name} = $wrap(${node.id.name});`;
+          const w = `${node.id.name} = ${n.wrap}(${node.id.name});`;
           if (hoist) hoist.push(w);
           else s.after(node.end, w);
         }
@@ -353,7 +363,7 @@ export function compileModule(
           if (parent!.computed) at = js.lastIndexOf("[", at);
           s.before(at, "*");
         } else {
-          s.before(node.start, "$wrap(");
+          s.before(node.start, `${n.wrap}(`);
           s.after(node.start + "function".length, "*");
           s.after(node.end, ")");
         }
@@ -368,7 +378,7 @@ export function compileModule(
       const arrow = js.indexOf("=>", node.params.length ? node.params[node.params.length - 1].end : node.start) + 2;
       const k = cover(body);
       const exit = exitWork(node, ctx, !!info?.ownsLocals);
-      s.before(arrow, () => `{${prologue(node, ctx, false, [], exit)}$C[${k}]=1;return `);
+      s.before(arrow, () => `{${prologue(node, ctx, false, [], exit)}${n.C}[${k}]=1;return `);
       s.after(node.end, exit ? `}finally{${exit.finally}}}` : "}");
     }
 
@@ -409,14 +419,14 @@ export function compileModule(
     let fin = "";
     if (refs.length) {
       // Rust retags reference arguments on entry, protected until the function returns.
-      entry += `const $fe=$R.fnEntry(${site(node, ctx)});`;
+      entry += `const ${n.fe}=${R}.fnEntry(${site(node, ctx)});`;
       // The parameter's own site: "<TAG> is this argument" points at it.
-      for (const r of refs) entry += `${r.name}=$R.fnArg($fe,${r.name},"${r.kind}",${site(r.node, ctx)});`;
-      fin += "$R.fnExit($fe);";
+      for (const r of refs) entry += `${r.name}=${R}.fnArg(${n.fe},${r.name},"${r.kind}",${site(r.node, ctx)});`;
+      fin += `${R}.fnExit(${n.fe});`;
     }
     if (ownsLocals) {
-      entry += "const $lo=$R.enterLocals();";
-      fin = `$R.leaveLocals($lo,${site(node, ctx)});` + fin;
+      entry += `const ${n.lo}=${R}.enterLocals();`;
+      fin = `${R}.leaveLocals(${n.lo},${site(node, ctx)});` + fin;
     }
     return { entry, finally: fin };
   }
@@ -428,13 +438,13 @@ export function compileModule(
   function prologue(node: AnyNode, ctx: FnCtx, unsafeFn: boolean, hoisted: string[], exit: { entry: string } | null = null): string {
     // Mark the caller's call site as a frame: the stack also holds the sites of calls whose
     // arguments are still being evaluated, and those are not frames of a backtrace.
-    let p = `$R.s[$R.sp-1]|=${FRAME_MARK};`;
+    let p = `${R}.s[${R}.sp-1]|=${FRAME_MARK};`;
     p += temporaries(ctx);
     if (unsafeFn) {
       // The caller's site must be in an unsafe region: checked inline, reported out of line.
       unsafeLines.push(tsPos(node.loc.start.line, node.loc.start.column).line);
       const fnSite = site(node, { ...ctx, unsafe: false });
-      p += `$R.u[$R.s[$R.sp-1]&${SITE_MASK}]===1||$R.unsafeFn(${fnSite});$U[${unsafeLines.length - 1}]=1;`;
+      p += `${R}.u[${R}.s[${R}.sp-1]&${SITE_MASK}]===1||${R}.unsafeFn(${fnSite});${n.U}[${unsafeLines.length - 1}]=1;`;
     }
     if (exit) p += `${exit.entry}try{`;
     return p + hoisted.join("");
@@ -443,8 +453,8 @@ export function compileModule(
   /** The `let` of the temporaries the instrumented calls of a function use. */
   function temporaries(ctx: FnCtx): string {
     if (ctx.maxDepth < 0) return "";
-    const temps = ["$r"];
-    for (let d = 0; d <= ctx.maxFull; d++) temps.push(`$o${d}`, `$f${d}`);
+    const temps = [n.r];
+    for (let d = 0; d <= ctx.maxFull; d++) temps.push(n.o(d), n.f(d));
     return `let ${temps.join(",")};`;
   }
 
@@ -459,10 +469,10 @@ export function compileModule(
     s.after(node.end, lexical.this ? ".bind(this))" : ")");
     if (params.length) {
       s.replace(node.start, params[0].start, "");
-      s.before(params[0].start, "$wrap(function*(");
+      s.before(params[0].start, `${n.wrap}(function*(`);
       s.replace(params[params.length - 1].end, arrowTok + 2, ")");
     } else {
-      s.replace(node.start, arrowTok + 2, "$wrap(function*()");
+      s.replace(node.start, arrowTok + 2, `${n.wrap}(function*()`);
     }
   }
 
@@ -480,13 +490,29 @@ export function compileModule(
   }
 
   // ── calls ────────────────────────────────────────────────────────────────────
+  /**
+   * `x.then(...)`, `x.catch(...)`, `x.finally(...)`: when `x` is a real promise (one a built-in
+   * made), the call would queue program code to run after the current job, after the thread (or
+   * the run) ended, unchecked; the compiled call hands `x` (and the method's name) to `$then`
+   * first, which reports it. Returns the method's name.
+   */
+  function promiseMethodCall(node: AnyNode): string | null {
+    const c = node.callee;
+    if (node.type !== "CallExpression" || c.type !== "MemberExpression" || c.object.type === "Super") return null;
+    const name = c.computed ? (c.property.type === "Literal" ? c.property.value : null) : c.property.name;
+    return name === "then" || name === "catch" || name === "finally" ? name : null;
+  }
+
   function visitCall(node: AnyNode, ctx: FnCtx, parent: AnyNode | undefined): void {
+    const callee = node.callee;
+    // A direct `eval` sees the factory's scope: rejected in every mode and position.
+    if (node.type === "CallExpression" && !node.optional && callee.type === "Identifier" && callee.name === "eval") {
+      unsupported(node, "direct `eval`", "write the code out");
+    }
     if (!instrument || ctx.noCalls) {
       for (const c of childNodes(node)) visit(c, ctx, node);
       return;
     }
-    const callee = node.callee;
-    if (callee.type === "Identifier" && callee.name === "eval") unsupported(node, "direct `eval`", "write the code out");
     if (callee.type === "Super") {
       // `super(...)` in a constructor: a plain call.
       for (const c of childNodes(node)) visit(c, ctx, node);
@@ -498,46 +524,58 @@ export function compileModule(
     ctx.depth++;
     const full = ctx.gen && node.type === "CallExpression" && analysis!.callYields(node);
     if (full) ctx.maxFull = Math.max(ctx.maxFull, d);
+    const promiseCall = promiseMethodCall(node);
+    const push = `${R}.s[${R}.sp++]=${id}`;
     if (node.type === "NewExpression") {
-      s.before(node.start, `($R.s[$R.sp++]=${id},$r=`);
-      s.after(node.end, `,$R.sp--,$r)`);
+      s.before(node.start, `(${push},${n.r}=`);
+      s.after(node.end, `,${R}.sp--,${n.r})`);
       for (const c of childNodes(node)) visit(c, ctx, node);
     } else if (!full) {
       // Only a callee that may be a program generator (see analyze.ts) can hand back a generator
       // object here, which must then run to completion; other calls return their value.
       const mayBeGenerator = analysis!.callYields(node);
-      s.before(node.start, `($R.s[$R.sp++]=${id},$r=`);
-      s.after(node.end, mayBeGenerator ? `,$r=($r instanceof $G?$sync($r):$r),$R.sp--,$r)` : `,$R.sp--,$r)`);
+      s.before(node.start, `(${push},${n.r}=`);
+      // The receiver is checked after the push: a report is at this call.
+      if (promiseCall) {
+        s.before(callee.object.start, `${n.then}(`);
+        s.after(callee.object.end, `,"${promiseCall}")`);
+      }
+      s.after(
+        node.end,
+        mayBeGenerator ? `,${n.r}=(${n.r} instanceof ${n.G}?${n.sync}(${n.r}):${n.r}),${R}.sp--,${n.r})` : `,${R}.sp--,${n.r})`,
+      );
       for (const c of childNodes(node)) visit(c, ctx, node);
     } else {
       const argsOpen = js.indexOf("(", callee.end);
       const hasArgs = node.arguments.length > 0;
       const call = (fn: string, self: string | null) =>
-        `,$R.s[$R.sp++]=${id},$r=(${fn}[$GEN]||${fn})${self ? `.call(${self}${hasArgs ? "," : ""}` : "("}`;
-      const tail = `,$r=($r instanceof $G?yield* $r:$R.b<=0?yield $r:$r),$R.sp--,$r)`;
+        `,${push},${promiseCall && self ? `${n.then}(${self},"${promiseCall}"),` : ""}${n.r}=(${fn}[${n.GEN}]||${fn})${self ? `.call(${self}${hasArgs ? "," : ""}` : "("}`;
+      const tail = `,${n.r}=(${n.r} instanceof ${n.G}?yield* ${n.r}:${R}.b<=0?yield ${n.r}:${n.r}),${R}.sp--,${n.r})`;
+      const o = n.o(d);
+      const f = n.f(d);
       if (callee.type === "MemberExpression") {
         const obj = callee.object;
         if (obj.type === "Super") {
-          s.before(node.start, `($f${d}=`);
-          s.replace(argsOpen, argsOpen + 1, call(`$f${d}`, "this"));
+          s.before(node.start, `(${f}=`);
+          s.replace(argsOpen, argsOpen + 1, call(f, "this"));
           visit(callee.property, ctx, callee);
         } else {
           const sep = findChar(obj.end, callee.computed ? "[" : ".");
-          s.before(node.start, `($o${d}=`);
+          s.before(node.start, `(${o}=`);
           if (callee.computed) {
-            s.replace(sep, sep + 1, `,$f${d}=$o${d}[`);
+            s.replace(sep, sep + 1, `,${f}=${o}[`);
             const close = js.indexOf("]", callee.property.end);
-            s.replace(close, argsOpen + 1, `]${call(`$f${d}`, `$o${d}`)}`);
+            s.replace(close, argsOpen + 1, `]${call(f, o)}`);
             visit(obj, ctx, callee);
             visit(callee.property, ctx, callee);
           } else {
-            s.replace(sep, argsOpen + 1, `,$f${d}=$o${d}.${callee.property.name}${call(`$f${d}`, `$o${d}`)}`);
+            s.replace(sep, argsOpen + 1, `,${f}=${o}.${callee.property.name}${call(f, o)}`);
             visit(obj, ctx, callee);
           }
         }
       } else {
-        s.before(node.start, `($f${d}=`);
-        s.replace(argsOpen, argsOpen + 1, call(`$f${d}`, null));
+        s.before(node.start, `(${f}=`);
+        s.replace(argsOpen, argsOpen + 1, call(f, null));
         visit(callee, ctx, node);
       }
       s.after(node.end, tail);
@@ -575,7 +613,7 @@ export function compileModule(
         if (node.meta.name === "import") unsupported(node, "`import.meta`", "kmiri programs have no module URL");
         return;
       case "AwaitExpression":
-        unsupported(node, "`await`", "write it as a plain function");
+        noPromises(node, "`await`");
         return;
       case "YieldExpression":
         unsupported(node, "`yield`", "kmiri compiles functions to generators itself");
@@ -584,7 +622,7 @@ export function compileModule(
         unsupported(node, "`with`", "it is not allowed in strict code");
         return;
       case "ForOfStatement":
-        if (node.await) unsupported(node, "`for await`", "write it as a plain loop");
+        if (node.await) noPromises(node, "`for await`");
         break;
       case "BlockStatement":
       case "StaticBlock": {
@@ -614,7 +652,7 @@ export function compileModule(
           inner.unsafe = true;
           if (instrument) {
             unsafeLines.push(tsPos(node.loc.start.line, node.loc.start.column).line);
-            s.after(node.body.start + 1, `$U[${unsafeLines.length - 1}]=1;`);
+            s.after(node.body.start + 1, `${n.U}[${unsafeLines.length - 1}]=1;`);
           }
           visit(node.body, inner, node);
           // depth bookkeeping lives on the prototype chain object; copy it back
@@ -626,26 +664,26 @@ export function compileModule(
         return;
       case "TryStatement": {
         if (!instrument) break;
-        const n = ctx.tries++;
-        s.before(node.start, `{const $sp${n}=$R.sp;`);
+        const saved = n.sp(ctx.tries++);
+        s.before(node.start, `{const ${saved}=${R}.sp;`);
         s.after(node.end, "}");
         visit(node.block, ctx, node);
         if (node.handler) {
           const h = node.handler;
           let param: string;
           if (!h.param) {
-            s.after(h.start + "catch".length, "($e)");
-            param = "$e";
+            s.after(h.start + "catch".length, `(${n.e})`);
+            param = n.e;
           } else if (h.param.type === "Identifier") param = h.param.name;
           else {
             unsupported(h.param, "a destructuring `catch` parameter", "catch the error in a variable");
             param = "";
           }
-          s.after(h.body.start + 1, `$R.caught(${param},$sp${n});`);
+          s.after(h.body.start + 1, `${R}.caught(${param},${saved});`);
           visit(h.body, ctx, h);
         }
         if (node.finalizer) {
-          s.after(node.finalizer.start + 1, `if($R.stopped)throw $R.stopped;$R.sp=$sp${n};`);
+          s.after(node.finalizer.start + 1, `if(${R}.stopped)throw ${R}.stopped;${R}.sp=${saved};`);
           visit(node.finalizer, ctx, node);
         }
         return;
@@ -653,7 +691,7 @@ export function compileModule(
       case "ThrowStatement":
         if (instrument) {
           const id = site(node, ctx);
-          s.replace(node.start, node.argument.start, "throw $R.thrown(");
+          s.replace(node.start, node.argument.start, `throw ${R}.thrown(`);
           s.after(node.argument.end, `,${id})`);
         }
         visit(node.argument, ctx, node);
@@ -665,9 +703,9 @@ export function compileModule(
         for (const m of node.body.body) visit(m, ctx, node.body);
         classStack.pop();
         if (instrument && hasGeneratorMethod(node.body.body)) {
-          if (node.type === "ClassDeclaration") s.after(node.end, `$wrapClass(${node.id.name});`);
+          if (node.type === "ClassDeclaration") s.after(node.end, `${n.wrapClass}(${node.id.name});`);
           else {
-            s.before(node.start, "$wrapClass(");
+            s.before(node.start, `${n.wrapClass}(`);
             s.after(node.end, ")");
           }
         }
@@ -676,7 +714,7 @@ export function compileModule(
       case "ObjectExpression": {
         for (const p of node.properties) visit(p, ctx, node);
         if (instrument && hasGeneratorMethod(node.properties)) {
-          s.before(node.start, "$wrapObj(");
+          s.before(node.start, `${n.wrapObj}(`);
           s.after(node.end, ")");
         }
         return;
@@ -685,7 +723,7 @@ export function compileModule(
     if (LOOP_TYPES.has(node.type)) {
       for (const c of childNodes(node)) {
         if (c === node.body) {
-          const tick = instrument ? `if(--$R.lb<0)$R.loopTick(${site(node, ctx)});` : "";
+          const tick = instrument ? `if(--${R}.lb<0)${R}.loopTick(${site(node, ctx)});` : "";
           nestedStatement(c, ctx, node, tick);
         } else visit(c, ctx, node);
       }
@@ -722,17 +760,20 @@ export function compileModule(
   let pre = temporaries(top);
   pre += moduleWraps.join("");
   rewriteImportReferences(mod.ast, liveImports, s);
-  pre += `$export({${exportGetters.map((g) => (typeof g === "string" ? g : g())).join(",")}});`;
+  pre += `${n.export}({${exportGetters.map((g) => (typeof g === "string" ? g : g())).join(",")}});`;
   pre += imports.join("");
-  for (const ns of stars) pre += `$exportStar(${ns});`;
+  for (const ns of stars) pre += `${n.exportStar}(${ns});`;
   s.before(0, pre);
   const body = s.toString();
-  const code = `${HEADER}${body}\n})`;
+  // Line 1 of the module starts at this column of the factory text (no line break is added).
+  const header = `(function(${n.params.join(", ")}) {"use strict";`;
+  const code = `${header}${body}\n})`;
   return {
     path: mod.path,
     displayPath: mod.displayPath,
     code,
-    toJsOffset: (offset: number) => s.toOriginal(Math.max(0, offset - HEADER.length)),
+    params: n.params,
+    toJsOffset: (offset: number) => s.toOriginal(Math.max(0, offset - header.length)),
     coverageLines,
     unsafeLines,
   };
