@@ -13,6 +13,10 @@ export interface CommonFlags {
   native: boolean;
   preemptionRate?: number;
   maxSteps?: number;
+  /** `--timeout SECONDS`: wall-clock time a run may take, in milliseconds. */
+  timeoutMs?: number;
+  /** `--max-threads N`: threads a run may spawn. */
+  maxThreads?: number;
   /** Bytes the program may have live at once. */
   memoryLimit?: number;
   /** Do not report memory leaks. */
@@ -79,6 +83,23 @@ const integer = (min: number): Parser => (value, name) => {
     throw new UsageError(`invalid value \`${value}\` for \`${name}\`: expected an integer${min > 0 ? ` of at least ${min}` : " of at least 0"}`);
   }
   return Number(value);
+};
+
+/** An integer from `min` to `max`. */
+const integerIn = (min: number, max: number): Parser => (value, name) => {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new UsageError(`invalid value \`${value}\` for \`${name}\`: expected an integer from ${min} to ${max}`);
+  }
+  return Number(value);
+};
+
+/** Seconds (a positive number, fractions allowed), as milliseconds. */
+const seconds: Parser = (value, name) => {
+  const n = Number(value);
+  if (!/^\s*(\d+\.?\d*|\.\d+)\s*$/.test(value) || !Number.isFinite(n) || n <= 0 || n * 1000 > 2 ** 31) {
+    throw new UsageError(`invalid value \`${value}\` for \`${name}\`: expected a number of seconds greater than 0 (e.g. 30 or 0.5)`);
+  }
+  return Math.max(1, Math.round(n * 1000));
 };
 
 const probability: Parser = (value, name) => {
@@ -156,6 +177,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   "--native": { key: "native" },
   "--preemption-rate": { key: "preemptionRate", parse: probability },
   "--max-steps": { key: "maxSteps", parse: integer(1) },
+  "--timeout": { key: "timeoutMs", parse: seconds },
+  "--max-threads": { key: "maxThreads", parse: integerIn(0, 65535) },
   "--memory-limit": { key: "memoryLimit", parse: integer(1) },
   "--ignore-leaks": { key: "ignoreLeaks" },
   "--strict-provenance": { key: "strictProvenance" },

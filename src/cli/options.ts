@@ -17,6 +17,8 @@ export function engineOptions(flags: CommonFlags, io: Pick<CliIO, "cwd">): Engin
   if (flags.pctSteps !== undefined) options.pctSteps = flags.pctSteps;
   if (flags.replay !== undefined) options.replay = flags.replay;
   if (flags.maxSteps !== undefined) options.maxSteps = flags.maxSteps;
+  if (flags.timeoutMs !== undefined) options.timeoutMs = flags.timeoutMs;
+  if (flags.maxThreads !== undefined) options.maxThreads = flags.maxThreads;
   if (flags.memoryLimit !== undefined) options.memoryLimit = flags.memoryLimit;
   if (flags.ignoreLeaks) options.ignoreLeaks = true;
   if (flags.strictProvenance) options.strictProvenance = true;

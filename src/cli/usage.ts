@@ -3,7 +3,7 @@
  */
 
 /** The short usage, printed under an argument error. */
-export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P | --pct D [--pct-steps K]] [--replay STRING] [--max-steps N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--borrow-model none|stacked] [--track-tag N] [--sarif FILE]
+export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P | --pct D [--pct-steps K]] [--replay STRING] [--max-steps N] [--timeout S] [--max-threads N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--borrow-model none|stacked] [--track-tag N] [--sarif FILE]
        kmiri run FILE --many-seeds A..B [--workers N] [same options but --seed, --replay, --native, --sarif]
        kmiri test PATH [--filter TEXT] [--seed N] [--json] [--native] [--pct D] [--replay STRING] [--lcov FILE] [--sarif FILE] [--coverage-by file|dir]
        kmiri test PATH --many-seeds A..B [--workers N] [same options but --seed, --replay, --native, --sarif]
@@ -46,10 +46,18 @@ Options:
                            passes; a failed test lists \`FAILING SEED: n\` and the first report
                            of each failing seed; coverage is merged over the seeds
   --workers N              --many-seeds: worker threads (default: the number of CPUs)
-  --max-steps N            stop with a resource-exhaustion error after N loop iterations
-                           (default 500000000)
+  --max-steps N            stop with a resource-exhaustion error when a loop starts iteration
+                           N+1 (loop iterations of all threads, counted exactly; default
+                           500000000)
+  --timeout SECONDS        stop with a resource-exhaustion error when a run (each test, each
+                           seed) takes more than SECONDS (fractions allowed; default: no
+                           limit); checked at loop iterations and scheduling points (not
+                           with --native)
+  --max-threads N          stop with a resource-exhaustion error when the program spawns
+                           thread N+1 (ended threads count; default 1000, at most 65535)
   --memory-limit BYTES     stop with a resource-exhaustion error when the program has more
-                           than BYTES allocated at once (default 1 GiB)
+                           than BYTES allocated at once (default 1 GiB); one allocation is
+                           limited to 2 GiB - 1 bytes whatever the limit
   --ignore-leaks           do not report memory still allocated when \`main\` or a test ends
   --strict-provenance      reject integer-to-pointer casts (\`ptr_from_exposed\`) instead of
                            warning once, like Miri's -Zmiri-strict-provenance

@@ -9,7 +9,7 @@ import { compileProgram, CompileError, type CompiledProgram } from "../interp/co
 import { PanicStop } from "../interp/report.js";
 import type { ProgramConsole } from "../interp/program-console.js";
 import { LoadError, loadProgram, loadPrograms, type SourceModule } from "../interp/loader/index.js";
-import { INTERNAL_ERROR_TITLE, Machine, type MachineConfig } from "../interp/machine.js";
+import { INTERNAL_ERROR_TITLE, KeptLines, Machine, type MachineConfig } from "../interp/machine.js";
 import { MachineBorrows, type BorrowModel } from "../interp/borrows.js";
 import type { CoverageReport, CoverageRow, PanicInfo, RunResult, RunStats, TestResult, TestRunResult, TestSeedFailure } from "./results.js";
 import type { AbortSignalLike, ManySeedsProgress } from "./many-seeds.js";
@@ -46,8 +46,24 @@ export interface RunOptions {
    * @throws SyntaxError from {@link runFile} when the string is not a replay string.
    */
   replay?: string;
-  /** Loop iterations before the run stops with `resource-exhaustion` (default 500 million). */
+  /**
+   * Loop iterations (over all threads) a run may make; the next one stops it with
+   * `resource-exhaustion` (default 500 million; counted exactly).
+   */
   maxSteps?: number;
+  /**
+   * Milliseconds a run may take (default: no limit): past it, the run stops with
+   * `resource-exhaustion` at the loop or scheduling point where the program is (`--timeout`).
+   * Each run has its own: every test, every seed. Code that neither loops nor reaches a
+   * scheduling point (a catastrophic regular expression, `Atomics.wait`, a deep recursion
+   * without loops) is not stopped.
+   */
+  timeoutMs?: number;
+  /**
+   * Threads a run may spawn, `main` not counted and ended threads counted (default 1000, at most
+   * 65535); spawning one more is `resource-exhaustion` at the `spawn` (`--max-threads`).
+   */
+  maxThreads?: number;
   /** Bytes the program may have live at once (default 1 GiB). */
   memoryLimit?: number;
   /** Do not report leaks. */
@@ -107,6 +123,8 @@ function machineConfig(o: RunOptions, onOutput?: (l: string) => void, pctSteps?:
     pct: o.pct !== undefined && o.replay === undefined ? { depth: o.pct, steps: pctSteps ?? o.pctSteps ?? 1 } : undefined,
     replay: o.replay,
     maxSteps: o.maxSteps,
+    timeoutMs: o.timeoutMs,
+    maxThreads: o.maxThreads,
     memoryLimit: o.memoryLimit,
     ignoreLeaks: o.ignoreLeaks,
     hostHeapLimit: o.hostHeapLimit,
@@ -207,7 +225,7 @@ export async function prepareFile(file: string, options: Pick<RunOptions, "cwd">
     if (options.pct !== undefined && options.replay === undefined) {
       pctSteps = options.pctSteps;
       if (pctSteps === undefined) {
-        const key = `${options.maxSteps}/${options.memoryLimit}/${options.strictProvenance}/${options.borrowModel}`;
+        const key = `${options.maxSteps}/${options.maxThreads}/${options.memoryLimit}/${options.strictProvenance}/${options.borrowModel}`;
         pctSteps = estimates.get(key);
         if (pctSteps === undefined) {
           pctSteps = estimatePctSteps((o) => runOnce(o).m, options);
@@ -247,6 +265,8 @@ export async function prepareFile(file: string, options: Pick<RunOptions, "cwd">
 function estimatePctSteps(runMachine: (o: RunOptions) => Machine, options: RunOptions): number {
   const probe = runMachine({
     maxSteps: options.maxSteps,
+    timeoutMs: options.timeoutMs,
+    maxThreads: options.maxThreads,
     memoryLimit: options.memoryLimit,
     strictProvenance: options.strictProvenance,
     borrowModel: options.borrowModel,
@@ -272,7 +292,7 @@ async function runNative(file: string, options: RunOptions): Promise<RunResult> 
   const src = await loadProgram(path.resolve(cwd, file), { cwd });
   const seed = options.seed ?? 0;
   const program = compile(src.modules.values(), false);
-  const output: string[] = [];
+  const output = new KeptLines();
   const t0 = performance.now();
   const native = new NativeLinker(program, (l) => {
     output.push(l);
@@ -282,7 +302,7 @@ async function runNative(file: string, options: RunOptions): Promise<RunResult> 
   if (typeof ns.main !== "function") throw noMainError(src.entry.displayPath);
   const panic = native.call(ns.main as () => unknown, "main");
   const stats = { ...emptyStats(), ms: performance.now() - t0 };
-  return { seed, ub: [], panic, output, exitCode: panic ? 1 : 0, stats };
+  return { seed, ub: [], panic, output: output.lines(), exitCode: panic ? 1 : 0, stats };
 }
 
 function machineStats(m: Machine, ms: number): RunStats {
@@ -400,7 +420,8 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
     const stats: RunStats = { ...emptyStats(), threads: 0 };
     for (const t of selected) {
       const nativeMs = timeNative(plain, t.path, t.name);
-      const output: string[] = [];
+      // Bounded as the Machine's own output is (a test that prints without end).
+      const output = new KeptLines();
       let spec: Machine["tests"][number] | undefined;
       const runTest = (ro: RunOptions, onOutput?: (l: string) => void, pctSteps?: number) => {
         const m = new Machine(program, checkedRuntime, machineConfig(ro, onOutput, pctSteps));
@@ -430,7 +451,7 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
       );
       const ms = performance.now() - start;
       const ub = m.allFindings();
-      const r: TestResult = { name: t.name, module: t.module, status: "pass", ms, output, schedule: m.schedule };
+      const r: TestResult = { name: t.name, module: t.module, status: "pass", ms, output: output.lines(), schedule: m.schedule };
       if (ub.length) {
         r.status = "ub";
         r.ub = ub;

@@ -23,6 +23,15 @@ import type { HelpLine, UBReport } from "./report.js";
 const IGNORE_LEAKS_NOTE = "set `--ignore-leaks` to disable this check";
 
 /**
+ * Memory leak reports a run makes at most: one per leaked allocation up to here; the last one
+ * counts the others (a program that leaks millions of nodes gets a readable report, and kmiri
+ * does not build millions of them).
+ */
+export const MAX_LEAK_REPORTS = 1_000;
+/** Threads a thread-leak report names; it counts the others. */
+const MAX_NAMED_THREADS = 20;
+
+/**
  * No thread can run: one report per stuck thread (blocked, or spinning without progress), at its
  * `join` or `spin_loop`. `busy` are the actors that were still busy (not quiescent) when the
  * scheduler gave up on them waking a thread (empty when every actor was quiescent).
@@ -74,7 +83,8 @@ export function deadlockReports(m: Machine, busy: readonly Actor[] = []): UBRepo
 export function threadLeakReport(m: Machine): UBReport | null {
   const left = m.threads.filter((x) => x.state !== "done");
   if (left.length === 0) return null;
-  const names = left.map((x) => `\`${x.name}\``).join(", ");
+  let names = left.slice(0, MAX_NAMED_THREADS).map((x) => `\`${x.name}\``).join(", ");
+  if (left.length > MAX_NAMED_THREADS) names += ` and ${left.length - MAX_NAMED_THREADS} more`;
   const report = m.buildReport("leak", "the main thread terminated without waiting for all remaining threads", {
     title: "",
     label: `\`${left[0].name}\` was spawned here and was still running when \`main\` returned`,
@@ -114,10 +124,22 @@ export function actorLeakReports(m: Machine, actors: readonly Actor[], sites: re
   return out;
 }
 
-/** Heap allocations live at the end that no static reaches: one report per allocation, at its allocation site. */
+/**
+ * Heap allocations live at the end that no static reaches: one report per allocation, at its
+ * allocation site, for the first {@link MAX_LEAK_REPORTS}; the last report counts the others.
+ */
 export function memoryLeakReports(m: Machine): UBReport[] {
   const out: UBReport[] = [];
-  for (const a of m.memory.leaks()) {
+  const leaks = m.memory.leaks();
+  for (const a of leaks) {
+    if (out.length === MAX_LEAK_REPORTS) {
+      const rest = leaks.slice(MAX_LEAK_REPORTS);
+      const bytes = rest.reduce((n, x) => n + x.size, 0);
+      out[out.length - 1].notes!.push(
+        `${rest.length} more leaked allocation${rest.length === 1 ? "" : "s"} (${bytes} bytes) not reported: kmiri reports the first ${MAX_LEAK_REPORTS}`,
+      );
+      break;
+    }
     const where = a.allocSite >= 0 ? m.siteLocation(a.allocSite) : m.here();
     out.push({
       kind: "leak",

@@ -25,7 +25,7 @@ import { isCheckedRuntime, type CheckOptions, type GuestRuntime, type ShimHost }
 import type { BorrowTracker } from "../borrowtracker/hooks.js";
 import { MachineBorrows, type BorrowModel } from "./borrows.js";
 import type { Allocation } from "./memory/allocation.js";
-import { STACK_LIMIT, Thread, startGenerator } from "./thread.js";
+import { STACK_LIMIT, Thread, saveStack, startGenerator } from "./thread.js";
 import { evaluateModule, type Namespace } from "./link.js";
 import { programLocationOfError, raisedByKmiri } from "./error-location.js";
 import { Memory } from "./memory/memory.js";
@@ -69,8 +69,26 @@ export interface MachineConfig {
    * @throws SyntaxError (from the constructor) when it is not a replay string.
    */
   replay?: string;
-  /** Loop iterations after which the run stops with `resource-exhaustion` (default 500 million). */
+  /**
+   * Loop iterations (over all threads) the run may make: the one after them stops it with
+   * `resource-exhaustion` (default 500 million). Counted exactly.
+   */
   maxSteps?: number;
+  /**
+   * Milliseconds of wall-clock time the run may take (default: no limit), measured from
+   * {@link Machine.run}. Checked at loop iterations (every {@link LOOP_CHUNK}, and at the end of
+   * a short chunk) and at scheduling decisions; past it, the run stops with `resource-exhaustion`
+   * where the program is. Code that reaches neither (a catastrophic regular expression, a
+   * deep recursion without loops) is not stopped.
+   */
+  timeoutMs?: number;
+  /**
+   * Threads the program may spawn over the run, `main` not counted (default
+   * {@link DEFAULT_MAX_THREADS}, at most {@link MAX_THREADS_LIMIT}); the `spawn` of one more is
+   * `resource-exhaustion`. Thread ids are never reused, so threads that ended count too.
+   * @throws RangeError (from the constructor) when it is not an integer from 0 to {@link MAX_THREADS_LIMIT}.
+   */
+  maxThreads?: number;
   /** Bytes of memory the program may have live at once (default 1 GiB). */
   memoryLimit?: number;
   /** Do not report memory leaks at the end. */
@@ -104,8 +122,30 @@ export interface MachineConfig {
 
 /** Share of the host's JavaScript heap the program may fill before it is stopped. */
 const HEAP_SHARE = 0.7;
-/** Loop iterations between two step-limit checks. */
+/** Loop iterations between two step-limit checks (fewer just before the limit: it is exact). */
 const LOOP_CHUNK = 1 << 16;
+/**
+ * A floor of the host heap (bytes) kmiri spends on the record of one live allocation besides its
+ * bytes (the allocation, its storage view, stored pointers, borrow stacks: about 770 bytes for a
+ * list node holding a pointer): the host-heap report uses it to tell whether kmiri memory or the
+ * program's own JavaScript values fill the heap.
+ */
+const HOST_BYTES_PER_ALLOCATION = 256;
+
+/**
+ * Default of {@link MachineConfig.maxThreads}: far above what a kernel test spawns (one thread
+ * per CPU, a few dozen), low enough that a program spawning in a loop is stopped before the race
+ * detector's vector clocks (one entry per thread ever spawned, in every thread's clock: memory
+ * quadratic in the count) take seconds and hundreds of MiB.
+ */
+export const DEFAULT_MAX_THREADS = 1000;
+/** The most threads a run can have: the race detector packs a thread id in 16 bits (`main` is 0). */
+export const MAX_THREADS_LIMIT = (1 << 16) - 1;
+
+/** Lines of program output a run keeps ({@link Machine.output}): the first half and the last half. */
+export const MAX_KEPT_LINES = 10_000;
+/** Warnings and notes a run keeps ({@link Machine.warnings}); a final note counts the rest. */
+export const MAX_KEPT_WARNINGS = 1_000;
 
 /** The title of a report of kmiri's own failure (the CLI exits with status 2 on one). */
 export const INTERNAL_ERROR_TITLE = "internal error in kmiri";
@@ -124,7 +164,7 @@ export class Machine implements ShimHost {
   sp = 0;
   /** Scheduling points left before the running thread is preempted. */
   b = Infinity;
-  /** Loop iterations left before the next step-limit check. */
+  /** Loop iterations left before the next step-limit check ({@link loopTick}). */
   lb = LOOP_CHUNK;
   /** Per site id: 1 inside an unsafe region (the compiled `"unsafe"` function prologue reads it). */
   readonly u: Uint8Array;
@@ -134,16 +174,23 @@ export class Machine implements ShimHost {
   readonly memory: Memory;
   readonly rng: Xoshiro128;
   readonly seed: number;
-  readonly output: string[] = [];
+  /** The program's output, as kept: see {@link output}. */
+  private readonly outputLog = new KeptLines();
   readonly threads: Thread[] = [];
   /** Coverage: per module, statements and unsafe regions executed. */
   readonly lineHits: Uint8Array[];
   readonly unsafeHits: Uint8Array[];
   /** Findings; one normally, one per stuck thread for a deadlock, one per leak. */
   readonly findings: UBReport[] = [];
-  /** Warnings: non-halting diagnostics, in the order they were raised. */
+  /**
+   * Warnings: non-halting diagnostics, in the order they were raised. The first
+   * {@link MAX_KEPT_WARNINGS} are kept; then one note (updated when the run ends) counts the rest.
+   */
   readonly warnings: UBReport[] = [];
   private readonly warned = new Set<string>();
+  /** Warnings and notes not kept (past {@link MAX_KEPT_WARNINGS}), and the note that counts them. */
+  private droppedWarnings = 0;
+  private droppedNote: UBReport | null = null;
   readonly checks: CheckOptions;
   /** The borrow tracker (Stacked Borrows), or null when borrows are not tracked. */
   borrowTracker: BorrowTracker | null = null;
@@ -151,6 +198,10 @@ export class Machine implements ShimHost {
   retagArgument: ((value: unknown, kind: "ref" | "box") => unknown) | null = null;
   /** Panics of threads other than the one that ended the run. */
   readonly threadPanics: PanicInfo[] = [];
+  /**
+   * Loop iterations counted so far, over all threads. Exact when the run has ended (the Machine
+   * adds the iterations of the current chunk, {@link lb}, then); during it, a multiple of chunks.
+   */
   steps = 0;
   switches = 0;
   /** Registered by `ktest` while modules are instantiated. */
@@ -188,7 +239,20 @@ export class Machine implements ShimHost {
   private readonly replay: ReplayPolicy | null = null;
 
   private running: Thread;
+  /**
+   * The running thread's stack of call sites (`s` while a thread runs): one buffer of
+   * {@link STACK_LIMIT} entries for all threads; a thread that is switched out saves its entries
+   * ({@link Thread.stack}, {@link enter}).
+   */
+  private readonly stackBuffer = new Int32Array(STACK_LIMIT);
   private readonly maxSteps: number;
+  private readonly maxThreads: number;
+  /** The value {@link lb} started the current chunk of loop iterations with. */
+  private chunk: number;
+  /** `performance.now()` after which the run stops (Infinity: no time limit). */
+  private deadline = Infinity;
+  /** The host heap in use when the run started (bytes): the report of a full heap says what the run added. */
+  private heapAtStart = 0;
   private readonly namespaces = new Map<string, Namespace>();
   private readonly throwSites = new WeakMap<object, { site: number; backtrace: Frame[] }>();
   private lastPrimitiveThrow: { value: unknown; site: number; backtrace: Frame[] } | null = null;
@@ -228,6 +292,11 @@ export class Machine implements ShimHost {
     else inner = new RandomPreemption(scheduleRng, config.preemptionRate ?? 0.1);
     this.policy = new RecordingPolicy(inner);
     this.maxSteps = config.maxSteps ?? 500_000_000;
+    this.lb = this.chunk = Math.min(LOOP_CHUNK, this.maxSteps);
+    this.maxThreads = config.maxThreads ?? DEFAULT_MAX_THREADS;
+    if (!Number.isInteger(this.maxThreads) || this.maxThreads < 0 || this.maxThreads > MAX_THREADS_LIMIT) {
+      throw new RangeError(`kmiri: maxThreads must be an integer from 0 to ${MAX_THREADS_LIMIT}, got ${config.maxThreads}`);
+    }
     this.memory = new Memory({ limit: config.memoryLimit, host: this, races: this.dataRaces, pointer: runtime.pointer });
     if ((config.borrowModel ?? "stacked") === "stacked") {
       this.borrowTracker = new MachineBorrows(this, { trackTags: config.trackTags, tagGc: config.tagGc });
@@ -239,7 +308,7 @@ export class Machine implements ShimHost {
     this.unsafeHits = program.modules.map((m) => new Uint8Array(m.compiled.unsafeLines.length));
     this.running = new Thread(0, "main", () => undefined);
     this.threads.push(this.running);
-    this.s = this.running.stack;
+    this.s = this.stackBuffer;
     const print = (...args: unknown[]) => {
       this.print(formatWithOptions({ colors: false }, ...args));
       this.b--;
@@ -284,6 +353,16 @@ export class Machine implements ShimHost {
    * leaks. Findings land in {@link findings}; the panic that ended the run is returned.
    */
   run(entryPath: string, pick: (ns: Record<string, unknown>) => (() => unknown) | string): PanicInfo | undefined {
+    if (this.config.timeoutMs !== undefined) this.deadline = performance.now() + this.config.timeoutMs;
+    this.heapAtStart = getHeapStatistics().used_heap_size;
+    try {
+      return this.runEntry(entryPath, pick);
+    } finally {
+      this.closeRun();
+    }
+  }
+
+  private runEntry(entryPath: string, pick: (ns: Record<string, unknown>) => (() => unknown) | string): PanicInfo | undefined {
     this.runtime.activate(this);
     this.dataRaces.setThread(this.running.id);
     let entry: (() => unknown) | string;
@@ -308,6 +387,19 @@ export class Machine implements ShimHost {
   }
 
   /**
+   * The end of a run, however it ended: the loop iterations of the current chunk are counted
+   * ({@link steps} is exact), and the note counting the warnings not kept gets its number.
+   */
+  private closeRun(): void {
+    this.steps += this.chunk - this.lb;
+    this.chunk = this.lb;
+    const n = this.droppedWarnings;
+    if (this.droppedNote && n > 0) {
+      this.droppedNote.message = `${n} more warning${n === 1 ? "" : "s"} and note${n === 1 ? "" : "s"} not kept: kmiri keeps the first ${MAX_KEPT_WARNINGS} of a run`;
+    }
+  }
+
+  /**
    * The leak checks at the end of `main` (src/interp/end-checks.ts): threads still running stop
    * the run alone; otherwise every actor with work outstanding and every leaked allocation is a
    * finding, the first stopping the run. Actors are not threads: never a thread leak.
@@ -328,6 +420,7 @@ export class Machine implements ShimHost {
 
   /** Creates a thread running `f`; it starts when the scheduler picks it. */
   spawn(f: () => unknown, name?: string): Thread {
+    if (this.nextThreadId > this.maxThreads) this.tooManyThreads();
     const id = this.nextThreadId++;
     const t = new Thread(id, name ?? `cpu${id}`, f);
     t.spawnSite = this.currentSite();
@@ -338,6 +431,23 @@ export class Machine implements ShimHost {
     if (this.config.dataRaceDetector === false) this.dataRaces.stop(true);
     this.progress();
     return t;
+  }
+
+  private tooManyThreads(): never {
+    const n = this.maxThreads;
+    const live = this.threads.reduce((k, t) => k + (t.state === "done" || t.id === 0 ? 0 : 1), 0);
+    return this.report("resource-exhaustion", `the program spawned ${n} thread${n === 1 ? "" : "s"}, the limit, and tried to spawn one more`, {
+      title: "resource exhaustion",
+      label: "resource exhaustion occurred here",
+      help: [
+        { message: "if the program needs more threads, raise the limit with `--max-threads` (library option `maxThreads`)" },
+        {
+          message:
+            "threads that ended count too: every thread ever spawned has an entry in the race detector's vector clocks, so each one makes the rest of the run slower",
+        },
+      ],
+      notes: [`${live} of the ${n} spawned thread${n === 1 ? "" : "s"} ${live === 1 ? "is" : "are"} still running`],
+    });
   }
 
   /** The running thread. */
@@ -421,8 +531,17 @@ export class Machine implements ShimHost {
    * become the hot fields, and the runtime, the race detector and the sync hook are pointed at it.
    */
   enter(t: Thread, budget: number): void {
-    this.running = t;
-    this.s = t.stack;
+    const buf = this.stackBuffer;
+    const prev = this.running;
+    if (t !== prev) {
+      // The shared stack buffer changes hands: `prev` saves its entries (the scheduler stored its
+      // depth in `prev.sp`), `t` gets its own back.
+      saveStack(prev, buf, Math.min(prev.sp, STACK_LIMIT));
+      const n = Math.min(t.sp, STACK_LIMIT);
+      if (n > 0) buf.set(t.stack.subarray(0, n));
+      this.running = t;
+    }
+    this.s = buf;
     this.sp = t.sp;
     this.b = budget;
     this.runtime.activate(this);
@@ -433,8 +552,11 @@ export class Machine implements ShimHost {
   /** Runs `f` as if `t` were running (its stack, its name), for reports about a thread that is not. */
   onThread(t: Thread, f: () => void): void {
     const saved = { s: this.s, sp: this.sp, r: this.running };
-    this.s = t.stack;
-    this.sp = t.sp;
+    // The running thread's entries are in the shared buffer; another thread's are saved.
+    if (t !== this.running) {
+      this.s = t.stack;
+      this.sp = t.sp;
+    }
     this.running = t;
     try {
       f();
@@ -594,26 +716,16 @@ export class Machine implements ShimHost {
     if (token >= 0) this.borrowTracker?.endCall(token);
   }
 
-  /** A loop ran {@link LOOP_CHUNK} more iterations: count them and stop a run that ran too long. */
+  /**
+   * The loop budget {@link lb} is spent (it is -1): the iteration starting now is the last of the
+   * chunk. Counts the chunk's iterations and stops a run that made more than `maxSteps` (the one
+   * starting now is iteration `maxSteps + 1`: exactly `maxSteps` ran, whatever the limit), that
+   * is past its time limit, or whose JavaScript heap is nearly full. The next chunk ends at the
+   * step limit at the latest, so the limit is exact; the clock and the heap are read once a chunk.
+   */
   loopTick(site: number): void {
-    this.steps += LOOP_CHUNK + 1 + this.lb;
-    this.lb = LOOP_CHUNK;
-    // The program's own JavaScript values (arrays, maps) live on the host's heap, outside the
-    // Machine's memory limit: stop a run before it takes the host process down with it.
-    const heap = getHeapStatistics();
-    if (heap.used_heap_size > (this.config.hostHeapLimit ?? HEAP_SHARE * heap.heap_size_limit)) {
-      this.s[this.sp++] = site;
-      const mb = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
-      this.report(
-        "resource-exhaustion",
-        `the JavaScript heap holds ${mb(heap.used_heap_size)} (the host's limit is ${mb(heap.heap_size_limit)}); is a collection of the program growing without bound?`,
-        {
-          title: "resource exhaustion",
-          label: "resource exhaustion occurred here",
-          help: [{ message: "kernel data belongs in kmiri memory (`alloc`, `Box`), which `--memory-limit` bounds; a JavaScript array that only grows exhausts the host" }],
-        },
-      );
-    }
+    this.steps += this.chunk - this.lb;
+    this.chunk = this.lb;
     if (this.steps > this.maxSteps) {
       this.s[this.sp++] = site;
       this.report("resource-exhaustion", `the program ran more than ${this.maxSteps} loop iterations without finishing; is this loop infinite?`, {
@@ -622,6 +734,77 @@ export class Machine implements ShimHost {
         help: [{ message: "if the program needs more, raise the limit with `--max-steps`" }],
       });
     }
+    this.lb = this.chunk = Math.min(LOOP_CHUNK, this.maxSteps - this.steps);
+    if (this.deadline !== Infinity && performance.now() > this.deadline) {
+      this.s[this.sp++] = site;
+      throw (this.stopped ??= new UBStop(this.timeoutReport()));
+    }
+    // The program's own JavaScript values (arrays, maps) live on the host's heap, outside the
+    // Machine's memory limit: stop a run before it takes the host process down with it.
+    const heap = getHeapStatistics();
+    if (heap.used_heap_size > (this.config.hostHeapLimit ?? HEAP_SHARE * heap.heap_size_limit)) {
+      this.s[this.sp++] = site;
+      this.hostHeapFull(heap.used_heap_size, heap.heap_size_limit);
+    }
+  }
+
+  /**
+   * The host's heap is nearly full. Who filled it: the program's own JavaScript values, or kmiri's
+   * record of the program's many live allocations (each costs kmiri hundreds of bytes of host heap
+   * besides its own bytes: a list of millions of small nodes fills the host before the memory
+   * limit). The report says which, with both numbers: kmiri memory when a floor of its record's
+   * cost ({@link HOST_BYTES_PER_ALLOCATION} per live allocation) is a quarter of what the run
+   * added to the heap or more (the true cost is 1.2 to 3 times the floor, and the heap holds
+   * garbage not yet collected).
+   */
+  private hostHeapFull(used: number, limit: number): never {
+    const mb = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
+    const live = this.memory.liveCount;
+    const inUse = this.memory.inUse;
+    const kmiriMemory = `kmiri memory holds ${live} live allocation${live === 1 ? "" : "s"} (${mb(inUse)} of the memory limit of ${mb(this.memory.limit)})`;
+    const heapFacts = `the JavaScript heap holds ${mb(used)} (the host's limit is ${mb(limit)})`;
+    const added = Math.max(1, used - this.heapAtStart);
+    if (live * HOST_BYTES_PER_ALLOCATION * 4 >= added) {
+      this.report("resource-exhaustion", `${heapFacts}, most of it kmiri's record of the program's memory: ${kmiriMemory}`, {
+        title: "resource exhaustion",
+        label: "resource exhaustion occurred here",
+        help: [
+          {
+            message:
+              "besides its bytes, each live allocation costs kmiri several hundred bytes of the host's heap, so millions of small allocations exhaust the host before `--memory-limit` (which bounds bytes) is reached",
+          },
+          { message: "run a smaller instance of the program (fewer live allocations: free what is no longer needed), or give Node a larger heap: `NODE_OPTIONS=--max-old-space-size=MiB`" },
+        ],
+      });
+    }
+    this.report("resource-exhaustion", `${heapFacts}; is a collection of the program growing without bound?`, {
+      title: "resource exhaustion",
+      label: "resource exhaustion occurred here",
+      help: [
+        { message: "kernel data belongs in kmiri memory (`alloc`, `Box`), which `--memory-limit` bounds; a JavaScript array that only grows exhausts the host" },
+      ],
+      notes: [`${kmiriMemory}: not what fills the heap`],
+    });
+  }
+
+  /** Whether the run is past its time limit (the scheduler asks at its decisions). */
+  pastDeadline(): boolean {
+    return this.deadline !== Infinity && performance.now() > this.deadline;
+  }
+
+  /**
+   * The report of a run past its time limit, at the running site (a loop, or the scheduling point
+   * where the scheduler found the time up).
+   */
+  timeoutReport(): UBReport {
+    const ms = this.config.timeoutMs ?? 0;
+    const time = `${ms / 1000} s`;
+    return this.buildReport("resource-exhaustion", `the program ran for more than ${time} without finishing, its time limit; is it stuck in a loop?`, {
+      title: "resource exhaustion",
+      label: "the program was stopped here",
+      help: [{ message: "if the program needs more time, raise the limit with `--timeout` (library option `timeoutMs`)" }],
+      notes: [`it ran ${this.steps + this.chunk - this.lb} loop iterations`],
+    });
   }
 
   /** Entry of an `"unsafe"` function: its caller must be in an unsafe region. */
@@ -724,6 +907,7 @@ export class Machine implements ShimHost {
       if (this.warned.has(options.key)) return;
       this.warned.add(options.key);
     }
+    if (this.warningsFull()) return;
     this.warnings.push(this.buildReport("unsupported", message, { ...options, title: options.title ?? "warning", label: options.label ?? message }));
   }
 
@@ -759,10 +943,25 @@ export class Machine implements ShimHost {
    * `--track-tag`), at `site` (default: the current site), listed with the warnings.
    */
   note(message: string, label: string, site = this.currentSite()): void {
+    if (this.warningsFull()) return;
     const r = this.buildReport("stacked-borrows", message, { title: "note", label });
     if (site >= 0) r.location = this.siteLocation(site);
     r.backtrace = [];
     this.warnings.push(r);
+  }
+
+  /**
+   * True when {@link warnings} holds {@link MAX_KEPT_WARNINGS}: the warning or note being raised
+   * is only counted; the first one not kept adds the note that counts them (at its site).
+   */
+  private warningsFull(): boolean {
+    if (this.warnings.length < MAX_KEPT_WARNINGS) return false;
+    if (this.droppedWarnings++ === 0) {
+      const r = this.buildReport("unsupported", "more warnings and notes not kept", { title: "note", label: "the first warning not kept was raised here" });
+      r.backtrace = [];
+      this.warnings.push((this.droppedNote = r));
+    }
+    return true;
   }
 
   /** The live allocations (the borrow tracker's GC scans the pointers stored in them). */
@@ -770,9 +969,18 @@ export class Machine implements ShimHost {
     return this.memory.live();
   }
 
+  /**
+   * The program's output. A run keeps at most {@link MAX_KEPT_LINES} lines of it, the first and
+   * the last halves, with a line between them that counts the others (`onOutput` still receives
+   * every line): a program that prints without end cannot fill the host's memory.
+   */
+  get output(): string[] {
+    return this.outputLog.lines();
+  }
+
   print(line: string): void {
     if (this.stopped) return;
-    this.output.push(line);
+    this.outputLog.push(line);
     this.config.onOutput?.(line);
     this.progress();
   }
@@ -845,6 +1053,46 @@ export class Machine implements ShimHost {
 }
 
 const REPLAY_NOTE_PREFIX = "replay this schedule with ";
+
+/**
+ * Lines of output kept in bounded memory: the first `max / 2` and the last `max / 2`, and a
+ * count of those between ({@link lines} shows it as one line). The Machine keeps its output in
+ * one; the driver keeps a test's output (and a native run's) in one too.
+ */
+export class KeptLines {
+  private readonly head: string[] = [];
+  /** The last lines: a ring of `tailMax` entries once full, the oldest at `next`. */
+  private readonly tail: string[] = [];
+  private next = 0;
+  /** Lines between the head and the tail that were not kept. */
+  dropped = 0;
+  private readonly headMax: number;
+  private readonly tailMax: number;
+
+  constructor(max: number = MAX_KEPT_LINES) {
+    this.headMax = Math.ceil(max / 2);
+    this.tailMax = max - this.headMax;
+  }
+
+  push(line: string): void {
+    if (this.head.length < this.headMax) this.head.push(line);
+    else if (this.tail.length < this.tailMax) this.tail.push(line);
+    else if (this.tailMax > 0) {
+      this.tail[this.next] = line;
+      this.next = this.next + 1 === this.tailMax ? 0 : this.next + 1;
+      this.dropped++;
+    } else this.dropped++;
+  }
+
+  /** The lines kept, in order; when some were not kept, a line in their place says how many. */
+  lines(): string[] {
+    if (this.tail.length === 0) return this.head;
+    const tail = this.next === 0 ? this.tail : [...this.tail.slice(this.next), ...this.tail.slice(0, this.next)];
+    if (this.dropped === 0) return [...this.head, ...tail];
+    const n = this.dropped;
+    return [...this.head, `[kmiri: ${n} line${n === 1 ? "" : "s"} of output not kept here; a run keeps its first ${this.headMax} and its last ${this.tailMax}]`, ...tail];
+  }
+}
 
 /** Keeps a report readable when the stack is deep (runaway recursion): the innermost and outermost frames. */
 function pruneBacktrace(frames: Frame[]): Frame[] {

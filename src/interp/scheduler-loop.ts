@@ -8,6 +8,7 @@
  *   *progress* ({@link Scheduler.progress}), which wakes the spinning threads;
  * - deadlock detection: no thread can run (and no actor can wake one) — reported through
  *   src/interp/end-checks.ts;
+ * - the time limit (`timeoutMs`) at every decision, besides the Machine's check at loop ticks;
  * - the actors (src/interp/actors.ts): devices and interrupt sources that are not threads but
  *   step at the decisions. With none registered, a decision costs one length test more than
  *   without them, and schedules are exactly those of a Machine without actors.
@@ -47,6 +48,15 @@ export class Scheduler {
   private actorRng: Xoshiro128 | null = null;
   /** Busy actors that ran {@link STALL_ROUNDS} rounds without waking a thread (the deadlock names them). */
   private stalledBy: Actor[] = [];
+  /**
+   * The threads not known to be done, in creation order: a decision scans these, not every thread
+   * the run ever had (a program that spawned thousands of threads, most of them ended, would
+   * otherwise pay for all of them at every decision). {@link liveThreads} adds new threads and
+   * drops ended ones.
+   */
+  private readonly live: Thread[] = [];
+  /** How many of the Machine's threads {@link live} has seen. */
+  private seen = 0;
 
   constructor(private readonly m: Machine) {}
 
@@ -99,9 +109,14 @@ export class Scheduler {
    */
   private decide(cur: Thread): Thread | undefined {
     const m = this.m;
+    if (m.pastDeadline()) {
+      // The time limit: stopped where the thread that gave up the CPU is (a scheduling point).
+      m.onThread(cur, () => (m.stopped ??= new UBStop(m.timeoutReport())));
+      return undefined;
+    }
     if (this.actors.length !== 0 && !this.offerActors()) return undefined;
     const runnable: number[] = [];
-    for (const x of m.threads) if (x.state === "runnable") runnable.push(x.id);
+    for (const x of this.liveThreads()) if (x.state === "runnable") runnable.push(x.id);
     if (runnable.length === 0 && (this.actors.length === 0 || !this.stall(runnable))) return undefined;
     try {
       const id = m.policy.pick(runnable, cur.id);
@@ -112,6 +127,20 @@ export class Scheduler {
       m.onThread(cur, () => m.replayDiverged(e.message));
       return undefined;
     }
+  }
+
+  /** The threads not done (in creation order), the list {@link live} brought up to date. */
+  private liveThreads(): Thread[] {
+    const all = this.m.threads;
+    const live = this.live;
+    while (this.seen < all.length) live.push(all[this.seen++]);
+    let k = 0;
+    for (let i = 0; i < live.length; i++) {
+      const x = live[i];
+      if (x.state !== "done") live[k++] = x;
+    }
+    live.length = k;
+    return live;
   }
 
   /** No thread can run: one report per stuck thread; the first stops the run. */
@@ -167,7 +196,7 @@ export class Scheduler {
   progress(): void {
     this.progressCount++;
     if (this.spinners === 0) return;
-    for (const t of this.m.threads) if (t.state === "spinning") t.state = "runnable";
+    for (const t of this.liveThreads()) if (t.state === "spinning") t.state = "runnable";
     this.spinners = 0;
   }
 

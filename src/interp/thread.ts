@@ -13,8 +13,14 @@ export type ThreadState = "runnable" | "blocked" | "spinning" | "done";
 
 /** A thread of the program (a CPU of the Machine). */
 export class Thread {
-  /** The stack of call-site ids (see Machine.s). */
-  stack: Int32Array = new Int32Array(STACK_LIMIT);
+  /**
+   * The stack of call-site ids (see Machine.s) *while the thread is not running*: entries
+   * `[0, min(sp, STACK_LIMIT))`, saved at the context switch ({@link Machine.enter}). The running
+   * thread's stack is the Machine's one shared buffer of {@link STACK_LIMIT} entries, so a thread
+   * costs memory in proportion to its depth, not 256 KiB each (a program with thousands of
+   * threads spent most of its time allocating and zeroing them).
+   */
+  stack: Int32Array = NO_STACK;
   sp = 0;
   state: ThreadState = "runnable";
   /** What the last `yield` gave, handed back on resume. */
@@ -44,6 +50,22 @@ export class Thread {
 
 /** Deepest program call stack kept; deeper calls still run but are cut from backtraces. */
 export const STACK_LIMIT = 1 << 16;
+
+/** The saved stack of a thread that has none (never ran, or depth 0). */
+const NO_STACK = new Int32Array(0);
+
+/**
+ * Saves the first `n` entries of `from` (the running stack) as `t`'s stack, reusing its array
+ * when it is large enough.
+ */
+export function saveStack(t: Thread, from: Int32Array, n: number): void {
+  if (n === 0) {
+    t.stack = NO_STACK;
+    return;
+  }
+  if (t.stack.length < n) t.stack = new Int32Array(Math.min(STACK_LIMIT, Math.max(16, 2 * n)));
+  t.stack.set(from.subarray(0, n));
+}
 
 /** A generator that runs `f`: delegating to its compiled generator, or calling it plainly. */
 export function startGenerator(f: () => unknown): Generator<unknown, unknown, unknown> {

@@ -136,8 +136,13 @@ const plainPointer: PointerFactory<Allocation> = (address, provenance, layout, t
 /** Default memory limit: 1 GiB. */
 export const DEFAULT_MEMORY_LIMIT = 2 ** 30;
 
-/** The largest single allocation a JS typed array can hold comfortably (2 GiB - 1). */
-const MAX_ALLOCATION = 2 ** 31 - 1;
+/**
+ * The largest single allocation: 2 GiB − 1 bytes. An allocation's bytes are one JavaScript
+ * typed array (and, until it is all initialised, its initialisation map is another of the same
+ * length), which kmiri keeps to the 2 GiB a typed array holds comfortably. It is kmiri's limit,
+ * not the program's memory limit (`limit`), and it has its own report.
+ */
+export const MAX_ALLOCATION = 2 ** 31 - 1;
 /** Bytes per shared storage buffer. */
 const CHUNK_BYTES = 1 << 20;
 /** Allocations larger than this get a buffer of their own. */
@@ -279,9 +284,10 @@ export class Memory {
     if (!(align > 0 && (align & (align - 1)) === 0)) {
       throw new RangeError(`kmiri internal error: alignment ${align} is not a power of two`);
     }
-    if (size > MAX_ALLOCATION || this.inUse + size > this.limit) this.exhausted(size);
+    if (size > MAX_ALLOCATION) this.tooLarge(size);
+    if (this.inUse + size > this.limit) this.exhausted(size);
     const base = this.space.reserve(size, align);
-    if (base < 0) this.exhausted(size);
+    if (base < 0) this.noAddresses(size, align);
     const a = new Allocation(this, ++this.made, base, size, align, kind, this.storage(size), zeroed, site);
     this.table.push(a);
     this.inUse += size;
@@ -315,6 +321,11 @@ export class Memory {
   /** How many allocations were ever made. */
   get count(): number {
     return this.made;
+  }
+
+  /** How many allocations are live now. */
+  get liveCount(): number {
+    return this.table.length - this.dead;
   }
 
   /** The live allocations, in id (and address) order. */
@@ -413,10 +424,35 @@ export class Memory {
         title: "resource exhaustion",
         label: "resource exhaustion occurred here",
         help: [
-          { message: `${this.inUse} bytes are live; a program that allocates without freeing runs out` },
-          { message: "the limit is the Machine's memory limit option; raise it if the program needs more" },
+          { message: `${this.inUse} bytes are live in ${this.liveCount} allocation${this.liveCount === 1 ? "" : "s"}; a program that allocates without freeing runs out` },
+          { message: "the limit is the memory limit (`--memory-limit BYTES`, library option `memoryLimit`; default 1 GiB); raise it if the program needs more" },
         ],
       },
+    );
+  }
+
+  /** One allocation larger than {@link MAX_ALLOCATION}: kmiri's limit, whatever the memory limit. */
+  private tooLarge(size: number): never {
+    return this.host.report(
+      "resource-exhaustion",
+      `tried to allocate ${size} bytes, but a single allocation is limited to ${MAX_ALLOCATION} bytes (2 GiB - 1)`,
+      {
+        title: "resource exhaustion",
+        label: "resource exhaustion occurred here",
+        help: [
+          { message: "kmiri keeps an allocation's bytes in one JavaScript typed array (and its initialisation map in another as long), which it limits to 2 GiB - 1 bytes; this limit is kmiri's, not the program's" },
+          { message: `it is not the memory limit (${this.limit} bytes live at once, \`--memory-limit\`): raising that does not help; split the allocation into smaller ones` },
+        ],
+      },
+    );
+  }
+
+  /** The bump allocator's addresses (below 2^53) are used up (absurd sizes or alignments). */
+  private noAddresses(size: number, align: number): never {
+    return this.host.report(
+      "resource-exhaustion",
+      `tried to allocate ${size} bytes aligned to ${align}, but the address space is used up: addresses stay below 2^53, and kmiri never reuses one`,
+      { title: "resource exhaustion", label: "resource exhaustion occurred here" },
     );
   }
 }
