@@ -27,7 +27,15 @@ import { MachineBorrows, type BorrowModel } from "./borrows.js";
 import type { Allocation } from "./memory/allocation.js";
 import { STACK_LIMIT, Thread, saveStack, startGenerator } from "./thread.js";
 import { evaluateModule, type Namespace } from "./link.js";
-import { programLocationOfError, raisedByKmiri } from "./error-location.js";
+import {
+  describeError,
+  describeThrown,
+  isInstance,
+  isStackOverflowError,
+  programLocationOfError,
+  raisedByKmiri,
+  stackOf,
+} from "./error-location.js";
 import { Memory } from "./memory/memory.js";
 import type { Party } from "./memory/seam.js";
 import {
@@ -596,19 +604,22 @@ export class Machine implements ShimHost {
    */
   settle(t: Thread, e: unknown): PanicInfo | undefined {
     t.state = "done";
-    if (e instanceof UBStop) {
+    // `e` may be anything the program threw (a Proxy, an error with throwing getters): it is only
+    // read through error-location.ts, which runs none of the program's code.
+    if (isInstance(e, UBStop)) {
       this.stopped ??= e;
       this.scheduler.finish(t);
       return undefined;
     }
     let panic: PanicStop;
-    if (e instanceof PanicStop) panic = e;
-    else if (isStackOverflow(e)) {
+    if (isInstance(e, PanicStop)) panic = e;
+    else if (isStackOverflowError(e)) {
       this.stopRecursion();
       this.scheduler.finish(t);
       return undefined;
     } else {
-      if (raisedByKmiri(e)) {
+      // What a program `throw` threw is the program's, whatever its stack says.
+      if (!this.thrownByProgram(e) && raisedByKmiri(e)) {
         this.internalError(e);
         this.scheduler.finish(t);
         return undefined;
@@ -631,21 +642,25 @@ export class Machine implements ShimHost {
    * does; anything else (an exception of the device model, a panic) is kmiri's internal error.
    */
   settleActor(actor: Actor, e: unknown): void {
-    if (e instanceof UBStop) {
+    if (isInstance(e, UBStop)) {
       this.stopped ??= e;
       return;
     }
-    if (isStackOverflow(e)) this.stopRecursion();
-    else this.internalError(e instanceof PanicStop ? new Error(`${describeActor(actor)} panicked: ${e.panicMessage}`) : e);
+    if (isStackOverflowError(e)) this.stopRecursion();
+    else this.internalError(isInstance(e, PanicStop) ? new Error(`${describeActor(actor)} panicked: ${e.panicMessage}`) : e);
+  }
+
+  /** Whether a program `throw` threw `e` ({@link thrown} recorded it). */
+  private thrownByProgram(e: unknown): boolean {
+    if ((typeof e === "object" && e !== null) || typeof e === "function") return this.throwSites.has(e);
+    return this.lastPrimitiveThrow !== null && Object.is(this.lastPrimitiveThrow.value, e);
   }
 
   private panicFromException(e: unknown, t: Thread): PanicStop {
-    const recorded = typeof e === "object" && e !== null ? this.throwSites.get(e) : undefined;
-    let message: string;
-    if (e instanceof Error) message = `${e.name === "Error" ? "" : `${e.name}: `}${e.message}`;
-    else message = typeof e === "string" ? e : formatWithOptions({ colors: false }, e);
+    const recorded = (typeof e === "object" && e !== null) || typeof e === "function" ? this.throwSites.get(e) : undefined;
+    const message = describeThrown(e);
     if (recorded) return new PanicStop(message, this.siteLocation(recorded.site), t.name, recorded.backtrace);
-    if (this.lastPrimitiveThrow && this.lastPrimitiveThrow.value === e) {
+    if (this.lastPrimitiveThrow && Object.is(this.lastPrimitiveThrow.value, e)) {
       const p = this.lastPrimitiveThrow;
       return new PanicStop(message, this.siteLocation(p.site), t.name, p.backtrace);
     }
@@ -666,10 +681,9 @@ export class Machine implements ShimHost {
   }
 
   private internalError(e: unknown): void {
-    const err = e instanceof Error ? e : new Error(String(e));
-    const notes = process.env.KMIRI_DEBUG ? [String(err.stack)] : [];
+    const notes = process.env.KMIRI_DEBUG ? [stackOf(e) ?? describeError(e)] : [];
     this.stopped ??= new UBStop(
-      this.buildReport("unsupported", `${err.name}: ${err.message}`, {
+      this.buildReport("unsupported", describeError(e), {
         title: INTERNAL_ERROR_TITLE,
         label: "kmiri failed while running this",
         help: [
@@ -826,7 +840,7 @@ export class Machine implements ShimHost {
     this.s[this.sp++] = site;
     const backtrace = this.backtrace();
     this.sp--;
-    if (typeof x === "object" && x !== null) {
+    if ((typeof x === "object" && x !== null) || typeof x === "function") {
       if (!this.throwSites.has(x)) this.throwSites.set(x, { site, backtrace });
     } else this.lastPrimitiveThrow = { value: x, site, backtrace };
     return x;
@@ -834,8 +848,8 @@ export class Machine implements ShimHost {
 
   /** Entry of a `catch` block: findings and panics cannot be caught; the stack depth is restored. */
   caught(e: unknown, sp: number): void {
-    if (e instanceof MachineStop) throw e;
-    if (isStackOverflow(e)) {
+    if (isInstance(e, MachineStop)) throw e;
+    if (isStackOverflowError(e)) {
       this.stopRecursion();
       throw this.stopped;
     }
@@ -1103,8 +1117,4 @@ function pruneBacktrace(frames: Frame[]): Frame[] {
     { fn: `... ${cut} frames omitted ...`, location: frames[32].location },
     ...frames.slice(frames.length - 8),
   ];
-}
-
-function isStackOverflow(e: unknown): boolean {
-  return e instanceof RangeError && /call stack/i.test(e.message);
 }

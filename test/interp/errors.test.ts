@@ -3,7 +3,6 @@
 // global `Error`) is a panic at the program's line, never kmiri's internal error; kmiri runs none
 // of the program's code to describe it. And promises, microtasks and timers, whose callbacks would
 // run after the run ended unchecked, are reported `unsupported` where they are queued.
-import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { createMachine } from "../../src/driver/create-machine.js";
 import { describeThrown, isInstance, isStackOverflowError, raisedByKmiri, stackOf } from "../../src/interp/error-location.js";
@@ -11,11 +10,9 @@ import { LoadError } from "../../src/interp/loader/index.js";
 import type { RunResult } from "../../src/driver/results.js";
 
 /**
- * The cases marked `machine` need the Machine to read thrown values through error-location.ts
- * (`settle`, `caught`, `panicFromException`: the machine.ts patch of issue 10, which its owner
- * applies); they run once machine.ts calls `describeThrown`.
+ * The cases marked `machine` need the Machine itself to read thrown values through
+ * error-location.ts (`settle`, `caught`, `panicFromException`).
  */
-const machineReadsSafely = readFileSync(new URL("../../src/interp/machine.ts", import.meta.url), "utf8").includes("describeThrown(");
 
 const run = (source: string): Promise<RunResult> => createMachine().run({ source, fileName: "throws.ts" });
 
@@ -34,7 +31,7 @@ interface ThrowCase {
   source: string;
   line: number;
   message: RegExp;
-  /** Needs the machine.ts patch (see {@link machineReadsSafely}). */
+  /** Exercises the Machine's own reading of thrown values (settle, caught, panicFromException). */
   machine?: boolean;
 }
 
@@ -223,7 +220,7 @@ export function main(): void {
 
 describe("whatever the program throws is a panic at its line", () => {
   for (const c of CASES) {
-    test.runIf(machineReadsSafely || !c.machine)(c.name, async () => {
+    test(c.name, async () => {
       expectPanic(await run(c.source), c.line, c.message);
     });
   }
