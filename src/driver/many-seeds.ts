@@ -19,7 +19,17 @@ import type { UBReport } from "../interp/report.js";
 import { LoadError } from "../interp/loader/errors.js";
 import { loadProgram } from "../interp/loader/index.js";
 import type { PanicInfo, RunResult, RunStats, TestRunResult } from "./results.js";
-import { prepareFile, prepareTests, type RunOptions, type SeedTestRun, type TestOptions } from "./run.js";
+import {
+  prepareFile,
+  prepareTests,
+  type AbortSignalLike,
+  type ManySeedsProgress,
+  type RunOptions,
+  type SeedTestRun,
+  type TestOptions,
+} from "./run.js";
+
+export type { AbortSignalLike, ManySeedsProgress } from "./run.js";
 
 function checkRange(from: number, to: number): void {
   if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to <= from) {
@@ -27,17 +37,6 @@ function checkRange(from: number, to: number): void {
   }
 }
 
-/**
- * What the driver uses of an `AbortSignal` (declared here so that the published types need no
- * DOM or Node globals; a real `AbortSignal` is one).
- */
-export interface AbortSignalLike {
-  readonly aborted: boolean;
-  readonly reason?: unknown;
-  throwIfAborted(): void;
-  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: "abort", listener: () => void): void;
-}
 
 /** Options of {@link runManySeeds}: those of a run, without what the seeds decide. */
 export interface ManySeedsOptions extends Omit<RunOptions, "seed" | "native" | "replay" | "onOutput"> {
@@ -56,17 +55,6 @@ export interface ManySeedsOptions extends Omit<RunOptions, "seed" | "native" | "
   signal?: AbortSignalLike;
 }
 
-/** Where a {@link runManySeeds} run is. */
-export interface ManySeedsProgress {
-  /** Seeds run so far. */
-  done: number;
-  /** Seeds in the range. */
-  total: number;
-  /** Seeds among them that failed. */
-  failed: number;
-  /** The seed that just finished. */
-  seed: number;
-}
 
 /** The run of one seed: a {@link RunResult} without its output. */
 export interface SeedRun {

@@ -12,7 +12,6 @@ import { LoadError, loadProgram, loadPrograms, type SourceModule } from "../inte
 import { INTERNAL_ERROR_TITLE, KeptLines, Machine, type MachineConfig } from "../interp/machine.js";
 import { MachineBorrows, type BorrowModel } from "../interp/borrows.js";
 import type { CoverageReport, CoverageRow, PanicInfo, RunResult, RunStats, TestResult, TestRunResult, TestSeedFailure } from "./results.js";
-import type { AbortSignalLike, ManySeedsProgress } from "./many-seeds.js";
 import { pctBound } from "../concurrency/scheduler.js";
 import { checkedRuntime } from "../shims/checked/runtime.js";
 import { nativeModules } from "../shims/native/runtime.js";
@@ -20,6 +19,30 @@ import { NativePanic } from "../shims/native/panic.js";
 import { takeNativeTests } from "../shims/native/tests.js";
 import { programLocationOfError } from "../interp/error-location.js";
 import { evaluateModule, type Namespace } from "../interp/link.js";
+
+/**
+ * What the driver uses of an `AbortSignal` (declared here so that the published types need no
+ * DOM or Node globals; a real `AbortSignal` is one).
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  throwIfAborted(): void;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
+/** Where a {@link runManySeeds} run is. */
+export interface ManySeedsProgress {
+  /** Seeds run so far. */
+  done: number;
+  /** Seeds in the range. */
+  total: number;
+  /** Seeds among them that failed. */
+  failed: number;
+  /** The seed that just finished. */
+  seed: number;
+}
 
 /** Options of {@link runFile}. */
 export interface RunOptions {
