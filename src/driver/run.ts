@@ -3,11 +3,11 @@
  * Machine, or natively for timing. Everything the CLI prints comes from the results built here.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { formatWithOptions } from "node:util";
 import path from "node:path";
 import { compileProgram, CompileError, type CompiledProgram } from "../interp/compile/index.js";
 import { PanicStop } from "../interp/report.js";
-import type { ProgramConsole } from "../interp/program-console.js";
+import { makeProgramConsole, type ProgramConsole } from "../interp/program-console.js";
+import { guestRealm } from "../interp/guest-realm.js";
 import { LoadError, loadProgram, loadPrograms, type SourceModule } from "../interp/loader/index.js";
 import { INTERNAL_ERROR_TITLE, KeptLines, Machine, type MachineConfig } from "../interp/machine.js";
 import { MachineBorrows, type BorrowModel } from "../interp/borrows.js";
@@ -17,7 +17,7 @@ import { checkedRuntime } from "../shims/checked/runtime.js";
 import { nativeModules } from "../shims/native/runtime.js";
 import { NativePanic } from "../shims/native/panic.js";
 import { takeNativeTests } from "../shims/native/tests.js";
-import { programLocationOfError } from "../interp/error-location.js";
+import { describeThrown, isInstance, programLocationOfError } from "../interp/error-location.js";
 import { evaluateModule, type Namespace } from "../interp/link.js";
 
 /**
@@ -650,8 +650,10 @@ export class NativeLinker {
     private readonly program: CompiledProgram,
     onOutput: (line: string) => void,
   ) {
-    const print = (...args: unknown[]) => onOutput(formatWithOptions({ colors: false }, ...args));
-    this.console = { log: print, error: print, warn: print, info: print };
+    this.console = makeProgramConsole(onOutput);
+    const realm = guestRealm();
+    for (const ns of Object.values(nativeModules)) realm.admit(ns);
+    realm.resetGlobals();
   }
 
   /** Evaluates a module (and its imports); returns its namespace. */
@@ -665,7 +667,7 @@ export class NativeLinker {
     return evaluateModule(mod, this.namespaces, (k) => this.import(k), {
       runtime: null,
       console: this.console,
-      math: Math,
+      math: guestRealm().global.Math as Math,
       lineHits: null,
       unsafeHits: null,
     });
@@ -677,11 +679,9 @@ export class NativeLinker {
       f();
       return undefined;
     } catch (e) {
-      if (!(e instanceof NativePanic) && !(e instanceof Error)) {
-        return { thread, message: String(e), backtrace: [] };
-      }
-      if (e instanceof PanicStop) throw e;
-      const message = e instanceof NativePanic ? e.message : `${e.name === "Error" ? "" : `${e.name}: `}${e.message}`;
+      // What the program threw is read without running its code (error-location.ts).
+      if (isInstance(e, PanicStop)) throw e;
+      const message = isInstance(e, NativePanic) ? e.message : describeThrown(e);
       return { thread, message, location: programLocationOfError(this.program, e), backtrace: [] };
     }
   }

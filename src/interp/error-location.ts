@@ -19,6 +19,7 @@ import { inspect, types } from "node:util";
 import type { CompiledProgram } from "./compile/index.js";
 import { MODULE_URL_PREFIX } from "./compile/index.js";
 import type { SourceLocation } from "./report.js";
+import { guestRealm } from "./guest-realm.js";
 
 const FRAME = new RegExp(`${MODULE_URL_PREFIX.replace(/[/.]/g, "\\$&")}(\\d+)/[^:]*:(\\d+):(\\d+)`);
 
@@ -132,12 +133,25 @@ export function isInstance<T>(v: unknown, C: abstract new (...args: never[]) => 
 
 /** The host's stack overflow (a RangeError V8 raised): not a Proxy, not a program's look-alike with a `message` getter. */
 export function isStackOverflowError(e: unknown): boolean {
-  if (typeof e !== "object" || e === null || isProxy(e) || !isNativeError(e) || !isInstance(e, NativeRangeError)) return false;
+  if (typeof e !== "object" || e === null || isProxy(e) || !isNativeError(e)) return false;
+  // V8 raises it in the realm of the function whose frame did not fit: kmiri's or the program's.
+  if (!isInstance(e, NativeRangeError) && !isInstance(e, guest.RangeError)) return false;
   const m = readProp(e, "message");
   return m.kind === "data" && typeof m.value === "string" && /call stack/i.test(m.value);
 }
 
 // ── reading without running program code ───────────────────────────────────────────────────
+
+/** The same intrinsics in the program's realm (guest-realm.ts), where its errors are made. */
+const guest = (() => {
+  const g = guestRealm().global;
+  return {
+    RangeError: g.RangeError as RangeErrorConstructor,
+    ErrorProto: g.Error.prototype as object,
+    ObjectProto: g.Object.prototype as object,
+    hasInstance: (g.Function.prototype as Record<symbol, unknown>)[Symbol.hasInstance],
+  };
+})();
 
 /** A property as its descriptors say: a value, a getter (not called), absent, or behind a Proxy. */
 type Prop = { kind: "data"; value: unknown } | { kind: "getter" } | { kind: "absent" } | { kind: "proxy" };
@@ -173,7 +187,7 @@ function isErrorLike(e: object): boolean {
   if (isNativeError(e)) return true;
   for (let p = getProto(e), i = 0; p !== null && i < 10_000; p = getProto(p), i++) {
     if (isProxy(p)) return false;
-    if (p === ErrorProto) return true;
+    if (p === ErrorProto || p === guest.ErrorProto) return true;
   }
   return false;
 }
@@ -261,8 +275,8 @@ function safeChain(o: object): boolean {
     const name = readProp(f, "name");
     if (name.kind !== "data" && name.kind !== "absent") return false;
     const hasInstance = readProp(f, Symbol.hasInstance);
-    if (hasInstance.kind !== "data" || hasInstance.value !== hasInstanceIntrinsic) return false;
-    if (p === ObjectProto) break;
+    if (hasInstance.kind !== "data" || (hasInstance.value !== hasInstanceIntrinsic && hasInstance.value !== guest.hasInstance)) return false;
+    if (p === ObjectProto || p === guest.ObjectProto) break;
   }
   return true;
 }

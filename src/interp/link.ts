@@ -16,6 +16,7 @@ import type { FACTORY_PARAMS, ProgramModule } from "./compile/index.js";
 import type { ProgramConsole } from "./program-console.js";
 import type { ReportOptions, UBKind } from "./report.js";
 import { G, GEN, sync, wrap, wrapClass, wrapObj } from "./runtime-kit.js";
+import { guestRealm } from "./guest-realm.js";
 
 const apply = Reflect.apply;
 
@@ -48,6 +49,7 @@ export function evaluateModule(
   importModule: (key: string) => Namespace,
   env: ModuleEnv,
 ): Namespace {
+  const kit = guestRealm().kit;
   const ns: Namespace = Object.create(null);
   namespaces.set(mod.source.path, ns);
   const define = (getters: Record<string, () => unknown>) => {
@@ -55,10 +57,10 @@ export function evaluateModule(
   };
   const star = (other: Namespace) => {
     for (const k of Object.keys(other)) {
-      if (k !== "default" && !(k in ns)) Object.defineProperty(ns, k, { get: () => other[k], enumerable: true });
+      if (k !== "default" && !(k in ns)) Object.defineProperty(ns, k, { get: kit.forward(other, k), enumerable: true });
     }
   };
-  const later = env.runtime === null ? NATIVE_DEFERRAL : deferralGlobals(env.runtime as Reporter);
+  const later = deferralGlobals(env.console, env.runtime as Reporter | null);
   // In FACTORY_PARAMS order, as an array literal and through `Reflect.apply` captured at load:
   // the program shares the realm, and a setter it put on `Array.prototype` or a `Reflect.apply`
   // it replaced in an earlier run must not see the Machine pass. `this` is undefined, as at the
@@ -98,29 +100,29 @@ interface DeferralGlobals {
   setImmediate: unknown;
 }
 
-/** Natively, the host's own. */
-const NATIVE_DEFERRAL: DeferralGlobals = {
-  then: (receiver) => receiver,
-  Promise,
-  queueMicrotask,
-  setTimeout,
-  setInterval,
-  setImmediate,
-};
+/**
+ * Natively, the same globals, throwing an error of the program's realm instead of reporting: the
+ * host's timers are not the program's to have (they would run its callbacks after the run, in
+ * kmiri's realm's event loop).
+ */
+function nativeRefuse(what: string): never {
+  throw new (guestRealm().global.Error as ErrorConstructor)(`${what} queues a callback to run later: ${NO_DEFERRAL}`);
+}
 
 const NO_DEFERRAL =
   "promises, microtasks and timers are not supported: the Machine runs threads, use `spawn` and `join`";
 
-/** Per Machine; read through `WeakMap.prototype` methods captured at load (see evaluateModule). */
-const deferralByHost = new WeakMap<object, DeferralGlobals>();
-const weakGet = WeakMap.prototype.get;
-const weakSet = WeakMap.prototype.set;
+/** Per instantiation (Machine or native linker: one console each). */
+const deferralByConsole = new WeakMap<object, DeferralGlobals>();
 
-/** The reporting deferral globals of one Machine (one set for all its modules, so `Promise` is one value). */
-function deferralGlobals(host: Reporter): DeferralGlobals {
-  let g = apply(weakGet, deferralByHost, [host]) as DeferralGlobals | undefined;
+/**
+ * The deferral globals of one Machine, or of one native instantiation when `host` is null (one
+ * set for all its modules, so `Promise` is one value), keyed by its `console`.
+ */
+function deferralGlobals(key: object, host: Reporter | null): DeferralGlobals {
+  let g = deferralByConsole.get(key);
   if (g) return g;
-  const refuse = (what: string): never =>
+  const refuse = host === null ? nativeRefuse : (what: string): never =>
     host.report("unsupported", `${what} queues a callback to run later: ${NO_DEFERRAL}`, {
       title: "unsupported operation",
       label: "unsupported operation occurred here",
@@ -131,35 +133,36 @@ function deferralGlobals(host: Reporter): DeferralGlobals {
         },
       ],
     });
-  const method = (name: string, what: string) => {
-    const f = function () {
-      return refuse(what);
-    };
-    Object.defineProperty(f, "name", { value: name });
-    return f;
-  };
-  // A constructor (so `x instanceof Promise` works, false for everything) whose every operation
-  // reports: `new Promise(...)`, `Promise.resolve(...)`, `Promise.prototype.then.call(...)`, ...
-  const P = function Promise(): never {
-    return refuse(new.target ? "`new Promise`" : "`Promise`");
-  };
+  g = makeDeferralGlobals(refuse);
+  deferralByConsole.set(key, g);
+  return g;
+}
+
+/**
+ * The deferral globals, made in the program's realm (guest-kit.ts), each calling `refuse` with
+ * what was called. `Promise` is a constructor (so `x instanceof Promise` works, false for
+ * everything) whose every operation refuses: `new Promise(...)`, `Promise.resolve(...)`,
+ * `Promise.prototype.then.call(...)`, ...
+ */
+function makeDeferralGlobals(refuse: (what: string) => never): DeferralGlobals {
+  const kit = guestRealm().kit;
+  const method = (name: string, what: string) => kit.bridge(() => refuse(what), name);
+  const P = kit.bridgeNew((isNew: boolean) => refuse(isNew ? "`new Promise`" : "`Promise`"), "Promise", 1) as unknown as Record<string, unknown>;
   for (const k of ["resolve", "reject", "all", "allSettled", "any", "race", "withResolvers", "try"]) {
     Object.defineProperty(P, k, { value: method(k, `\`Promise.${k}\``), writable: true, configurable: true });
   }
-  const proto = {};
+  const proto = kit.object();
   for (const k of ["then", "catch", "finally"]) {
     Object.defineProperty(proto, k, { value: method(k, `\`Promise.prototype.${k}\``), writable: true, configurable: true });
   }
   Object.defineProperty(proto, "constructor", { value: P, writable: true, configurable: true });
   Object.defineProperty(P, "prototype", { value: proto, writable: false });
-  g = {
-    then: (receiver, method) => (types.isPromise(receiver) ? refuse(`\`.${method}\` on a promise`) : receiver),
+  return {
+    then: (receiver, name) => (types.isPromise(receiver) ? refuse(`\`.${name}\` on a promise`) : receiver),
     Promise: P,
     queueMicrotask: method("queueMicrotask", "`queueMicrotask`"),
     setTimeout: method("setTimeout", "`setTimeout`"),
     setInterval: method("setInterval", "`setInterval`"),
     setImmediate: method("setImmediate", "`setImmediate`"),
   };
-  apply(weakSet, deferralByHost, [host, g]);
-  return g;
 }

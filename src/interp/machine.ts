@@ -15,7 +15,6 @@
  * - src/interp/end-checks.ts: the reports of the end of a run (deadlock, thread, actor and memory
  *   leaks).
  */
-import { formatWithOptions } from "node:util";
 import { getHeapStatistics } from "node:v8";
 import type { CompiledProgram, ProgramModule } from "./compile/index.js";
 import { FRAME_MARK, SITE_MASK } from "./compile/index.js";
@@ -54,7 +53,8 @@ import { syncHooks } from "./runtime-kit.js";
 import { Scheduler } from "./scheduler-loop.js";
 import { describeActor, type Actor } from "./actors.js";
 import { actorLeakReports, memoryLeakReports, threadLeakReport } from "./end-checks.js";
-import type { ProgramConsole } from "./program-console.js";
+import { makeProgramConsole, type ProgramConsole } from "./program-console.js";
+import { guestRealm } from "./guest-realm.js";
 
 /** Options of one run. */
 export interface MachineConfig {
@@ -289,6 +289,11 @@ export class Machine implements ShimHost {
           "would run the program without any check. Use `createMachine(options)`, which wires it in.",
       );
     }
+    // What the program may reach of the runtime belongs to its realm, and no global an earlier
+    // run added is left (guest-realm.ts).
+    const realm = guestRealm();
+    for (const ns of Object.values(runtime.modules)) realm.admit(ns);
+    realm.resetGlobals();
     if (config.replay !== undefined) this.replay = new ReplayPolicy(config.replay);
     this.seed = this.replay ? this.replay.seed : config.seed ?? 0;
     this.checks = { strictProvenance: config.strictProvenance ?? false };
@@ -317,13 +322,13 @@ export class Machine implements ShimHost {
     this.running = new Thread(0, "main", () => undefined);
     this.threads.push(this.running);
     this.s = this.stackBuffer;
-    const print = (...args: unknown[]) => {
-      this.print(formatWithOptions({ colors: false }, ...args));
-      this.b--;
-    };
-    this.console = { log: print, error: print, warn: print, info: print };
+    this.console = makeProgramConsole(
+      (line) => this.print(line),
+      () => void this.b--,
+    );
     const rng = this.rng;
-    this.math = Object.create(Math, { random: { value: () => rng.next() } });
+    const kit = guestRealm().kit;
+    this.math = kit.create(guestRealm().global.Math, { random: { value: kit.bridge(() => rng.next(), "random") } }) as unknown as Math;
   }
 
   // ── instantiating modules ──────────────────────────────────────────────────────
@@ -853,6 +858,9 @@ export class Machine implements ShimHost {
       this.stopRecursion();
       throw this.stopped;
     }
+    // An object of kmiri's realm (an error a shim raised) is never the program's to hold: it
+    // goes on to `settle`, which tells kmiri's bugs from the program's (guest-realm.ts).
+    if (guestRealm().isHostObject(e)) throw e;
     this.sp = sp;
   }
 

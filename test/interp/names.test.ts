@@ -102,7 +102,7 @@ describe("nothing the program can name reaches the Machine", () => {
     expect(out).toEqual([
       "looked nothing reached",
       "undefined undefined undefined undefined undefined undefined",
-      "undefinedundefinedundefined undefined,undefined,true",
+      "ReferenceError EvalError TypeError",
     ]);
   });
 

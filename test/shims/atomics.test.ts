@@ -5,19 +5,24 @@
  * `compare_exchange_weak`'s spurious failures (seeded), and atomics as scheduling points and
  * progress (a store wakes a spinning thread). Programs are under test/fixtures/atomics and the corpus.
  */
-import { afterEach, describe, expect, test } from "vitest";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, test } from "vitest";
 import { AtomicBool, AtomicU16, AtomicU32, AtomicU64, AtomicU8, AtomicUsize } from "../../src/interp/memory/layouts.js";
 import { atomicEquals, missingMethod, operandMismatch, orderingPanic, rmwResult } from "../../src/shims/atomic-values.js";
 import { runFile } from "../../src/driver/run.js";
 
 const fx = (name: string) => `test/fixtures/atomics/${name}`;
-const env = process.env;
+const cases = mkdtempSync(path.join(os.tmpdir(), "kmiri-atomics-"));
 
-afterEach(() => {
-  delete env.KMIRI_ORDERING_CASE;
-  delete env.KMIRI_TYPES_CASE;
-  delete env.KMIRI_MEM_CASE;
-});
+/** A copy of fixture `name` running case `c` (its `const CASE: number = 0;` changed; the same lines). */
+function fixtureCase(name: string, c: number | string): string {
+  const text = readFileSync(fx(name), "utf8").replace(/const CASE: number = 0;/, `const CASE: number = ${c};`);
+  const file = path.join(cases, name.replace(/\.ts$/, `-${c}.ts`));
+  writeFileSync(file, text);
+  return file;
+}
 
 describe("values", () => {
   test("read-modify-writes wrap at the type's width", () => {
@@ -73,39 +78,33 @@ describe("Rust's panics and rustc's errors", () => {
     "there is no such thing as a relaxed compiler fence",
   ];
   test.each(panics.map((m, i) => [i, m]))("case %i panics: %s", async (i, message) => {
-    env.KMIRI_ORDERING_CASE = String(i);
-    const r = await runFile(fx("orderings.ts"));
+    const r = await runFile(fixtureCase("orderings.ts", String(i)));
     expect(r.ub).toEqual([]);
     expect(r.panic?.message).toBe(message);
     expect(r.panic?.location?.line).toBe(10 + Number(i));
-    const n = await runFile(fx("orderings.ts"), { native: true });
+    const n = await runFile(fixtureCase("orderings.ts", String(i)), { native: true });
     expect(n.panic?.message).toBe(message);
   });
 
   test("an ordering that is no `Ordering` is a type error", async () => {
-    env.KMIRI_ORDERING_CASE = "8";
-    const r = await runFile(fx("orderings.ts"));
+    const r = await runFile(fixtureCase("orderings.ts", "8"));
     expect(r.ub[0]).toMatchObject({ kind: "unsupported", title: "error[E0308]" });
     expect(r.ub[0].message).toMatch(/expected enum `Ordering`, found "Bogus"/);
   });
 
   test("`fetch_add` on an AtomicBool is E0599; a number for an AtomicU64 is E0308", async () => {
-    env.KMIRI_TYPES_CASE = "0";
-    const a = await runFile(fx("wrong-types.ts"));
+    const a = await runFile(fixtureCase("wrong-types.ts", "0"));
     expect(a.ub[0]).toMatchObject({ title: "error[E0599]", location: { line: 9 } });
-    env.KMIRI_TYPES_CASE = "1";
-    const b = await runFile(fx("wrong-types.ts"));
+    const b = await runFile(fixtureCase("wrong-types.ts", "1"));
     expect(b.ub[0]).toMatchObject({ title: "error[E0308]", message: "mismatched types: expected `u64`, found `number`" });
   });
 });
 
 describe("the memory checks of an atomic access", () => {
   test("an atomic load of uninitialised memory is uninit; an RMW through a dangling reference is use-after-free", async () => {
-    env.KMIRI_MEM_CASE = "0";
-    const a = await runFile(fx("memory-checks.ts"));
+    const a = await runFile(fixtureCase("memory-checks.ts", "0"));
     expect(a.ub[0]).toMatchObject({ kind: "uninit", location: { line: 10 } });
-    env.KMIRI_MEM_CASE = "1";
-    const b = await runFile(fx("memory-checks.ts"));
+    const b = await runFile(fixtureCase("memory-checks.ts", "1"));
     expect(b.ub[0]).toMatchObject({ kind: "use-after-free", location: { line: 15 } });
   });
 

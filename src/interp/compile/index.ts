@@ -1,11 +1,12 @@
 /**
  * Compiling a loaded program: the whole-program analysis, then each module to a factory
- * evaluated once by V8. The result runs on any number of Machines (each instantiates it anew).
+ * compiled once by V8, in the program's realm (guest-realm.ts). The result runs on any number of Machines (each instantiates it anew).
  */
 import type { SourceModule } from "../loader/index.js";
 import { analyzeProgram } from "./analyze.js";
 import { compileModule, type CompiledModule } from "./instrument.js";
 import { SiteTable } from "./sites.js";
+import { guestRealm } from "../guest-realm.js";
 import type { AnyNode } from "./walk.js";
 
 export { CompileError, FACTORY_PARAMS, FRAME_MARK, SITE_MASK } from "./instrument.js";
@@ -31,8 +32,6 @@ export interface CompiledProgram {
 
 /** The URL V8 shows for a module's code in stack traces: `kmiri://module/<index>/<file>`. */
 export const MODULE_URL_PREFIX = "kmiri://module/";
-
-const indirectEval = eval;
 
 /** Compiles every module of a loaded program. Throws CompileError on unsupported syntax. */
 export function compileProgram(modules: Iterable<SourceModule>, instrument: boolean): CompiledProgram {
@@ -75,7 +74,7 @@ export function compileProgram(modules: Iterable<SourceModule>, instrument: bool
       instrument,
     );
     const url = `${MODULE_URL_PREFIX}${index}/${source.displayPath}`;
-    const factory = indirectEval(`${compiled.code}\n//# sourceURL=${url}`) as ProgramModule["factory"];
+    const factory = guestRealm().compile(compiled.code, compiled.params, url) as ProgramModule["factory"];
     const pm: ProgramModule = { index, source, compiled, factory };
     out.push(pm);
     byPath.set(source.path, pm);

@@ -76,7 +76,7 @@ export interface ModuleSource {
 export interface CompiledModule {
   path: string;
   displayPath: string;
-  /** `(function(<params>) { ... })` */
+  /** The factory's body (`"use strict";` and the module's code); its parameters are {@link params}. */
   code: string;
   /** The factory's parameter names, in FACTORY_PARAMS order (internal ones carry the module's prefix: names.ts). */
   params: string[];
@@ -765,9 +765,10 @@ export function compileModule(
   for (const ns of stars) pre += `${n.exportStar}(${ns});`;
   s.before(0, pre);
   const body = s.toString();
-  // Line 1 of the module starts at this column of the factory text (no line break is added).
-  const header = `(function(${n.params.join(", ")}) {"use strict";`;
-  const code = `${header}${body}\n})`;
+  // The factory's body (its parameters are `params`): line 1 of the module starts at this column
+  // of it (no line break is added).
+  const header = `"use strict";`;
+  const code = `${header}${body}\n`;
   return {
     path: mod.path,
     displayPath: mod.displayPath,

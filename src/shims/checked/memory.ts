@@ -8,6 +8,7 @@
  * an access needs no lookup. The checks live in `interp/memory/` (`access.ts` the fast path,
  * `diagnose.ts` the reports, `bulk.ts` copies and transmutes); this module is the API around them.
  */
+import { trustInspect } from "../../interp/program-console.js";
 import { current, mem, running } from "./context.js";
 import { checkDealloc, checkOffset, checkReference, load, store } from "../../interp/memory/access.js";
 import { WILDCARD, type Allocation } from "../../interp/memory/allocation.js";
@@ -295,6 +296,9 @@ export class Ptr<T> {
     return new Ptr(this.address, current.memory.findExposed(this.address, this.layout.size), this.layout, this.tag);
   }
 }
+
+// `console.log(p)` prints `p` as its inspect method does (program-console.ts).
+trustInspect(Ptr.prototype);
 
 /** What a `ptr` layout read from memory makes: this runtime's pointers (the memory's pointer factory). */
 export function makePtr(address: number, provenance: Allocation | null, pointee: unknown, tag: number): Ptr<unknown> {

@@ -13,6 +13,7 @@
  * again by address (the last chunk found is cached, so that is O(1) for pointers into the same
  * chunk) — no side table, and a pointer stored natively reads back as a pointer.
  */
+import { trustInspect } from "../../interp/program-console.js";
 import { AddressSpace, type AddressSpaceOptions } from "../../interp/memory/address-space.js";
 import {
   describeValue,
@@ -289,6 +290,9 @@ export class Ptr<T> {
     return this.toString();
   }
 }
+
+// `console.log(p)` prints `p` as its inspect method does (program-console.ts).
+trustInspect(Ptr.prototype);
 
 // ── arguments of the wrong type: the checked runtime's messages, thrown ──
 
