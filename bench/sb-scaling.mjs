@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Stacked Borrows through the engine: the three workloads of bench/programs/sb-*.ts, each at N and
-// 2N (the programs read N from KMIRI_SB_N), checked with Stacked Borrows on, best of several
+// 2N (a copy of the program with `const N = 2N`), checked with Stacked Borrows on, best of several
 // runs; the ratio 2N/N must stay at most 2.2 (linear in the work). A column with
 // `--borrow-model none` shows what Stacked Borrows itself costs.
 //
@@ -9,6 +9,8 @@
 //
 // Runs of N and 2N alternate, each on a fresh Machine of one compiled program; 50 ms pass between
 // runs so that one run's garbage is collected before the next starts.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { prepareFile } from "../dist/index.js";
@@ -26,15 +28,27 @@ const WORKLOADS = [
 
 const pause = () => new Promise((r) => setTimeout(r, 50));
 
-/** Best time of `REPEAT` runs at each of `ns` (interleaved), with these options. */
-async function best(prepared, ns, options) {
-  const times = ns.map(() => Infinity);
+const copies = mkdtempSync(path.join(os.tmpdir(), "kmiri-sb-"));
+
+/** The program `name` prepared with `const N = n` (a copy in a temporary directory unless n is its own). */
+async function prepareAt(name, n, own) {
+  const file = path.join(here, "programs", `${name}.ts`);
+  if (n === own) return prepareFile(file);
+  const text = readFileSync(file, "utf8").replace(/^const N = [0-9_]+;/m, `const N = ${n};`);
+  const copy = path.join(copies, `${name}-${n}.ts`);
+  writeFileSync(copy, text);
+  return prepareFile(copy);
+}
+
+/** Best time of `REPEAT` runs of each prepared program of `byN` (interleaved), with these options. */
+async function best(byN, options) {
+  const times = byN.map(() => Infinity);
   for (let r = 0; r < REPEAT; r++) {
-    for (let k = 0; k < ns.length; k++) {
-      process.env.KMIRI_SB_N = String(ns[k]);
+    for (let k = 0; k < byN.length; k++) {
+      const [n, prepared] = byN[k];
       await pause();
       const res = prepared.run(options);
-      if (res.ub.length || res.panic) throw new Error(`${prepared.file} (N=${ns[k]}) did not run clean: ${res.ub[0]?.message ?? res.panic?.message}`);
+      if (res.ub.length || res.panic) throw new Error(`${prepared.file} (N=${n}) did not run clean: ${res.ub[0]?.message ?? res.panic?.message}`);
       times[k] = Math.min(times[k], res.stats.ms);
     }
   }
@@ -43,9 +57,10 @@ async function best(prepared, ns, options) {
 
 const rows = [];
 for (const [name, n, what] of WORKLOADS) {
-  const prepared = await prepareFile(path.join(here, "programs", `${name}.ts`));
-  const [t1, t2] = await best(prepared, [n, 2 * n], {});
-  const [off] = await best(prepared, [n], { borrowModel: "none" });
+  const atN = [n, await prepareAt(name, n, n)];
+  const at2N = [2 * n, await prepareAt(name, 2 * n, n)];
+  const [t1, t2] = await best([atN, at2N], {});
+  const [off] = await best([atN], { borrowModel: "none" });
   rows.push({ name, n, what, t1, t2, ratio: t2 / t1, off });
 }
 
