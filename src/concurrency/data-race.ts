@@ -516,6 +516,17 @@ class ThreadClocks {
   final: VectorClock | null = null;
   /** Whether the thread was created (indices may be reserved ahead of creation). */
   created = false;
+  /**
+   * As a joiner, how far {@link RaceDetector.join} has checked the other threads: every thread
+   * index below it except this thread's own was, when the cursor passed it, either not created or
+   * ended with a final clock `≤` this thread's clock. That stays true (this clock only grows, a
+   * final clock never changes) except when a passed index is created later or terminates again,
+   * and then {@link RaceDetector} moves the cursor back. So each join checks only the threads
+   * past the cursor, and a thread it found ordered is never checked again by the same joiner.
+   */
+  cursor = 0;
+  /** Whether the thread is in {@link RaceDetector}'s list of joiners (it joined at least once). */
+  joiner = false;
 
   constructor(capacity: number) {
     this.clock = new VectorClock(capacity);
@@ -564,10 +575,20 @@ export class RaceDetector {
    * synchronisation calls); allocations made meanwhile may use `static: true`.
    */
   active = false;
+  /**
+   * Created threads that have not terminated. A join can make the detector quiet only when at
+   * most the joiner itself is among them: an O(1) test before any clock comparison.
+   */
+  private running = 0;
+  /** Threads that joined at least once, whose {@link ThreadClocks.cursor} may need moving back. */
+  private readonly joiners: number[] = [];
+  /** At least every joiner's cursor: a spawn or termination of a thread at or past it moves none back. */
+  private maxCursor = 0;
 
   /** A detector with the main thread (index 0) at time 0. */
   constructor() {
     this.thread(0).created = true;
+    this.running = 1;
   }
 
   /** Number of thread indices in use (the highest created index + 1). */
@@ -593,6 +614,11 @@ export class RaceDetector {
     const c = this.thread(child);
     if (c.created) throw new Error(`thread ${child} already exists`);
     c.created = true;
+    if (c.final === null) this.running++;
+    // An index a joiner's cursor passed while it was not created: that joiner must check it now.
+    if (child < this.maxCursor) this.rewindCursors(child);
+    // The child's clock is replaced, not grown: what it knew as a joiner (if anything) is void.
+    c.cursor = 0;
     const p = this.thread(parent);
     c.clock.copyFrom(p.clock);
     p.clock.increment(parent);
@@ -604,6 +630,13 @@ export class RaceDetector {
   /** Thread `t` ends: its final clock is what a `join` acquires. */
   terminate(t: number): void {
     const s = this.thread(t);
+    if (s.final === null) {
+      if (s.created) this.running--;
+    } else if (t < this.maxCursor) {
+      // A second termination replaces the final clock by a later one: joiners that found the old
+      // one ordered must compare again.
+      this.rewindCursors(t);
+    }
     s.final = s.clock.clone();
     s.clock.increment(t);
   }
@@ -612,19 +645,49 @@ export class RaceDetector {
    * Thread `joiner` joins the ended thread `joinee`: everything the joinee did happens before the
    * joiner's next event. When every other thread has ended and happens before the joiner, the
    * detector goes quiet again ({@link RaceDetector.active}).
+   *
+   * Cost: the clock join, O(1) when another thread still runs, else a comparison of the final
+   * clocks past the joiner's cursor ({@link ThreadClocks.cursor}) — each thread's final clock is
+   * found ordered at most once per joiner, so a program of N threads spawned and joined by one
+   * thread makes O(N) comparisons in all, not O(N) per join.
    */
   join(joiner: number, joinee: number): void {
     const final = this.thread(joinee).final;
     if (!final) throw new Error(`join of thread ${joinee}, which has not terminated`);
     const j = this.thread(joiner);
-    j.clock.join(final);
-    let quiet = true;
-    for (let i = 0; i < this.ts.length && quiet; i++) {
-      if (i === joiner || !this.ts[i].created) continue;
-      const f = this.ts[i].final;
-      if (!f || !f.le(j.clock)) quiet = false;
+    const clock = j.clock;
+    clock.join(final);
+    // Quiet needs every other created thread ended: not so while another one runs.
+    if (this.running > (j.created && j.final === null ? 1 : 0)) return;
+    if (!j.joiner) {
+      j.joiner = true;
+      this.joiners.push(joiner);
     }
-    if (quiet) this.active = false;
+    const ts = this.ts;
+    const n = ts.length;
+    let i = j.cursor;
+    for (; i < n; i++) {
+      if (i === joiner) continue;
+      const s = ts[i];
+      if (!s.created) continue;
+      const f = s.final;
+      // `f[i] > clock[i]` is the usual witness that the joiner has not joined thread i (yet): O(1).
+      if (f === null || f.get(i) > clock.get(i) || !f.le(clock)) break;
+    }
+    j.cursor = i;
+    if (i > this.maxCursor) this.maxCursor = i;
+    if (i === n) this.active = false;
+  }
+
+  /** Moves back to `t` every joiner's cursor past thread `t` (which was created or re-terminated). */
+  private rewindCursors(t: number): void {
+    let max = 0;
+    for (const k of this.joiners) {
+      const s = this.ts[k];
+      if (s.cursor > t) s.cursor = t;
+      if (s.cursor > max) max = s.cursor;
+    }
+    this.maxCursor = max;
   }
 
   // ── locks and other synchronisation objects ──
@@ -850,7 +913,10 @@ export class RaceDetector {
       c.rk = rk;
     } else if (rt >= 0) {
       // [read share]: two concurrent reads; switch to a vector.
-      const v = c.rv ?? (c.rv = new SiteVector(this.cap));
+      // Room for these two threads (at least 8 entries), not for every thread: the vector grows
+      // on demand, and one of the whole thread capacity per read-shared location costs O(threads).
+      const hi = rt > t ? rt : t;
+      const v = c.rv ?? (c.rv = new SiteVector(hi < 8 ? 8 : hi + 1));
       v.set(rt, c.rc, c.rs, c.rk);
       v.set(t, now, site, rk);
       c.rt = SHARED;

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import {
   RaceDetector,
   describeRace,
@@ -222,6 +222,300 @@ describe("spawn and join edges", () => {
     }
     expect(d.write(x, 0, 4, MAIN, S.w1)).toBeNull();
     expect(d.active).toBe(false);
+  });
+});
+
+/** A small seeded PRNG (mulberry32): the orders below are random but the same on every run. */
+function prng(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
+function shuffled(xs: number[], rand: (n: number) => number): number[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const k = rand(i + 1);
+    [a[i], a[k]] = [a[k], a[i]];
+  }
+  return a;
+}
+
+/** Counts the final-clock comparisons (`VectorClock.le`) `f` makes. */
+function countLe(f: () => void): number {
+  const spy = vi.spyOn(VectorClock.prototype, "le");
+  try {
+    f();
+    return spy.mock.calls.length;
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+/**
+ * The detector's thread lifecycle as the old `join` computed it, clock by clock: quiet when every
+ * other created thread has ended and its final clock is `≤` the joiner's. The exactness reference
+ * for the cursor-based `join`.
+ */
+class LifecycleReference {
+  clocks: number[][] = [[]];
+  finals: (number[] | null)[] = [null];
+  created: boolean[] = [true];
+  active = false;
+
+  private at(t: number): void {
+    while (this.clocks.length <= t) {
+      this.clocks.push([]);
+      this.finals.push(null);
+      this.created.push(false);
+    }
+  }
+  private static get(c: number[], i: number): number {
+    return c[i] ?? 0;
+  }
+  private inc(t: number): void {
+    this.clocks[t][t] = LifecycleReference.get(this.clocks[t], t) + 1;
+  }
+  private static joinInto(a: number[], b: number[]): void {
+    for (let i = 0; i < b.length; i++) a[i] = Math.max(LifecycleReference.get(a, i), LifecycleReference.get(b, i));
+  }
+  spawn(p: number, c: number): void {
+    this.at(Math.max(p, c));
+    this.created[c] = true;
+    this.clocks[c] = [...this.clocks[p]];
+    this.inc(p);
+    this.inc(c);
+    this.active = true;
+  }
+  terminate(t: number): void {
+    this.at(t);
+    this.finals[t] = [...this.clocks[t]];
+    this.inc(t);
+  }
+  join(j: number, t: number): void {
+    this.at(Math.max(j, t));
+    LifecycleReference.joinInto(this.clocks[j], this.finals[t]!);
+    const c = this.clocks[j];
+    let quiet = true;
+    for (let i = 0; i < this.clocks.length && quiet; i++) {
+      if (i === j || !this.created[i]) continue;
+      const f = this.finals[i];
+      if (!f || f.some((x, k) => x > LifecycleReference.get(c, k))) quiet = false;
+    }
+    if (quiet) this.active = false;
+  }
+  release(lock: number[], t: number): void {
+    this.at(t);
+    lock.length = 0;
+    lock.push(...this.clocks[t]);
+    this.inc(t);
+  }
+  acquire(lock: number[], t: number): void {
+    this.at(t);
+    LifecycleReference.joinInto(this.clocks[t], lock);
+  }
+  /** The clock as `VectorClock.toArray` shows it (no trailing zeros). */
+  clockOf(t: number): number[] {
+    const c = Array.from(this.clocks[t], (x) => x ?? 0);
+    while (c.length > 0 && c[c.length - 1] === 0) c.pop();
+    return c;
+  }
+}
+
+describe("thread lifecycle bookkeeping (join's cursor)", () => {
+  const N = 5000;
+
+  test(`${N} threads ended and joined in random orders: quiet exactly after the last join, O(N) clock comparisons in all`, () => {
+    const rand = prng(1);
+    const d = new RaceDetector();
+    const kids: number[] = [];
+    for (let i = 0; i < N; i++) kids.push(d.spawn(MAIN));
+    expect(d.active).toBe(true);
+    // Terminations and joins interleaved at random: a join only of an ended thread.
+    const toEnd = shuffled(kids, rand);
+    const ended: number[] = [];
+    let joined = 0;
+    const comparisons = countLe(() => {
+      while (joined < N) {
+        if (toEnd.length > 0 && (ended.length === 0 || rand(2) === 0)) {
+          const t = toEnd.pop()!;
+          d.terminate(t);
+          ended.push(t);
+        } else {
+          const k = rand(ended.length);
+          const t = ended[k];
+          ended[k] = ended[ended.length - 1];
+          ended.pop();
+          d.join(MAIN, t);
+          joined++;
+          expect(d.active).toBe(joined < N);
+        }
+      }
+    });
+    expect(d.active).toBe(false);
+    // Each thread's final clock is found ordered once, plus at most one failed comparison per join.
+    expect(comparisons).toBeLessThanOrEqual(2 * N);
+  });
+
+  test.each(["spawn order", "reverse order", "random order"])(`${N} threads all ended first, then joined in %s: each final clock compared once`, (order) => {
+    const d = new RaceDetector();
+    const kids: number[] = [];
+    for (let i = 0; i < N; i++) kids.push(d.spawn(MAIN));
+    for (const k of kids) d.terminate(k);
+    const joins = order === "spawn order" ? kids : order === "reverse order" ? [...kids].reverse() : shuffled(kids, prng(3));
+    const comparisons = countLe(() => {
+      joins.forEach((k, i) => {
+        d.join(MAIN, k);
+        expect(d.active).toBe(i < N - 1);
+      });
+    });
+    // The rescanning join compared every joined thread again at each join: N²/2 in spawn order.
+    expect(comparisons).toBeLessThanOrEqual(N + 1);
+    // Joining again (allowed) keeps it quiet and compares nothing.
+    expect(countLe(() => d.join(MAIN, kids[0]))).toBe(0);
+    expect(d.active).toBe(false);
+  });
+
+  test("joins through intermediaries: main joins only group leaders, which joined their members", () => {
+    const rand = prng(2);
+    const GROUPS = 50;
+    const MEMBERS = 40; // 50 leaders + 2000 members
+    const d = new RaceDetector();
+    const leaders: number[] = [];
+    const members: number[][] = [];
+    for (let g = 0; g < GROUPS; g++) leaders.push(d.spawn(MAIN));
+    for (let g = 0; g < GROUPS; g++) {
+      const ms: number[] = [];
+      for (let k = 0; k < MEMBERS; k++) ms.push(d.spawn(leaders[g]));
+      members.push(ms);
+    }
+    // Every member ends and is joined by its leader, in a random order; the last group's leader
+    // forgets one member, which main must join itself.
+    const forgotten = members[GROUPS - 1][MEMBERS / 2];
+    for (let g = 0; g < GROUPS; g++) {
+      for (const m of shuffled(members[g], rand)) {
+        d.terminate(m);
+        if (m !== forgotten) d.join(leaders[g], m);
+        expect(d.active).toBe(true); // main and other leaders still run
+      }
+    }
+    const comparisons = countLe(() => {
+      const order = shuffled(leaders, rand);
+      for (const l of order) d.terminate(l);
+      for (let i = 0; i < GROUPS; i++) {
+        d.join(MAIN, order[i]);
+        expect(d.active).toBe(true); // the forgotten member is not ordered before main
+      }
+      d.join(MAIN, forgotten);
+      expect(d.active).toBe(false);
+    });
+    expect(comparisons).toBeLessThanOrEqual(2 * (GROUPS * (MEMBERS + 1) + GROUPS + 1));
+  });
+
+  test("an index the cursor passed before it was created counts once it is created", () => {
+    const d = new RaceDetector();
+    // Indices 1 … 9 are reserved (not created) by the spawn of thread 10.
+    expect(d.spawn(MAIN, 10)).toBe(10);
+    d.terminate(10);
+    d.join(MAIN, 10);
+    expect(d.active).toBe(false); // main's cursor went past 1 … 9: not created
+    expect(d.spawn(MAIN, 3)).toBe(3); // created behind the cursor
+    expect(d.spawn(MAIN, 11)).toBe(11);
+    d.terminate(3);
+    d.terminate(11);
+    d.join(MAIN, 11);
+    expect(d.active).toBe(true); // 3 ended, but main has not joined it
+    d.join(MAIN, 3);
+    expect(d.active).toBe(false);
+  });
+
+  test("a thread that terminates again must be joined again", () => {
+    const d = new RaceDetector();
+    const a = d.spawn(MAIN);
+    d.terminate(a);
+    d.join(MAIN, a);
+    expect(d.active).toBe(false);
+    const b = d.spawn(MAIN);
+    d.lockRelease(new VectorClock(), a); // a's clock moves past its final clock …
+    d.terminate(a); // … and a later final clock replaces it
+    d.terminate(b);
+    d.join(MAIN, b);
+    expect(d.active).toBe(true); // main has not seen a's second end
+    d.join(MAIN, a);
+    expect(d.active).toBe(false);
+  });
+
+  test("a thread used as a joiner before it is created starts over when spawned", () => {
+    const d = new RaceDetector();
+    const a = d.spawn(MAIN, 1);
+    d.terminate(a);
+    d.terminate(MAIN);
+    d.join(5, a); // thread 5 does not exist yet; main ended but 5 has not joined it
+    expect(d.active).toBe(true);
+    d.join(5, MAIN);
+    expect(d.active).toBe(false); // 5's cursor went to the end
+    d.spawn(MAIN, 5); // 5's clock is replaced by main's, which never joined a
+    const b = d.spawn(MAIN, 6);
+    d.terminate(b);
+    d.join(5, b);
+    expect(d.active).toBe(true); // a is not ordered before 5 any more
+    d.join(5, a);
+    expect(d.active).toBe(false);
+  });
+
+  test("same `active` as the rescanning join, on random lifecycles with explicit indices, locks and repeated ends", () => {
+    const THREADS = 24;
+    for (let seed = 1; seed <= 300; seed++) {
+      const rand = prng(seed);
+      const d = new RaceDetector();
+      const ref = new LifecycleReference();
+      const locks = [0, 1, 2].map(() => ({ det: new VectorClock(), ref: [] as number[] }));
+      const created = new Set([MAIN]);
+      const ended = new Set<number>();
+      for (let step = 0; step < 200; step++) {
+        const op = rand(10);
+        const any = () => rand(THREADS);
+        const someCreated = () => [...created][rand(created.size)];
+        if (op < 3 && created.size < THREADS) {
+          let child = any();
+          while (created.has(child)) child = (child + 1) % THREADS;
+          const parent = someCreated();
+          d.spawn(parent, child);
+          ref.spawn(parent, child);
+          created.add(child);
+        } else if (op < 5) {
+          // Usually a running thread; sometimes one that already ended, or one not created yet.
+          const r = rand(8);
+          const running = [...created].filter((t) => !ended.has(t));
+          const t = r === 0 ? any() : r === 1 || running.length === 0 ? someCreated() : running[rand(running.length)];
+          d.terminate(t);
+          ref.terminate(t);
+          ended.add(t);
+        } else if (op < 8 && ended.size > 0) {
+          const joinee = [...ended][rand(ended.size)];
+          const joiner = rand(6) === 0 ? any() : rand(2) === 0 ? MAIN : someCreated();
+          d.join(joiner, joinee);
+          ref.join(joiner, joinee);
+        } else if (op === 8) {
+          const l = locks[rand(3)];
+          const t = rand(4) === 0 ? any() : someCreated();
+          d.lockRelease(l.det, t);
+          ref.release(l.ref, t);
+        } else {
+          const l = locks[rand(3)];
+          const t = rand(4) === 0 ? any() : someCreated();
+          d.lockAcquire(l.det, t);
+          ref.acquire(l.ref, t);
+        }
+        expect(d.active, `seed ${seed}, step ${step}`).toBe(ref.active);
+      }
+      for (let t = 0; t < ref.clocks.length; t++) expect(d.clockOf(t).toArray(), `seed ${seed}, clock of ${t}`).toEqual(ref.clockOf(t));
+    }
   });
 });
 
