@@ -38,6 +38,15 @@ const isArray = Array.isArray;
 const { isProxy, isNativeError, isRegExp } = types;
 const ObjectProto = Object.prototype;
 const ErrorProto = Error.prototype;
+/** True in a process started with `--frozen-intrinsics`. */
+const FROZEN_INTRINSICS = Object.isFrozen(NativeError);
+/**
+ * The prototypes of kmiri's realm's errors: under `--frozen-intrinsics` Node turns their data
+ * properties (`name`, `message`, ...) into accessors, which run no program code.
+ */
+const HOST_ERROR_PROTOS = new Set<object>(
+  [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError].map((C) => C.prototype),
+);
 const hasInstanceIntrinsic = (Function.prototype as unknown as Record<symbol, unknown>)[Symbol.hasInstance];
 const toStringTag = Symbol.toStringTag;
 /** `CallSite.prototype.toString` (V8's frame text), or undefined if it could not be captured. */
@@ -161,7 +170,11 @@ function readProp(o: object, key: PropertyKey): Prop {
   for (let p: object | null = o, i = 0; p !== null && i < 10_000; p = getProto(p), i++) {
     if (isProxy(p)) return { kind: "proxy" };
     const d = getOwn(p, key);
-    if (d !== undefined) return "value" in d ? { kind: "data", value: d.value } : { kind: "getter" };
+    if (d !== undefined) {
+      if ("value" in d) return { kind: "data", value: d.value };
+      if (FROZEN_INTRINSICS && HOST_ERROR_PROTOS.has(p) && typeof d.get === "function") return { kind: "data", value: apply(d.get, o, []) };
+      return { kind: "getter" };
+    }
   }
   return { kind: "absent" };
 }
@@ -289,6 +302,15 @@ function safeChain(o: object): boolean {
  * made that impossible (non-configurable properties) or `f` threw.
  */
 function withKmiriStackFormat<T>(f: () => T): T | undefined {
+  // Under `--frozen-intrinsics` (the CLI's process, bin/kmiri.js) no program can have installed
+  // a formatter, and kmiri cannot install its own: V8's formatting is the one to read.
+  if (FROZEN_INTRINSICS) {
+    try {
+      return f();
+    } catch {
+      return undefined;
+    }
+  }
   const savedGlobal = getOwn(globalObject, "Error");
   const savedFormat = getOwn(NativeError, "prepareStackTrace");
   let globalSet = false;

@@ -31,6 +31,7 @@
 import vm from "node:vm";
 import { types } from "node:util";
 import { guestKit, type GuestKit } from "./guest-kit.js";
+import { setValueRealm } from "./memory/layouts.js";
 
 const HOST_OBJECT_PROTO = Object.prototype;
 const HOST_FUNCTION_PROTO = Function.prototype;
@@ -59,12 +60,12 @@ export class GuestRealm {
   private readonly protoMap = new Map<object, object>();
   /** Every prototype and constructor of kmiri's realm's built-ins: never frozen or moved by {@link admit}. */
   private readonly hostIntrinsics = new Set<object>();
+  /** The guest's built-in prototypes (the values of {@link protoMap}). */
+  private readonly guestProtos = new Set<object>();
   /** Objects already admitted or belonging to the guest. */
   private readonly admitted = new WeakSet<object>();
   /** The global object's own keys after setup (see {@link resetGlobals}). */
   private readonly globalNames: Set<PropertyKey>;
-  private readonly guestObjectProto: object;
-  private readonly guestFunctionProto: object;
 
   constructor() {
     // `microtaskQueue` (Node ≥ 14.6) is missing from the option type of @types/node 20.
@@ -96,8 +97,7 @@ export class GuestRealm {
     }
     this.globalNames = new Set(Reflect.ownKeys(g));
     freezeGraph([...Reflect.ownKeys(g).map((k) => g[k as string]), ...anonymous], g);
-    this.guestObjectProto = g.Object.prototype;
-    this.guestFunctionProto = g.Function.prototype;
+    setValueRealm(g.Array, g.Object.prototype);
     for (const name of Object.getOwnPropertyNames(globalThis)) {
       const host = (globalThis as Record<string, unknown>)[name];
       if (typeof host !== "function") continue;
@@ -109,7 +109,7 @@ export class GuestRealm {
         if (typeof guest === "object" && guest !== null) this.protoMap.set(proto, guest);
       }
     }
-    this.protoMap.set(Function.prototype, this.guestFunctionProto);
+    this.protoMap.set(Function.prototype, g.Function.prototype);
     // The anonymous ones pairwise, up their prototype chains (%GeneratorFunction.prototype%,
     // %GeneratorPrototype%, %IteratorPrototype%, %ArrayIteratorPrototype%, ...).
     const hostAnonymous = anonymousIntrinsics();
@@ -123,6 +123,7 @@ export class GuestRealm {
         gp = Object.getPrototypeOf(gp);
       }
     });
+    for (const guest of this.protoMap.values()) this.guestProtos.add(guest);
   }
 
   /**
@@ -149,10 +150,11 @@ export class GuestRealm {
    * reachable from `root` through own properties (values, accessors, symbol keys) and prototypes
    * whose prototype is a built-in prototype of kmiri's realm gets the guest's instead
    * (`Object.prototype`, `Function.prototype`, `Array.prototype`, `Map.prototype`, ...), and is
-   * frozen. Idempotent; objects of the guest realm are left alone. Throws for a prototype that is
+   * frozen (unless `freeze` is false: a layout the program made at run time, whose objects are
+   * its own). Idempotent; objects of the guest realm are left alone. Throws for a prototype that is
    * one of kmiri's built-ins with no guest counterpart (kmiri's bug: nothing to hand the program).
    */
-  admit(root: unknown): void {
+  admit(root: unknown, freeze = true): void {
     const stack: unknown[] = [root];
     while (stack.length > 0) {
       const o = stack.pop();
@@ -161,13 +163,18 @@ export class GuestRealm {
       if (isNamespace(o)) {
         // A module's exports (read through the namespace: a loader may define them as getters).
         this.admitted.add(o);
-        for (const k of Reflect.ownKeys(o)) stack.push((o as Record<PropertyKey, unknown>)[k]);
+        for (const k of Reflect.ownKeys(o)) {
+          const d = Reflect.getOwnPropertyDescriptor(o, k)!;
+          stack.push((o as Record<PropertyKey, unknown>)[k], d.get, d.set);
+        }
         continue;
       }
       if (this.hostIntrinsics.has(o)) throw new Error(`kmiri internal error: a built-in of kmiri's realm would be handed to the program`);
       this.admitted.add(o);
-      if (this.isGuest(o)) continue;
       const proto = Object.getPrototypeOf(o) as object | null;
+      // Made by the program (or the kit): its own. (An instance of an admitted class is not: its
+      // prototype is the class's, and its records may still be kmiri's.)
+      if (proto !== null && this.guestProtos.has(proto)) continue;
       if (proto !== null) {
         const guest = this.protoMap.get(proto);
         if (guest !== undefined) Object.setPrototypeOf(o, guest);
@@ -180,17 +187,8 @@ export class GuestRealm {
         if ("value" in d) stack.push(d.value);
         else stack.push(d.get, d.set);
       }
-      Object.freeze(o);
+      if (freeze) Object.freeze(o);
     }
-  }
-
-  /** True when `o` was made in this realm (its prototype chain ends in the guest's `Object.prototype`). */
-  isGuest(o: object): boolean {
-    for (let p: object | null = o; p !== null; p = Object.getPrototypeOf(p)) {
-      if (types.isProxy(p)) return true; // the program's: kmiri makes no proxies
-      if (p === this.guestObjectProto || p === this.guestFunctionProto) return true;
-    }
-    return false;
   }
 
   /**

@@ -310,7 +310,7 @@ export class Machine implements ShimHost {
     if (!Number.isInteger(this.maxThreads) || this.maxThreads < 0 || this.maxThreads > MAX_THREADS_LIMIT) {
       throw new RangeError(`kmiri: maxThreads must be an integer from 0 to ${MAX_THREADS_LIMIT}, got ${config.maxThreads}`);
     }
-    this.memory = new Memory({ limit: config.memoryLimit, host: this, races: this.dataRaces, pointer: runtime.pointer });
+    this.memory = new Memory({ limit: config.memoryLimit, host: this, races: this.dataRaces, pointer: runtime.pointer, readPointer: runtime.readPointer });
     if ((config.borrowModel ?? "stacked") === "stacked") {
       this.borrowTracker = new MachineBorrows(this, { trackTags: config.trackTags, tagGc: config.tagGc });
       this.memory.borrows = this.borrowTracker;

@@ -16,7 +16,7 @@ import type { BorrowTracker } from "../borrowtracker/hooks.js";
 import type { Frame, ReportOptions, SourceLocation, UBKind } from "./report.js";
 import type { Allocation } from "./memory/allocation.js";
 import type { Memory } from "./memory/memory.js";
-import type { PointerFactory } from "./memory/seam.js";
+import type { PointerFactory, PointerReader } from "./memory/seam.js";
 
 /** What the checked shims may ask of the Machine that runs them. */
 export interface ShimHost {
@@ -79,6 +79,8 @@ export interface GuestRuntime<H = unknown> {
   activate(host: H): void;
   /** What a `ptr` read from memory becomes (the runtime's `Ptr`). */
   readonly pointer: PointerFactory<Allocation>;
+  /** How memory reads a pointer written to it (the runtime's `Ptr`, whose provenance is private). */
+  readonly readPointer: PointerReader<Allocation>;
   /** The function-entry retag of a reference (`"ref"`) or `Box` (`"box"`) argument: a new reference, protected. */
   readonly retagArgument: (value: unknown, kind: "ref" | "box") => unknown;
 }

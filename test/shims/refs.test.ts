@@ -3,6 +3,7 @@
  * Miri's words and kinds; reads, writes, reborrows and projections work and are shown to the
  * borrow tracker with the right tags; atomics work on atomic layouts; the native twin computes the same.
  */
+import { provenanceOf, tagOf } from "../../src/shims/checked/memory.js";
 import { beforeEach, describe, expect, it } from "vitest";
 import * as checked from "../../src/shims/checked/index.js";
 import * as native from "../../src/shims/native/index.js";
@@ -127,7 +128,7 @@ describe("using references", () => {
     expect(s).not.toBeInstanceOf(checked.RefMut);
     const p = m.as_mut_ptr();
     expect(p.addr()).toBe(b.raw.addr());
-    expect(p.provenance).toBe(b.raw.provenance);
+    expect(provenanceOf(p)).toBe(provenanceOf(b.raw));
     expect(s.as_ptr().read()).toBe(3);
     b.drop();
   });
@@ -213,7 +214,7 @@ describe("borrow-tracker hooks", () => {
 
   it("retags on every creation and reborrow, deriving from the parent's tag", () => {
     const p = checked.alloc_zeroed(Pair); // the allocation's root tag (1) goes on the pointer
-    expect(p.tag).toBe(1);
+    expect(tagOf(p)).toBe(1);
     const m = p.as_mut(); // unique from the raw pointer's tag
     const f = m.field_mut("b"); // unique, from m
     const s = f.reborrow(); // shared, from f
@@ -226,7 +227,7 @@ describe("borrow-tracker hooks", () => {
       ["shared", false, 3, 8, 8, 4],
       ["raw", false, 4, 8, 8, 5],
     ]);
-    expect([m.tag, f.tag, s.tag, raw.tag]).toEqual([2, 3, 4, 5]);
+    expect([m.tag, f.tag, s.tag, tagOf(raw)]).toEqual([2, 3, 4, 5]);
   });
 
   it("shows every access through a reference with its tag, after the basic checks", () => {
@@ -236,8 +237,8 @@ describe("borrow-tracker hooks", () => {
     m.field_mut("a").write(3);
     expect(m.field("a").read()).toBe(3);
     expect(tracker.events.filter((e) => e.hook === "access")).toEqual([
-      { hook: "access", kind: "write", alloc: p.provenance!.id, tag: 3, offset: 0, size: 4 },
-      { hook: "access", kind: "read", alloc: p.provenance!.id, tag: 4, offset: 0, size: 4 },
+      { hook: "access", kind: "write", alloc: provenanceOf(p)!.id, tag: 3, offset: 0, size: 4 },
+      { hook: "access", kind: "read", alloc: provenanceOf(p)!.id, tag: 4, offset: 0, size: 4 },
     ]);
   });
 
@@ -249,12 +250,12 @@ describe("borrow-tracker hooks", () => {
     expect(p.read().b).toBe(5n);
     // The wildcard pointer carries no tag (0): the retag derives from a wildcard.
     expect(tracker.events.filter((e) => e.hook !== "access")).toEqual([
-      { hook: "newAllocation", alloc: p.provenance!.id, tag: 1 },
+      { hook: "newAllocation", alloc: provenanceOf(p)!.id, tag: 1 },
       { hook: "retag", kind: "unique", mutable: true, parent: 0, offset: 8, size: 8, interior: null, tag: 2 },
     ]);
     expect(tracker.events.filter((e) => e.hook === "access")).toEqual([
-      { hook: "access", kind: "write", alloc: p.provenance!.id, tag: 2, offset: 8, size: 8 }, // r.write
-      { hook: "access", kind: "read", alloc: p.provenance!.id, tag: 1, offset: 0, size: 16 }, // p.read()
+      { hook: "access", kind: "write", alloc: provenanceOf(p)!.id, tag: 2, offset: 8, size: 8 }, // r.write
+      { hook: "access", kind: "read", alloc: provenanceOf(p)!.id, tag: 1, offset: 0, size: 16 }, // p.read()
     ]);
   });
 
@@ -269,11 +270,11 @@ describe("borrow-tracker hooks", () => {
   it("gives statics and locals a root tag and reports a local's death", () => {
     host.site = 9;
     const s = checked.static_(u32, 1);
-    expect(tracker.events[0]).toEqual({ hook: "newAllocation", alloc: s.ptr.provenance!.id, tag: 1 });
+    expect(tracker.events[0]).toEqual({ hook: "newAllocation", alloc: provenanceOf(s.ptr)!.id, tag: 1 });
     let id = 0;
     host.call(12, () => {
       const x = checked.local(u32, 1);
-      id = x.ptr.provenance!.id;
+      id = provenanceOf(x.ptr)!.id;
       x.write(2);
     });
     expect(tracker.events.slice(1)).toEqual([

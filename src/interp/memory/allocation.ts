@@ -326,10 +326,10 @@ export class Allocation implements LayoutMemory, SeamAllocation {
    * {@link ptrs}. The write path has already removed the entries the 8 bytes overlapped.
    */
   storePtr(view: DataView, offset: number, value: unknown): void {
-    if (typeof value !== "object" || value === null || typeof (value as StoredPointer).address !== "number") {
+    const p = this.memory!.readPointer(value);
+    if (p === null) {
       this.typeError("E0308", `mismatched types: expected a raw pointer, found ${value === null ? "null" : typeof value}`);
     }
-    const p = value as StoredPointer;
     usize.encode(view, offset, p.address);
     if (p.provenance !== null) this.storeProvenance(offset, p);
   }
@@ -562,6 +562,11 @@ export class Allocation implements LayoutMemory, SeamAllocation {
  * fast test fails and the slow path resolves it (`Memory.findExposed`): only wildcards pay the lookup.
  */
 export const WILDCARD: Allocation = indirectMarker();
+
+/** True for an allocation (or a provenance marker): what only kmiri makes. */
+export function isAllocation(x: unknown): x is Allocation {
+  return x instanceof Allocation;
+}
 
 /**
  * A new provenance marker: an allocation that is never live and is {@link Allocation.indirect},

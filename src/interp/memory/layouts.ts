@@ -222,6 +222,19 @@ export class LayoutImpl<T> implements Layout<T> {
 /** 2^32, to split a `usize`/`isize` number into two 32-bit halves. */
 const TWO_32 = 4294967296;
 
+/**
+ * The realm of the arrays and objects a decode makes (array and struct values): the program's,
+ * once kmiri's guest realm exists (src/interp/guest-realm.ts sets it), so that a value read from
+ * memory does not lead the program to kmiri's `Object.prototype`.
+ */
+const valueRealm: { Array: ArrayConstructor; objectPrototype: object } = { Array, objectPrototype: Object.prototype };
+
+/** Makes decodes build their arrays with `array` and their objects on `objectPrototype`. */
+export function setValueRealm(array: ArrayConstructor, objectPrototype: object): void {
+  valueRealm.Array = array;
+  valueRealm.objectPrototype = objectPrototype;
+}
+
 /** The memory pointers are read from when a decode is given none: the native heap, once loaded. */
 let defaultMemory: LayoutMemory | null = null;
 
@@ -766,7 +779,7 @@ export function array<T>(elem: Layout<T>, len: number): Layout<T[]> {
     size: stride * len,
     align: elem.align,
     decode: (v, o, m) => {
-      const out = new Array<T>(len);
+      const out = new valueRealm.Array<T>(len);
       for (let i = 0; i < len; i++) out[i] = decodeElem(v, o + i * stride, m);
       return out;
     },
@@ -879,7 +892,7 @@ export function struct<F extends Record<string, Layout<any>>>(
     size,
     align,
     decode: (v, o, m) => {
-      const out: Record<string, unknown> = {};
+      const out: Record<string, unknown> = Object.create(valueRealm.objectPrototype);
       for (let i = 0; i < n; i++) out[names[i]!] = decoders[i]!(v, o + offsets[i]!, m);
       return out as V;
     },

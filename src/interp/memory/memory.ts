@@ -58,6 +58,7 @@ import {
   type MemoryHost,
   type MemoryOrdering,
   type PointerFactory,
+  type PointerReader,
   type RaceHook,
 } from "./seam.js";
 
@@ -84,6 +85,8 @@ export interface MemoryOptions extends AddressSpaceOptions {
    * record). The checked runtime installs its `Ptr`.
    */
   pointer?: PointerFactory<Allocation>;
+  /** How a pointer written to memory is read (default: its `address`, `provenance` and `tag` fields). */
+  readPointer?: PointerReader<Allocation>;
 }
 
 /** A race hook that is never active: memory without a race detector. */
@@ -133,6 +136,10 @@ const plainPointer: PointerFactory<Allocation> = (address, provenance, layout, t
   tag,
 });
 
+/** The default pointer reader: a record with a numeric `address` (and `provenance`, `tag`). */
+const plainReadPointer: PointerReader<Allocation> = (v) =>
+  typeof v === "object" && v !== null && typeof (v as StoredPointer).address === "number" ? (v as StoredPointer) : null;
+
 /** Default memory limit: 1 GiB. */
 export const DEFAULT_MEMORY_LIMIT = 2 ** 30;
 
@@ -176,6 +183,8 @@ export class Memory {
   races: RaceHook;
   /** What a `ptr` read from memory becomes. */
   readonly pointer: PointerFactory<Allocation>;
+  /** How a pointer written to memory is read. */
+  readonly readPointer: PointerReader<Allocation>;
   private readonly resolvers: AddressResolver<Allocation>[];
 
   constructor(options: MemoryOptions = {}) {
@@ -185,6 +194,7 @@ export class Memory {
     this.borrows = options.borrows ?? null;
     this.races = options.races ?? NO_RACES;
     this.pointer = options.pointer ?? plainPointer;
+    this.readPointer = options.readPointer ?? plainReadPointer;
     this.resolvers = options.resolvers ? [...options.resolvers] : [];
   }
 

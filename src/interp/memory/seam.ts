@@ -130,5 +130,19 @@ export type AddressResolver<A = SeamAllocation> = (addr: number, size: number, m
 /** Makes the value a `ptr` read from memory gives: the runtime's pointer, or a plain record. */
 export type PointerFactory<A = SeamAllocation> = (address: number, provenance: A | null, pointee: unknown, tag: number) => unknown;
 
+/** A pointer as memory keeps it: its address, provenance and borrow tag. */
+export interface PointerParts<A = SeamAllocation> {
+  readonly address: number;
+  readonly provenance: A | null;
+  readonly tag: number;
+}
+
+/**
+ * Reads a pointer value written to memory (the inverse of {@link PointerFactory}): its parts, or
+ * null when the value is no pointer. A runtime whose pointers keep their provenance private (the
+ * checked `Ptr`: the program must not reach its allocation) reads them here.
+ */
+export type PointerReader<A = SeamAllocation> = (value: unknown) => PointerParts<A> | null;
+
 /** The actor of a host that does not name one. */
 export const MAIN_THREAD: Party = Object.freeze({ kind: "thread", id: 0, name: "main" });

@@ -23,6 +23,7 @@
  *
  * Loads see the latest store: kmiri does not emulate weak memory (store buffers).
  */
+import { provenanceOf } from "./memory.js";
 import { current, mem, running } from "./context.js";
 import { Xoshiro128, deriveSeed } from "../../concurrency/scheduler.js";
 import { accessRange, readInitialised, write } from "../../interp/memory/access.js";
@@ -92,7 +93,7 @@ function checkOperand(layout: Layout<any>, value: unknown): void {
 /** The memory checks of an atomic access through `r`: the allocation (a wildcard resolved) and the offset. */
 function place(r: Ref<any>, layout: Layout<any>, write: boolean): [Allocation, number] {
   const p = r.ptr;
-  const a = accessRange(mem, p.address, p.provenance, layout.size, layout.align, write)!;
+  const a = accessRange(mem, p.address, provenanceOf(p), layout.size, layout.align, write)!;
   return [a, p.address - a.base];
 }
 

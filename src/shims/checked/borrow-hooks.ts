@@ -18,7 +18,7 @@ import { current, mem } from "./context.js";
 import { accessRange } from "../../interp/memory/access.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
 import type { Layout } from "../../interp/memory/layouts.js";
-import { Ptr } from "./memory.js";
+import { Ptr, provenanceOf, tagOf } from "./memory.js";
 
 /** The running Machine's borrow tracker, or `null` when none is installed. */
 export function tracker(): BorrowTracker | null {
@@ -27,7 +27,7 @@ export function tracker(): BorrowTracker | null {
 
 /** The tag a raw pointer carries (`UNTAGGED`, 0, for a wildcard or when nothing is tracked). */
 export function ptrTag(p: Ptr<any>): BorTag {
-  return p.tag;
+  return tagOf(p);
 }
 
 /**
@@ -35,7 +35,7 @@ export function ptrTag(p: Ptr<any>): BorTag {
  * place a pointer is made from a reference.
  */
 export function taggedPtr<U>(p: Ptr<any>, addr: number, layout: Layout<U>, tag: BorTag): Ptr<U> {
-  return new Ptr(addr, p.provenance, layout, tag);
+  return new Ptr(addr, provenanceOf(p), layout, tag);
 }
 
 /** The root tag of a new allocation (a static, a local) made at the current site. */
@@ -80,7 +80,7 @@ export function retag(
 export function trackAccess(kind: AccessKind, p: Ptr<any>, tag: BorTag, size: number): void {
   const t = tracker();
   if (t === null) return;
-  const a = accessRange(mem, p.address, p.provenance, size, p.layout.align, kind === "write");
+  const a = accessRange(mem, p.address, provenanceOf(p), size, p.layout.align, kind === "write");
   if (size !== 0 && a !== null) t.access(kind, a, tag, p.address - a.base, size, current.currentSite());
 }
 

@@ -19,7 +19,7 @@ import { allocationHelp, reportUB } from "../../interp/memory/diagnose.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
 import type { Layout } from "../../interp/memory/layouts.js";
 import { retag, rootTag, taggedPtr, trackDealloc, tracker } from "./borrow-hooks.js";
-import { Ptr } from "./memory.js";
+import { Ptr, provenanceOf } from "./memory.js";
 import { Ref, RefMut, borrow } from "./refs.js";
 import { unsupported } from "./unsafe.js";
 
@@ -42,34 +42,34 @@ export class Local<T> {
   /** `x`: reads the variable (it must be initialised). */
   read(): T {
     const p = this.ptr;
-    if (!p.provenance!.live) deadLocal(p.provenance!);
-    return load(mem, p.address, p.provenance, this.layout, true, this.tag);
+    if (!provenanceOf(p)!.live) deadLocal(provenanceOf(p)!);
+    return load(mem, p.address, provenanceOf(p), this.layout, true, this.tag);
   }
 
   /** `x = value`. */
   write(value: T): void {
     const p = this.ptr;
-    if (!p.provenance!.live) deadLocal(p.provenance!);
-    store(mem, p.address, p.provenance, this.layout, true, value, this.tag);
+    if (!provenanceOf(p)!.live) deadLocal(provenanceOf(p)!);
+    store(mem, p.address, provenanceOf(p), this.layout, true, value, this.tag);
   }
 
   /** `&x`. */
   as_ref(): Ref<T> {
-    if (!this.ptr.provenance!.live) deadLocal(this.ptr.provenance!);
+    if (!provenanceOf(this.ptr)!.live) deadLocal(provenanceOf(this.ptr)!);
     return new Ref(this.ptr, borrow(this.ptr, false, this.tag));
   }
 
   /** `&mut x`. */
   as_mut(): RefMut<T> {
-    if (!this.ptr.provenance!.live) deadLocal(this.ptr.provenance!);
+    if (!provenanceOf(this.ptr)!.live) deadLocal(provenanceOf(this.ptr)!);
     return new RefMut(this.ptr, borrow(this.ptr, true, this.tag));
   }
 
   /** `&raw mut x`: a raw pointer to the slot. */
   as_ptr(): Ptr<T> {
-    if (!this.ptr.provenance!.live) deadLocal(this.ptr.provenance!);
+    if (!provenanceOf(this.ptr)!.live) deadLocal(provenanceOf(this.ptr)!);
     if (tracker() === null) return this.ptr;
-    return taggedPtr(this.ptr, this.ptr.address, this.layout, retag("raw", true, this.ptr, this.ptr.provenance, this.tag));
+    return taggedPtr(this.ptr, this.ptr.address, this.layout, retag("raw", true, this.ptr, provenanceOf(this.ptr), this.tag));
   }
 }
 

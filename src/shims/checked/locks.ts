@@ -21,7 +21,7 @@ import { describeLockViolation, type LockViolation } from "../../concurrency/ind
 import type { HelpLine } from "../../interp/report.js";
 import type { Machine } from "../../interp/machine.js";
 import { WILDCARD, type Allocation } from "../../interp/memory/allocation.js";
-import { Ptr } from "./memory.js";
+import { Ptr, provenanceOf } from "./memory.js";
 import { machine } from "./machine.js";
 import { Ref } from "./refs.js";
 import { staticName } from "./statics.js";
@@ -36,7 +36,7 @@ function lockPtr(lock: unknown, fn: string): Ptr<unknown> {
 
 /** The allocation holding the lock (a wildcard resolved), or unsupported when there is none. */
 function lockAllocation(m: Machine, p: Ptr<unknown>, fn: string): Allocation {
-  const a = p.provenance === WILDCARD ? m.memory.findExposed(p.address, 0) : p.provenance;
+  const a = provenanceOf(p) === WILDCARD ? m.memory.findExposed(p.address, 0) : provenanceOf(p);
   if (a === null || !a.live) return unsupported(`\`${fn}\` on a pointer that points to no live allocation (the lock at 0x${p.address.toString(16)})`);
   return a;
 }

@@ -11,7 +11,8 @@
 import { trustInspect } from "../../interp/program-console.js";
 import { current, mem, running } from "./context.js";
 import { checkDealloc, checkOffset, checkReference, load, store } from "../../interp/memory/access.js";
-import { WILDCARD, type Allocation } from "../../interp/memory/allocation.js";
+import { isAllocation, WILDCARD, type Allocation } from "../../interp/memory/allocation.js";
+import type { PointerParts } from "../../interp/memory/seam.js";
 import { copyBytes, fillBytes, transmuteValue } from "../../interp/memory/bulk.js";
 import { reportUB } from "../../interp/memory/diagnose.js";
 import {
@@ -45,6 +46,11 @@ type Elem<T> = T extends (infer E)[] ? E : never;
 /** How Node prints an object that has this method (`console.log(p)`): as Rust's `{:?}` of a pointer. */
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
+/** The provenance of `p` (its allocation, {@link WILDCARD} or null): kmiri's eyes only. */
+export let provenanceOf: (p: Ptr<unknown>) => Allocation | null;
+/** The borrow tag `p` carries. */
+export let tagOf: (p: Ptr<unknown>) => number;
+
 /** A raw pointer `*mut T`: an address, a provenance and the layout of its pointee. */
 export class Ptr<T> {
   /** The address. (The `addr()` method is the Rust API; this is the field.) */
@@ -52,8 +58,10 @@ export class Ptr<T> {
   /**
    * The allocation this pointer may access; {@link WILDCARD} for a pointer from
    * `ptr_from_exposed` (resolved at each access); `null` for none (never dereferenceable).
+   * Private: the program must not reach the allocation (and through it the Machine) or forge
+   * one; kmiri reads it with {@link provenanceOf}.
    */
-  readonly provenance: Allocation | null;
+  #provenance: Allocation | null;
   /** The pointee's layout. */
   readonly layout: Layout<T>;
   /**
@@ -61,14 +69,17 @@ export class Ptr<T> {
    * allocation, or the tag of the reference it was cast from (`as_ptr`, `as_mut_ptr`), kept by
    * every arithmetic and projection and through memory. 0 for a wildcard pointer
    * (`ptr_from_exposed`), a pointer without provenance, or when no borrow tracker runs.
+   * Private, as the provenance ({@link tagOf}).
    */
-  readonly tag: number;
+  #tag: number;
 
   constructor(address: number, provenance: Allocation | null, layout: Layout<T>, tag = 0) {
     this.address = address;
-    this.provenance = provenance;
+    // A provenance the program made up (it may call the constructor) is no allocation.
+    if (provenance !== null && !isAllocation(provenance)) forgedProvenance();
+    this.#provenance = provenance;
     this.layout = layout;
-    this.tag = tag;
+    this.#tag = tag;
   }
 
   /** UNSAFE. `p.add(count)`: arithmetic in units of `T`; must stay inside the allocation (or one past it). */
@@ -103,12 +114,12 @@ export class Ptr<T> {
 
   /** `p.wrapping_add(count)`: may leave the allocation; only dereferencing such a pointer is UB. */
   wrapping_add(count: number): Ptr<T> {
-    return new Ptr(this.address + count * this.layout.size, this.provenance, this.layout, this.tag);
+    return new Ptr(this.address + count * this.layout.size, this.#provenance, this.layout, this.#tag);
   }
 
   /** `p.wrapping_sub(count)`. */
   wrapping_sub(count: number): Ptr<T> {
-    return new Ptr(this.address - count * this.layout.size, this.provenance, this.layout, this.tag);
+    return new Ptr(this.address - count * this.layout.size, this.#provenance, this.layout, this.#tag);
   }
 
   /**
@@ -120,8 +131,8 @@ export class Ptr<T> {
     const bytes = this.address - origin.address;
     const size = this.layout.size;
     if (bytes === 0) return 0;
-    const a = resolved(this.address, this.provenance);
-    const b = resolved(origin.address, origin.provenance);
+    const a = resolved(this.address, this.#provenance);
+    const b = resolved(origin.address, provenanceOf(origin));
     if (a === null || a !== b) {
       reportUB(mem, 
         a === null || b === null ? "no-provenance" : "out-of-bounds",
@@ -145,7 +156,7 @@ export class Ptr<T> {
   /** `p.cast::<U>()`: same address and provenance, another pointee. */
   cast<U>(layout: Layout<U>): Ptr<U> {
     if (!isLayout(layout)) notALayout("Ptr::cast", "layout", layout);
-    return new Ptr(this.address, this.provenance, layout, this.tag);
+    return new Ptr(this.address, this.#provenance, layout, this.#tag);
   }
 
   /**
@@ -156,8 +167,8 @@ export class Ptr<T> {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::field");
     const f = fieldOf(this.layout, name);
     if (f === undefined) reportTypeError(current, "E0609", `no field \`${name}\` on type \`${this.layout.name}\``);
-    checkOffset(mem, this.address, this.provenance, f.offset);
-    return new Ptr(this.address + f.offset, this.provenance, f.layout as Layout<T[K]>, this.tag);
+    checkOffset(mem, this.address, this.#provenance, f.offset);
+    return new Ptr(this.address + f.offset, this.#provenance, f.layout as Layout<T[K]>, this.#tag);
   }
 
   /**
@@ -176,8 +187,8 @@ export class Ptr<T> {
     const len = array.len;
     if (i < 0 || i >= len) panic(`index out of bounds: the len is ${len} but the index is ${i}`);
     const bytes = i * elem.size;
-    checkOffset(mem, this.address, this.provenance, bytes);
-    return new Ptr(this.address + bytes, this.provenance, elem as Layout<Elem<T>>, this.tag);
+    checkOffset(mem, this.address, this.#provenance, bytes);
+    return new Ptr(this.address + bytes, this.#provenance, elem as Layout<Elem<T>>, this.#tag);
   }
 
   /** `p.is_null()`. */
@@ -197,61 +208,61 @@ export class Ptr<T> {
 
   /** `p.expose_provenance()`: the address, exposing the provenance for a later `ptr_from_exposed`. */
   expose_provenance(): number {
-    const a = this.provenance;
+    const a = this.#provenance;
     if (a !== null && a !== WILDCARD) {
       a.exposed = true;
       // Wildcard pointers may now access the allocation with this pointer's tag.
-      if (a.live) tracker()?.expose(a, this.tag);
+      if (a.live) tracker()?.expose(a, this.#tag);
     }
     return this.address;
   }
 
   /** `p.with_addr(addr)`: same provenance, another address. */
   with_addr(addr: number): Ptr<T> {
-    return new Ptr(addr, this.provenance, this.layout, this.tag);
+    return new Ptr(addr, this.#provenance, this.layout, this.#tag);
   }
 
   /** UNSAFE. `p.read()` (`ptr::read`): the pointer must be aligned. */
   read(): T {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::read");
-    return load(mem, this.address, this.provenance, this.layout, true, this.tag);
+    return load(mem, this.address, this.#provenance, this.layout, true, this.#tag);
   }
 
   /** UNSAFE. `p.write(value)` (`ptr::write`). */
   write(value: T): void {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::write");
-    store(mem, this.address, this.provenance, this.layout, true, value, this.tag);
+    store(mem, this.address, this.#provenance, this.layout, true, value, this.#tag);
   }
 
   /** UNSAFE. `p.read_unaligned()`. */
   read_unaligned(): T {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::read_unaligned");
-    return load(mem, this.address, this.provenance, this.layout, false, this.tag);
+    return load(mem, this.address, this.#provenance, this.layout, false, this.#tag);
   }
 
   /** UNSAFE. `p.write_unaligned(value)`. */
   write_unaligned(value: T): void {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::write_unaligned");
-    store(mem, this.address, this.provenance, this.layout, false, value, this.tag);
+    store(mem, this.address, this.#provenance, this.layout, false, value, this.#tag);
   }
 
   /** UNSAFE. `p.read_volatile()` (aligned, like `read`; MMIO routing comes with Mirch). */
   read_volatile(): T {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::read_volatile");
-    return load(mem, this.address, this.provenance, this.layout, true, this.tag);
+    return load(mem, this.address, this.#provenance, this.layout, true, this.#tag);
   }
 
   /** UNSAFE. `p.write_volatile(value)`. */
   write_volatile(value: T): void {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::write_volatile");
-    store(mem, this.address, this.provenance, this.layout, true, value, this.tag);
+    store(mem, this.address, this.#provenance, this.layout, true, value, this.#tag);
   }
 
   /** UNSAFE. `p.replace(value)` (`ptr::replace`): writes `value`, returns the old one. */
   replace(value: T): T {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::replace");
-    const old = load(mem, this.address, this.provenance, this.layout, true, this.tag);
-    store(mem, this.address, this.provenance, this.layout, true, value, this.tag);
+    const old = load(mem, this.address, this.#provenance, this.layout, true, this.#tag);
+    store(mem, this.address, this.#provenance, this.layout, true, value, this.#tag);
     return old;
   }
 
@@ -259,7 +270,7 @@ export class Ptr<T> {
   as_ref(): SharedRef<T> {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::as_ref");
     const p = this.concrete();
-    checkReference(mem, p.address, p.provenance, p.layout, false);
+    checkReference(mem, p.address, provenanceOf(p), p.layout, false);
     return new SharedRef(p);
   }
 
@@ -267,7 +278,7 @@ export class Ptr<T> {
   as_mut(): UniqueRef<T> {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::as_mut");
     const p = this.concrete();
-    checkReference(mem, p.address, p.provenance, p.layout, true);
+    checkReference(mem, p.address, provenanceOf(p), p.layout, true);
     return new UniqueRef(p);
   }
 
@@ -283,8 +294,8 @@ export class Ptr<T> {
 
   /** The in-bounds offset by `bytes`, checked. */
   private offsetBytes(bytes: number): Ptr<T> {
-    checkOffset(mem, this.address, this.provenance, bytes);
-    return new Ptr(this.address + bytes, this.provenance, this.layout, this.tag);
+    checkOffset(mem, this.address, this.#provenance, bytes);
+    return new Ptr(this.address + bytes, this.#provenance, this.layout, this.#tag);
   }
 
   /**
@@ -292,13 +303,29 @@ export class Ptr<T> {
    * (or none): a reference made from it keeps that allocation (a retag picks one, as in Miri).
    */
   private concrete(): Ptr<T> {
-    if (this.provenance !== WILDCARD) return this;
-    return new Ptr(this.address, current.memory.findExposed(this.address, this.layout.size), this.layout, this.tag);
+    if (this.#provenance !== WILDCARD) return this;
+    return new Ptr(this.address, current.memory.findExposed(this.address, this.layout.size), this.layout, this.#tag);
+  }
+
+  static {
+    provenanceOf = (p) => p.#provenance;
+    tagOf = (p) => p.#tag;
   }
 }
 
+
 // `console.log(p)` prints `p` as its inspect method does (program-console.ts).
 trustInspect(Ptr.prototype);
+
+/** `new Ptr(address, provenance, ...)` by the program with a provenance it made up. */
+function forgedProvenance(): never {
+  return unsupported("a `Ptr` constructed by the program with a made-up provenance: make pointers with `alloc`, `Box`, `local`, references or `ptr_from_exposed`");
+}
+
+/** How memory reads a pointer written to it (the memory's pointer reader): this runtime's `Ptr` only. */
+export function readPtr(value: unknown): PointerParts<Allocation> | null {
+  return value instanceof Ptr ? { address: value.address, provenance: provenanceOf(value), tag: tagOf(value) } : null;
+}
 
 /** What a `ptr` layout read from memory makes: this runtime's pointers (the memory's pointer factory). */
 export function makePtr(address: number, provenance: Allocation | null, pointee: unknown, tag: number): Ptr<unknown> {
@@ -441,8 +468,8 @@ export function dealloc<T>(p: Ptr<T>, layout: Layout<T>): void {
   if (!(p instanceof Ptr)) notAPtr("dealloc", "ptr", p);
   if (!isLayout(layout)) notALayout("dealloc", "layout", layout);
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("dealloc");
-  const a = checkDealloc(mem, p.address, p.provenance, layout.size, layout.align, "deallocating");
-  free(a, p.tag);
+  const a = checkDealloc(mem, p.address, provenanceOf(p), layout.size, layout.align, "deallocating");
+  free(a, tagOf(p));
 }
 
 /**
@@ -456,13 +483,13 @@ export function realloc<T>(p: Ptr<T>, layout: Layout<T>, new_size: number): Ptr<
   if (typeof new_size !== "number" || new_size >>> 0 !== new_size) checkIntArg(usize, "realloc", "new_size", new_size);
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("realloc");
   checkAllocSize(new_size);
-  const old = checkDealloc(mem, p.address, p.provenance, layout.size, layout.align, "reallocating");
+  const old = checkDealloc(mem, p.address, provenanceOf(p), layout.size, layout.align, "reallocating");
   const q = allocate(layout, new_size, false);
   const kept = Math.min(old.size, new_size);
   // As Miri's `realloc`: the copy reads the old block through `p`, then frees it through `p`.
-  if (kept > 0) tracker()?.access("read", old, p.tag, 0, kept, current.currentSite());
-  q.provenance!.copyFrom(old, 0, 0, kept);
-  free(old, p.tag);
+  if (kept > 0) tracker()?.access("read", old, tagOf(p), 0, kept, current.currentSite());
+  provenanceOf(q)!.copyFrom(old, 0, 0, kept);
+  free(old, tagOf(p));
   return q;
 }
 
@@ -471,7 +498,7 @@ export function copy<T>(src: Ptr<T>, dst: Ptr<T>, count: number): void {
   checkCopyArgs("copy", src, dst, count);
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("copy");
   const l = src.layout;
-  copyBytes(mem, src.address, src.provenance, dst.address, dst.provenance, count * l.size, l.align, false, src.tag, dst.tag);
+  copyBytes(mem, src.address, provenanceOf(src), dst.address, provenanceOf(dst), count * l.size, l.align, false, tagOf(src), tagOf(dst));
 }
 
 /** UNSAFE. `ptr::copy_nonoverlapping(src, dst, count)`: overlapping ranges are `overlapping-copy`. */
@@ -479,7 +506,7 @@ export function copy_nonoverlapping<T>(src: Ptr<T>, dst: Ptr<T>, count: number):
   checkCopyArgs("copy_nonoverlapping", src, dst, count);
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("copy_nonoverlapping");
   const l = src.layout;
-  copyBytes(mem, src.address, src.provenance, dst.address, dst.provenance, count * l.size, l.align, true, src.tag, dst.tag);
+  copyBytes(mem, src.address, provenanceOf(src), dst.address, provenanceOf(dst), count * l.size, l.align, true, tagOf(src), tagOf(dst));
 }
 
 /** The arguments of `copy` and `copy_nonoverlapping`: two pointers and a `usize`. */
@@ -495,7 +522,7 @@ export function write_bytes<T>(dst: Ptr<T>, byte: number, count: number): void {
   if (typeof byte !== "number" || (byte & 0xff) !== byte) checkIntArg(u8, "write_bytes", "val", byte);
   if (typeof count !== "number" || count >>> 0 !== count) checkIntArg(usize, "write_bytes", "count", count);
   if (!current.inUnsafe()) unsafeCallOutsideUnsafe("write_bytes");
-  fillBytes(mem, dst.address, dst.provenance, byte, count * dst.layout.size, dst.layout.align, dst.tag);
+  fillBytes(mem, dst.address, provenanceOf(dst), byte, count * dst.layout.size, dst.layout.align, tagOf(dst));
 }
 
 /**
@@ -537,30 +564,30 @@ export class BoxImpl<T> {
 
   /** `*b` (a copy of the value). */
   read(): T {
-    return load(mem, this.raw.address, this.raw.provenance, this.layout, true, this.raw.tag);
+    return load(mem, this.raw.address, provenanceOf(this.raw), this.layout, true, tagOf(this.raw));
   }
 
   /** `*b = value`. */
   write(value: T): void {
-    store(mem, this.raw.address, this.raw.provenance, this.layout, true, value, this.raw.tag);
+    store(mem, this.raw.address, provenanceOf(this.raw), this.layout, true, value, tagOf(this.raw));
   }
 
   /** `&*b`. */
   as_ref(): SharedRef<T> {
-    checkReference(mem, this.raw.address, this.raw.provenance, this.layout, false);
+    checkReference(mem, this.raw.address, provenanceOf(this.raw), this.layout, false);
     return new SharedRef(this.raw);
   }
 
   /** `&mut *b`. */
   as_mut(): UniqueRef<T> {
-    checkReference(mem, this.raw.address, this.raw.provenance, this.layout, true);
+    checkReference(mem, this.raw.address, provenanceOf(this.raw), this.layout, true);
     return new UniqueRef(this.raw);
   }
 
   /** `drop(b)`: frees the block (a second drop is `double-free`). */
   drop(): void {
-    const a = checkDealloc(mem, this.raw.address, this.raw.provenance, this.layout.size, this.layout.align, "deallocating");
-    free(a, this.raw.tag);
+    const a = checkDealloc(mem, this.raw.address, provenanceOf(this.raw), this.layout.size, this.layout.align, "deallocating");
+    free(a, tagOf(this.raw));
   }
 }
 
@@ -571,9 +598,9 @@ export class BoxImpl<T> {
  */
 export function boxRetag<T>(p: Ptr<T>, mode: "default" | "fn-entry" = "default"): Ptr<T> {
   if (tracker() === null) return p;
-  const a = p.provenance;
+  const a = provenanceOf(p);
   if (a === null || a === WILDCARD || !a.live || p.address < a.base || p.address + p.layout.size > a.base + a.size) return p;
-  return new Ptr(p.address, a, p.layout, retag("box", true, p, a, p.tag, mode));
+  return new Ptr(p.address, a, p.layout, retag("box", true, p, a, tagOf(p), mode));
 }
 
 /** `Box<T>`: see {@link BoxImpl}. */
@@ -585,7 +612,7 @@ export const Box = {
   new<T>(layout: Layout<T>, value: T): BoxImpl<T> {
     if (!isLayout(layout)) notALayout("Box::new", "layout", layout);
     const p = allocate(layout, layout.size, false);
-    store(mem, p.address, p.provenance, layout, true, value, p.tag);
+    store(mem, p.address, provenanceOf(p), layout, true, value, tagOf(p));
     // The box holds the allocation's root tag: no other pointer has it, so the box is unique
     // without a retag (and a fresh allocation needs no borrow stacks: see interp/borrows.ts).
     return new BoxImpl(p);
@@ -605,7 +632,7 @@ export const Box = {
    * still a leak at the end of the program unless a static reaches it (store the pointer in one).
    */
   leak<T>(b: BoxImpl<T>): UniqueRef<T> {
-    checkReference(mem, b.raw.address, b.raw.provenance, b.layout, true);
+    checkReference(mem, b.raw.address, provenanceOf(b.raw), b.layout, true);
     return new UniqueRef(b.raw);
   },
 };

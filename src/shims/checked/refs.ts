@@ -14,6 +14,7 @@
  * `fetch_add`, …) are in `atomics.ts`: checked accesses that are also the race detector's atomic
  * operations and scheduling points.
  */
+import { provenanceOf } from "./memory.js";
 import { mem, running } from "./context.js";
 import type { BorTag, RetagMode } from "../../borrowtracker/hooks.js";
 import { checkReference, load, store } from "../../interp/memory/access.js";
@@ -47,7 +48,7 @@ export interface CasResult<T> {
  */
 export function borrow(p: Ptr<any>, mutable: boolean, parent: BorTag, mode: RetagMode = "default"): BorTag {
   // The allocation the reference points into (for a wildcard pointer, the exposed one at its address).
-  const a = checkReference(mem, p.address, p.provenance, p.layout, mutable);
+  const a = checkReference(mem, p.address, provenanceOf(p), p.layout, mutable);
   if (mutable && a !== null && !a.writable && p.layout.size !== 0) {
     reportUB(mem, 
       "read-only",
@@ -87,7 +88,7 @@ export class Ref<T> {
   /** `*r`: a typed read of the whole value (initialised and valid), through the reference's tag. */
   read(): T {
     const p = this.ptr;
-    return load(mem, p.address, p.provenance, this.layout, true, this.tag);
+    return load(mem, p.address, provenanceOf(p), this.layout, true, this.tag);
   }
 
   /** `&r.field` (a shared reborrow of the field). */
@@ -172,7 +173,7 @@ export class Ref<T> {
   protected raw<U>(mutable: boolean, layout: Layout<U>): Ptr<U> {
     const p: Ptr<any> = this.ptr;
     if (tracker() === null) return (layout as Layout<any>) === this.layout ? p : p.cast(layout);
-    const a = checkReference(mem, p.address, p.provenance, p.layout, mutable);
+    const a = checkReference(mem, p.address, provenanceOf(p), p.layout, mutable);
     return taggedPtr(p, p.address, layout, retag("raw", mutable, p, a, this.tag));
   }
 
@@ -203,7 +204,7 @@ export class RefMut<T> extends Ref<T> {
   /** `*r = value`, through the reference's tag. */
   write(value: T): void {
     const p = this.ptr;
-    store(mem, p.address, p.provenance, this.layout, true, value, this.tag);
+    store(mem, p.address, provenanceOf(p), this.layout, true, value, this.tag);
   }
 
   /** `&mut r.field` (a unique reborrow of the field). */

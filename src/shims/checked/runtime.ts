@@ -12,7 +12,7 @@ import { activate } from "./context.js";
 import { retagArgument } from "./fn-entry.js";
 import * as rt from "./index.js";
 import * as mirch from "./mirch.js";
-import { makePtr } from "./memory.js";
+import { makePtr, readPtr } from "./memory.js";
 
 /** The namespace of each guest API, by the manifest's names. */
 const NAMESPACES: Readonly<Record<string, object>> = { "kmiri/rt": rt, "kmiri/mirch": mirch };
@@ -23,5 +23,6 @@ export const checkedRuntime: GuestRuntime<Machine> = Object.freeze({
   modules: Object.freeze(Object.fromEntries(GUEST_APIS.map((api) => [api.name, NAMESPACES[api.name] ?? {}]))),
   activate,
   pointer: makePtr,
+  readPointer: readPtr,
   retagArgument,
 });

@@ -22,7 +22,7 @@ import type { Allocation } from "../../interp/memory/allocation.js";
 import type { Layout } from "../../interp/memory/layouts.js";
 import { hasInterior } from "../projections.js";
 import { retag, rootTag, taggedPtr, tracker } from "./borrow-hooks.js";
-import { Ptr } from "./memory.js";
+import { Ptr, provenanceOf } from "./memory.js";
 import { Ref, RefMut, borrow } from "./refs.js";
 import { UNSAFE_CALL_TITLE } from "./unsafe.js";
 
@@ -83,14 +83,14 @@ export class Static<T> {
    */
   as_ptr(): Ptr<T> {
     if (tracker() === null) return this.ptr;
-    return taggedPtr(this.ptr, this.ptr.address, this.layout, retag("raw", this.mutable, this.ptr, this.ptr.provenance, this.tag));
+    return taggedPtr(this.ptr, this.ptr.address, this.layout, retag("raw", this.mutable, this.ptr, provenanceOf(this.ptr), this.tag));
   }
 
   /** `STATIC` used as a value: a copy of it (UNSAFE for a `static mut`). An addition to the contract. */
   read(): T {
     if (this.mutable && !current.inUnsafe()) useOfMutableStatic();
     const p = this.ptr;
-    return load(mem, p.address, p.provenance, this.layout, true, this.tag);
+    return load(mem, p.address, provenanceOf(p), this.layout, true, this.tag);
   }
 
   /** UNSAFE, `static mut` only: `STATIC = value`. An addition to the contract. */
@@ -98,13 +98,13 @@ export class Static<T> {
     if (!this.mutable) this.immutable("assign to", "");
     if (!current.inUnsafe()) useOfMutableStatic();
     const p = this.ptr;
-    store(mem, p.address, p.provenance, this.layout, true, value, this.tag);
+    store(mem, p.address, provenanceOf(p), this.layout, true, value, this.tag);
   }
 
   /** Reports a mutation of an immutable static, as rustc does (E0596 for a borrow, E0594 for an assignment). */
   private immutable(verb: "borrow" | "assign to", how: string): never {
     const what = `immutable static item${this.name === null ? "" : ` \`${this.name}\``}`;
-    const a = this.ptr.provenance!;
+    const a = provenanceOf(this.ptr)!;
     return current.report("read-only", `cannot ${verb} ${what}${how ? ` ${how}` : ""}`, {
       title: verb === "borrow" ? "error[E0596]" : "error[E0594]",
       label: verb === "borrow" ? "cannot borrow as mutable" : "cannot assign",

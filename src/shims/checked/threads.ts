@@ -8,20 +8,33 @@
  * blocks the thread in the scheduler until the target ends.
  */
 import { PanicStop } from "../../interp/report.js";
-import type { Thread } from "../../interp/thread.js";
+import { Thread } from "../../interp/thread.js";
 import { GEN } from "../../interp/runtime-kit.js";
 import { takeSpuriousFailure } from "./atomics.js";
 import { machine } from "./machine.js";
 import { unsupported } from "./unsafe.js";
 
+/** The thread of a handle: kmiri's eyes only. */
+let threadOf: (h: JoinHandle<unknown>) => Thread;
+
 /** A handle on a spawned thread (`std::thread::JoinHandle`). */
 export class JoinHandle<T> {
+  /** The thread (private: the program must not reach the engine's thread, or forge a handle). */
+  #thread: Thread;
+
   /** @internal */
-  constructor(readonly thread: Thread) {}
+  constructor(thread: Thread) {
+    if (!isThread(thread)) unsupported("a `JoinHandle` constructed by the program: `spawn` makes them");
+    this.#thread = thread;
+  }
+
+  static {
+    threadOf = (h) => h.#thread;
+  }
 
   /** Waits for the thread to end; its result, or its panic propagated into this thread. */
   join(): T {
-    const t = this.thread;
+    const t = threadOf(this);
     machine().progress();
     if (t.state !== "done") {
       unsupported(
@@ -31,6 +44,10 @@ export class JoinHandle<T> {
     }
     return joined(t) as T;
   }
+}
+
+function isThread(t: unknown): t is Thread {
+  return t instanceof Thread;
 }
 
 function joined(t: Thread): unknown {
@@ -51,7 +68,7 @@ function joined(t: Thread): unknown {
 
 (JoinHandle.prototype.join as unknown as Record<symbol, unknown>)[GEN] = function* (this: JoinHandle<unknown>) {
   const m = machine();
-  const t = this.thread;
+  const t = threadOf(this);
   m.b--;
   m.progress();
   while (t.state !== "done") {

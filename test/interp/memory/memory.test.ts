@@ -3,6 +3,7 @@
  * reports): every check reports the right kind with Miri's words, clean operations report nothing,
  * and the native twin computes the same values as the checked runtime.
  */
+import { provenanceOf } from "../../../src/shims/checked/memory.js";
 import { beforeEach, describe, expect, it } from "vitest";
 import { UBStop, type UBKind } from "../../../src/interp/report.js";
 import { setCurrent } from "../../../src/shims/checked/context.js";
@@ -86,7 +87,7 @@ describe("memory", () => {
     // As in Miri, Box::leak exempts nothing: only reachability from a static does.
     const leaked = checked.Box.leak(checked.Box.new(u32, 3));
     m.allocate(4, 4, "static", 1);
-    expect(m.leaks().map((a) => a.name)).toEqual([kept.raw.provenance!.name, leaked.ptr.provenance!.name]);
+    expect(m.leaks().map((a) => a.name)).toEqual([provenanceOf(kept.raw)!.name, provenanceOf(leaked.ptr)!.name]);
     expect(m.inUse).toBe(12);
   });
 
@@ -97,10 +98,10 @@ describe("memory", () => {
     const last = checked.Box.new(u32, 43);
     expect(m.count).toBe(5002);
     expect(m.live().map((a) => a.id)).toEqual([1, 5002]);
-    expect(m.get(1)).toBe(keep.raw.provenance);
-    expect(m.get(5002)).toBe(last.raw.provenance);
+    expect(m.get(1)).toBe(provenanceOf(keep.raw));
+    expect(m.get(5002)).toBe(provenanceOf(last.raw));
     expect(m.get(17)).toBeUndefined();
-    expect(m.findByAddress(last.raw.addr() + 2)).toBe(last.raw.provenance);
+    expect(m.findByAddress(last.raw.addr() + 2)).toBe(provenanceOf(last.raw));
     expect(keep.read() + last.read()).toBe(85);
   });
 
@@ -152,7 +153,7 @@ describe("clean operations", () => {
     expect(checked.null_mut(u32).add(0).is_null()).toBe(true);
     expect(checked.null_mut(unit).read()).toBeUndefined(); // zero-sized: any pointer will do
     expect(host.reports).toEqual([]);
-    expect(host.memory.leaks()).toEqual([z.provenance]);
+    expect(host.memory.leaks()).toEqual([provenanceOf(z)]);
   });
 
   it("safe operations need no unsafe region", () => {
@@ -362,7 +363,7 @@ describe("uninitialised memory", () => {
   it("tracks init through copies and realloc; drops the mask once full", () => {
     const p = checked.alloc(u32);
     p.write(0x01020304);
-    expect(p.provenance!.init).toBeNull();
+    expect(provenanceOf(p)!.init).toBeNull();
     const q = checked.realloc(p, u32, 8);
     expect(q.read()).toBe(0x01020304);
     expectUB(() => q.add(1).read(), "uninit", "reading memory at alloc2[0x4..0x8], but memory is uninitialized at [0x4..0x8], and this operation requires initialized memory");

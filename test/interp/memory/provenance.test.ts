@@ -4,6 +4,7 @@
  * resolve at each access to an exposed live allocation (one warning per run; `unsupported` under
  * strict provenance); memory reachable from a static through stored pointers is no leak.
  */
+import { provenanceOf } from "../../../src/shims/checked/memory.js";
 import { beforeEach, describe, expect, it } from "vitest";
 import { WILDCARD } from "../../../src/interp/memory/allocation.js";
 import * as checked from "../../../src/shims/checked/memory.js";
@@ -34,16 +35,16 @@ describe("pointers stored in memory", () => {
     slot.write(target);
     const back = slot.read();
     expect(back).toBeInstanceOf(checked.Ptr);
-    expect(back.provenance).toBe(target.provenance);
+    expect(provenanceOf(back)).toBe(provenanceOf(target));
     expect([back.addr(), back.layout]).toEqual([target.addr(), u32]);
     expect(back.read()).toBe(7);
-    expect(slot.provenance!.ptrs!.size).toBe(1);
+    expect(provenanceOf(slot)!.ptrs!.size).toBe(1);
   });
 
   it("cost nothing where no pointer was ever stored", () => {
     const p = checked.alloc(u64);
     p.write(5n);
-    expect(p.provenance!.ptrs).toBeNull();
+    expect(provenanceOf(p)!.ptrs).toBeNull();
   });
 
   it("read as integers give the address, without provenance", () => {
@@ -65,7 +66,7 @@ describe("pointers stored in memory", () => {
     slot.cast(u8).add(7).write(0); // the address does not change
     const p = slot.read();
     expect(p.addr()).toBe(target.addr());
-    expect(p.provenance).toBeNull();
+    expect(provenanceOf(p)).toBeNull();
     expectUB(host, () => p.read(), "no-provenance", noProvenance(target.addr()));
   });
 
@@ -100,7 +101,7 @@ describe("pointers stored in memory", () => {
     expect(b.index(0).read().read()).toBe(3);
     const c = checked.realloc(b, array(ptr(u32), 2), 32).cast(array(ptr(u32), 4));
     expect(c.index(0).read().read()).toBe(3);
-    expect(c.index(1).read().provenance).toBe(target.provenance);
+    expect(provenanceOf(c.index(1).read())).toBe(provenanceOf(target));
   });
 
   it("are tracked one by one in a large table of pointers", () => {
@@ -113,10 +114,10 @@ describe("pointers stored in memory", () => {
     checked.copy_nonoverlapping(table.index(30).cast(u8).add(4), table.index(40).cast(u8).add(4), 8); // straddles 30|31 → 40|41
     const read = (i: number) => table.index(i).read();
     expect([read(10).read(), read(11).read(), read(12).read()]).toEqual([10, 10, 12]);
-    expect(read(20).provenance).toBeNull();
+    expect(provenanceOf(read(20))).toBeNull();
     expect([read(19).read(), read(21).read()]).toEqual([19, 21]);
-    expect([read(40).provenance, read(41).provenance]).toEqual([null, null]);
-    expect(table.provenance!.ptrs!.size).toBe(N - 3);
+    expect([provenanceOf(read(40)), provenanceOf(read(41))]).toEqual([null, null]);
+    expect(provenanceOf(table)!.ptrs!.size).toBe(N - 3);
     const copy = checked.alloc(array(ptr(u32), N));
     checked.copy_nonoverlapping(table, copy, 1);
     expect(copy.index(63).read().read()).toBe(63);
@@ -129,7 +130,7 @@ describe("pointers stored in memory", () => {
     const c = checked.alloc(ptr(u32));
     for (let i = 0; i < 8; i++) c.cast(u8).add(i).write(a.cast(u8).add(i).read());
     expect(c.read().addr()).toBe(target.addr());
-    expect(c.provenance!.ptrs).toBeNull();
+    expect(provenanceOf(c)!.ptrs).toBeNull();
     expectUB(host, () => c.read().read(), "no-provenance", noProvenance(target.addr()));
   });
   it("are destroyed by write_bytes", () => {
@@ -137,7 +138,7 @@ describe("pointers stored in memory", () => {
     slot.write(boxed(1));
     checked.write_bytes(slot.cast(u8), 0, 8);
     expect(slot.read().is_null()).toBe(true);
-    expect(slot.provenance!.ptrs!.size).toBe(0);
+    expect(provenanceOf(slot)!.ptrs!.size).toBe(0);
   });
 
   it("keep their provenance through a transmute to a layout with a pointer at the same offset", () => {
@@ -159,7 +160,7 @@ describe("pointers stored in memory", () => {
     slot.write_unaligned(target);
     expect(slot.read_unaligned().read()).toBe(8);
     buf.cast(u8).add(10).write(1); // overlaps the stored pointer (bytes 3..11)
-    expect(slot.read_unaligned().provenance).toBeNull();
+    expect(provenanceOf(slot.read_unaligned())).toBeNull();
   });
 });
 
@@ -176,12 +177,12 @@ describe("pointer fragments (per-byte provenance)", () => {
     const [a, target] = slotWith(3);
     const b = checked.alloc_zeroed(ptr(u32));
     checked.copy_nonoverlapping(a.cast(u32), b.cast(u32), 1);
-    expect(b.read().provenance).toBeNull(); // half a pointer is no pointer
-    expect(b.provenance!.frags!.size).toBe(4);
+    expect(provenanceOf(b.read())).toBeNull(); // half a pointer is no pointer
+    expect(provenanceOf(b)!.frags!.size).toBe(4);
     checked.copy_nonoverlapping(a.cast(u32).add(1), b.cast(u32).add(1), 1);
-    expect(b.read().provenance).toBe(target.provenance);
+    expect(provenanceOf(b.read())).toBe(provenanceOf(target));
     expect(b.read().read()).toBe(3);
-    expect(b.provenance!.frags).toBeNull(); // made whole again
+    expect(provenanceOf(b)!.frags).toBeNull(); // made whole again
     const c = checked.alloc(ptr(u32));
     for (let i = 7; i >= 0; i--) checked.copy(a.cast(u8).add(i), c.cast(u8).add(i), 1);
     expect(c.read().read()).toBe(3);
@@ -192,10 +193,10 @@ describe("pointer fragments (per-byte provenance)", () => {
     const saved = checked.alloc(ptr(u32));
     checked.copy_nonoverlapping(slot, saved, 1);
     slot.cast(u8).add(7).write(0);
-    expect(slot.read().provenance).toBeNull();
-    expect(slot.provenance!.frags!.size).toBe(7);
+    expect(provenanceOf(slot.read())).toBeNull();
+    expect(provenanceOf(slot)!.frags!.size).toBe(7);
     checked.copy_nonoverlapping(saved.cast(u8).add(7), slot.cast(u8).add(7), 1);
-    expect(slot.read().provenance).toBe(target.provenance);
+    expect(provenanceOf(slot.read())).toBe(provenanceOf(target));
     expect(slot.read().read()).toBe(7);
   });
 
@@ -208,7 +209,7 @@ describe("pointer fragments (per-byte provenance)", () => {
     checked.copy_nonoverlapping(arr.cast(u8), shifted.cast(u8).add(4), 16);
     // Slot 1 holds bytes 4..7 of the first pointer, then bytes 0..3 of the second.
     const strange = shifted.index(1).read();
-    expect(strange.provenance).toBeNull();
+    expect(provenanceOf(strange)).toBeNull();
     expectUB(host, () => checked.without_provenance(target.addr(), u32).read(), "no-provenance", noProvenance(target.addr()));
     // The copy shifted back lines the fragments up again.
     const back = checked.alloc_zeroed(array(ptr(u32), 2));
@@ -234,9 +235,9 @@ describe("pointer fragments (per-byte provenance)", () => {
     expect(b.cast(u8).read()).toBe(target.addr() & 0xff);
     b.cast(u8).add(1).write(b.cast(u8).add(1).read()); // same value, but an integer: no fragment
     checked.copy_nonoverlapping(a.cast(u8).add(4), b.cast(u8).add(4), 4);
-    expect(b.read().provenance).toBeNull();
+    expect(provenanceOf(b.read())).toBeNull();
     checked.write_bytes(b.cast(u8), 0, 8);
-    expect(b.provenance!.frags).toBeNull();
+    expect(provenanceOf(b)!.frags).toBeNull();
   });
 
   it("keep their allocation reachable for the leak check", () => {
@@ -245,7 +246,7 @@ describe("pointer fragments (per-byte provenance)", () => {
     const sp = new checked.Ptr(s.base, s, u8);
     checked.copy_nonoverlapping(a.cast(u8), sp, 4);
     a.write(checked.null_mut(u32));
-    expect(host.memory.leaks()).not.toContain(target.provenance);
+    expect(host.memory.leaks()).not.toContain(provenanceOf(target));
   });
 });
 
@@ -254,7 +255,7 @@ describe("wildcard pointers (ptr_from_exposed)", () => {
     const p = boxed(9);
     const q = boxed(10);
     const w = checked.ptr_from_exposed(p.expose_provenance(), u32);
-    expect(w.provenance).toBe(WILDCARD);
+    expect(provenanceOf(w)).toBe(WILDCARD);
     expect(w.read()).toBe(9);
     w.write(11);
     expect(p.read()).toBe(11);
@@ -348,10 +349,10 @@ describe("wildcard pointers (ptr_from_exposed)", () => {
     expect(p.cast(u32).add(2).read()).toBe(5);
     expect(w.add(3).offset_from(p.cast(u32))).toBe(3);
     const r = w.add(2).as_ref();
-    expect(r.ptr.provenance).toBe(p.provenance);
+    expect(provenanceOf(r.ptr)).toBe(provenanceOf(p));
     expect(r.read()).toBe(5);
     checked.dealloc(checked.ptr_from_exposed(addr, array(u32, 4)), array(u32, 4));
-    expect(p.provenance!.live).toBe(false);
+    expect(provenanceOf(p)!.live).toBe(false);
   });
 
   it("round-trip through memory as wildcards", () => {
@@ -359,7 +360,7 @@ describe("wildcard pointers (ptr_from_exposed)", () => {
     const slot = checked.alloc(ptr(u32));
     slot.write(checked.ptr_from_exposed(p.expose_provenance(), u32));
     const back = slot.read();
-    expect(back.provenance).toBe(WILDCARD);
+    expect(provenanceOf(back)).toBe(WILDCARD);
     expect(back.read()).toBe(6);
   });
 
@@ -368,7 +369,7 @@ describe("wildcard pointers (ptr_from_exposed)", () => {
     const w = checked.ptr_from_exposed(p.addr(), u32);
     w.expose_provenance();
     expect(WILDCARD.exposed).toBe(false);
-    expect(p.provenance!.exposed).toBe(false);
+    expect(provenanceOf(p)!.exposed).toBe(false);
     p.expose_provenance();
     expectUB(host, () => checked.without_provenance(p.addr(), u32).read(), "no-provenance", noProvenance(p.addr()));
   });
@@ -391,7 +392,7 @@ describe("leaks and statics", () => {
     }
     staticHolding(ptr(Node), head);
     const lost = boxed(5);
-    expect(host.memory.leaks().map((a) => a.id)).toEqual([lost.provenance!.id]);
+    expect(host.memory.leaks().map((a) => a.id)).toEqual([provenanceOf(lost)!.id]);
   });
 
   it("an unreachable cycle leaks, and so does a Box::leak no static reaches", () => {
@@ -402,7 +403,7 @@ describe("leaks and statics", () => {
     a.write({ next: b, v: 1 });
     b.write({ next: a, v: 2 });
     const leaked = checked.Box.leak(checked.Box.new(u32, 3));
-    expect(host.memory.leaks().map((x) => x.id)).toEqual([a.provenance!.id, b.provenance!.id, leaked.ptr.provenance!.id]);
+    expect(host.memory.leaks().map((x) => x.id)).toEqual([provenanceOf(a)!.id, provenanceOf(b)!.id, provenanceOf(leaked.ptr)!.id]);
   });
 
   it("a pointer overwritten in the static no longer keeps its target alive", () => {
@@ -416,6 +417,6 @@ describe("leaks and statics", () => {
     slot.cast(u8).write(0);
     expect(host.memory.leaks()).toEqual([]);
     slot.cast(usize).write(0);
-    expect(host.memory.leaks()).toEqual([target.provenance]);
+    expect(host.memory.leaks()).toEqual([provenanceOf(target)]);
   });
 });
