@@ -214,6 +214,11 @@ export class VectorClock {
 
   private grow(n: number): void {
     let cap = this.times.length;
+    if (n <= cap) {
+      // Room already: only the entries past the length may hold stale times.
+      this.times.fill(0, this.len, n);
+      return;
+    }
     while (cap < n) cap *= 2;
     const t = new Uint32Array(cap);
     t.set(this.times.subarray(0, this.len));

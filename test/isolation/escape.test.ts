@@ -54,7 +54,7 @@ interface Attempt {
   top?: string;
 }
 
-const HEADER = `import { alloc, alloc_zeroed, dealloc, Box, u32, u8, struct, array, spawn, local, null_mut, ptr_from_exposed } from "kmiri/rt";\n`;
+const HEADER = `import { alloc, alloc_zeroed, dealloc, Box, u32, u8, struct, array, spawn, local, static_, null_mut, ptr_from_exposed } from "kmiri/rt";\n`;
 
 /** A program-side `try` that turns any error into its name (so an attempt that fails cleanly prints it). */
 const ATTEMPTS: Attempt[] = [
@@ -81,6 +81,11 @@ const ATTEMPTS: Attempt[] = [
   { name: "every own property of a pointer", body: `unsafe: { const p = alloc(u32); const keys = Reflect.ownKeys(p).map(String).sort().join(","); dealloc(p, u32); if (keys !== "address,layout") throw new Error(keys); }`, expect: "clean" },
   { name: "a forged pointer (the constructor with a made-up allocation)", body: `unsafe: { const p = alloc(u32) as any; const q = new p.constructor(p.address, { base: p.address, size: 4, live: true }, u32, 0); q.write(1); }`, expect: /^unsupported: a `Ptr` constructed by the program/ },
   { name: "a forged join handle", body: `const h = spawn(() => 1) as any; h.join(); new h.constructor({ state: "done", result: 5 }).join();`, expect: /^unsupported: a `JoinHandle` constructed by the program/ },
+  { name: "a reference given another's tag (assigned)", body: `unsafe: { const raw = alloc(u32); raw.write(0); const first = raw.as_mut() as any; const second = raw.as_mut() as any; second.write(1); first.tag = second.tag; first.write(2); }`, expect: /^stacked-borrows/ },
+  { name: "a reference constructed with a made-up tag", top: `import { Ref } from "kmiri/rt";
+`, body: `unsafe: { const raw = alloc(u32); raw.write(0); const first = raw.as_mut(); const second = raw.as_mut(); second.write(1); const forged = new (Ref as any)(raw, 2); if (forged.tag !== undefined) throw new Error("tag visible"); first.write(2); }`, expect: /^stacked-borrows/ },
+  { name: "a forged static (the constructor, made mutable)", body: `const s = static_(u32, 1) as any; new s.constructor(u32, s.as_ptr(), 1, true, "X").write(5);`, expect: /^unsupported: a `Static` constructed by the program/ },
+  { name: "a forged local (the constructor with another slot's pointer)", body: `const x = local(u32, 1) as any; new x.constructor(u32, x.as_ptr(), 1);`, expect: /^unsupported: a `Local` constructed by the program/ },
   { name: "a stack-trace formatter to read kmiri's frames", body: `(Error as any).prepareStackTrace = (_e: unknown, f: unknown) => f; new Error().stack;`, expect: /^panic: TypeError: Cannot add property prepareStackTrace, object is not extensible/ },
   // ── the host's globals ──
   { name: "process", body: `(globalThis as any).process.exit(0);`, expect: /^panic: TypeError: Cannot read properties of undefined \(reading 'exit'\)/ },

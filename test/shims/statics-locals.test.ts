@@ -2,6 +2,8 @@
  * Statics and locals on a fake Machine: where they live, what may be written, what needs an
  * unsafe region, and when a local dies.
  */
+import { slotOfStatic } from "../../src/shims/checked/statics.js";
+import { slotOfLocal } from "../../src/shims/checked/locals.js";
 import { provenanceOf } from "../../src/shims/checked/memory.js";
 import { beforeEach, describe, expect, it } from "vitest";
 import * as checked from "../../src/shims/checked/index.js";
@@ -18,7 +20,7 @@ describe("static_", () => {
   it("makes an initialised static allocation that is never a leak", () => {
     host.site = 2;
     const s = checked.static_(u32, 7, { name: "LIMIT" });
-    const a = provenanceOf(s.ptr)!;
+    const a = provenanceOf(slotOfStatic(s))!;
     expect([a.kind, a.live, a.allocSite, a.writable]).toEqual(["static", true, 2, false]);
     expect(staticName(a)).toBe("LIMIT");
     expect(s.as_ref().read()).toBe(7);
@@ -28,17 +30,17 @@ describe("static_", () => {
 
   it("reports a write through a raw pointer to an immutable static as read-only", () => {
     const s = checked.static_(u32, 7);
-    expectUB(host, () => s.as_ptr().write(8), "read-only", `writing to ${provenanceOf(s.ptr)!.name} which is read-only`);
-    expectUB(host, () => checked.write_bytes(s.as_ptr(), 0, 1), "read-only", `writing to ${provenanceOf(s.ptr)!.name} which is read-only`);
+    expectUB(host, () => s.as_ptr().write(8), "read-only", `writing to ${provenanceOf(slotOfStatic(s))!.name} which is read-only`);
+    expectUB(host, () => checked.write_bytes(s.as_ptr(), 0, 1), "read-only", `writing to ${provenanceOf(slotOfStatic(s))!.name} which is read-only`);
   });
 
   it("keeps a static with interior mutability writable (rustc places it in mutable memory)", () => {
     const Lock = struct("Lock", { locked: cell(u8), owner: u32 });
     const s = checked.static_(Lock, { locked: 0, owner: 1 });
-    expect(provenanceOf(s.ptr)!.writable).toBe(true);
+    expect(provenanceOf(slotOfStatic(s))!.writable).toBe(true);
     s.as_ref().field("locked").get().write(1);
     expect(s.read()).toEqual({ locked: 1, owner: 1 });
-    expect(provenanceOf(checked.static_(AtomicU32, 0).ptr)!.writable).toBe(true);
+    expect(provenanceOf(slotOfStatic(checked.static_(AtomicU32, 0)))!.writable).toBe(true);
   });
 
   it("refuses &mut and assignment of an immutable static, as rustc does", () => {
@@ -77,7 +79,7 @@ describe("local", () => {
     host.call(20, () => {
       host.site = 21;
       const x = checked.local(u32, 5);
-      expect(provenanceOf(x.ptr)!.kind).toBe("stack");
+      expect(provenanceOf(slotOfLocal(x))!.kind).toBe("stack");
       host.unsafe = false; // direct use and references are safe
       x.write(x.read() + 1);
       x.as_mut().write(x.as_ref().read() * 2);
@@ -123,7 +125,7 @@ describe("local", () => {
     host.instantiating = {};
     const x = checked.local(u32, 1);
     host.instantiating = null;
-    expect(provenanceOf(x.ptr)!.live).toBe(true);
+    expect(provenanceOf(slotOfLocal(x))!.live).toBe(true);
     expect(x.read()).toBe(1);
     expect(host.memory.leaks()).toEqual([]);
   });

@@ -229,6 +229,11 @@ const TWO_32 = 4294967296;
  */
 const valueRealm: { Array: ArrayConstructor; objectPrototype: object } = { Array, objectPrototype: Object.prototype };
 
+/** A plain object of the values' realm (see {@link setValueRealm}): what a shim returns as a record. */
+export function valueObject(): Record<string, unknown> {
+  return Object.create(valueRealm.objectPrototype) as Record<string, unknown>;
+}
+
 /** Makes decodes build their arrays with `array` and their objects on `objectPrototype`. */
 export function setValueRealm(array: ArrayConstructor, objectPrototype: object): void {
   valueRealm.Array = array;

@@ -23,6 +23,7 @@
  *
  * Loads see the latest store: kmiri does not emulate weak memory (store buffers).
  */
+import { refPtr, refTag } from "./refs.js";
 import { provenanceOf } from "./memory.js";
 import { current, mem, running } from "./context.js";
 import { Xoshiro128, deriveSeed } from "../../concurrency/scheduler.js";
@@ -45,7 +46,7 @@ import {
   type OrderingUse,
   type RmwMethod,
 } from "../atomic-values.js";
-import type { Layout } from "../../interp/memory/layouts.js";
+import { valueObject, type Layout } from "../../interp/memory/layouts.js";
 import { trackAccess, tracker } from "./borrow-hooks.js";
 import { panic } from "./panic.js";
 import type { Ref } from "./refs.js";
@@ -92,7 +93,7 @@ function checkOperand(layout: Layout<any>, value: unknown): void {
 
 /** The memory checks of an atomic access through `r`: the allocation (a wildcard resolved) and the offset. */
 function place(r: Ref<any>, layout: Layout<any>, write: boolean): [Allocation, number] {
-  const p = r.ptr;
+  const p = refPtr(r);
   const a = accessRange(mem, p.address, provenanceOf(p), layout.size, layout.align, write)!;
   return [a, p.address - a.base];
 }
@@ -104,14 +105,14 @@ function readValue(a: Allocation, off: number, layout: Layout<any>): unknown {
 
 /** The borrow tracker's view of the access (with the reference's tag). */
 function track(r: Ref<any>, kind: "read" | "write"): void {
-  if (tracker() !== null) trackAccess(kind, r.ptr, r.tag, r.layout.size);
+  if (tracker() !== null) trackAccess(kind, refPtr(r), refTag(r), r.layout.size);
 }
 
 /** The end of every atomic: a scheduling point; what a spinning thread waits on; progress for a store. */
 function done(m: Machine | null, r: Ref<any>, stored: boolean): void {
   // (A host that is not a Machine, as in unit tests of the shims, has no threads to schedule.)
   if (m === null) return;
-  m.locks.lastAtomic[m.dataRaces.thread()] = r.ptr.address;
+  m.locks.lastAtomic[m.dataRaces.thread()] = refPtr(r).address;
   m.b--;
   if (stored) m.progress();
 }
@@ -191,7 +192,11 @@ export function atomicCompareExchange(
   racing()?.compareExchange(a, off, layout.size, ok, so, fo);
   if (ok) write(a, off, layout, next);
   done(m, r, ok);
-  return { ok, value: old };
+  // A record of the program's realm (layouts.ts valueObject), not of kmiri's.
+  const result = valueObject();
+  result.ok = ok;
+  result.value = old;
+  return result as { ok: boolean; value: unknown };
 }
 
 /** A uniform number in [0, 1) from the Machine's spurious-failure stream. */

@@ -14,7 +14,7 @@
  * argument the compiler marked, when it tracks borrows.
  */
 import { BoxImpl, boxRetag } from "./memory.js";
-import { borrow, Ref, RefMut } from "./refs.js";
+import { borrow, Ref, RefMut, refPtr, refTag, withTag } from "./refs.js";
 
 /** The function-entry retag of one argument (`kind` as the compiler read the parameter's type). */
 export function retagArgument(value: unknown, kind: "ref" | "box"): unknown {
@@ -22,7 +22,7 @@ export function retagArgument(value: unknown, kind: "ref" | "box"): unknown {
     if (value instanceof BoxImpl) return new BoxImpl(boxRetag(value.raw, "fn-entry"));
     return value;
   }
-  if (value instanceof RefMut) return new RefMut(value.ptr, borrow(value.ptr, true, value.tag, "fn-entry"));
-  if (value instanceof Ref) return new Ref(value.ptr, borrow(value.ptr, false, value.tag, "fn-entry"));
+  if (value instanceof RefMut) return withTag(RefMut, refPtr(value), borrow(refPtr(value), true, refTag(value), "fn-entry"));
+  if (value instanceof Ref) return withTag(Ref, refPtr(value), borrow(refPtr(value), false, refTag(value), "fn-entry"));
   return value;
 }

@@ -20,58 +20,70 @@ import type { Allocation } from "../../interp/memory/allocation.js";
 import type { Layout } from "../../interp/memory/layouts.js";
 import { retag, rootTag, taggedPtr, trackDealloc, tracker } from "./borrow-hooks.js";
 import { Ptr, provenanceOf } from "./memory.js";
-import { Ref, RefMut, borrow } from "./refs.js";
+import { Ref, RefMut, borrow, withTag } from "./refs.js";
 import { unsupported } from "./unsafe.js";
 
 /** A local variable whose address is taken (`let mut x`): it dies when its function returns. */
+/** The pointer to a local's slot (its root provenance): kmiri's eyes only. */
+export let slotOfLocal: <T>(x: Local<T>) => Ptr<T>;
+
+/** The constructor's token: only `local` makes a Local. */
+const INTERNAL: unique symbol = Symbol("Local");
+
 export class Local<T> {
   /** The variable's layout. */
   readonly layout: Layout<T>;
   /** The pointer to the slot (its root provenance). */
-  readonly ptr: Ptr<T>;
+  #ptr: Ptr<T>;
   /** The root tag of the slot: direct reads and writes use it, as Miri's do. */
-  readonly tag: BorTag;
+  #tag: BorTag;
 
   /** @internal Use {@link local}. */
-  constructor(layout: Layout<T>, ptr: Ptr<T>, tag: BorTag) {
+  constructor(layout: Layout<T>, ptr: Ptr<T>, tag: BorTag, internal?: typeof INTERNAL) {
+    if (internal !== INTERNAL) unsupported("a `Local` constructed by the program: use `local`");
     this.layout = layout;
-    this.ptr = ptr;
-    this.tag = tag;
+    this.#ptr = ptr;
+    this.#tag = tag;
   }
 
   /** `x`: reads the variable (it must be initialised). */
   read(): T {
-    const p = this.ptr;
+    const p = this.#ptr;
     if (!provenanceOf(p)!.live) deadLocal(provenanceOf(p)!);
-    return load(mem, p.address, provenanceOf(p), this.layout, true, this.tag);
+    return load(mem, p.address, provenanceOf(p), this.layout, true, this.#tag);
   }
 
   /** `x = value`. */
   write(value: T): void {
-    const p = this.ptr;
+    const p = this.#ptr;
     if (!provenanceOf(p)!.live) deadLocal(provenanceOf(p)!);
-    store(mem, p.address, provenanceOf(p), this.layout, true, value, this.tag);
+    store(mem, p.address, provenanceOf(p), this.layout, true, value, this.#tag);
   }
 
   /** `&x`. */
   as_ref(): Ref<T> {
-    if (!provenanceOf(this.ptr)!.live) deadLocal(provenanceOf(this.ptr)!);
-    return new Ref(this.ptr, borrow(this.ptr, false, this.tag));
+    if (!provenanceOf(this.#ptr)!.live) deadLocal(provenanceOf(this.#ptr)!);
+    return withTag(Ref, this.#ptr, borrow(this.#ptr, false, this.#tag));
   }
 
   /** `&mut x`. */
   as_mut(): RefMut<T> {
-    if (!provenanceOf(this.ptr)!.live) deadLocal(provenanceOf(this.ptr)!);
-    return new RefMut(this.ptr, borrow(this.ptr, true, this.tag));
+    if (!provenanceOf(this.#ptr)!.live) deadLocal(provenanceOf(this.#ptr)!);
+    return withTag(RefMut, this.#ptr, borrow(this.#ptr, true, this.#tag));
   }
 
   /** `&raw mut x`: a raw pointer to the slot. */
   as_ptr(): Ptr<T> {
-    if (!provenanceOf(this.ptr)!.live) deadLocal(provenanceOf(this.ptr)!);
-    if (tracker() === null) return this.ptr;
-    return taggedPtr(this.ptr, this.ptr.address, this.layout, retag("raw", true, this.ptr, provenanceOf(this.ptr), this.tag));
+    if (!provenanceOf(this.#ptr)!.live) deadLocal(provenanceOf(this.#ptr)!);
+    if (tracker() === null) return this.#ptr;
+    return taggedPtr(this.#ptr, this.#ptr.address, this.layout, retag("raw", true, this.#ptr, provenanceOf(this.#ptr), this.#tag));
+  }
+
+  static {
+    slotOfLocal = (x) => x.#ptr;
   }
 }
+
 
 /** Reports a use of a local variable after its function returned (Miri's StorageDead check). */
 function deadLocal(a: Allocation): never {
@@ -106,5 +118,5 @@ export function local<T>(layout: Layout<T>, init?: T): Local<T> {
   }
   const p = new Ptr(a.base, a, layout, tag);
   if (init !== undefined) write(a, 0, layout, init);
-  return new Local(layout, p, tag);
+  return new Local(layout, p, tag, INTERNAL);
 }

@@ -23,14 +23,14 @@ import type { Machine } from "../../interp/machine.js";
 import { WILDCARD, type Allocation } from "../../interp/memory/allocation.js";
 import { Ptr, provenanceOf } from "./memory.js";
 import { machine } from "./machine.js";
-import { Ref } from "./refs.js";
+import { Ref, refPtr } from "./refs.js";
 import { staticName } from "./statics.js";
 import { unsupported } from "./unsafe.js";
 
 /** The lock's pointer: a `Ptr` or a reference's. */
 function lockPtr(lock: unknown, fn: string): Ptr<unknown> {
   if (lock instanceof Ptr) return lock;
-  if (lock instanceof Ref) return lock.ptr;
+  if (lock instanceof Ref) return refPtr(lock);
   return unsupported(`\`${fn}\` needs a pointer or a reference to the lock, got ${lock === null ? "null" : typeof lock}`);
 }
 

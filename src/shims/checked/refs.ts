@@ -14,7 +14,6 @@
  * `fetch_add`, …) are in `atomics.ts`: checked accesses that are also the race detector's atomic
  * operations and scheduling points.
  */
-import { provenanceOf } from "./memory.js";
 import { mem, running } from "./context.js";
 import type { BorTag, RetagMode } from "../../borrowtracker/hooks.js";
 import { checkReference, load, store } from "../../interp/memory/access.js";
@@ -25,7 +24,7 @@ import type { Ordering } from "../atomic-values.js";
 import { cellContents, elemOf, fieldOf, noFieldMessage } from "../projections.js";
 import { atomicCompareExchange, atomicLoad, atomicRmw, atomicStore } from "./atomics.js";
 import { ptrTag, retag, taggedPtr, tracker } from "./borrow-hooks.js";
-import type { Ptr } from "./memory.js";
+import { Ptr, provenanceOf } from "./memory.js";
 import { panic } from "./panic.js";
 import { unsupported } from "./unsafe.js";
 
@@ -61,6 +60,23 @@ export function borrow(p: Ptr<any>, mutable: boolean, parent: BorTag, mode: Reta
   return retag(mutable ? "unique" : "shared", mutable, p, a, parent, mode);
 }
 
+/** The pointer of a reference: kmiri's eyes only. */
+export let refPtr: <T>(r: Ref<T>) => Ptr<T>;
+/** The borrow tag of a reference. */
+export let refTag: (r: Ref<any>) => BorTag;
+
+/** A tag for the next reference constructed (see {@link withTag}); read and cleared by its constructor. */
+let trustedTag: BorTag | undefined;
+
+/**
+ * `new C(p)` carrying `tag`, which the caller has already checked and retagged with
+ * {@link borrow} (the runtime's reborrows): the only way a reference gets a tag it did not make.
+ */
+export function withTag<R extends Ref<any>>(C: new (p: Ptr<any>) => R, p: Ptr<any>, tag: BorTag): R {
+  trustedTag = tag;
+  return new C(p);
+}
+
 /**
  * A shared reference `&T`.
  *
@@ -68,44 +84,55 @@ export function borrow(p: Ptr<any>, mutable: boolean, parent: BorTag, mode: Reta
  * passes `tag` when it has already done both through {@link borrow}.
  */
 export class Ref<T> {
-  /** The pointer the reference was made from (address, provenance, pointee layout). */
-  readonly ptr: Ptr<T>;
+  /** The pointer the reference was made from (address, provenance, pointee layout); private, as its tag ({@link refPtr}). */
+  #ptr: Ptr<T>;
   /** The referent's layout. */
   readonly layout: Layout<T>;
-  /** The borrow tag of this reference (`UNTAGGED` while no tracker is installed). */
-  readonly tag: BorTag;
+  /**
+   * The borrow tag of this reference (`UNTAGGED` while no tracker is installed). Private: a
+   * program that could set it would speak with another reference's permissions ({@link refTag}).
+   */
+  #tag: BorTag;
 
   /**
    * @param ptr the pointee; checked valid for a reference (`&mut` for a {@link RefMut}).
-   * @param tag the tag, when the caller has already checked and retagged `ptr` with {@link borrow}.
    */
-  constructor(ptr: Ptr<T>, tag?: BorTag) {
-    this.ptr = ptr;
+  constructor(ptr: Ptr<T>) {
+    if (!(ptr instanceof Ptr)) unsupported("`new Ref(p)` needs a raw pointer");
+    this.#ptr = ptr;
     this.layout = ptr.layout;
-    this.tag = tag ?? borrow(ptr, this instanceof RefMut, ptrTag(ptr));
+    // A tag the runtime already checked and retagged (withTag), else `&*p` now.
+    const tag = trustedTag;
+    trustedTag = undefined;
+    this.#tag = tag ?? borrow(ptr, this instanceof RefMut, ptrTag(ptr));
+  }
+
+  static {
+    refPtr = (r) => r.#ptr;
+    refTag = (r) => r.#tag;
   }
 
   /** `*r`: a typed read of the whole value (initialised and valid), through the reference's tag. */
   read(): T {
-    const p = this.ptr;
-    return load(mem, p.address, provenanceOf(p), this.layout, true, this.tag);
+    const p = this.#ptr;
+    return load(mem, p.address, provenanceOf(p), this.layout, true, this.#tag);
   }
 
   /** `&r.field` (a shared reborrow of the field). */
   field<K extends keyof T & string>(name: K): Ref<T[K]> {
     const p = this.fieldPtr(name, "field");
-    return new Ref(p, borrow(p, false, this.tag));
+    return withTag(Ref, p, borrow(p, false, this.#tag));
   }
 
   /** `&r[i]` (a shared reborrow of the element); panics when `i` is out of bounds, as Rust's indexing does. */
   index(i: number): Ref<Elem<T>> {
     const p = this.elemPtr(i, "index");
-    return new Ref(p, borrow(p, false, this.tag));
+    return withTag(Ref, p, borrow(p, false, this.#tag));
   }
 
   /** `&*r` (a shared reborrow). */
   reborrow(): Ref<T> {
-    return new Ref(this.ptr, borrow(this.ptr, false, this.tag));
+    return withTag(Ref, this.#ptr, borrow(this.#ptr, false, this.#tag));
   }
 
   /** `r as *const T`: a raw pointer with the reference's provenance. */
@@ -171,17 +198,17 @@ export class Ref<T> {
    * raw retag (checked dereferenceable first, as Miri's retags are); without one, the pointer.
    */
   protected raw<U>(mutable: boolean, layout: Layout<U>): Ptr<U> {
-    const p: Ptr<any> = this.ptr;
+    const p: Ptr<any> = this.#ptr;
     if (tracker() === null) return (layout as Layout<any>) === this.layout ? p : p.cast(layout);
     const a = checkReference(mem, p.address, provenanceOf(p), p.layout, mutable);
-    return taggedPtr(p, p.address, layout, retag("raw", mutable, p, a, this.tag));
+    return taggedPtr(p, p.address, layout, retag("raw", mutable, p, a, this.#tag));
   }
 
   /** The pointer to field `name` of the referent (`what` names the method, for the report). */
   protected fieldPtr(name: string, what: string): Ptr<any> {
     const f = fieldOf(this.layout, name);
     if (f === null) return unsupported(noFieldMessage(this.layout, name, what));
-    return taggedPtr(this.ptr, this.ptr.address + f.offset, f.layout, this.tag);
+    return taggedPtr(this.#ptr, this.#ptr.address + f.offset, f.layout, this.#tag);
   }
 
   /** The pointer to element `i` of the referent, bounds-checked as Rust's indexing is. */
@@ -192,7 +219,7 @@ export class Ref<T> {
     }
     if (!Number.isInteger(i)) unsupported(`\`${what}(${i})\`: an index must be an integer`);
     if (i < 0 || i >= a.len) panic(`index out of bounds: the len is ${a.len} but the index is ${i}`);
-    return taggedPtr(this.ptr, this.ptr.address + i * a.elem.size, a.elem, this.tag);
+    return taggedPtr(this.#ptr, this.#ptr.address + i * a.elem.size, a.elem, this.#tag);
   }
 }
 
@@ -203,25 +230,25 @@ export class Ref<T> {
 export class RefMut<T> extends Ref<T> {
   /** `*r = value`, through the reference's tag. */
   write(value: T): void {
-    const p = this.ptr;
-    store(mem, p.address, provenanceOf(p), this.layout, true, value, this.tag);
+    const p = refPtr(this);
+    store(mem, p.address, provenanceOf(p), this.layout, true, value, refTag(this));
   }
 
   /** `&mut r.field` (a unique reborrow of the field). */
   field_mut<K extends keyof T & string>(name: K): RefMut<T[K]> {
     const p = this.fieldPtr(name, "field_mut");
-    return new RefMut(p, borrow(p, true, this.tag));
+    return withTag(RefMut, p, borrow(p, true, refTag(this)));
   }
 
   /** `&mut r[i]` (a unique reborrow of the element); panics when out of bounds. */
   index_mut(i: number): RefMut<Elem<T>> {
     const p = this.elemPtr(i, "index_mut");
-    return new RefMut(p, borrow(p, true, this.tag));
+    return withTag(RefMut, p, borrow(p, true, refTag(this)));
   }
 
   /** `&mut *r` (a unique reborrow). */
   reborrow_mut(): RefMut<T> {
-    return new RefMut(this.ptr, borrow(this.ptr, true, this.tag));
+    return withTag(RefMut, refPtr(this), borrow(refPtr(this), true, refTag(this)));
   }
 
   /** `r as *mut T`: a raw pointer with the reference's provenance. */

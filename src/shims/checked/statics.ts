@@ -23,8 +23,8 @@ import type { Layout } from "../../interp/memory/layouts.js";
 import { hasInterior } from "../projections.js";
 import { retag, rootTag, taggedPtr, tracker } from "./borrow-hooks.js";
 import { Ptr, provenanceOf } from "./memory.js";
-import { Ref, RefMut, borrow } from "./refs.js";
-import { UNSAFE_CALL_TITLE } from "./unsafe.js";
+import { Ref, RefMut, borrow, withTag } from "./refs.js";
+import { UNSAFE_CALL_TITLE, unsupported } from "./unsafe.js";
 
 /** Options of {@link static_}. */
 export interface StaticOptions {
@@ -43,38 +43,45 @@ export function staticName(a: Allocation): string | undefined {
 }
 
 /** A `static` or `static mut`. */
+/** The pointer to a static's slot (its root provenance): kmiri's eyes only. */
+export let slotOfStatic: <T>(x: Static<T>) => Ptr<T>;
+
+/** The constructor's token: only `static_` makes a Static. */
+const INTERNAL: unique symbol = Symbol("Static");
+
 export class Static<T> {
   /** The static's layout. */
   readonly layout: Layout<T>;
   /** True for a `static mut`. */
-  readonly mutable: boolean;
+  #mutable: boolean;
   /** The static's name, or `null`. */
   readonly name: string | null;
   /** The pointer to the static (its root provenance). */
-  readonly ptr: Ptr<T>;
+  #ptr: Ptr<T>;
   /** The root tag of the static's allocation. */
-  readonly tag: BorTag;
+  #tag: BorTag;
 
   /** @internal Use {@link static_}. */
-  constructor(layout: Layout<T>, ptr: Ptr<T>, tag: BorTag, mutable: boolean, name: string | null) {
+  constructor(layout: Layout<T>, ptr: Ptr<T>, tag: BorTag, mutable: boolean, name: string | null, internal?: typeof INTERNAL) {
+    if (internal !== INTERNAL) unsupported("a `Static` constructed by the program: use `static_`");
     this.layout = layout;
-    this.ptr = ptr;
-    this.tag = tag;
-    this.mutable = mutable;
+    this.#ptr = ptr;
+    this.#tag = tag;
+    this.#mutable = mutable;
     this.name = name;
   }
 
   /** `&STATIC`: a shared reference (UNSAFE for a `static mut`). */
   as_ref(): Ref<T> {
-    if (this.mutable && !current.inUnsafe()) useOfMutableStatic();
-    return new Ref(this.ptr, borrow(this.ptr, false, this.tag));
+    if (this.#mutable && !current.inUnsafe()) useOfMutableStatic();
+    return withTag(Ref, this.#ptr, borrow(this.#ptr, false, this.#tag));
   }
 
   /** UNSAFE, `static mut` only: `&mut STATIC`. */
   as_mut(): RefMut<T> {
-    if (!this.mutable) this.immutable("borrow", "as mutable");
+    if (!this.#mutable) this.immutable("borrow", "as mutable");
     if (!current.inUnsafe()) useOfMutableStatic();
-    return new RefMut(this.ptr, borrow(this.ptr, true, this.tag));
+    return withTag(RefMut, this.#ptr, borrow(this.#ptr, true, this.#tag));
   }
 
   /**
@@ -82,29 +89,29 @@ export class Static<T> {
    * an immutable static is `read-only`.
    */
   as_ptr(): Ptr<T> {
-    if (tracker() === null) return this.ptr;
-    return taggedPtr(this.ptr, this.ptr.address, this.layout, retag("raw", this.mutable, this.ptr, provenanceOf(this.ptr), this.tag));
+    if (tracker() === null) return this.#ptr;
+    return taggedPtr(this.#ptr, this.#ptr.address, this.layout, retag("raw", this.#mutable, this.#ptr, provenanceOf(this.#ptr), this.#tag));
   }
 
   /** `STATIC` used as a value: a copy of it (UNSAFE for a `static mut`). An addition to the contract. */
   read(): T {
-    if (this.mutable && !current.inUnsafe()) useOfMutableStatic();
-    const p = this.ptr;
-    return load(mem, p.address, provenanceOf(p), this.layout, true, this.tag);
+    if (this.#mutable && !current.inUnsafe()) useOfMutableStatic();
+    const p = this.#ptr;
+    return load(mem, p.address, provenanceOf(p), this.layout, true, this.#tag);
   }
 
   /** UNSAFE, `static mut` only: `STATIC = value`. An addition to the contract. */
   write(value: T): void {
-    if (!this.mutable) this.immutable("assign to", "");
+    if (!this.#mutable) this.immutable("assign to", "");
     if (!current.inUnsafe()) useOfMutableStatic();
-    const p = this.ptr;
-    store(mem, p.address, provenanceOf(p), this.layout, true, value, this.tag);
+    const p = this.#ptr;
+    store(mem, p.address, provenanceOf(p), this.layout, true, value, this.#tag);
   }
 
   /** Reports a mutation of an immutable static, as rustc does (E0596 for a borrow, E0594 for an assignment). */
   private immutable(verb: "borrow" | "assign to", how: string): never {
     const what = `immutable static item${this.name === null ? "" : ` \`${this.name}\``}`;
-    const a = provenanceOf(this.ptr)!;
+    const a = provenanceOf(this.#ptr)!;
     return current.report("read-only", `cannot ${verb} ${what}${how ? ` ${how}` : ""}`, {
       title: verb === "borrow" ? "error[E0596]" : "error[E0594]",
       label: verb === "borrow" ? "cannot borrow as mutable" : "cannot assign",
@@ -114,7 +121,12 @@ export class Static<T> {
       ],
     });
   }
+
+  static {
+    slotOfStatic = (x) => x.#ptr;
+  }
 }
+
 
 /** Reports a use of a `static mut` outside an unsafe region (rustc's E0133). */
 function useOfMutableStatic(): never {
@@ -140,5 +152,5 @@ export function static_<T>(layout: Layout<T>, init: T, options: StaticOptions = 
   // rustc puts a static in read-only memory unless it is `mut` or holds an `UnsafeCell`.
   a.writable = mutable || hasInterior(layout);
   const tag = rootTag(a);
-  return new Static(layout, new Ptr(a.base, a, layout, tag), tag, mutable, options.name ?? null);
+  return new Static(layout, new Ptr(a.base, a, layout, tag), tag, mutable, options.name ?? null, INTERNAL);
 }

@@ -15,7 +15,7 @@ import {
   type OrderingUse,
   type RmwMethod,
 } from "../atomic-values.js";
-import type { Layout } from "../../interp/memory/layouts.js";
+import { valueObject, type Layout } from "../../interp/memory/layouts.js";
 import type { Ptr } from "./memory.js";
 import { NativePanic } from "./panic.js";
 
@@ -60,7 +60,11 @@ export function nativeCompareExchange(p: Ptr<any>, expected: unknown, next: unkn
   const old = get(p);
   const ok = atomicEquals(p.layout, old, expected);
   if (ok) p.layout.encode(p.view!, p.address - p.start, next);
-  return { ok, value: old };
+  // A record of the program's realm (layouts.ts valueObject), not of kmiri's.
+  const result = valueObject();
+  result.ok = ok;
+  result.value = old;
+  return result as { ok: boolean; value: unknown };
 }
 
 /** `fence(order)`: nothing to order natively. */

@@ -4,6 +4,7 @@
  * resolve at each access to an exposed live allocation (one warning per run; `unsupported` under
  * strict provenance); memory reachable from a static through stored pointers is no leak.
  */
+import { refPtr } from "../../../src/shims/checked/refs.js";
 import { provenanceOf } from "../../../src/shims/checked/memory.js";
 import { beforeEach, describe, expect, it } from "vitest";
 import { WILDCARD } from "../../../src/interp/memory/allocation.js";
@@ -349,7 +350,7 @@ describe("wildcard pointers (ptr_from_exposed)", () => {
     expect(p.cast(u32).add(2).read()).toBe(5);
     expect(w.add(3).offset_from(p.cast(u32))).toBe(3);
     const r = w.add(2).as_ref();
-    expect(provenanceOf(r.ptr)).toBe(provenanceOf(p));
+    expect(provenanceOf(refPtr(r))).toBe(provenanceOf(p));
     expect(r.read()).toBe(5);
     checked.dealloc(checked.ptr_from_exposed(addr, array(u32, 4)), array(u32, 4));
     expect(provenanceOf(p)!.live).toBe(false);
@@ -403,7 +404,7 @@ describe("leaks and statics", () => {
     a.write({ next: b, v: 1 });
     b.write({ next: a, v: 2 });
     const leaked = checked.Box.leak(checked.Box.new(u32, 3));
-    expect(host.memory.leaks().map((x) => x.id)).toEqual([provenanceOf(a)!.id, provenanceOf(b)!.id, provenanceOf(leaked.ptr)!.id]);
+    expect(host.memory.leaks().map((x) => x.id)).toEqual([provenanceOf(a)!.id, provenanceOf(b)!.id, provenanceOf(refPtr(leaked))!.id]);
   });
 
   it("a pointer overwritten in the static no longer keeps its target alive", () => {
