@@ -107,6 +107,13 @@ const ATTEMPTS: Attempt[] = [
   { name: "catching a use after free", body: `unsafe: { const p = alloc(u32); dealloc(p, u32); try { p.read(); } catch { } }`, expect: /^use-after-free/ },
   { name: "exiting before the bug", body: `try { (globalThis as any).process.exit(0); } catch { } unsafe: { const p = alloc(u32); dealloc(p, u32); p.read(); }`, expect: /^use-after-free/ },
   { name: "a leak hidden by a finally that loops", body: `unsafe: { alloc(u32); } try { throw 1; } finally { for (;;) { } }`, expect: /^resource-exhaustion/ },
+  // ── mistakes are the program's, at their line (never kmiri's internal error) ──
+  { name: "a fractional pointer offset", body: `unsafe: { const p = alloc(u32); p.add(1.5); }`, expect: /^unsupported: mismatched types: expected an integer for `Ptr::add`, found floating-point number `1.5`/ },
+  { name: "alloc of no layout", body: `unsafe: { alloc(undefined as any); }`, expect: /^unsupported: mismatched types/ },
+  { name: "an array of negative length", body: `array(u8, -5);`, expect: /^(unsupported|panic)/ },
+  { name: "an array of fractional length", body: `array(u8, 2.5);`, expect: /^(unsupported|panic)/ },
+  { name: "a u32 written with a string", body: `const b = Box.new(u32, "7" as any); b.drop();`, expect: /^unsupported: mismatched types: expected `u32`/ },
+  { name: "a revoked Proxy thrown", body: `const r = Proxy.revocable({}, {}); r.revoke(); throw r.proxy;`, expect: /^panic: a Proxy/ },
   // ── running forever, or too big ──
   { name: "an endless loop", body: `for (;;) { }`, expect: /^resource-exhaustion/ },
   { name: "endless recursion", body: `const f = (n: number): number => f(n + 1) + 1; f(0);`, expect: /^resource-exhaustion/ },

@@ -232,7 +232,10 @@ export function renderReport(report: UBReport, options: RenderOptions = {}): str
       ? `${p.warning("warning")}${p.strong(`: ${report.message}`)}`
       : isNote
         ? `${p.note("note")}${p.strong(`: ${report.message}`)}`
-        : `${p.error("error")}${p.strong(`: ${headline(report)}`)}`,
+        : /^error\[E\d+\]$/.test(report.title ?? "")
+          ? // rustc's own errors read `error[E0308]: mismatched types: ...`, not `error: error[E0308]: ...`
+            `${p.error(report.title!)}${p.strong(`: ${report.message}`)}`
+          : `${p.error("error")}${p.strong(`: ${headline(report)}`)}`,
   ];
 
   const primary = span(ctx, report.location, isWarning ? p.warning : isNote ? p.note : p.error, primaryLabel(report));

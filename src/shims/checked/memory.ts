@@ -84,41 +84,48 @@ export class Ptr<T> {
 
   /** UNSAFE. `p.add(count)`: arithmetic in units of `T`; must stay inside the allocation (or one past it). */
   add(count: number): Ptr<T> {
+    if (!Number.isInteger(count)) notAnInteger("Ptr::add", count);
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::add");
     return this.offsetBytes(count * this.layout.size);
   }
 
   /** UNSAFE. `p.sub(count)`. */
   sub(count: number): Ptr<T> {
+    if (!Number.isInteger(count)) notAnInteger("Ptr::sub", count);
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::sub");
     return this.offsetBytes(-count * this.layout.size);
   }
 
   /** UNSAFE. `p.offset(count)` (signed). */
   offset(count: number): Ptr<T> {
+    if (!Number.isInteger(count)) notAnInteger("Ptr::offset", count);
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::offset");
     return this.offsetBytes(count * this.layout.size);
   }
 
   /** UNSAFE. `p.byte_add(bytes)`. */
   byte_add(bytes: number): Ptr<T> {
+    if (!Number.isInteger(bytes)) notAnInteger("Ptr::byte_add", bytes);
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::byte_add");
     return this.offsetBytes(bytes);
   }
 
   /** UNSAFE. `p.byte_sub(bytes)`. */
   byte_sub(bytes: number): Ptr<T> {
+    if (!Number.isInteger(bytes)) notAnInteger("Ptr::byte_sub", bytes);
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::byte_sub");
     return this.offsetBytes(-bytes);
   }
 
   /** `p.wrapping_add(count)`: may leave the allocation; only dereferencing such a pointer is UB. */
   wrapping_add(count: number): Ptr<T> {
+    if (!Number.isInteger(count)) notAnInteger("Ptr::wrapping_add", count);
     return new Ptr(this.address + count * this.layout.size, this.#provenance, this.layout, this.#tag);
   }
 
   /** `p.wrapping_sub(count)`. */
   wrapping_sub(count: number): Ptr<T> {
+    if (!Number.isInteger(count)) notAnInteger("Ptr::wrapping_sub", count);
     return new Ptr(this.address - count * this.layout.size, this.#provenance, this.layout, this.#tag);
   }
 
@@ -316,6 +323,11 @@ export class Ptr<T> {
 
 // `console.log(p)` prints `p` as its inspect method does (program-console.ts).
 trustInspect(Ptr.prototype);
+
+/** A count or byte offset that is no integer (`p.add(1.5)`): rustc's E0308 at the call. */
+function notAnInteger(call: string, x: unknown): never {
+  return reportTypeError(current, "E0308", `mismatched types: expected an integer for \`${call}\`, found ${describeValue(x)}`);
+}
 
 /** `new Ptr(address, provenance, ...)` by the program with a provenance it made up. */
 function forgedProvenance(): never {
