@@ -37,6 +37,8 @@ export interface CommonFlags {
   trackTags?: number[];
   /** Minimum tag creations between two tag GCs (`--tag-gc N`, 0: off). */
   tagGc?: number;
+  /** `--no-typecheck`: do not type-check the program before it runs. */
+  noTypecheck?: boolean;
 }
 
 /** Options of `kmiri run` only. */
@@ -185,6 +187,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   "--borrow-model": { key: "borrowModel", parse: borrowModel },
   "--track-tag": { key: "trackTags", parse: tagList },
   "--tag-gc": { key: "tagGc", parse: integer(0) },
+  "--no-typecheck": { key: "noTypecheck" },
   "--filter": { key: "filter", parse: text, testOnly: true },
   "--lcov": { key: "lcov", parse: text, testOnly: true },
   "--sarif": { key: "sarif", parse: text },

@@ -26,5 +26,6 @@ export function engineOptions(flags: CommonFlags, io: Pick<CliIO, "cwd">): Engin
   if (flags.trackTags !== undefined) options.trackTags = flags.trackTags;
   if (flags.tagGc !== undefined) options.tagGc = flags.tagGc;
   if (flags.native) options.native = true;
+  if (flags.noTypecheck) options.typecheck = false;
   return options;
 }

@@ -3,11 +3,11 @@
  */
 
 /** The short usage, printed under an argument error. */
-export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P | --pct D [--pct-steps K]] [--replay STRING] [--max-steps N] [--timeout S] [--max-threads N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--borrow-model none|stacked] [--track-tag N] [--sarif FILE]
+export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P | --pct D [--pct-steps K]] [--replay STRING] [--max-steps N] [--timeout S] [--max-threads N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--borrow-model none|stacked] [--track-tag N] [--sarif FILE] [--no-typecheck]
        kmiri run FILE --many-seeds A..B [--workers N] [same options but --seed, --replay, --native, --sarif]
-       kmiri test PATH [--filter TEXT] [--seed N] [--json] [--native] [--pct D] [--replay STRING] [--lcov FILE] [--sarif FILE] [--coverage-by file|dir]
+       kmiri test PATH [--filter TEXT] [--seed N] [--json] [--native] [--pct D] [--replay STRING] [--lcov FILE] [--sarif FILE] [--coverage-by file|dir] [--no-typecheck]
        kmiri test PATH --many-seeds A..B [--workers N] [same options but --seed, --replay, --native, --sarif]
-       kmiri corpus DIR [--seed N] [--json]
+       kmiri corpus DIR [--seed N] [--json] [--no-typecheck]
 For more information, try \`kmiri --help\`.`;
 
 /**
@@ -69,6 +69,9 @@ Options:
                            10000; 0: never; -Zmiri-provenance-gc); it never changes a verdict
   --sarif FILE             write the findings (and panics) to FILE as SARIF 2.1.0, for code
                            scanning tools
+  --no-typecheck           do not type-check the program before it runs; by default tsc checks
+                           its .ts files (strict, ES2022, kmiri/rt's types; cached by content)
+                           and a type error stops it like a syntax error (exit status 2)
   --filter TEXT            test: run only the tests whose \`module::name\` contains TEXT
   --lcov FILE              test: write line coverage to FILE in lcov format
   --coverage-by file|dir   test: a coverage table row per file (the default) or per directory
@@ -80,8 +83,9 @@ Colour is used when the stream is a terminal and NO_COLOR is unset.
 Exit status:
   0  clean: no undefined behaviour, no panic, every test passed
   1  undefined behaviour found, the program panicked, or a test failed
-  2  the program could not be loaded, the arguments are wrong, an output file (--lcov,
-     --sarif) could not be written, or kmiri itself failed
+  2  the program could not be loaded (a syntax or type error, a missing file or import), the
+     arguments are wrong, an output file (--lcov, --sarif) could not be written, or kmiri
+     itself failed
 
 Set KMIRI_DEBUG=1 to see kmiri's own stack trace when it fails.`;
 }

@@ -19,7 +19,8 @@ try {
     runSeed = (seed) => ({ type: "result", seed, run: tests.runSeed(seed) });
   } else {
     const { options } = init;
-    const prepared = await prepareFile(init.file, { cwd: options.cwd });
+    // runManySeeds type-checked the program before starting the workers.
+    const prepared = await prepareFile(init.file, { cwd: options.cwd, typecheck: false });
     runSeed = (seed) => ({ type: "result", seed, run: seedRun(prepared.run({ ...options, seed })) });
   }
   port.on("message", (seed: number) => {

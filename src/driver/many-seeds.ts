@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { UBReport } from "../interp/report.js";
 import { LoadError } from "../interp/loader/errors.js";
-import { loadProgram } from "../interp/loader/index.js";
+import { loadProgram, typecheckProgram } from "../interp/loader/index.js";
 import type { PanicInfo, RunResult, RunStats, TestRunResult } from "./results.js";
 import {
   prepareFile,
@@ -180,7 +180,7 @@ export async function runManySeeds(file: string, options: ManySeedsOptions): Pro
 
   const count = Math.min(workers ?? availableParallelism(), total);
   if (count <= 0) {
-    const prepared = await prepareFile(file, { cwd });
+    const prepared = await prepareFile(file, { cwd, typecheck: runOptions.typecheck });
     for (let seed = from; seed < to; seed++) {
       signal?.throwIfAborted();
       record(seedRun(prepared.run({ ...runOptions, cwd, seed })));
@@ -188,7 +188,8 @@ export async function runManySeeds(file: string, options: ManySeedsOptions): Pro
   } else {
     // Load once here: a program that cannot be loaded fails before any worker starts, and the
     // workers find its compiled output in the cache.
-    await loadProgram(path.resolve(cwd, file), { cwd });
+    const loaded = await loadProgram(path.resolve(cwd, file), { cwd });
+    if (runOptions.typecheck !== false) await typecheckProgram([loaded.entry.path], { cwd });
     await runOnWorkers<SeedRun>(workerScript(), { file, options: { ...runOptions, cwd } }, from, to, count, record, signal);
   }
 

@@ -8,7 +8,7 @@ import { compileProgram, CompileError, type CompiledProgram } from "../interp/co
 import { PanicStop } from "../interp/report.js";
 import { makeProgramConsole, type ProgramConsole } from "../interp/program-console.js";
 import { guestRealm } from "../interp/guest-realm.js";
-import { LoadError, loadProgram, loadPrograms, type SourceModule } from "../interp/loader/index.js";
+import { LoadError, loadProgram, loadPrograms, typecheckProgram, type SourceModule } from "../interp/loader/index.js";
 import { INTERNAL_ERROR_TITLE, KeptLines, Machine, type MachineConfig } from "../interp/machine.js";
 import { MachineBorrows, type BorrowModel } from "../interp/borrows.js";
 import type { CoverageReport, CoverageRow, PanicInfo, RunResult, RunStats, TestResult, TestRunResult, TestSeedFailure } from "./results.js";
@@ -108,6 +108,12 @@ export interface RunOptions {
   tagGc?: number;
   /** Run on plain Node with the native runtime: no checks, for timing. */
   native?: boolean;
+  /**
+   * Type-check the program's `.ts` files with tsc before it runs (default true; cached by
+   * content): type errors stop it with a `LoadError` `"type"` (exit status 2). `false` skips the
+   * check (`--no-typecheck`).
+   */
+  typecheck?: boolean;
   /** Receives each line the program prints, as it prints it. */
   onOutput?: (line: string) => void;
 }
@@ -222,10 +228,11 @@ export interface PreparedProgram {
  * it runs, done once.
  * @throws LoadError when the program cannot be loaded or compiled.
  */
-export async function prepareFile(file: string, options: Pick<RunOptions, "cwd"> = {}): Promise<PreparedProgram> {
+export async function prepareFile(file: string, options: Pick<RunOptions, "cwd" | "typecheck"> = {}): Promise<PreparedProgram> {
   const cwd = options.cwd ?? process.cwd();
   const src = await loadProgram(path.resolve(cwd, file), { cwd });
   const program = compile(src.modules.values(), true);
+  if (options.typecheck !== false) await typecheckProgram([src.entry.path], { cwd });
   const entry = src.entry;
   /** PCT step estimates by the options that change a run's length. */
   const estimates = new Map<string, number>();
@@ -315,6 +322,7 @@ async function runNative(file: string, options: RunOptions): Promise<RunResult> 
   const src = await loadProgram(path.resolve(cwd, file), { cwd });
   const seed = options.seed ?? 0;
   const program = compile(src.modules.values(), false);
+  if (options.typecheck !== false) await typecheckProgram([src.entry.path], { cwd });
   const output = new KeptLines();
   const t0 = performance.now();
   const native = new NativeLinker(program, (l) => {
@@ -409,6 +417,7 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
   const src = await loadPrograms(files, { cwd });
   const program = compile(src.modules.values(), true);
   const plain = compile(src.modules.values(), false);
+  if (options.typecheck !== false) await typecheckProgram(files, { cwd });
 
   // List the tests: instantiate each test file once.
   const tests: { module: string; name: string; path: string }[] = [];

@@ -62,10 +62,16 @@ export interface TscStats {
   cacheHits: number;
   /** Milliseconds spent waiting for tsc. */
   tscMillis: number;
+  /** tsc processes started to type-check programs (`typecheck.ts`; also counted in `runs`). */
+  checks: number;
+  /** Programs type-checked by those processes (a batch checks several). */
+  programsChecked: number;
+  /** Programs whose type check came from the cache. */
+  checkHits: number;
 }
 
 /** The counters of this process; see {@link resetTscStats}. */
-export const tscStats: TscStats = { runs: 0, filesCompiled: 0, cacheHits: 0, tscMillis: 0 };
+export const tscStats: TscStats = { runs: 0, filesCompiled: 0, cacheHits: 0, tscMillis: 0, checks: 0, programsChecked: 0, checkHits: 0 };
 
 /** Zeroes {@link tscStats}. */
 export function resetTscStats(): void {
@@ -73,6 +79,9 @@ export function resetTscStats(): void {
   tscStats.filesCompiled = 0;
   tscStats.cacheHits = 0;
   tscStats.tscMillis = 0;
+  tscStats.checks = 0;
+  tscStats.programsChecked = 0;
+  tscStats.checkHits = 0;
 }
 
 interface TscInstall {
@@ -184,7 +193,8 @@ export async function readCached(cacheDir: string, key: string): Promise<Compile
   }
 }
 
-async function writeAtomic(file: string, text: string): Promise<void> {
+/** Writes `text` to `file` through a temporary name and a rename: readers see the whole file or none. */
+export async function writeAtomic(file: string, text: string): Promise<void> {
   const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   await writeFile(temp, text);
   try {
@@ -206,14 +216,15 @@ export async function writeCached(cacheDir: string, key: string, output: Compile
   }
 }
 
-interface RunResult {
+/** What a tsc process printed. */
+export interface TscRun {
   code: number | null;
   stdout: string;
   stderr: string;
   error?: Error;
 }
 
-function run(command: string, args: string[], cwd: string): Promise<RunResult> {
+function run(command: string, args: string[], cwd: string): Promise<TscRun> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
     const out: Buffer[] = [];
@@ -227,7 +238,61 @@ function run(command: string, args: string[], cwd: string): Promise<RunResult> {
   });
 }
 
+/**
+ * Runs tsc with these arguments (after the install's prefix) in `cwd`, counting it in
+ * {@link tscStats} (`runs`, `tscMillis`).
+ * @throws LoadError `"tsc"` when tsc cannot be started.
+ */
+export async function runTsc(args: readonly string[], cwd: string): Promise<TscRun> {
+  const { command, prefix } = tscInstall();
+  const started = performance.now();
+  const result = await run(command, [...prefix, ...args], cwd);
+  tscStats.tscMillis += performance.now() - started;
+  tscStats.runs++;
+  if (result.error !== undefined) {
+    throw new LoadError(
+      `cannot run tsc (${command}): ${result.error.message}; check that the typescript package (version 7) is installed correctly`,
+      "tsc",
+    );
+  }
+  return result;
+}
+
 const DIAGNOSTIC_RE = /^(.+?)\((\d+),(\d+)\): error (TS\d+): (.*)$/;
+
+/** One error line of `tsc --pretty false`, its continuation lines joined; `file` as tsc printed it. */
+export interface RawDiagnostic {
+  file: string;
+  line: number;
+  column: number;
+  code: string;
+  message: string;
+}
+
+/**
+ * The errors of `tsc --pretty false` output: located ones (`a.ts(2,10): error TS1109: ...`, with
+ * indented continuation lines joined by a space) and the lines of errors tsc could not place in a
+ * file (`error TS5023: ...`).
+ */
+export function parseTscOutput(text: string): { located: RawDiagnostic[]; unplaced: string[] } {
+  const located: RawDiagnostic[] = [];
+  const unplaced: string[] = [];
+  let last: RawDiagnostic | undefined;
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === "") continue;
+    const m = DIAGNOSTIC_RE.exec(line);
+    if (m) {
+      last = { file: m[1]!, line: Number(m[2]), column: Number(m[3]), code: m[4]!, message: m[5]! };
+      located.push(last);
+    } else if (last !== undefined && /^\s/.test(line)) {
+      last.message += ` ${line.trim()}`;
+    } else if (/error TS\d+/.test(line)) {
+      last = undefined;
+      unplaced.push(line.trim());
+    }
+  }
+  return { located, unplaced };
+}
 
 /** Removes tsc's trailing `//# sourceMappingURL=` comment (it names a file that is not there). */
 function stripMapComment(js: string): string {
@@ -246,7 +311,6 @@ export async function compileBatch(requests: readonly CompileRequest[], cacheDir
   for (const request of requests) if (!unique.has(request.key)) unique.set(request.key, request);
   if (unique.size === 0) return results;
 
-  const { command, prefix } = tscInstall();
   const stage = await mkdtemp(path.join(os.tmpdir(), "kmiri-tsc-"));
   try {
     const staged: { request: CompileRequest; input: string; output: string }[] = [];
@@ -263,38 +327,23 @@ export async function compileBatch(requests: readonly CompileRequest[], cacheDir
       });
     }
     const byInput = new Map(staged.map((s) => [s.input, s]));
-    const args = [...prefix, ...TSC_FLAGS, "--outDir", "out", "--rootDir", "in", ...staged.map((s) => s.input)];
-    const started = performance.now();
-    const result = await run(command, args, stage);
-    tscStats.tscMillis += performance.now() - started;
-    tscStats.runs++;
+    const args = [...TSC_FLAGS, "--outDir", "out", "--rootDir", "in", ...staged.map((s) => s.input)];
+    const result = await runTsc(args, stage);
     tscStats.filesCompiled += staged.length;
-    if (result.error !== undefined) {
-      throw new LoadError(
-        `cannot run tsc (${command}): ${result.error.message}; check that the typescript package (version 7) is installed correctly`,
-        "tsc",
-      );
-    }
 
     // Diagnostics: `in/3/a.ts(2,10): error TS1109: Expression expected.`, continuation lines indented.
     const diagnostics = new Map<string, TscDiagnostic[]>();
-    const unplaced: string[] = [];
-    let last: TscDiagnostic | undefined;
-    for (const line of `${result.stdout}\n${result.stderr}`.split(/\r?\n/)) {
-      if (line.trim() === "") continue;
-      const m = DIAGNOSTIC_RE.exec(line);
-      const target = m ? byInput.get(m[1]!.replace(/\\/g, "/")) : undefined;
-      if (m && target) {
-        last = { file: target.request.path, line: Number(m[2]), column: Number(m[3]), code: m[4]!, message: m[5]! };
-        const list = diagnostics.get(target.request.key) ?? [];
-        list.push(last);
-        diagnostics.set(target.request.key, list);
-      } else if (last !== undefined && /^\s/.test(line)) {
-        last.message += ` ${line.trim()}`;
-      } else if (/error TS\d+/.test(line)) {
-        last = undefined;
-        unplaced.push(line.trim());
+    const parsed = parseTscOutput(`${result.stdout}\n${result.stderr}`);
+    const unplaced = parsed.unplaced;
+    for (const d of parsed.located) {
+      const target = byInput.get(d.file.replace(/\\/g, "/"));
+      if (target === undefined) {
+        unplaced.push(`${d.file}(${d.line},${d.column}): error ${d.code}: ${d.message}`);
+        continue;
       }
+      const list = diagnostics.get(target.request.key) ?? [];
+      list.push({ ...d, file: target.request.path });
+      diagnostics.set(target.request.key, list);
     }
     if (unplaced.length > 0) {
       throw new LoadError(

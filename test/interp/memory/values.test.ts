@@ -109,7 +109,7 @@ describe("a scalar write of a value its type cannot hold is rustc's error at the
   test("a struct field, `Box.new`, a `local` and an atomic store check their values the same way", async () => {
     const source = `import { AtomicU8, Box, alloc, dealloc, local, struct, u16, u32 } from "kmiri/rt";
 const S = struct("S", { a: u32, b: u16 });
-const CASE = ${"__CASE__"};
+const CASE: number = ${"__CASE__"};
 export function main(): void {
   unsafe: {
     if (CASE === 0) { const p = alloc(S); p.write({ a: 1, b: 70000 }); dealloc(p, S); }
