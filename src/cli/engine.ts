@@ -7,7 +7,7 @@ import type { RunResult, TestRunResult } from "../driver/results.js";
 import type { RunOptions, TestOptions } from "../driver/run.js";
 import type { ManySeedsOptions, ManySeedsResult } from "../driver/many-seeds.js";
 import type { CorpusResult } from "../driver/corpus.js";
-import { LoadError } from "../interp/loader/errors.js";
+import { LoadError, type LoadErrorDiagnostic } from "../interp/loader/errors.js";
 import type { SourceLocation } from "../interp/report.js";
 
 /** Options of one run: the library's own (a type-only import: the engine still loads lazily). */
@@ -46,6 +46,8 @@ export interface LoadFailure {
   message: string;
   reason?: string;
   location?: SourceLocation;
+  /** A `type` failure's type errors. */
+  diagnostics?: readonly LoadErrorDiagnostic[];
 }
 
 /**
@@ -55,11 +57,13 @@ export interface LoadFailure {
  * @returns the failure's message, reason and location, or undefined when it is not a load error.
  */
 export function asLoadError(error: unknown): LoadFailure | undefined {
-  if (error instanceof LoadError) return { message: error.message, reason: error.reason, location: error.location };
+  if (error instanceof LoadError) {
+    return { message: error.message, reason: error.reason, location: error.location, diagnostics: error.diagnostics };
+  }
   // A LoadError from another copy of the module (e.g. src/ and dist/ both loaded) is one too.
   if (error instanceof Error && error.name === "LoadError") {
-    const e = error as Error & { reason?: unknown; location?: SourceLocation };
-    return { message: e.message, reason: typeof e.reason === "string" ? e.reason : undefined, location: e.location };
+    const e = error as Error & { reason?: unknown; location?: SourceLocation; diagnostics?: readonly LoadErrorDiagnostic[] };
+    return { message: e.message, reason: typeof e.reason === "string" ? e.reason : undefined, location: e.location, diagnostics: e.diagnostics };
   }
   return undefined;
 }

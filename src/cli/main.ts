@@ -61,7 +61,13 @@ export async function main(argv: readonly string[], io: CliIO = nodeIO()): Promi
     const load = asLoadError(error);
     if (load) {
       io.stderr(`${renderLoadError(load, { color, readSource: cachedSources(io) })}\n`);
-      failJson({ kind: "load", message: load.message, ...(load.location ? { location: load.location } : {}) });
+      failJson({
+        kind: "load",
+        message: load.message,
+        reason: load.reason,
+        ...(load.location ? { location: load.location } : {}),
+        ...(load.diagnostics ? { diagnostics: load.diagnostics.map((d) => ({ ...d })) } : {}),
+      });
       return 2;
     }
     const message = error instanceof Error ? error.message : String(error);

@@ -269,16 +269,17 @@ describe("the command line", () => {
     expect(r.err).toContain(`6 |   const count: number = "three";`);
   });
 
-  test("--json: one object with the error, its location and message", async () => {
+  test("--json: one object with the error, its location and message, its reason and every type error", async () => {
     const r = await kmiri(["run", fixture("type-error.ts"), "--json"]);
     expect(r.code).toBe(2);
     const json = JSON.parse(r.out);
     expect(json).toMatchObject({
       ub: [],
       exitCode: 2,
-      error: { kind: "load", location: { file: fixture("type-error.ts"), line: 6, column: 9 } },
+      error: { kind: "load", reason: "type", location: { file: fixture("type-error.ts"), line: 6, column: 9 } },
     });
     expect(json.error.message).toContain("(TS2322)");
+    expect(json.error.diagnostics[0]).toMatchObject({ file: fixture("type-error.ts"), line: 6, column: 9, code: "TS2322" });
   });
 
   test("--no-typecheck runs the program (for run, test and corpus)", async () => {

@@ -24,6 +24,10 @@ export interface JsonError {
   message: string;
   /** Where loading failed, when known. */
   location?: SourceLocation;
+  /** For `load`: why (`syntax`, `unsupported`, `unknown-import`, `missing-file`, `tsc`, `type`). */
+  reason?: string;
+  /** For a `type` load error: every type error, in order, with TypeScript's code (`TS2322`). */
+  diagnostics?: { file: string; line: number; column: number; code: string; message: string }[];
 }
 
 /** The one object `--json` prints. */
