@@ -625,6 +625,18 @@ export class Machine implements ShimHost {
     } else {
       // What a program `throw` threw is the program's, whatever its stack says.
       if (!this.thrownByProgram(e) && raisedByKmiri(e)) {
+        if (isForeignReceiver(e)) {
+          // `p.read.call({})`: a method of the runtime on an object that is not its own.
+          this.stopped ??= new UBStop(
+            this.buildReport(
+              "unsupported",
+              "a method of `kmiri/rt` called on a value that is not the object it belongs to (`this` is no `Ptr`, reference, `Box`, `JoinHandle`, ...)",
+              { title: "unsupported operation", label: "called here", help: [{ message: "call the method on its own object: `p.read()`, not `p.read.call(x)` or a detached `const f = p.read`" }] },
+            ),
+          );
+          this.scheduler.finish(t);
+          return undefined;
+        }
         this.internalError(e);
         this.scheduler.finish(t);
         return undefined;
@@ -1125,4 +1137,15 @@ function pruneBacktrace(frames: Frame[]): Frame[] {
     { fn: `... ${cut} frames omitted ...`, location: frames[32].location },
     ...frames.slice(frames.length - 8),
   ];
+}
+
+/**
+ * True for the TypeError V8 raises when a runtime method reads a private field of a `this` that is
+ * not an instance of its class, or is undefined (the runtime's objects keep their engine state in
+ * private fields, so a foreign receiver fails there first).
+ */
+function isForeignReceiver(e: unknown): boolean {
+  if (!isInstance(e, TypeError)) return false;
+  const d = Object.getOwnPropertyDescriptor(e, "message");
+  return d !== undefined && typeof d.value === "string" && (/^Cannot (read|write) private member #\w+ from an object whose class did not declare it$/.test(d.value) || /^Cannot read properties of (undefined|null) \(reading '#\w+'\)$/.test(d.value));
 }

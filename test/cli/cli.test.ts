@@ -471,7 +471,13 @@ describe("kmiri (built CLI, real engine)", () => {
   });
 
   test("an error inside kmiri is reported as kmiri's own, at the program location, exit 2", () => {
-    const r = kmiriAtRoot("run", "test/fixtures/engine/internal-error.ts");
+    process.env.KMIRI_FAULT_INJECTION = "panic"; // the panic shim then fails inside kmiri
+    let r: ReturnType<typeof kmiriAtRoot>;
+    try {
+      r = kmiriAtRoot("run", "test/fixtures/engine/internal-error.ts");
+    } finally {
+      delete process.env.KMIRI_FAULT_INJECTION;
+    }
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^error: internal error in kmiri: TypeError: /);
     expect(r.err).toContain("--> test/fixtures/engine/internal-error.ts:6:15");

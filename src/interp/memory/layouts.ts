@@ -234,6 +234,11 @@ export function valueObject(): Record<string, unknown> {
   return Object.create(valueRealm.objectPrototype) as Record<string, unknown>;
 }
 
+/** A name as text, whatever the program passed (a Symbol or a null-prototype object cannot be interpolated). */
+function describeName(name: unknown): string {
+  return typeof name === "string" ? name : describeValue(name);
+}
+
 /** Makes decodes build their arrays with `array` and their objects on `objectPrototype`. */
 export function setValueRealm(array: ArrayConstructor, objectPrototype: object): void {
   valueRealm.Array = array;
@@ -843,9 +848,11 @@ export function struct<F extends Record<string, Layout<any>>>(
   fields: F,
   options: StructOptions = {},
 ): Layout<{ [K in keyof F]: Value<F[K]> }> {
+  if (typeof options !== "object" || options === null) options = {};
   const packed = options.repr === "packed";
   if (options.repr !== undefined && options.repr !== "C" && !packed) {
-    throw new TypeError(`struct ${name}: repr must be "C" or "packed", got ${JSON.stringify(options.repr)}`);
+    // rustc: an unknown `#[repr(...)]` is E0552.
+    layoutError("E0552", `unrecognized representation hint: the \`repr\` of struct \`${describeName(name)}\` must be "C" or "packed", found ${describeValue(options.repr)}`);
   }
   if (typeof name !== "string") layoutError("E0308", `mismatched types: expected a string for the name of \`struct(name, fields)\`, found ${describeValue(name)}`);
   if (typeof fields !== "object" || fields === null) {
@@ -990,6 +997,7 @@ export function enum_<V extends Record<string, number>>(
   repr: Layout<number>,
   variants: V,
 ): Layout<keyof V & string> {
+  if (typeof name !== "string") layoutError("E0308", `mismatched types: expected a string for the name of \`enum_(name, repr, variants)\`, found ${describeValue(name)}`);
   layoutArg(`enum_("${name}", repr, …)`, "repr", repr);
   // rustc: `#[repr(f32)]` is E0552, "unrecognized representation hint".
   if (repr.kind !== "int") layoutError("E0552", `unrecognized representation hint: the \`repr\` of enum \`${name}\` must be an integer type, found \`${repr.name}\``);
@@ -1166,7 +1174,7 @@ export function fieldOf(layout: Layout<unknown>, name: string): Field | undefine
 /** `mem::offset_of!(T, field)`. Throws a `TypeError` when `layout` has no field `field` (rustc's E0609). */
 export function offset_of<T>(layout: Layout<T>, field: keyof T & string): number {
   const f = fieldOf(layoutArg("offset_of", "layout", layout), field);
-  if (f === undefined) layoutError("E0609", `no field \`${field}\` on type \`${layout.name}\``);
+  if (f === undefined) layoutError("E0609", `no field ${typeof field === "string" ? `\`${field}\`` : describeValue(field)} on type \`${layout.name}\``);
   return f.offset;
 }
 

@@ -46,7 +46,7 @@ import {
   type OrderingUse,
   type RmwMethod,
 } from "../atomic-values.js";
-import { valueObject, type Layout } from "../../interp/memory/layouts.js";
+import { describeValue, valueObject, type Layout } from "../../interp/memory/layouts.js";
 import { trackAccess, tracker } from "./borrow-hooks.js";
 import { panic } from "./panic.js";
 import type { Ref } from "./refs.js";
@@ -69,7 +69,7 @@ export function takeSpuriousFailure(t: Thread): boolean {
 /** Checks an ordering argument: a string of the five (else E0308), allowed for its use (else Rust's panic). */
 function checkOrdering(use: OrderingUse, ordering: unknown): Ordering {
   if (typeof ordering !== "string" || !ORDERINGS.has(ordering)) {
-    reportTypeError(current, "E0308", `mismatched types: expected enum \`Ordering\`, found ${JSON.stringify(ordering) ?? String(ordering)}`);
+    reportTypeError(current, "E0308", `mismatched types: expected enum \`Ordering\`, found ${typeof ordering === "string" ? JSON.stringify(ordering) : describeValue(ordering)}`);
   }
   const why = orderingPanic(use, ordering as Ordering);
   if (why !== null) panic(why);

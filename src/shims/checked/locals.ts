@@ -17,9 +17,9 @@ import { current, mem } from "./context.js";
 import { load, store, write } from "../../interp/memory/access.js";
 import { allocationHelp, reportUB } from "../../interp/memory/diagnose.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
-import type { Layout } from "../../interp/memory/layouts.js";
+import { isLayout, type Layout } from "../../interp/memory/layouts.js";
 import { retag, rootTag, taggedPtr, trackDealloc, tracker } from "./borrow-hooks.js";
-import { Ptr, provenanceOf } from "./memory.js";
+import { notALayout, Ptr, provenanceOf } from "./memory.js";
 import { Ref, RefMut, borrow, withTag } from "./refs.js";
 import { unsupported } from "./unsafe.js";
 
@@ -102,6 +102,7 @@ function atTopLevel(): boolean {
  * function f(): number { const x = local(u32, 1); x.as_mut().write(2); return x.read(); }
  */
 export function local<T>(layout: Layout<T>, init?: T): Local<T> {
+  if (!isLayout(layout)) notALayout("local", "layout", layout);
   const memory = current.memory;
   const a: Allocation = memory.allocate(layout.size, layout.align, "stack", current.currentSite(), false);
   const tag = rootTag(a);

@@ -135,6 +135,7 @@ export class Ptr<T> {
    */
   offset_from(origin: Ptr<T>): number {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::offset_from");
+    if (!(origin instanceof Ptr)) notAPtr("Ptr::offset_from", "origin", origin);
     const bytes = this.address - origin.address;
     const size = this.layout.size;
     if (bytes === 0) return 0;
@@ -173,7 +174,9 @@ export class Ptr<T> {
   field<K extends keyof T & string>(name: K): Ptr<T[K]> {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::field");
     const f = fieldOf(this.layout, name);
-    if (f === undefined) reportTypeError(current, "E0609", `no field \`${name}\` on type \`${this.layout.name}\``);
+    if (f === undefined) {
+      reportTypeError(current, "E0609", `no field ${typeof name === "string" ? `\`${name}\`` : describeValue(name)} on type \`${this.layout.name}\``);
+    }
     checkOffset(mem, this.address, this.#provenance, f.offset);
     return new Ptr(this.address + f.offset, this.#provenance, f.layout as Layout<T[K]>, this.#tag);
   }
@@ -190,7 +193,7 @@ export class Ptr<T> {
     if (array.kind !== "array" || elem === undefined) {
       reportTypeError(current, "E0608", `cannot index into a value of type \`${this.layout.name}\``);
     }
-    if (!Number.isInteger(i)) reportTypeError(current, "E0277", `the type \`${this.layout.name}\` cannot be indexed by \`${i}\``);
+    if (!Number.isInteger(i)) reportTypeError(current, "E0277", `the type \`${this.layout.name}\` cannot be indexed by ${describeValue(i)}`);
     const len = array.len;
     if (i < 0 || i >= len) panic(`index out of bounds: the len is ${len} but the index is ${i}`);
     const bytes = i * elem.size;
@@ -226,6 +229,7 @@ export class Ptr<T> {
 
   /** `p.with_addr(addr)`: same provenance, another address. */
   with_addr(addr: number): Ptr<T> {
+    checkIntArg(usize, "Ptr::with_addr", "addr", addr);
     return new Ptr(addr, this.#provenance, this.layout, this.#tag);
   }
 
@@ -355,7 +359,7 @@ function resolved(addr: number, a: Allocation | null): Allocation | null {
  * Reports an argument `param` of `call` that is no layout (`alloc(undefined as any)`): rustc's
  * E0308, as the program's error at the call.
  */
-function notALayout(call: string, param: string, x: unknown): never {
+export function notALayout(call: string, param: string, x: unknown): never {
   return reportTypeError(current, "E0308", notALayoutMessage(call, param, x));
 }
 
@@ -370,6 +374,11 @@ function checkIntArg(layout: Layout<number>, call: string, param: string, x: unk
 }
 
 /** Reports an argument `param` of `call` that is no raw pointer of this runtime. */
+/** An argument that should be a `Box` (`Box::leak(3)`): rustc's E0308 at the call. */
+function notABox(call: string, x: unknown): never {
+  return reportTypeError(current, "E0308", `mismatched types: \`${call}\` expects a \`Box\`, found ${describeValue(x)}`);
+}
+
 function notAPtr(call: string, param: string, x: unknown): never {
   return reportTypeError(current, "E0308", `mismatched types: expected a raw pointer for the argument \`${param}\` of \`${call}\`, found ${describeArg(x)}`);
 }
@@ -631,6 +640,7 @@ export const Box = {
   },
   /** `Box::into_raw(b)`: the pointer; freeing it is now the caller's job (`dealloc` or `Box::from_raw`). */
   into_raw<T>(b: BoxImpl<T>): Ptr<T> {
+    if (!(b instanceof BoxImpl)) notABox("Box::into_raw", b);
     return b.raw;
   },
   /** UNSAFE. `Box::from_raw(p)`: takes ownership of a block allocated for a `Box` of the same layout. */
@@ -644,6 +654,7 @@ export const Box = {
    * still a leak at the end of the program unless a static reaches it (store the pointer in one).
    */
   leak<T>(b: BoxImpl<T>): UniqueRef<T> {
+    if (!(b instanceof BoxImpl)) notABox("Box::leak", b);
     checkReference(mem, b.raw.address, provenanceOf(b.raw), b.layout, true);
     return new UniqueRef(b.raw);
   },

@@ -2,6 +2,7 @@
 import { PanicStop } from "../../interp/report.js";
 import { assertionMessage, valuesEqual } from "../debug-format.js";
 import { current, running } from "./context.js";
+import { describeThrown } from "../../interp/error-location.js";
 
 function raise(message: string): never {
   const h = current;
@@ -33,9 +34,17 @@ function callArgsText(): string | undefined {
   return args.trim();
 }
 
-/** `panic!(message)`. */
-export function panic(message = "explicit panic"): never {
-  return raise(message);
+/** `panic!(message)`. A message that is no string is described (`panic_any`), never run. */
+export function panic(message: unknown = "explicit panic"): never {
+  // Fault injection for kmiri's own tests (KMIRI_FAULT_INJECTION=panic): this shim then fails
+  // inside kmiri, as a bug of kmiri would, so that the tests see how kmiri reports its own bugs.
+  if (process.env.KMIRI_FAULT_INJECTION === "panic") (undefined as unknown as { injected: number }).injected;
+  return raise(panicText(message));
+}
+
+/** The text of a panic's message: a string as it is, anything else as kmiri describes a thrown value. */
+export function panicText(message: unknown): string {
+  return typeof message === "string" ? message : describeThrown(message);
 }
 
 /** `assert!(condition, message)`. */
@@ -54,6 +63,6 @@ export function assert_ne<T>(left: T, right: T, message?: string): void {
 }
 
 /** `unreachable!(message)`. */
-export function unreachable(message?: string): never {
-  return raise(`internal error: entered unreachable code${message ? `: ${message}` : ""}`);
+export function unreachable(message?: unknown): never {
+  return raise(`internal error: entered unreachable code${message ? `: ${panicText(message)}` : ""}`);
 }

@@ -19,7 +19,7 @@ import type { BorTag, RetagMode } from "../../borrowtracker/hooks.js";
 import { checkReference, load, store } from "../../interp/memory/access.js";
 import { reportUB } from "../../interp/memory/diagnose.js";
 import { invalidValueMessage } from "../../interp/memory/messages.js";
-import type { Layout } from "../../interp/memory/layouts.js";
+import { describeValue, type Layout } from "../../interp/memory/layouts.js";
 import type { Ordering } from "../atomic-values.js";
 import { cellContents, elemOf, fieldOf, noFieldMessage } from "../projections.js";
 import { atomicCompareExchange, atomicLoad, atomicRmw, atomicStore } from "./atomics.js";
@@ -206,6 +206,7 @@ export class Ref<T> {
 
   /** The pointer to field `name` of the referent (`what` names the method, for the report). */
   protected fieldPtr(name: string, what: string): Ptr<any> {
+    if (typeof name !== "string") unsupported(`\`${what}(${describeValue(name)})\`: a field name must be a string`);
     const f = fieldOf(this.layout, name);
     if (f === null) return unsupported(noFieldMessage(this.layout, name, what));
     return taggedPtr(this.#ptr, this.#ptr.address + f.offset, f.layout, this.#tag);
@@ -214,10 +215,10 @@ export class Ref<T> {
   /** The pointer to element `i` of the referent, bounds-checked as Rust's indexing is. */
   protected elemPtr(i: number, what: string): Ptr<any> {
     const a = elemOf(this.layout);
+    if (!Number.isInteger(i)) unsupported(`\`${what}(${describeValue(i)})\`: an index must be an integer`);
     if (a === null) {
       return unsupported(`\`${what}(${i})\` on a reference to \`${this.layout.name}\`, which is not an array`);
     }
-    if (!Number.isInteger(i)) unsupported(`\`${what}(${i})\`: an index must be an integer`);
     if (i < 0 || i >= a.len) panic(`index out of bounds: the len is ${a.len} but the index is ${i}`);
     return taggedPtr(this.#ptr, this.#ptr.address + i * a.elem.size, a.elem, this.#tag);
   }

@@ -19,10 +19,10 @@ import type { BorTag } from "../../borrowtracker/hooks.js";
 import { current, mem } from "./context.js";
 import { load, store, write } from "../../interp/memory/access.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
-import type { Layout } from "../../interp/memory/layouts.js";
+import { isLayout, type Layout } from "../../interp/memory/layouts.js";
 import { hasInterior } from "../projections.js";
 import { retag, rootTag, taggedPtr, tracker } from "./borrow-hooks.js";
-import { Ptr, provenanceOf } from "./memory.js";
+import { notALayout, Ptr, provenanceOf } from "./memory.js";
 import { Ref, RefMut, borrow, withTag } from "./refs.js";
 import { UNSAFE_CALL_TITLE, unsupported } from "./unsafe.js";
 
@@ -144,7 +144,10 @@ function useOfMutableStatic(): never {
  * const COUNTER = static_(u32, 0, { mut: true, name: "COUNTER" });
  */
 export function static_<T>(layout: Layout<T>, init: T, options: StaticOptions = {}): Static<T> {
+  if (!isLayout(layout)) notALayout("static_", "layout", layout);
+  if (typeof options !== "object" || options === null) options = {};
   const mutable = options.mut === true;
+  if (options.name !== undefined && typeof options.name !== "string") unsupported("the `name` of `static_` must be a string");
   const site = current.currentSite();
   const a = current.memory.allocate(layout.size, layout.align, "static", site, false);
   if (options.name !== undefined) staticNames.set(a, options.name);

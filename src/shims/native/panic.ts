@@ -9,9 +9,15 @@ export class NativePanic extends Error {
   }
 }
 
-/** `panic!(message)`. */
-export function panic(message = "explicit panic"): never {
-  throw new NativePanic(message);
+/** `panic!(message)`. A message that is no string becomes text without failing (a Symbol, a null-prototype object). */
+export function panic(message: unknown = "explicit panic"): never {
+  let text: string;
+  try {
+    text = typeof message === "string" ? message : String(message);
+  } catch {
+    text = `a ${typeof message} that cannot be shown as text`;
+  }
+  throw new NativePanic(text);
 }
 
 /** `assert!(condition, message)`. */

@@ -36,8 +36,28 @@ export function spawn<T>(f: () => T, _options?: { name?: string }): JoinHandle<T
 /** Nothing to yield to natively. */
 export function yield_now(): void {}
 
-/** Nothing to yield to natively. */
-export function spin_loop(): void {}
+/** Spins in one native run after which a thread is waiting for what can never happen. */
+const SPIN_LIMIT = 10_000_000;
+let spins = 0;
+
+/**
+ * Nothing to yield to natively: a spawned thread ran to completion inside `spawn`, so a thread
+ * that spins waiting for one spawned after it would spin forever (and a wait that can end natively
+ * ends at once); after {@link SPIN_LIMIT} spins in one run, it panics instead.
+ */
+export function spin_loop(): void {
+  if (++spins > SPIN_LIMIT) {
+    spins = 0;
+    throw new NativePanic(
+      `spin_loop spun ${SPIN_LIMIT} times: natively a spawned thread runs to completion inside \`spawn\`, so this wait never ends (it can on the Machine)`,
+    );
+  }
+}
+
+/** A new native run starts (driver's NativeLinker). */
+export function resetSpins(): void {
+  spins = 0;
+}
 
 /** Threads spawned so far (for statistics). */
 export function spawnedThreads(): number {
