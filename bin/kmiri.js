@@ -5,9 +5,10 @@
 // `--disallow-code-generation-from-strings` (no `eval` or `Function("...")` in any realm of the
 // process, kmiri's included) and `--frozen-intrinsics` (kmiri's built-ins cannot be changed), so
 // that a program that found a way out of its own realm still could neither compile code nor
-// change what kmiri runs. For `kmiri run --timeout S` this process also kills the child when it
-// outlives the limit by a wide margin: code that never reaches a point where kmiri can stop it
-// (a catastrophic regular expression, one huge BigInt operation) still ends.
+// change what kmiri runs. The run's own time limit stops a program at its loop ticks and, through
+// V8's watchdog, anywhere else (a catastrophic regular expression); for `kmiri run --timeout S`
+// this process also kills the child that outlives the limit by 5 s, the last resort for an
+// operation V8 does not interrupt (one huge BigInt computation).
 // KMIRI_UNHARDENED=1 runs the CLI in this process (for debugging kmiri).
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";

@@ -16,6 +16,8 @@
  *   leaks).
  */
 import { getHeapStatistics } from "node:v8";
+import { types } from "node:util";
+import vm from "node:vm";
 import type { CompiledProgram, ProgramModule } from "./compile/index.js";
 import { FRAME_MARK, SITE_MASK } from "./compile/index.js";
 import type { Frame, PanicInfo, ReportOptions, SourceLocation, UBKind, UBReport } from "./report.js";
@@ -366,10 +368,18 @@ export class Machine implements ShimHost {
    * leaks. Findings land in {@link findings}; the panic that ended the run is returned.
    */
   run(entryPath: string, pick: (ns: Record<string, unknown>) => (() => unknown) | string): PanicInfo | undefined {
-    if (this.config.timeoutMs !== undefined) this.deadline = performance.now() + this.config.timeoutMs;
+    const timeout = this.config.timeoutMs;
+    if (timeout !== undefined) this.deadline = performance.now() + timeout;
     this.heapAtStart = getHeapStatistics().used_heap_size;
     try {
-      return this.runEntry(entryPath, pick);
+      if (timeout === undefined) return this.runEntry(entryPath, pick);
+      // The loop ticks and scheduling decisions stop the run at its deadline; code that reaches
+      // neither (one catastrophic regular expression) is stopped by V8 itself a little later.
+      return withWatchdog(timeout + WATCHDOG_GRACE_MS, () => this.runEntry(entryPath, pick));
+    } catch (e) {
+      if (!isWatchdogTimeout(e)) throw e;
+      this.stopped ??= new UBStop(this.timeoutReport());
+      return undefined;
     } finally {
       this.closeRun();
     }
@@ -1148,4 +1158,35 @@ function isForeignReceiver(e: unknown): boolean {
   if (!isInstance(e, TypeError)) return false;
   const d = Object.getOwnPropertyDescriptor(e, "message");
   return d !== undefined && typeof d.value === "string" && (/^Cannot (read|write) private member #\w+ from an object whose class did not declare it$/.test(d.value) || /^Cannot read properties of (undefined|null) \(reading '#\w+'\)$/.test(d.value));
+}
+
+// ── the watchdog: a time limit that holds in code without loop ticks ────────────────────────
+
+/** How long after its deadline a run that reaches no loop tick is terminated. */
+const WATCHDOG_GRACE_MS = 250;
+
+/** A context of its own whose one script calls `f`: `vm`'s timeout terminates whatever runs inside. */
+let watchdog: { sandbox: { f?: () => unknown }; context: vm.Context; script: vm.Script } | undefined;
+
+/**
+ * Runs `f`, terminated by V8 after `ms` milliseconds wherever it is (TerminateExecution: a
+ * regular expression's backtracking, a built-in's loop); then throws `ERR_SCRIPT_EXECUTION_TIMEOUT`.
+ */
+function withWatchdog<T>(ms: number, f: () => T): T {
+  if (watchdog === undefined) {
+    const sandbox: { f?: () => unknown } = {};
+    watchdog = { sandbox, context: vm.createContext(sandbox), script: new vm.Script("f()", { filename: "kmiri://watchdog" }) };
+  }
+  const w = watchdog;
+  const outer = w.sandbox.f;
+  w.sandbox.f = f;
+  try {
+    return w.script.runInContext(w.context, { timeout: Math.max(1, Math.ceil(ms)) }) as T;
+  } finally {
+    w.sandbox.f = outer;
+  }
+}
+
+function isWatchdogTimeout(e: unknown): boolean {
+  return typeof e === "object" && e !== null && !types.isProxy(e) && Object.getOwnPropertyDescriptor(e, "code")?.value === "ERR_SCRIPT_EXECUTION_TIMEOUT";
 }

@@ -142,6 +142,12 @@ describe("escape, forgery and hang attempts, in this process (the program's real
     }
   });
 
+  test("a catastrophic regular expression (no loop tick) is stopped at its line by the time limit", async () => {
+    const r = await run(`export function main(): void {\n  console.log(/^(a+)+$/.test("a".repeat(40) + "b"));\n}\n`, { timeoutMs: 500 });
+    expect(failure(r)).toMatch(/^resource-exhaustion: the program ran for more than 0.5 s/);
+    expect(r.ub[0].location).toMatchObject({ file: "attempt.ts", line: 2 });
+  });
+
   test("a global variable one program sets is gone for the next", async () => {
     await run(`export function main(): void { (globalThis as any).leftover = 42; }`);
     const r = await run(`export function main(): void { console.log(String((globalThis as any).leftover)); }`);
@@ -193,7 +199,8 @@ export function main(): void {
 }
 `, "--timeout", "1");
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^error: resource exhaustion: the program ran 6 s, past `--timeout`/);
+    expect(r.err).toMatch(/^error: resource exhaustion: the program ran for more than 1 s without finishing/);
+    expect(r.err).toContain("--> attempt.ts:2:15");
   });
 
   test("UB followed by an attempt to exit 0: exit status 1, the report printed", () => {
