@@ -8,7 +8,7 @@ export type { PanicInfo } from "../interp/report.js";
 
 /** Counters of one run. */
 export interface RunStats {
-  /** Instrumented steps executed (loop iterations and calls). */
+  /** Loop iterations executed, counted exactly (what `--max-steps` bounds); calls are not counted. */
   steps: number;
   /** Threads created, including `main`. */
   threads: number;
