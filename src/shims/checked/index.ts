@@ -3,7 +3,7 @@
  * One namespace serves every Machine; the shims find the running one through `context.ts`, and the
  * Machine takes this runtime as `checkedRuntime` (runtime.ts).
  */
-export * from "../../interp/memory/layouts.js";
+export * from "../layouts-api.js";
 // The memory API of the contract (api/rt.d.ts); runtime internals (the native heap, the pointer
 // factory) stay out of `kmiri/rt`.
 export {

@@ -2,7 +2,7 @@
  * `kmiri/rt` in native mode: the same names as on the Machine, on plain Node, with no checks —
  * the speed baseline, and what a program gets when it imports `kmiri/rt` outside kmiri.
  */
-export * from "../../interp/memory/layouts.js";
+export * from "../layouts-api.js";
 // The memory API of the contract (api/rt.d.ts); runtime internals (the native heap, the pointer
 // factory) stay out of `kmiri/rt`.
 export {
