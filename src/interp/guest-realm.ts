@@ -12,10 +12,12 @@
  *
  * One realm per process (per worker thread), *frozen* before any program runs: every built-in
  * reachable from its global object (and the anonymous ones: iterator and generator prototypes,
- * `%ThrowTypeError%`, ...) is `Object.freeze`d, and so is the global object. So no program can
- * change what the next one sees (a replaced `Array.prototype.push`, an `Error.prepareStackTrace`,
- * a global variable), as with SES's `lockdown`; a program's own objects, classes and module
- * state are its own, instantiated per Machine.
+ * `%ThrowTypeError%`, ...) is `Object.freeze`d; the global object (which V8 does not let freeze)
+ * gets read-only, permanent properties, and what a program adds to it is deleted before the next
+ * run ({@link GuestRealm.resetGlobals}). So no program can change what the next one sees (a
+ * replaced `Array.prototype.push`, an `Error.prepareStackTrace`, a global variable), as with
+ * SES's `lockdown`; a program's own objects, classes and module state are its own, instantiated
+ * per Machine.
  *
  * What kmiri hands the program must not lead back to kmiri's realm: a function of kmiri's realm
  * reaches kmiri's `Function` through `.constructor`, an object kmiri's `Object.prototype`. So:

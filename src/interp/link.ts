@@ -7,9 +7,10 @@
  * What a module can reach: its factory's parameters carry names the program cannot write
  * (compile/names.ts), the factory runs with `this` undefined (as an ES module's top level), and
  * the compiler rejects `arguments` outside functions and direct `eval`; so the Machine is not
- * reachable by any name. The program's globals are handed in: `console`, `Math`, and — on the
- * Machine — a `Promise`, `queueMicrotask` and timers that report `unsupported` where they are
- * called (see {@link deferralGlobals}).
+ * reachable by any name. The factory was compiled in the program's realm (guest-realm.ts). The
+ * program's globals are handed in, made in that realm: `console`, `Math`, and a `Promise`,
+ * `queueMicrotask` and timers that report `unsupported` where they are called on the Machine
+ * (natively, throw; see {@link deferralGlobals}).
  */
 import { types } from "node:util";
 import type { FACTORY_PARAMS, ProgramModule } from "./compile/index.js";
@@ -61,11 +62,10 @@ export function evaluateModule(
     }
   };
   const later = deferralGlobals(env.console, env.runtime as Reporter | null);
-  // In FACTORY_PARAMS order, as an array literal and through `Reflect.apply` captured at load:
-  // the program shares the realm, and a setter it put on `Array.prototype` or a `Reflect.apply`
-  // it replaced in an earlier run must not see the Machine pass. `this` is undefined, as at the
-  // top level of an ES module (a method call would hand the program `mod`, and through it the
-  // factory).
+  // In FACTORY_PARAMS order, as an array literal and through `Reflect.apply` captured at load
+  // (the program runs in its own frozen realm, guest-realm.ts, so it cannot reach kmiri's
+  // `Array.prototype` or `Reflect` anyway). `this` is undefined, as at the top level of an ES
+  // module (a method call would hand the program `mod`, and through it the factory).
   const args: OnePer<typeof FACTORY_PARAMS> = [
     env.runtime, importModule, define, star, env.lineHits, env.unsafeHits, GEN, G, wrap, wrapClass, wrapObj, sync,
     later.then, env.console, env.math, later.Promise, later.queueMicrotask, later.setTimeout, later.setInterval,
