@@ -10,7 +10,7 @@
 // as a failing test that says which entry to delete. The other reproducers in findings/ are
 // findings kmiri fixed: they run as regression tests.
 //
-// Environment: KMIRI_FUZZ_SEEDS (how many seeds, default 400), KMIRI_FUZZ_FROM (first seed, 0),
+// Environment: KMIRI_FUZZ_SEEDS (how many seeds, default 350), KMIRI_FUZZ_FROM (first seed, 0),
 // KMIRI_FUZZ_ALL=1 (generate the KNOWN findings' features too), KMIRI_FUZZ_HANG_MS (60000).
 // Longer offline runs: `node scripts/fuzz.mjs --from 0 --count 10000 --known` (test/fuzz/README.md).
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -98,7 +98,7 @@ const KNOWN: Known[] = [
 ];
 // end of KNOWN
 
-const SEEDS = Number(process.env.KMIRI_FUZZ_SEEDS ?? 400);
+const SEEDS = Number(process.env.KMIRI_FUZZ_SEEDS ?? 350);
 const FROM = Number(process.env.KMIRI_FUZZ_FROM ?? 0);
 /** KMIRI_FUZZ_ALL=1: do not skip the KNOWN findings' features (to see them fail). */
 const DISABLED = process.env.KMIRI_FUZZ_ALL === "1" ? [] : KNOWN.flatMap((k) => k.disable);

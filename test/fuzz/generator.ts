@@ -1437,12 +1437,12 @@ function derive(g: Gen, p: PVar): PVar | undefined {
   if (l.k === "array" && elems.length) {
     opts.push(() => {
       const i = r.pick(elems);
-      g.use("ptr.index");
+      if (!g.use("ptr.index")) return undefined;
       return { ...p, name: decl(g, "p", `${p.name}.index(${i})`), l: l.elem!, off: p.off + i * l.elem!.size };
     });
     opts.push(() => {
       const i = r.pick(elems);
-      g.use("ptr.add");
+      if (!g.use("ptr.add")) return undefined;
       g.rtLayout(l.elem!);
       return { ...p, name: decl(g, "p", `${p.name}.cast(${l.elem!.expr}).add(${i})`), l: l.elem!, off: p.off + i * l.elem!.size };
     });
@@ -1451,13 +1451,13 @@ function derive(g: Gen, p: PVar): PVar | undefined {
   if (fields.length) {
     opts.push(() => {
       const f = r.pick(fields);
-      g.use("ptr.field");
+      if (!g.use("ptr.field")) return undefined;
       return { ...p, name: decl(g, "p", `${p.name}.field("${f.name}")`), l: f.l, off: p.off + f.off };
     });
   }
   if (l.k === "mu" && (l.inner!.k === "struct" || l.inner!.k === "array")) {
     opts.push(() => {
-      g.use("ptr.cast");
+      if (!g.use("ptr.cast")) return undefined;
       g.rtLayout(l.inner!);
       return { ...p, name: decl(g, "p", `${p.name}.cast(${l.inner!.expr})`), l: l.inner! };
     });
@@ -1468,7 +1468,7 @@ function derive(g: Gen, p: PVar): PVar | undefined {
       opts.push(() => {
         const k = r.range(1, room);
         const how = r.weighted<string>([["add", 3], ["offset", 1], ["byte_add", 1], ["wrapping_add", 1]]);
-        g.use(`ptr.${how}`);
+        if (!g.use(`ptr.${how}`)) return undefined;
         const arg = how === "byte_add" ? k * l.size : k;
         return { ...p, name: decl(g, "p", `${p.name}.${how}(${arg})`), off: p.off + k * l.size };
       });
@@ -1478,25 +1478,25 @@ function derive(g: Gen, p: PVar): PVar | undefined {
       opts.push(() => {
         const k = r.range(1, back);
         const how = r.weighted<string>([["sub", 3], ["offset", 1], ["byte_sub", 1], ["wrapping_sub", 1]]);
-        g.use(`ptr.${how}`);
+        if (!g.use(`ptr.${how}`)) return undefined;
         const arg = how === "byte_sub" ? k * l.size : how === "offset" ? -k : k;
         return { ...p, name: decl(g, "p", `${p.name}.${how}(${arg})`), off: p.off - k * l.size };
       });
     }
     opts.push(() => {
       const k = r.range(1, 1000);
-      g.use("ptr.wrapping");
+      if (!g.use("ptr.wrapping")) return undefined;
       return { ...p, name: decl(g, "p", `${p.name}.wrapping_add(${k}).wrapping_sub(${k})`) };
     });
     opts.push(() => {
-      g.use("ptr.with_addr");
+      if (!g.use("ptr.with_addr")) return undefined;
       return { ...p, name: decl(g, "p", `${p.name}.with_addr(${p.name}.addr())`) };
     });
     if (a.size - p.off >= 1) {
       opts.push(() => {
         const to = r.pick([U8, U8, U16, U32, I8, BOOL].filter((x) => x.size <= a.size - p.off && (p.off % x.align === 0 && a.align >= x.align)));
         if (!to) return undefined;
-        g.use("ptr.cast");
+        if (!g.use("ptr.cast")) return undefined;
         g.rtLayout(to);
         return { ...p, name: decl(g, "p", `${p.name}.cast(${to.expr})`), l: to };
       });
@@ -1517,7 +1517,7 @@ const CORE_LIST: Feature[] = [
     const l = g.pickLayout({ noZst: true });
     if (l.size === 0) return false;
     const zeroed = g.rng.chance(0.35);
-    if (zeroed) g.use("alloc_zeroed");
+    if (zeroed && !g.use("alloc_zeroed")) return false;
     const p = allocPtr(g, l, zeroed);
     if (!zeroed && g.rng.chance(0.7)) {
       const v = g.val(l);
@@ -1546,7 +1546,7 @@ const CORE_LIST: Feature[] = [
     if (!b) return false;
     const r = g.rng;
     const op = r.weighted<string>([["read", 3], ["write", 3], ["as_ref", 2], ["as_mut", 2], ["into_raw", 1], ["leak", g.unsafeCtx ? 0.5 : 0], ["drop", 1]]);
-    g.use(`box.${op}`);
+    if (!g.use(`box.${op}`)) return false;
     switch (op) {
       case "read":
         if (!g.readable(b.a, 0, b.l) || b.l.size === 0) return false;
@@ -1573,9 +1573,9 @@ const CORE_LIST: Feature[] = [
         g.env.boxes = g.env.boxes.filter((x) => x !== b);
         b.a.scope = g.scopeDepth;
         const p: PVar = { name, l: b.l, a: b.a, off: 0, tag: null };
-        if (b.l.size > 0 && g.rng.chance(0.5)) {
+        if (b.l.size > 0 && g.rng.chance(0.5) && g.use("box.from_raw")) {
           // ownership moves back into a box: the raw pointer is not used again
-          g.use("box.from_raw");
+          // (feature box.from_raw)
           const nb = decl(g, "b", `Box.from_raw(${name})`);
           b.a.free = `${nb}.drop()`;
           b.a.w++;
@@ -1595,9 +1595,9 @@ const CORE_LIST: Feature[] = [
         b.a.free = null;
         const tag = g.newTag(b.a, null, true, false, false);
         g.env.refs.push({ name, l: b.l, a: b.a, off: 0, tag });
-        if (g.intent === "valid" || g.rng.chance(0.5)) {
+        if ((g.intent === "valid" || g.rng.chance(0.5)) && g.use("box.leak.kept")) {
           // reachable from a static: no leak
-          g.use("box.leak.kept");
+          // (feature box.leak.kept)
           const keep = g.fresh("KEEP");
           g.rt("static_", "ptr", "null_mut");
           g.rtLayout(b.l);
@@ -1635,7 +1635,7 @@ const CORE_LIST: Feature[] = [
     const lv = g.rng.pick(g.env.locals.filter((x) => x.a.live && x.a.busy === null));
     if (!lv) return false;
     const op = g.rng.weighted<string>([["read", 2], ["write", 2], ["as_ref", 1], ["as_mut", 1], ["as_ptr", 2]]);
-    g.use(`local.${op}`);
+    if (!g.use(`local.${op}`)) return false;
     switch (op) {
       case "read":
         if (!g.readable(lv.a, 0, lv.l) || lv.l.size === 0) return false;
@@ -1672,7 +1672,7 @@ const CORE_LIST: Feature[] = [
     const atomicStatic = s.l.k === "atomic";
     const op = g.rng.weighted<string>([["as_ref", 3], ["as_mut", s.mut && g.unsafeCtx && !atomicStatic ? 2 : 0], ["as_ptr", g.unsafeCtx && !atomicStatic ? 2 : 0]]);
     if (s.mut && !g.unsafeCtx) return false;
-    g.use(`static.${op}`);
+    if (!g.use(`static.${op}`)) return false;
     if (op === "as_ptr") {
       const name = decl(g, "p", `${s.name}.as_ptr()`);
       g.env.ptrs.push({ name, l: s.l, a: s.a, off: 0, tag: { mut: false, raw: true, readOnly: !s.mut && !allCell(s.l), w: s.a.w, r: s.a.r, parent: null } });
@@ -1689,7 +1689,7 @@ const CORE_LIST: Feature[] = [
     if (!p) return false;
     const v = g.val(p.l);
     const how = g.rng.weighted<string>([["write", 6], ["write_unaligned", 1], ["write_volatile", 1], ["replace", g.readable(p.a!, p.off, p.l) ? 1 : 0]]);
-    g.use(`ptr.${how}`);
+    if (!g.use(`ptr.${how}`)) return false;
     if (how === "replace") useValue(g, `${p.name}.replace(${v})`, p.l, p.a!.vals.get(`${p.off}|${p.l.expr}`));
     else g.line(`${p.name}.${how}(${v});`);
     g.access(p.a!, p.tag, true);
@@ -1701,7 +1701,7 @@ const CORE_LIST: Feature[] = [
     const p = g.pickPtr((x) => g.okRead(x));
     if (!p) return false;
     const how = g.rng.weighted<string>([["read", 6], ["read_unaligned", 1], ["read_volatile", 1]]);
-    g.use(`ptr.${how}`);
+    if (!g.use(`ptr.${how}`)) return false;
     g.access(p.a!, p.tag, false);
     useValue(g, `${p.name}.${how}()`, p.l, p.a!.vals.get(`${p.off}|${p.l.expr}`));
     return true;
@@ -1815,7 +1815,7 @@ const CORE_LIST: Feature[] = [
     if (!dst) return false;
     const same = dst.a === src.a;
     const fn = same ? "copy" : g.rng.pick(["copy", "copy_nonoverlapping"]);
-    g.use(`${fn}.array`);
+    if (!g.use(`${fn}.array`)) return false;
     g.rt(fn);
     g.rtLayout(el);
     g.line(`${fn}(${src.name}.cast(${el.expr}), ${dst.name}.cast(${el.expr}), ${n});`);
@@ -1954,7 +1954,7 @@ const CORE_LIST: Feature[] = [
       ["get", l.k === "cell" ? 3 : 0],
     ];
     const op = rng.weighted(ops);
-    g.use(`ref.${op}`);
+    if (!g.use(`ref.${op}`)) return false;
     switch (op) {
       case "read":
         g.access(r.a, r.tag, false);
@@ -2093,7 +2093,7 @@ const CORE_LIST: Feature[] = [
       ["fetch_or", isPtr ? 0 : 1],
       ["fetch_xor", isPtr ? 0 : 1],
     ]);
-    g.use(`atomic.${op}`);
+    if (!g.use(`atomic.${op}`)) return false;
     const v = () => (inner.k === "int" ? String(rng.range(0, Math.min(2 ** inner.bits! - 1, 300))) : g.val(inner));
     const ord = (xs: readonly string[]) => `"${g.intent === "valid" || rng.chance(0.97) ? rng.pick(xs) : rng.pick(ORDERINGS)}"`;
     let expr: string;
@@ -2128,7 +2128,7 @@ const CORE_LIST: Feature[] = [
     if (!target) return false;
     const { ref, l } = target;
     const max = 2 ** l.inner!.bits! - 1;
-    g.use("atomic.compare_exchange_weak");
+    if (!g.use("atomic.compare_exchange_weak")) return false;
     const cur = g.fresh("cur");
     g.block(`for (let ${cur} = ${ref}.load("Relaxed"); ; )`, () => {
       g.line(`const res = ${ref}.compare_exchange_weak(${cur}, (${cur} + 1) % ${Math.min(max, 2 ** 31)}, "AcqRel", "Relaxed");`);
@@ -2236,7 +2236,7 @@ const CORE_LIST: Feature[] = [
     const rng = g.rng;
     if (p) {
       const m = rng.pick(["map", "forEach", "filter", "reduce", "some"]);
-      g.use(`js.builtin.${m}`);
+      if (!g.use(`js.builtin.${m}`)) return false;
       const idx = `[${Array.from({ length: p.l.len! }, (_, k) => k).join(", ")}]`;
       const elt = `${p.name}.index(i).read()`;
       if (m === "reduce") g.line(`console.log(${idx}.reduce((acc, i) => acc + Number(${elt}), 0));`);
@@ -2247,7 +2247,7 @@ const CORE_LIST: Feature[] = [
     }
     const at = atomicTarget(g, (l) => l.inner!.k === "int");
     if (!at) return false;
-    g.use("js.builtin.atomic");
+    if (!g.use("js.builtin.atomic")) return false;
     g.line(`[1, 2, 3].forEach((k) => ${at.ref}.fetch_add(k, "Relaxed"));`);
     return true;
   }),
@@ -2335,7 +2335,7 @@ const CORE_LIST: Feature[] = [
     if (g.composites.length) g.rt("size_of");
     for (let i = 0; i < rng.range(1, 3); i++) what.push(rng.pick(pool));
     const fn = rng.weighted<string>([["log", 6], ["error", 1], ["warn", 1], ["info", 1]]);
-    g.use(`console.${fn}`);
+    if (!g.use(`console.${fn}`)) return false;
     g.line(`console.${fn}(${what.join(", ")});`);
     return true;
   }),
@@ -2375,8 +2375,7 @@ const CORE_LIST: Feature[] = [
     g.line(`${slot.name}.write(${p.name});`);
     g.wrote(slot.a!, 0, cellL);
     const back = decl(g, "p", `${slot.name}.read()`);
-    if (g.rng.chance(0.5)) {
-      g.use("ptr-in-memory.bytes");
+    if (g.rng.chance(0.5) && g.use("ptr-in-memory.bytes")) {
       // the pointer's bytes copied one by one keep their provenance fragments (Miri: they do)
       const tmp = allocPtr(g, cellL, false);
       g.rt("copy_nonoverlapping", "u8");
@@ -2684,7 +2683,7 @@ const BUG_LIST: Feature[] = [
     if (!p) return false;
     const k = Math.ceil((p.a!.size - p.off) / p.l.size) + g.rng.range(0, 2);
     const how = g.rng.pick(["read", "write", "add", "offset-neg", "wrapping", "field-cast"]);
-    g.use(`bug.oob.${how}`);
+    if (!g.use(`bug.oob.${how}`)) return false;
     if (how === "read") g.line(`console.log(${p.name}.wrapping_add(${k}).read());`);
     else if (how === "write") g.line(`${p.name}.wrapping_add(${k}).write(${g.val(p.l)});`);
     else if (how === "add") g.line(`const oob${p.name} = ${p.name}.add(${k + 1});`);
@@ -2710,7 +2709,7 @@ const BUG_LIST: Feature[] = [
     const p = g.pickPtr((x) => g.okPtr(x, false));
     if (!p) return false;
     const how = g.rng.pick(["without", "int-copy", "with_addr", "unexposed"]);
-    g.use(`bug.no-provenance.${how}`);
+    if (!g.use(`bug.no-provenance.${how}`)) return false;
     g.rtLayout(p.l);
     if (how === "without") {
       g.rt("without_provenance");
@@ -2735,7 +2734,7 @@ const BUG_LIST: Feature[] = [
     if (!p) return false;
     g.rt("u32");
     const how = g.rng.pick(["read", "write", "ref", "atomic"]);
-    g.use(`bug.misaligned.${how}`);
+    if (!g.use(`bug.misaligned.${how}`)) return false;
     const q = `${p.name}.cast(u8).byte_add(1).cast(u32)`;
     g.rt("u8");
     if (how === "read") g.line(`console.log(${q}.read());`);
@@ -2780,7 +2779,7 @@ const BUG_LIST: Feature[] = [
   }, true),
   f("bug.bad-dealloc", 2, (g) => {
     const how = g.rng.pick(["layout", "interior", "local", "static", "zero", "box-dealloc"]);
-    g.use(`bug.bad-dealloc.${how}`);
+    if (!g.use(`bug.bad-dealloc.${how}`)) return false;
     g.rt("dealloc");
     switch (how) {
       case "layout": {
@@ -2854,7 +2853,7 @@ const BUG_LIST: Feature[] = [
     const p = g.pickPtr((x) => g.okRead(x) && g.okPtr(x, true) && x.l.k !== "atomic" && x.tag === null && !hasCell(x.l));
     if (!p) return false;
     const how = g.rng.pick(["stale-mut", "stale-shared", "write-shared", "fn-alias", "raw-of-ref"]);
-    g.use(`bug.stacked-borrows.${how}`);
+    if (!g.use(`bug.stacked-borrows.${how}`)) return false;
     const v = g.val(p.l);
     if (how === "stale-mut") {
       g.line(`const sb${p.name} = ${p.name}.as_mut();`);
@@ -2883,7 +2882,7 @@ const BUG_LIST: Feature[] = [
   }, true),
   f("bug.leak", 2, (g) => {
     const how = g.rng.pick(["box", "alloc", "forget-list", "thread"]);
-    g.use(`bug.leak.${how}`);
+    if (!g.use(`bug.leak.${how}`)) return false;
     if (how === "box") {
       g.rt("Box", "u32");
       g.line(`const leaked = Box.new(u32, 1);`);
@@ -2901,7 +2900,7 @@ const BUG_LIST: Feature[] = [
   }),
   f("bug.unsafe-outside", 2, (g) => {
     const how = g.rng.pick(["helper-read", "helper-alloc", "unsafe-fn", "static-mut"]);
-    g.use(`bug.unsafe-outside.${how}`);
+    if (!g.use(`bug.unsafe-outside.${how}`)) return false;
     if (how === "helper-read") {
       const p = g.pickPtr((x) => g.okRead(x));
       if (!p) return false;
@@ -2934,7 +2933,7 @@ const BUG_LIST: Feature[] = [
   f("bug.deadlock", 2, (g) => {
     const how = g.rng.pick(["join-self", "spin", "relock", "abba", "lost-wakeup"]);
     if ((how === "spin" || how === "lost-wakeup") && !g.nativeUnboundedOk("stopped")) return false;
-    g.use(`bug.deadlock.${how}`);
+    if (!g.use(`bug.deadlock.${how}`)) return false;
     g.rt("spawn", "spin_loop", "static_", "AtomicBool");
     if (how === "join-self") {
       g.line(`let me: { join(): unknown } | undefined;`);
@@ -2969,7 +2968,7 @@ const BUG_LIST: Feature[] = [
   }),
   f("bug.race", 3, (g) => {
     const how = g.rng.pick(["plain", "relaxed-message", "static-mut", "dealloc", "mixed-atomic"]);
-    g.use(`bug.race.${how}`);
+    if (!g.use(`bug.race.${how}`)) return false;
     g.rt("spawn", "alloc_zeroed", "dealloc", "u32");
     if (how === "relaxed-message") return messagePassing(g, true);
     if (how === "static-mut") {
@@ -2997,7 +2996,7 @@ const BUG_LIST: Feature[] = [
     const a = g.lockStatic();
     const b = g.lockStatic();
     const how = g.rng.pick(["inversion", "same-class", "unbalanced"]);
-    g.use(`bug.lock-order.${how}`);
+    if (!g.use(`bug.lock-order.${how}`)) return false;
     if (how === "inversion") {
       g.line(`lock(${a.name}.as_ref()); lock(${b.name}.as_ref()); unlock(${b.name}.as_ref()); unlock(${a.name}.as_ref());`);
       g.line(`lock(${b.name}.as_ref()); lock(${a.name}.as_ref()); unlock(${a.name}.as_ref()); unlock(${b.name}.as_ref());`);
@@ -3010,7 +3009,7 @@ const BUG_LIST: Feature[] = [
   }),
   f("bug.panic", 3, (g) => {
     const how = g.rng.pick(["panic", "assert", "assert_eq", "assert_ne", "unreachable", "throw", "throw-value", "thread", "index", "join-panicked"]);
-    g.use(`bug.panic.${how}`);
+    if (!g.use(`bug.panic.${how}`)) return false;
     switch (how) {
       case "panic":
         g.rt("panic");
@@ -3066,7 +3065,7 @@ const BUG_LIST: Feature[] = [
   f("bug.resource", 1, (g) => {
     const how = g.rng.pick(["loop", "recursion", "memory", "threads", "spin-yield"]);
     if ((how === "loop" || how === "spin-yield" || how === "memory") && !g.nativeUnboundedOk("stopped")) return false;
-    g.use(`bug.resource.${how}`);
+    if (!g.use(`bug.resource.${how}`)) return false;
     if (how === "loop") g.line(`for (let i = 0; ; i++) if (i < 0) break;`);
     else if (how === "recursion") {
       const name = g.helper("deep", () => `function $NAME(n: number): number {\n  return $NAME(n + 1) + 1;\n}`);
