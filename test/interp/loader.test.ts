@@ -1,32 +1,16 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import * as os from "node:os";
+import { readdirSync } from "node:fs";
+import { tempProgram, writeFile } from "../support/temp-programs.js";
 import * as path from "node:path";
 import type { Node, Program } from "acorn";
 import { SourceMapConsumer } from "source-map";
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { LoadError, loadProgram, loadPrograms, resetTscStats, tscStats } from "../../src/interp/loader/index.js";
 import { createPositionMapper, decodeSourceMap } from "../../src/interp/loader/source-map.js";
 import { scanImportHints } from "../../src/interp/loader/resolve.js";
 import { compileKey, readCached } from "../../src/interp/loader/tsc.js";
 
-const roots: string[] = [];
-afterAll(() => {
-  for (const root of roots) rmSync(root, { recursive: true, force: true });
-});
-
-/** A fresh directory with the given files (and its own cache directory, `.cache`). */
-function fixture(files: Record<string, string>): { dir: string; cacheDir: string } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "kmiri-loader-test-"));
-  roots.push(dir);
-  for (const [name, text] of Object.entries(files)) write(dir, name, text);
-  return { dir, cacheDir: path.join(dir, ".cache") };
-}
-
-function write(dir: string, name: string, text: string): void {
-  const file = path.join(dir, name);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, text);
-}
+const fixture = (files: Record<string, string>) => tempProgram(files, "kmiri-loader-test-");
+const write = writeFile;
 
 /** All nodes of a tree, depth first. */
 function nodes(root: Node): Node[] {

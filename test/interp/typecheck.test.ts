@@ -3,10 +3,9 @@
 // (`--no-typecheck`) runs it anyway; kmiri/rt's own types are checked; results are cached by
 // content, so a second check of an unchanged program starts no tsc; the other programs of a
 // directory are checked in the same tsc run.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import * as os from "node:os";
+import { tempProgram, writeFile } from "../support/temp-programs.js";
 import * as path from "node:path";
-import { afterAll, beforeEach, describe, expect, test } from "vitest";
+import { beforeEach, describe, expect, test } from "vitest";
 import { runFile } from "../../src/driver/run.js";
 import { testPath } from "../../src/driver/test-path.js";
 import { checkCorpusFile } from "../../src/driver/corpus.js";
@@ -19,23 +18,7 @@ import { kmiri } from "../support/cli-in-process.js";
 const FIXTURES = "test/fixtures/typecheck";
 const fixture = (name: string) => `${FIXTURES}/${name}`;
 
-const roots: string[] = [];
-afterAll(() => {
-  for (const root of roots) rmSync(root, { recursive: true, force: true });
-});
-
-/** A fresh directory with these files, and a cache directory of its own. */
-function tempProgram(files: Record<string, string>): { dir: string; cacheDir: string } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "kmiri-typecheck-test-"));
-  roots.push(dir);
-  for (const [name, text] of Object.entries(files)) write(dir, name, text);
-  return { dir, cacheDir: path.join(dir, ".cache") };
-}
-
-function write(dir: string, name: string, text: string): void {
-  mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-  writeFileSync(path.join(dir, name), text);
-}
+const write = writeFile;
 
 async function loadError(promise: Promise<unknown>): Promise<LoadError> {
   try {
