@@ -36,9 +36,10 @@ const LAYERS = [
   { dir: "borrowtracker/", may: ["borrowtracker/", "data-structures/"], why: "the borrow tracker is engine-free (kmiri/borrowtracker)" },
   { dir: "concurrency/", may: ["concurrency/", "data-structures/"], why: "the concurrency analyses are engine-free (kmiri/concurrency)" },
   { dir: "data-structures/", may: ["data-structures/"], why: "plain data structures" },
+  { dir: "mirch/", may: ["mirch/", "data-structures/"], why: "Mirch's parts are engine-free (for simulators with their own CPU loop)" },
   { dir: "interp/report.ts", may: [], why: "the report types sit below every layer" },
   { dir: "shims/manifest.ts", may: [], why: "the guest API manifest is plain data" },
-  { dir: "interp/", may: ["interp/", "borrowtracker/", "concurrency/", "data-structures/", "shims/manifest.ts"], why: "the engine does not know the shims (it takes a GuestRuntime), the driver or the CLI" },
+  { dir: "interp/", may: ["interp/", "borrowtracker/", "concurrency/", "data-structures/", "mirch/", "shims/manifest.ts"], why: "the engine does not know the shims (it takes a GuestRuntime), the driver or the CLI" },
   { dir: "driver/", may: ["driver/", "interp/", "shims/", "borrowtracker/", "concurrency/", "data-structures/"], why: "the driver does not know the CLI" },
 ];
 

@@ -27,6 +27,9 @@ import type { BorrowTracker } from "../borrowtracker/hooks.js";
 import { MachineBorrows, type BorrowModel } from "./borrows.js";
 import type { Allocation } from "./memory/allocation.js";
 import { STACK_LIMIT, Thread, saveStack, startGenerator } from "./thread.js";
+import { MirchMachine, checkMirchOptions, type MirchOptions } from "./mirch/mirch-machine.js";
+import type { InterruptController } from "./mirch/interrupts.js";
+import { KERNEL_CODE_BASE } from "../mirch/constants.js";
 import { evaluateModule, type Namespace } from "./link.js";
 import {
   describeError,
@@ -103,6 +106,11 @@ export interface MachineConfig {
   memoryLimit?: number;
   /** Do not report memory leaks at the end. */
   ignoreLeaks?: boolean;
+  /**
+   * Mirch's options (CPUs, RAM, hostile devices, devices attached at boot). Mirch boots when the
+   * program imports `kmiri/mirch`, or whenever this is given.
+   */
+  mirch?: MirchOptions;
   /**
    * Bytes of the host's JavaScript heap in use at which a looping program is stopped with
    * `resource-exhaustion` (default: 70% of the heap limit), so that a program's own arrays cannot
@@ -244,6 +252,10 @@ export class Machine implements ShimHost {
    * deadlock detection, and the actors ({@link addActor}).
    */
   readonly scheduler: Scheduler = new Scheduler(this);
+  /** Mirch, when the program runs on it (imports `kmiri/mirch`, or Mirch options were given). */
+  readonly mirch: MirchMachine | null = null;
+  /** Interrupt delivery at preemption points (Mirch's), or `null`. */
+  readonly irq: InterruptController | null = null;
   /** The PCT policy, when scheduling with PCT (its `steps` estimate the next run's). */
   readonly pct: PctPolicy | null = null;
   private readonly replay: ReplayPolicy | null = null;
@@ -312,7 +324,17 @@ export class Machine implements ShimHost {
     if (!Number.isInteger(this.maxThreads) || this.maxThreads < 0 || this.maxThreads > MAX_THREADS_LIMIT) {
       throw new RangeError(`kmiri: maxThreads must be an integer from 0 to ${MAX_THREADS_LIMIT}, got ${config.maxThreads}`);
     }
-    this.memory = new Memory({ limit: config.memoryLimit, host: this, races: this.dataRaces, pointer: runtime.pointer, readPointer: runtime.readPointer });
+    const onMirch = program.usesMirch || config.mirch !== undefined;
+    if (onMirch) checkMirchOptions(config.mirch ?? {});
+    this.memory = new Memory({
+      limit: config.memoryLimit,
+      host: this,
+      races: this.dataRaces,
+      pointer: runtime.pointer,
+      readPointer: runtime.readPointer,
+      // Kernel code on Mirch: its `kmiri/rt` allocations are the kernel image's memory (mirch.d.ts).
+      start: onMirch ? KERNEL_CODE_BASE : undefined,
+    });
     if ((config.borrowModel ?? "stacked") === "stacked") {
       this.borrowTracker = new MachineBorrows(this, { trackTags: config.trackTags, tagGc: config.tagGc });
       this.memory.borrows = this.borrowTracker;
@@ -328,6 +350,10 @@ export class Machine implements ShimHost {
       (line) => this.print(line),
       () => void this.b--,
     );
+    if (onMirch) {
+      this.mirch = new MirchMachine(this, config.mirch);
+      this.irq = this.mirch.interrupts;
+    }
     const rng = this.rng;
     const kit = guestRealm().kit;
     this.math = kit.create(guestRealm().global.Math, { random: { value: kit.bridge(() => rng.next(), "random") } }) as unknown as Math;
@@ -444,6 +470,7 @@ export class Machine implements ShimHost {
   /** Creates a thread running `f`; it starts when the scheduler picks it. */
   spawn(f: () => unknown, name?: string): Thread {
     if (this.nextThreadId > this.maxThreads) this.tooManyThreads();
+    if (this.mirch !== null && this.nextThreadId >= this.mirch.cpus) this.tooManyCpus(this.mirch.cpus);
     const id = this.nextThreadId++;
     const t = new Thread(id, name ?? `cpu${id}`, f);
     t.spawnSite = this.currentSite();
@@ -454,6 +481,15 @@ export class Machine implements ShimHost {
     if (this.config.dataRaceDetector === false) this.dataRaces.stop(true);
     this.progress();
     return t;
+  }
+
+  /** On Mirch each thread is a CPU: one more than the Machine has. */
+  private tooManyCpus(cpus: number): never {
+    return this.report("unsupported", `the program spawned a thread for CPU ${cpus}, but the Machine has ${cpus} CPU${cpus === 1 ? "" : "s"}: on Mirch each thread is a CPU (main is CPU 0)`, {
+      title: "unsupported operation",
+      label: "one thread more than the Machine has CPUs",
+      help: [{ message: "give the Machine more CPUs with `--cpus N` (library option `mirch: { cpus }`)" }],
+    });
   }
 
   private tooManyThreads(): never {
@@ -568,7 +604,7 @@ export class Machine implements ShimHost {
     this.sp = t.sp;
     this.b = budget;
     this.runtime.activate(this);
-    this.dataRaces.setThread(t.id);
+    this.dataRaces.setThread(t.raceId);
     syncHooks.yielded = this.scheduler.blockedInSync;
   }
 
@@ -932,7 +968,7 @@ export class Machine implements ShimHost {
 
   /** The name of thread `t` (the race detector's reports). */
   threadNameOf(t: number): string {
-    return this.threads[t]?.name ?? `thread ${t}`;
+    return this.threads[t]?.name ?? this.mirch?.interrupts.raceName(t) ?? `thread ${t}`;
   }
 
   /** The program's sites (function names and locations by site id). */

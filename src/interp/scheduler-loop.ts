@@ -70,8 +70,11 @@ export class Scheduler {
     const m = this.m;
     let t: Thread | undefined = this.decide(main);
     if (!t) return undefined;
+    const irq = m.irq;
     for (;;) {
       m.enter(t, this.nextBudget);
+      // A preemption point of `t`'s CPU: an interrupt pending for it runs first (Mirch).
+      if (irq !== null && irq.deliverable(t.id)) irq.deliver(t);
       let r: IteratorResult<unknown, unknown> | undefined;
       try {
         r = t.gen!.next(t.send);
@@ -116,7 +119,15 @@ export class Scheduler {
     }
     if (this.actors.length !== 0 && !this.offerActors()) return undefined;
     const runnable: number[] = [];
-    for (const x of this.liveThreads()) if (x.state === "runnable") runnable.push(x.id);
+    const irq = m.irq;
+    for (const x of this.liveThreads()) {
+      if (x.state === "runnable") runnable.push(x.id);
+      else if (irq !== null && irq.deliverable(x.id)) {
+        // A CPU with a deliverable interrupt is not blocked: it wakes to take it (its wait loop retries after).
+        x.state = "runnable";
+        runnable.push(x.id);
+      }
+    }
     if (runnable.length === 0 && (this.actors.length === 0 || !this.stall(runnable))) return undefined;
     try {
       const id = m.policy.pick(runnable, cur.id);

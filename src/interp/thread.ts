@@ -36,6 +36,11 @@ export class Thread {
   /** The Machine's progress count when this thread last called `spin_loop` (see Machine.spinLoop). */
   seenProgress = 0;
   gen: Generator<unknown, unknown, unknown> | null = null;
+  /**
+   * Who the race detector sees acting while this thread runs: the thread itself, or on Mirch its
+   * CPU's interrupt context while an interrupt frame runs on it.
+   */
+  raceId: number;
   /** Stack slots (`local`) alive on this thread: the stack depth of the function that owns each, and how to free it. */
   locals: { depth: number; free: (site: number) => void }[] = [];
   /** Depth (`sp` at entry) of the innermost running function that may own locals, -1 for none. */
@@ -45,7 +50,9 @@ export class Thread {
     readonly id: number,
     readonly name: string,
     readonly entry: () => unknown,
-  ) {}
+  ) {
+    this.raceId = id;
+  }
 }
 
 /** Deepest program call stack kept; deeper calls still run but are cut from backtraces. */

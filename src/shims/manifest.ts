@@ -52,14 +52,26 @@ export const RT_API: GuestApiManifest = {
 };
 
 /**
- * `kmiri/mirch`: the Mirch pseudo-architecture (CR3, TLBs, DMA, MMIO, port I/O, interrupts). Its
- * functions come with the Mirch issue; until then the module is empty, and its name resolves.
+ * `kmiri/mirch`: the Mirch pseudo-architecture (physical pages, page tables and CR3, TLBs, the
+ * IOMMU and DMA, MMIO and port I/O, interrupts, devices). Its scheduling points are where an
+ * interrupt may be taken: enabling interrupts, raising a line, an inter-processor call.
  */
 export const MIRCH_API: GuestApiManifest = {
   name: "kmiri/mirch",
   description: "the Mirch pseudo-architecture: page tables and CR3, TLBs, DMA, MMIO, port I/O, interrupts",
-  schedulingPoints: [],
-  neverYields: [],
+  schedulingPoints: ["inter_processor_call", "irq_enable", "irq_restore", "raise"],
+  neverYields: [
+    "memory_regions", "alloc_pages", "dealloc_pages", "retype_pages", "page_state", "paddr_to_vaddr", "phys_ptr",
+    "set_user_page_fault_handler", "memcpy_fallible", "memset_fallible", "atomic_load_fallible", "atomic_cmpxchg_fallible",
+    "memcpy_volatile", "memset_volatile", "pte_new", "pte_paddr", "pte_flags", "pte_index", "activate_page_table",
+    "current_page_table", "boot_page_table", "page_walk", "tlb_flush_addr", "tlb_flush_addr_range",
+    "tlb_flush_all_excluding_global", "tlb_flush_all_including_global", "current_cpu", "num_cpus", "irq_disable",
+    "irqs_enabled", "in_interrupt_context", "alloc_irq_line", "on_active", "set_affinity", "cpu_local", "as_ptr",
+    "on_cpu", "map", "unmap", "has_dma_remapping", "can_sync_dma", "dma_stream_begin", "dma_stream_end",
+    "dma_sync_for_device", "dma_sync_for_cpu", "io_mem_claim", "io_mem_release", "port_read", "port_write",
+    "io_port_claim", "io_port_release", "attach_device", "console_device", "virtio_device",
+    "dma_read", "dma_write", "dma_read_u16", "dma_read_u32", "dma_write_u16", "dma_write_u32", "raise_irq", "choose",
+  ],
 };
 
 /** Every guest API, in the order they are documented. */

@@ -28,6 +28,12 @@ export interface CompiledProgram {
   modules: ProgramModule[];
   byPath: Map<string, ProgramModule>;
   sites: SiteTable;
+  /**
+   * Whether a module imports `kmiri/mirch`: the program is kernel code on Mirch, so its
+   * `kmiri/rt` allocations live at Mirch's kernel-image addresses (both runtimes) and the Machine
+   * boots Mirch before it runs.
+   */
+  usesMirch: boolean;
 }
 
 /** The URL V8 shows for a module's code in stack traces: `kmiri://module/<index>/<file>`. */
@@ -79,5 +85,6 @@ export function compileProgram(modules: Iterable<SourceModule>, instrument: bool
     out.push(pm);
     byPath.set(source.path, pm);
   });
-  return { instrumented: instrument, modules: out, byPath, sites };
+  const usesMirch = list.some((m) => [...m.imports.values()].some((r) => r.kind === "builtin" && r.name === "kmiri/mirch"));
+  return { instrumented: instrument, modules: out, byPath, sites, usesMirch };
 }

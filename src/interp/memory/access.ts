@@ -71,7 +71,12 @@ export function load<T>(m: Memory, addr: number, a: Allocation | null, layout: L
 /** The slow path of {@link load}: an indirect provenance is resolved and the load retried; anything else is diagnosed. */
 function loadSlow<T>(m: Memory, addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean): T {
   // A wildcard pointer carries no tag (0): the borrow tracker checks it against the exposed tags.
-  if (a !== null && a.indirect) return load(m, addr, resolveIndirect(m, addr, layout.size, a), layout, aligned, 0);
+  if (a !== null && a.indirect) {
+    m.accessLayout = layout;
+    m.accessWrite = false;
+    const r = resolveIndirect(m, addr, layout.size, a);
+    return load(m, m.translated, r, layout, aligned, 0);
+  }
   return diagnoseLoad(m, addr, a, layout, aligned);
 }
 
@@ -111,7 +116,10 @@ export function write<T>(a: Allocation, offset: number, layout: Layout<T>, value
 /** The slow path of {@link store}: an indirect provenance is resolved and the store retried; anything else is reported. */
 function storeSlow<T>(m: Memory, addr: number, a: Allocation | null, layout: Layout<T>, aligned: boolean, value: T, tag: number): void {
   if (a !== null && a.indirect) {
-    store(m, addr, resolveIndirect(m, addr, layout.size, a), layout, aligned, value, tag);
+    m.accessLayout = layout;
+    m.accessWrite = true;
+    const r = resolveIndirect(m, addr, layout.size, a);
+    store(m, m.translated, r, layout, aligned, value, tag);
     return;
   }
   // Reports, unless the write is zero-sized (then there is nothing to write).
@@ -143,9 +151,15 @@ export function checkReference(m: Memory, addr: number, a: Allocation | null, la
     const off = addr - a.base;
     if (off >= 0 && off + layout.size <= a.size && (addr & (layout.align - 1)) === 0) return a;
   }
-  const r = a !== null && a.indirect ? resolveIndirect(m, addr, layout.size, a) : a;
-  diagnoseReference(m, addr, r, layout, mutable);
-  return r;
+  if (a !== null && a.indirect) {
+    m.accessLayout = layout;
+    m.accessWrite = mutable;
+    const r = resolveIndirect(m, addr, layout.size, a);
+    diagnoseReference(m, m.translated, r, layout, mutable);
+    return r;
+  }
+  diagnoseReference(m, addr, a, layout, mutable);
+  return a;
 }
 
 /**
@@ -159,9 +173,14 @@ export function accessRange(m: Memory, addr: number, a: Allocation | null, bytes
     const off = addr - a.base;
     if (off >= 0 && off + bytes <= a.size && addr % align === 0) return a;
   }
-  const r = a !== null && a.indirect ? resolveIndirect(m, addr, bytes, a) : a;
-  diagnoseAccess(m, addr, r, bytes, align, true, write);
-  return r;
+  if (a !== null && a.indirect) {
+    m.accessWrite = write;
+    const r = resolveIndirect(m, addr, bytes, a);
+    diagnoseAccess(m, m.translated, r, bytes, align, true, write);
+    return r;
+  }
+  diagnoseAccess(m, addr, a, bytes, align, true, write);
+  return a;
 }
 
 /**
@@ -170,7 +189,16 @@ export function accessRange(m: Memory, addr: number, a: Allocation | null, bytes
  */
 export function checkRange(m: Memory, addr: number, a: Allocation | null, bytes: number, align: number, write: boolean): number {
   const r = accessRange(m, addr, a, bytes, align, write);
-  return addr - (r === null ? 0 : r.base);
+  return addressIn(m, addr, a) - (r === null ? 0 : r.base);
+}
+
+/**
+ * The address an access through provenance `a` at `addr` happened at, after {@link accessRange}
+ * or {@link checkReference} returned: `addr`, or for an indirect provenance the address its
+ * resolver translated it to (Mirch: a virtual address's place in the linear map).
+ */
+export function addressIn(m: Memory, addr: number, a: Allocation | null): number {
+  return a !== null && a.indirect ? m.translated : addr;
 }
 
 /**
@@ -186,7 +214,10 @@ export function checkDealloc(
   verb: "deallocating" | "reallocating",
 ): Allocation {
   if (a !== null && a.live && addr === a.base && a.kind === "heap" && a.size === size && a.align === align) return a;
-  if (a !== null && a.indirect) return checkDealloc(m, addr, resolveIndirect(m, addr, 0, a), size, align, verb);
+  if (a !== null && a.indirect) {
+    const r = resolveIndirect(m, addr, 0, a);
+    return checkDealloc(m, m.translated, r, size, align, verb);
+  }
   return diagnoseDealloc(m, addr, a, size, align, verb);
 }
 
@@ -230,12 +261,16 @@ export function readInitialised<T>(m: Memory, a: Allocation, off: number, layout
  * provenance resolved).
  */
 function atomicPlace(m: Memory, addr: number, a: Allocation | null, layout: Layout<unknown>, write: boolean, tag: number): Allocation {
+  if (a !== null && a.indirect) m.accessLayout = layout;
   const r = accessRange(m, addr, a, layout.size, layout.align, write);
   if (r === null) throw new RangeError(`kmiri: an atomic access needs a sized layout, not \`${layout.name}\``);
-  const off = addr - r.base;
+  const off = (placeOff = addressIn(m, addr, a) - r.base);
   if (r.borrows !== null && (write ? r.borrowWrite : r.borrowRead) !== tag) borrowAccess(m, r, write ? 1 : 0, tag, off, layout.size);
   return r;
 }
+
+/** The offset in its allocation of the place {@link atomicPlace} checked last. */
+let placeOff = 0;
 
 /** Tells the race hook of an atomic access (while it is active). */
 function raceAtomic(m: Memory, a: Allocation, off: number, size: number, kind: AtomicAccessKind, ordering: MemoryOrdering): void {
@@ -249,7 +284,7 @@ function raceAtomic(m: Memory, a: Allocation, off: number, size: number, kind: A
 /** An atomic load of `layout` at `addr` with `ordering`. */
 export function atomicLoad<T>(m: Memory, addr: number, a: Allocation | null, layout: Layout<T>, ordering: MemoryOrdering, tag: number): T {
   const r = atomicPlace(m, addr, a, layout, false, tag);
-  const off = addr - r.base;
+  const off = placeOff;
   const v = readInitialised(m, r, off, layout);
   raceAtomic(m, r, off, layout.size, "load", ordering);
   return v;
@@ -258,7 +293,7 @@ export function atomicLoad<T>(m: Memory, addr: number, a: Allocation | null, lay
 /** An atomic store of `value` as `layout` at `addr` with `ordering`. */
 export function atomicStore<T>(m: Memory, addr: number, a: Allocation | null, layout: Layout<T>, value: T, ordering: MemoryOrdering, tag: number): void {
   const r = atomicPlace(m, addr, a, layout, true, tag);
-  const off = addr - r.base;
+  const off = placeOff;
   raceAtomic(m, r, off, layout.size, "store", ordering);
   write(r, off, layout, value);
 }
@@ -266,7 +301,7 @@ export function atomicStore<T>(m: Memory, addr: number, a: Allocation | null, la
 /** An atomic read-modify-write: stores `f(old)` and returns `old`. */
 export function atomicRmw<T>(m: Memory, addr: number, a: Allocation | null, layout: Layout<T>, f: (old: T) => T, ordering: MemoryOrdering, tag: number): T {
   const r = atomicPlace(m, addr, a, layout, true, tag);
-  const off = addr - r.base;
+  const off = placeOff;
   const old = readInitialised(m, r, off, layout);
   raceAtomic(m, r, off, layout.size, "rmw", ordering);
   write(r, off, layout, f(old));
@@ -290,7 +325,7 @@ export function compareExchange<T>(
   tag: number,
 ): { ok: boolean; value: T } {
   const r = atomicPlace(m, addr, a, layout, true, tag);
-  const off = addr - r.base;
+  const off = placeOff;
   const old = readInitialised(m, r, off, layout);
   const ok = old === expected;
   raceAtomic(m, r, off, layout.size, ok ? "rmw" : "load", ok ? success : failure);

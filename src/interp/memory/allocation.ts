@@ -33,7 +33,7 @@ import type { Layout, LayoutMemory } from "./layouts.js";
 import { usize } from "./layouts.js";
 
 /** What kind of memory an allocation is. */
-export type AllocKind = "heap" | "stack" | "static" | "ram" | "mmio";
+export type AllocKind = "heap" | "stack" | "static" | "ram" | "untyped" | "mmio";
 
 /** How an allocation's kind is named in diagnostics (Miri's `MiriMemoryKind` display). */
 export const ALLOC_KIND_NAMES: Readonly<Record<AllocKind, string>> = {
@@ -41,6 +41,7 @@ export const ALLOC_KIND_NAMES: Readonly<Record<AllocKind, string>> = {
   stack: "stack variable",
   static: "static",
   ram: "physical RAM",
+  untyped: "untyped physical RAM",
   mmio: "MMIO",
 };
 
@@ -577,4 +578,14 @@ export function indirectMarker(): Allocation {
   marker.live = false;
   (marker as { indirect: boolean }).indirect = true;
   return marker;
+}
+
+/**
+ * Turns a dead allocation into a provenance marker: pointers that still carry it take the slow
+ * path, where a resolver decides what they reach now. Mirch does this when some pages of a
+ * physical allocation are freed or retyped: the rest lives on in new allocations, which its
+ * resolver finds for the old pointers.
+ */
+export function markIndirect(a: Allocation): void {
+  (a as { indirect: boolean }).indirect = true;
 }

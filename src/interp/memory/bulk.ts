@@ -9,7 +9,7 @@
  * runtime's `Ptr` class.
  */
 import type { Layout } from "./layouts.js";
-import { accessRange, borrowAccess, write } from "./access.js";
+import { accessRange, addressIn, borrowAccess, write } from "./access.js";
 import { Allocation, NO_SITE } from "./allocation.js";
 import { reportUB } from "./diagnose.js";
 import type { Memory } from "./memory.js";
@@ -34,11 +34,13 @@ export function copyBytes(
   srcTag: number,
   dstTag: number,
 ): void {
+  // (A bulk operation has no layout: resolvers see bytes.)
+  m.accessLayout = null;
   const sa = accessRange(m, srcAddr, srcProv, bytes, align, false);
+  const so = sa === null ? 0 : addressIn(m, srcAddr, srcProv) - sa.base;
   const da = accessRange(m, dstAddr, dstProv, bytes, align, true);
   if (bytes === 0 || sa === null || da === null) return;
-  const so = srcAddr - sa.base;
-  const doff = dstAddr - da.base;
+  const doff = addressIn(m, dstAddr, dstProv) - da.base;
   if (sa.borrows !== null && sa.borrowRead !== srcTag) borrowAccess(m, sa, 0, srcTag, so, bytes);
   if (da.borrows !== null && da.borrowWrite !== dstTag) borrowAccess(m, da, 1, dstTag, doff, bytes);
   if (nonoverlapping && sa === da && so < doff + bytes && doff < so + bytes) {
@@ -55,9 +57,10 @@ export function copyBytes(
 
 /** `ptr::write_bytes`: sets `bytes` bytes at `addr` (aligned to `align`) to `byte`, initialised (a write through `tag`). */
 export function fillBytes(m: Memory, addr: number, prov: Allocation | null, byte: number, bytes: number, align: number, tag: number): void {
+  m.accessLayout = null;
   const a = accessRange(m, addr, prov, bytes, align, true);
   if (bytes === 0 || a === null) return;
-  const off = addr - a.base;
+  const off = addressIn(m, addr, prov) - a.base;
   if (a.borrows !== null && a.borrowWrite !== tag) borrowAccess(m, a, 1, tag, off, bytes);
   if (m.races.active) m.races.write(a, off, bytes);
   a.bytes.fill(byte, off, off + bytes);

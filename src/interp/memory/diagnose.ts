@@ -68,7 +68,10 @@ function inBounds(off: number, size: number, a: Allocation): boolean {
  */
 export function diagnosePointer(m: Memory, op: PointerOp, addr: number, a: Allocation | null, size: number): void {
   if (size === 0 && op !== "dereferenceable") return;
-  if (a !== null && a.indirect) a = resolveIndirect(m, addr, size, a);
+  if (a !== null && a.indirect) {
+    a = resolveIndirect(m, addr, size, a);
+    addr = m.translated;
+  }
   if (a === null) {
     if (addr === 0) reportUB(m, "null-pointer", nullPointerMessage(op, size));
     reportUB(m, "no-provenance", noProvenanceMessage(op, size, addr));
@@ -91,6 +94,9 @@ function diagnoseAlignment(m: Memory, addr: number, align: number): void {
  * the pointer has no provenance there.
  */
 export function resolveIndirect(m: Memory, addr: number, size: number, marker: Allocation): Allocation | null {
+  // A resolver that translates the address (Mirch's virtual addresses) leaves the address the
+  // access happens at in `translated`; the caller continues there.
+  m.translated = addr;
   return m.resolve(addr, size, marker);
 }
 
@@ -148,7 +154,10 @@ export function diagnoseAccess(
   aligned: boolean,
   write: boolean,
 ): void {
-  if (a !== null && a.indirect) a = resolveIndirect(m, addr, size, a);
+  if (a !== null && a.indirect) {
+    a = resolveIndirect(m, addr, size, a);
+    addr = m.translated;
+  }
   diagnosePointer(m, "access", addr, a, size);
   if (aligned) diagnoseAlignment(m, addr, align);
   if (write && size !== 0 && a !== null && !a.writable) reportUB(m, "read-only", readOnlyMessage(a));
@@ -156,7 +165,11 @@ export function diagnoseAccess(
 
 /** The slow path of an in-bounds offset of `bytes` (signed) from `addr`; a wildcard is resolved first. */
 export function diagnoseOffset(m: Memory, addr: number, a: Allocation | null, bytes: number): void {
-  diagnosePointer(m, "arithmetic", addr, a !== null && a.indirect ? resolveIndirect(m, addr, bytes, a) : a, bytes);
+  if (a !== null && a.indirect) {
+    a = resolveIndirect(m, addr, bytes, a);
+    addr = m.translated;
+  }
+  diagnosePointer(m, "arithmetic", addr, a, bytes);
 }
 
 /**
@@ -165,7 +178,10 @@ export function diagnoseOffset(m: Memory, addr: number, a: Allocation | null, by
  * (`constructing invalid value of type &u32: encountered a dangling reference (use-after-free)`).
  */
 export function diagnoseReference(m: Memory, addr: number, a: Allocation | null, layout: Layout<unknown>, mutable: boolean): void {
-  if (a !== null && a.indirect) a = resolveIndirect(m, addr, layout.size, a);
+  if (a !== null && a.indirect) {
+    a = resolveIndirect(m, addr, layout.size, a);
+    addr = m.translated;
+  }
   const type = `${mutable ? "&mut " : "&"}${layout.name}`;
   const size = layout.size;
   const invalid: (kind: UBKind, what: string, help?: HelpLine[]) => never = (kind, what, help = []) =>
@@ -199,7 +215,10 @@ export function diagnoseDealloc(
   align: number,
   verb: "deallocating" | "reallocating",
 ): never {
-  if (a !== null && a.indirect) a = resolveIndirect(m, addr, 0, a);
+  if (a !== null && a.indirect) {
+    a = resolveIndirect(m, addr, 0, a);
+    addr = m.translated;
+  }
   if (a === null) {
     diagnosePointer(m, "dereferenceable", addr, a, 0);
     throw new Error("kmiri internal error: a pointer without provenance passed the dealloc check");

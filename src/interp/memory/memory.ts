@@ -62,6 +62,12 @@ import {
   type RaceHook,
 } from "./seam.js";
 
+/**
+ * The kind of access being made: a plain one (`read`, `write`, a reference, a copy), a volatile
+ * one (`read_volatile`, `write_volatile`, Mirch's copies), or an atomic one.
+ */
+export type AccessMode = "plain" | "volatile" | "atomic";
+
 /** Options of a {@link Memory}: its limits and its seam (seam.ts). */
 export interface MemoryOptions extends AddressSpaceOptions {
   /** The most bytes live at once (default 1 GiB); allocating more is `resource-exhaustion`. */
@@ -186,6 +192,27 @@ export class Memory {
   /** How a pointer written to memory is read. */
   readonly readPointer: PointerReader<Allocation>;
   private readonly resolvers: AddressResolver<Allocation>[];
+  /**
+   * The address an access through an indirect provenance continues at, once resolved: set to the
+   * pointer's address before the resolvers are asked; a resolver that translates (Mirch's
+   * virtual addresses) sets it to the address in the allocation it returns. Slow path only.
+   */
+  translated = 0;
+  /**
+   * What kind of access the runtime is making now, for resolvers that care (Mirch: untyped memory
+   * takes volatile and atomic accesses only): set by the runtime's volatile and atomic operations
+   * around their access, `plain` otherwise.
+   */
+  accessMode: AccessMode = "plain";
+  /** The layout of the access being resolved (set by the slow path before it asks the resolvers). */
+  accessLayout: Layout<unknown> | null = null;
+  /** Whether the access being resolved writes (set with {@link accessLayout}). */
+  accessWrite = false;
+  /**
+   * Allocations outside the table that keep memory reachable at the end of a run (Mirch's
+   * physical memory): roots of {@link leaks}, with the table's statics.
+   */
+  extraRoots: (() => Iterable<Allocation>) | null = null;
 
   constructor(options: MemoryOptions = {}) {
     this.limit = options.limit ?? DEFAULT_MEMORY_LIMIT;
@@ -308,6 +335,30 @@ export class Memory {
   }
 
   /**
+   * Makes an allocation at a fixed address outside the table and its address space: memory that
+   * another component places and finds by address itself (Mirch's physical pages, at their
+   * linear-map address). It does not count against {@link limit}; it is found by the resolvers
+   * that component installs, not by {@link findByAddress}, and is a root of {@link leaks} when
+   * {@link extraRoots} lists it. `announce` false: not a new allocation for the race detector (a
+   * piece of one that existed before, whose bytes no thread writes by being split off).
+   */
+  allocateAt(base: number, size: number, align: number, kind: AllocKind, site: number, announce = true): Allocation {
+    if (size > MAX_ALLOCATION) this.tooLarge(size);
+    const a = new Allocation(this, ++this.made, base, size, align, kind, this.storage(size), false, site);
+    if (announce && this.races.active) this.races.allocated(a);
+    return a;
+  }
+
+  /**
+   * Frees an allocation made by {@link allocateAt}: checked as a write of every byte while several
+   * threads exist, then dead (pointers to it now dangle).
+   */
+  deallocateAt(a: Allocation, site: number): void {
+    if (this.races.active) this.races.freed(a);
+    a.kill(site);
+  }
+
+  /**
    * Frees `a` (which must be live: the caller has checked). While several threads exist, the
    * free is first checked as a write of every byte (a `data-race` with an unordered access stops
    * the run before anything is freed).
@@ -407,6 +458,12 @@ export class Memory {
     const todo: Allocation[] = [];
     for (const a of this.table) {
       if (a.live && a.kind !== "heap" && a.kind !== "stack") {
+        reached.add(a);
+        todo.push(a);
+      }
+    }
+    for (const a of this.extraRoots?.() ?? []) {
+      if (a.live && !reached.has(a)) {
         reached.add(a);
         todo.push(a);
       }

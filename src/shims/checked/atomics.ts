@@ -27,7 +27,7 @@ import { refPtr, refTag } from "./refs.js";
 import { provenanceOf } from "./memory.js";
 import { current, mem, running } from "./context.js";
 import { Xoshiro128, deriveSeed } from "../../concurrency/scheduler.js";
-import { accessRange, readInitialised, write } from "../../interp/memory/access.js";
+import { accessRange, addressIn, readInitialised, write } from "../../interp/memory/access.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
 import { reportTypeError } from "../../interp/memory/type-error.js";
 import type { Machine } from "../../interp/machine.js";
@@ -94,7 +94,19 @@ function checkOperand(layout: Layout<any>, value: unknown): void {
 /** The memory checks of an atomic access through `r`: the allocation (a wildcard resolved) and the offset. */
 function place(r: Ref<any>, layout: Layout<any>, write: boolean): [Allocation, number] {
   const p = refPtr(r);
-  const a = accessRange(mem, p.address, provenanceOf(p), layout.size, layout.align, write)!;
+  const prov = provenanceOf(p);
+  if (prov !== null && prov.indirect) {
+    // Through a resolver (Mirch's untyped memory takes atomics): it is told, and may translate.
+    mem.accessMode = "atomic";
+    mem.accessLayout = layout;
+    try {
+      const a = accessRange(mem, p.address, prov, layout.size, layout.align, write)!;
+      return [a, addressIn(mem, p.address, prov) - a.base];
+    } finally {
+      mem.accessMode = "plain";
+    }
+  }
+  const a = accessRange(mem, p.address, prov, layout.size, layout.align, write)!;
   return [a, p.address - a.base];
 }
 

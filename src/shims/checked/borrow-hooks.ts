@@ -15,7 +15,7 @@
  */
 import { UNTAGGED, type AccessKind, type BorTag, type BorrowTracker, type RetagKind, type RetagMode } from "../../borrowtracker/hooks.js";
 import { current, mem } from "./context.js";
-import { accessRange } from "../../interp/memory/access.js";
+import { accessRange, addressIn } from "../../interp/memory/access.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
 import type { Layout } from "../../interp/memory/layouts.js";
 import { Ptr, provenanceOf, tagOf } from "./memory.js";
@@ -80,8 +80,9 @@ export function retag(
 export function trackAccess(kind: AccessKind, p: Ptr<any>, tag: BorTag, size: number): void {
   const t = tracker();
   if (t === null) return;
-  const a = accessRange(mem, p.address, provenanceOf(p), size, p.layout.align, kind === "write");
-  if (size !== 0 && a !== null) t.access(kind, a, tag, p.address - a.base, size, current.currentSite());
+  const prov = provenanceOf(p);
+  const a = accessRange(mem, p.address, prov, size, p.layout.align, kind === "write");
+  if (size !== 0 && a !== null) t.access(kind, a, tag, addressIn(mem, p.address, prov) - a.base, size, current.currentSite());
 }
 
 /** The tracker's view of a deallocation of `a` through `tag` (a local dying) at `site`. */

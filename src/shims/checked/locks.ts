@@ -67,8 +67,12 @@ export function lock_acquired(lock: Ptr<unknown> | Ref<unknown>, class_name?: st
   const p = lockPtr(lock, "lock_acquired");
   const a = lockAllocation(m, p, "lock_acquired");
   const cls = classOf(m, a, class_name);
-  const v = m.locks.order.acquire(m.dataRaces.thread(), p.address, cls, m.dataRaces.site());
+  const site = m.dataRaces.site();
+  const v = m.locks.order.acquire(m.dataRaces.thread(), p.address, cls, site);
   if (v !== null) reportViolation(m, v);
+  // lockdep's irq-safety rule (Mirch): a class taken in interrupt context and with interrupts enabled.
+  const irq = m.mirch?.interrupts.lockTaken(cls, site);
+  if (irq) reportIrqUnsafe(m, cls, site, irq.other, irq.here);
   m.locks.noteLock(p.address, Math.max(p.layout.size, 1));
   m.b--;
   m.progress();
@@ -115,6 +119,27 @@ function reportViolation(m: Machine, v: LockViolation): never {
     return location === undefined ? { message: h.message } : { message: h.message, location };
   });
   return m.report(d.kind, d.message, { title: d.title, label: d.label, help, notes: d.notes });
+}
+
+/**
+ * lockdep's irq-safety rule: lock class `cls` is taken in interrupt context and, elsewhere, with
+ * interrupts enabled — an interrupt arriving while a CPU holds it with interrupts on spins forever
+ * on that CPU. Reported at the acquisition that completes the pair, deadlock or not.
+ */
+function reportIrqUnsafe(m: Machine, cls: number, site: number, other: number, here: "irq" | "irqs-on"): never {
+  const name = m.locks.order.classInfo(cls).name;
+  const depth = wrapperDepth(m, [site, other]);
+  const where = m.stacks.backtrace(other, m.program.sites)[depth]?.location;
+  const before = here === "irq" ? "with interrupts enabled" : "in interrupt context";
+  const now = here === "irq" ? "in interrupt context (an interrupt handler or an inter-processor call)" : "with interrupts enabled";
+  return m.report("lock-order", `inconsistent lock state: lock class \`${name}\` is taken ${now} here, and was taken ${before} before: an interrupt that arrives on a CPU holding it with interrupts enabled deadlocks that CPU`, {
+    title: "possible irq lock inversion (lockdep: {IN-HARDIRQ} and {HARDIRQ-ON})",
+    label: `\`${name}\` taken ${here === "irq" ? "in interrupt context" : "with interrupts enabled"}`,
+    help: [
+      where ? { message: `the lock was taken ${before} here`, location: where } : { message: `the lock was taken ${before} earlier` },
+      { message: "take a lock that interrupt handlers also take with interrupts disabled everywhere else (`irq_disable` before, `irq_restore` after; OSTD's `SpinLock::disable_irq().lock()`)" },
+    ],
+  });
 }
 
 /**

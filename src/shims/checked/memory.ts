@@ -15,6 +15,7 @@ import { isAllocation, WILDCARD, type Allocation } from "../../interp/memory/all
 import type { PointerParts } from "../../interp/memory/seam.js";
 import { copyBytes, fillBytes, transmuteValue } from "../../interp/memory/bulk.js";
 import { reportUB } from "../../interp/memory/diagnose.js";
+import { isMirchKernelAddress } from "../../interp/mirch/pointers.js";
 import {
   INT2PTR_HELP,
   INT2PTR_WARNING,
@@ -260,13 +261,23 @@ export class Ptr<T> {
   /** UNSAFE. `p.read_volatile()` (aligned, like `read`; MMIO routing comes with Mirch). */
   read_volatile(): T {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::read_volatile");
-    return load(mem, this.address, this.#provenance, this.layout, true, this.#tag);
+    const a = this.#provenance;
+    // Mirch's untyped memory and MMIO take volatile accesses: their resolver is told.
+    if (a !== null && a.indirect) return volatileAccess(() => load(mem, this.address, a, this.layout, true, this.#tag));
+    return load(mem, this.address, a, this.layout, true, this.#tag);
   }
 
   /** UNSAFE. `p.write_volatile(value)`. */
   write_volatile(value: T): void {
     if (!current.inUnsafe()) unsafeCallOutsideUnsafe("Ptr::write_volatile");
-    store(mem, this.address, this.#provenance, this.layout, true, value, this.#tag);
+    const a = this.#provenance;
+    if (a !== null && a.indirect) {
+      volatileAccess(() => store(mem, this.address, a, this.layout, true, value, this.#tag));
+      // A write to MMIO reaches its device once stored (src/interp/mirch/devices.ts).
+      running?.mirch?.devices.completeWrite();
+      return;
+    }
+    store(mem, this.address, a, this.layout, true, value, this.#tag);
   }
 
   /** UNSAFE. `p.replace(value)` (`ptr::replace`): writes `value`, returns the old one. */
@@ -314,7 +325,15 @@ export class Ptr<T> {
    * (or none): a reference made from it keeps that allocation (a retag picks one, as in Miri).
    */
   private concrete(): Ptr<T> {
-    if (this.#provenance !== WILDCARD) return this;
+    const a = this.#provenance;
+    if (a !== WILDCARD) {
+      // A reference through a Mirch virtual address keeps the place it translates to now.
+      if (a !== null && a.indirect && running?.mirch) {
+        const c = running.mirch.concrete(this.address, a, this.layout, false);
+        if (c !== null) return new Ptr(c.address, c.provenance, this.layout, c.tag);
+      }
+      return this;
+    }
     return new Ptr(this.address, current.memory.findExposed(this.address, this.layout.size), this.layout, this.#tag);
   }
 
@@ -368,7 +387,7 @@ export function notALayout(call: string, param: string, x: unknown): never {
  * byte is a `u8`, a count a `usize`), as a write of it would be reported. Called only when the
  * inline test failed.
  */
-function checkIntArg(layout: Layout<number>, call: string, param: string, x: unknown): void {
+export function checkIntArg(layout: Layout<number>, call: string, param: string, x: unknown): void {
   const bad = intArgumentMismatch(layout, x);
   if (bad !== null) reportTypeError(current, bad[0], `${bad[1]} (the argument \`${param}\` of \`${call}\`)`);
 }
@@ -431,12 +450,29 @@ export function ptr_from_exposed<T>(addr: number, layout: Layout<T>): Ptr<T> {
       help: [{ message: STRICT_PROVENANCE_HELP }],
     });
   }
+  // On Mirch, a kernel address below the kernel image is physical memory, a mapping or MMIO,
+  // exposed from boot (mirch.d.ts): no cast to warn about.
+  const mm = running?.mirch;
+  if (mm && isMirchKernelAddress(addr)) {
+    const p = mm.pointer(addr);
+    return new Ptr(addr, p.provenance, layout, p.tag);
+  }
   current.warn(INT2PTR_WARNING, {
     key: "int2ptr",
     label: INT2PTR_WARNING,
     help: INT2PTR_HELP.map((message) => ({ message })),
   });
   return new Ptr(addr, WILDCARD, layout);
+}
+
+/** Runs a volatile access (the memory's resolvers see it as one). */
+function volatileAccess<R>(f: () => R): R {
+  mem.accessMode = "volatile";
+  try {
+    return f();
+  } finally {
+    mem.accessMode = "plain";
+  }
 }
 
 /** `ptr::without_provenance_mut(addr)`: never dereferenceable. */

@@ -1,0 +1,330 @@
+/**
+ * Devices on Mirch: attaching device models, routing MMIO and port I/O to them, their DMA through
+ * the IOMMU, and hostile mode.
+ *
+ * **MMIO.** A pointer into an MMIO hole carries a marker (pointers.ts), so every access to it
+ * reaches {@link Devices.mmioAccess} through the memory's resolver. Only volatile accesses of 1, 2,
+ * 4 or 8 naturally aligned bytes of an integer layout, inside a claimed range where a device
+ * answers, reach the device; anything else is `mmio`. The access itself happens on a small
+ * scratch allocation: a read finds the device's value there, a write leaves its value there for
+ * the runtime's `write_volatile`, which hands it to the device once the store is done
+ * ({@link Devices.completeWrite}).
+ *
+ * **When a device runs.** Its `run` runs right after each MMIO or port write to it, in the
+ * writer's turn (the doorbell), so a device's DMA finding is reported at the driver's doorbell
+ * write. A hostile device also runs at scheduling decisions (an actor of the Machine) and, as the
+ * seed decides, right before a CPU access to memory mapped for it in the IOMMU, so that it can
+ * rewrite shared memory between two CPU reads of it (a double fetch).
+ *
+ * **DMA.** A device reaches memory only through IOMMU mappings of untyped pages; each access is
+ * checked against the mapping (present, writable) and streaming-DMA ownership (dma-streams). DMA
+ * to untyped memory is never a data race (mirch.d.ts): the race detector does not track untyped
+ * memory at all. Devices run in the turn of the CPU that wrote their doorbell, so their edges to
+ * the CPUs are that CPU's (a doorbell orders CPU → device; the interrupt a device raises is
+ * ordered after the doorbell that made it run).
+ *
+ * @module
+ */
+import { FRAME_METADATA_CAP, LINEAR_MAPPING_BASE, PAGE_SIZE } from "../../mirch/constants.js";
+import type { DeviceContext, DeviceModel } from "../../mirch/device-model.js";
+import { IoSpace } from "../../mirch/io-space.js";
+import { consoleDevice } from "../../mirch/devices/console.js";
+import type { Allocation } from "../memory/allocation.js";
+import { guestRealm } from "../guest-realm.js";
+import type { LineState } from "./interrupts.js";
+import type { MirchMachine } from "./mirch-machine.js";
+
+/** The console's fixed ports (COM1), attached by firmware. */
+export const CONSOLE_PORT = 0x3f8;
+
+/** An attached device. */
+export interface Attached {
+  readonly index: number;
+  readonly model: DeviceModel;
+  readonly name: string;
+  readonly hostile: boolean;
+  readonly mmio?: { readonly paddr: number; readonly len: number };
+  readonly ports?: { readonly base: number; readonly len: number };
+  readonly irq?: LineState;
+  /** What the model's handlers receive. */
+  readonly ctx: DeviceContext;
+}
+
+/** Options of `attach_device`. */
+export interface AttachOptions {
+  mmio_len?: number;
+  ports?: number;
+  irq?: boolean;
+  hostile?: boolean;
+}
+
+/** The devices of one Machine's Mirch. */
+export class Devices {
+  readonly io = new IoSpace();
+  readonly list: Attached[] = [];
+  /** Where MMIO accesses happen (8 bytes, outside every region a program reaches). */
+  private scratch: Allocation | null = null;
+  /** A write whose value is in the scratch, for the device once the store is done. */
+  private pendingWrite: { d: Attached; offset: number; size: 1 | 2 | 4 | 8 } | null = null;
+  /** Hostile devices (for the double-fetch chances). */
+  private readonly hostile: Attached[] = [];
+
+  constructor(private readonly mm: MirchMachine) {
+    // Firmware's console: a 16550 on COM1, whose output is the run's output.
+    const console = consoleDevice((line) => mm.host.print(line));
+    this.attach(console, { ports: 8 }, CONSOLE_PORT);
+  }
+
+  /** `attach_device(model, options)`; `portBase` places the ports (firmware's console). */
+  attach(model: DeviceModel, options: AttachOptions = {}, portBase?: number): Attached {
+    const mm = this.mm;
+    if (typeof model !== "object" || model === null || typeof model.name !== "string") {
+      mm.report("unsupported", "`attach_device` needs a device model: an object with a `name` string and the handlers of `DeviceModel`", {});
+    }
+    const index = this.list.length;
+    const hostile = mm.hostileAll || options.hostile === true;
+    let mmio: Attached["mmio"];
+    const wantsMmio = options.mmio_len !== undefined || typeof model.mmio_read === "function" || typeof model.mmio_write === "function";
+    if (wantsMmio && portBase === undefined) {
+      const len = options.mmio_len ?? PAGE_SIZE;
+      if (!Number.isInteger(len) || len <= 0 || len % PAGE_SIZE !== 0) {
+        mm.report("unsupported", `\`attach_device\`: mmio_len ${len} is not a positive multiple of the page size`, {});
+      }
+      const w = this.io.allocateMmio(index, len);
+      if (typeof w === "string") return mm.report("unsupported", `\`attach_device\`: ${w}`, {});
+      mmio = { paddr: w.base, len: w.len };
+    }
+    let ports: Attached["ports"];
+    if (options.ports !== undefined && options.ports > 0) {
+      const w = portBase === undefined ? this.io.allocatePorts(index, options.ports) : this.io.addPorts(index, portBase, options.ports);
+      if (typeof w === "string") return mm.report("unsupported", `\`attach_device\`: ${w}`, {});
+      ports = { base: w.base, len: w.len };
+    }
+    const irq = options.irq ? mm.interrupts.allocLine(undefined) : undefined;
+    const ctx = this.context(() => this.list[index]!);
+    const d: Attached = { index, model, name: model.name, hostile, mmio, ports, irq, ctx };
+    this.list.push(d);
+    if (hostile) {
+      this.hostile.push(d);
+      mm.host.addActor({
+        name: d.name,
+        kind: "device",
+        rate: 0.5,
+        step: () => {
+          this.run(d);
+          return "progress";
+        },
+      });
+    }
+    return d;
+  }
+
+  // ── MMIO ──
+
+  /** An access through an MMIO marker at physical address `paddr` (`vaddr` as the program wrote it): the scratch it happens on. */
+  mmioAccess(paddr: number, size: number, vaddr: number): Allocation {
+    const mm = this.mm;
+    const memory = mm.memory;
+    const write = memory.accessWrite;
+    const at = `0x${vaddr.toString(16)} (MMIO, physical 0x${paddr.toString(16)})`;
+    const what = `${write ? "write" : "read"} of ${size} byte${size === 1 ? "" : "s"} at ${at}`;
+    if (memory.accessMode !== "volatile") {
+      this.mmioReport(`${memory.accessMode === "atomic" ? "atomic" : "non-volatile"} ${what}: device registers take only \`read_volatile\` and \`write_volatile\``, "non-volatile MMIO access", [
+        { message: "a plain access may be merged, split, reordered or elided by the compiler; MMIO needs `read_volatile`/`write_volatile` (OSTD's `IoMem::read_once`/`write_once`)" },
+      ]);
+    }
+    const layout = memory.accessLayout;
+    if (layout === null || layout.kind !== "int" || (size !== 1 && size !== 2 && size !== 4 && size !== 8)) {
+      this.mmioReport(`${what} as \`${layout?.name ?? "bytes"}\`: a device register is read and written as an integer of 1, 2, 4 or 8 bytes`, "MMIO access of the wrong size or type");
+    }
+    if (paddr % size !== 0) this.mmioReport(`unaligned ${what}: MMIO accesses must be naturally aligned`, "unaligned MMIO access");
+    const hit = this.io.mmioAt(paddr);
+    if (hit === null) this.mmioReport(`${what}, where no device answers`, "MMIO access to a hole with no device");
+    if (!this.io.mmioClaimed(paddr, size)) {
+      this.mmioReport(`${what}, outside every claimed MMIO range`, "MMIO access outside the claimed range", [
+        { message: "claim the device's registers first (`io_mem_claim(paddr, len)`; OSTD's `IoMem` allocator does), and stay inside what was claimed" },
+      ]);
+    }
+    const d = this.list[hit!.device]!;
+    const scratch = this.scratchAllocation();
+    const view = scratch.view;
+    if (write) {
+      this.pendingWrite = { d, offset: hit!.offset, size: size as 1 | 2 | 4 | 8 };
+    } else {
+      const v = d.model.mmio_read ? d.model.mmio_read(hit!.offset, size as 1 | 2 | 4 | 8, d.ctx) : 0;
+      writeLE(view, size, v);
+    }
+    memory.translated = scratch.base;
+    return scratch;
+  }
+
+  /** Called by `write_volatile` after its store: the value written to MMIO reaches the device, which then runs. */
+  completeWrite(): void {
+    const p = this.pendingWrite;
+    if (p === null) return;
+    this.pendingWrite = null;
+    const v = readLE(this.scratch!.view, p.size);
+    p.d.model.mmio_write?.(p.offset, p.size, v, p.d.ctx);
+    this.run(p.d);
+  }
+
+  private scratchAllocation(): Allocation {
+    if (this.scratch === null) {
+      this.scratch = this.mm.memory.allocateAt(FRAME_METADATA_CAP, 8, 8, "mmio", -1, false);
+      this.scratch.markInit(0, 8);
+    }
+    return this.scratch;
+  }
+
+  private mmioReport(message: string, label: string, help: { message: string }[] = []): never {
+    return this.mm.report("mmio", message, { label, help });
+  }
+
+  // ── ports ──
+
+  /** `port_read(port, size)`. */
+  portRead(port: number, size: number): number {
+    const { d, offset } = this.portCheck(port, size, "read");
+    return d.model.port_read ? Number(d.model.port_read(offset, size as 1 | 2 | 4, d.ctx)) : 0;
+  }
+
+  /** `port_write(port, size, value)`. */
+  portWrite(port: number, size: number, value: number): void {
+    const { d, offset } = this.portCheck(port, size, "write");
+    d.model.port_write?.(offset, size as 1 | 2 | 4, value, d.ctx);
+    this.run(d);
+  }
+
+  private portCheck(port: number, size: number, op: string): { d: Attached; offset: number } {
+    const what = `port ${op} of ${size} byte${size === 1 ? "" : "s"} at port 0x${Number(port).toString(16)}`;
+    if (size !== 1 && size !== 2 && size !== 4) this.mmioReport(`${what}: port I/O is 1, 2 or 4 bytes`, "port access of the wrong size");
+    if (!Number.isInteger(port) || port < 0 || port > 0xffff) this.mmioReport(`${what}: ports are 16-bit numbers`, "bad port");
+    const hit = this.io.portAt(port);
+    if (hit === null) this.mmioReport(`${what}, where no device answers`, "port access with no device");
+    if (!this.io.portClaimed(port)) {
+      this.mmioReport(`${what}, outside every claimed port range`, "port access outside the claimed range", [
+        { message: "claim the ports first (`io_port_claim(port, len)`; OSTD's `IoPort` allocator does)" },
+      ]);
+    }
+    return { d: this.list[hit!.device]!, offset: hit!.offset };
+  }
+
+  // ── running devices ──
+
+  /** Runs `d`'s own activity (after a doorbell, or as a hostile actor). */
+  run(d: Attached): void {
+    d.model.run?.(d.ctx);
+  }
+
+  /**
+   * Before a CPU access to untyped memory: a hostile device with that page mapped may run first,
+   * as the seed decides (a double fetch: the device rewrites what the CPU reads twice).
+   */
+  beforeCpuAccess(paddr: number, size: number): void {
+    if (this.hostile.length === 0 || !this.mm.iommu.isMapped(paddr - (paddr % PAGE_SIZE))) return;
+    void size;
+    for (const d of this.hostile) if (this.mm.rng.below(2) === 0) this.run(d);
+  }
+
+  // ── what a device can do ──
+
+  /** The context handed to `d`'s model: DMA through the IOMMU, its interrupt line, Iago values. */
+  private context(d: () => Attached): DeviceContext {
+    const mm = this.mm;
+    const realm = guestRealm();
+    const U8 = realm.global.Uint8Array as Uint8ArrayConstructor;
+    const ctx: DeviceContext = {
+      dma_read: (daddr, len) => {
+        const out = new U8(len);
+        this.dma(d(), daddr, len, false, (a, off, i, n) => out.set(new Uint8Array(a.view.buffer, a.view.byteOffset + off, n), i));
+        return out;
+      },
+      dma_write: (daddr, bytes) => {
+        const src = Uint8Array.from(bytes);
+        this.dma(d(), daddr, src.length, true, (a, off, i, n) => {
+          new Uint8Array(a.view.buffer, a.view.byteOffset + off, n).set(src.subarray(i, i + n));
+          a.markInit(off, n);
+        });
+      },
+      dma_read_u16: (daddr) => {
+        const b = ctx.dma_read(daddr, 2);
+        return b[0]! | (b[1]! << 8);
+      },
+      dma_read_u32: (daddr) => {
+        const b = ctx.dma_read(daddr, 4);
+        return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+      },
+      dma_write_u16: (daddr, value) => ctx.dma_write(daddr, Uint8Array.of(value & 0xff, (value >>> 8) & 0xff)),
+      dma_write_u32: (daddr, value) => ctx.dma_write(daddr, Uint8Array.of(value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff)),
+      raise_irq: () => {
+        const line = d().irq;
+        if (line !== undefined) mm.interrupts.raise(line);
+      },
+      choose: (honest, bits, bounds) => {
+        if (!d().hostile) return honest;
+        if (mm.rng.below(2) === 0) return honest;
+        const max = bits === 32 ? 0xffffffff : 2 ** bits - 1;
+        const choices = [0, max, ...(bounds ?? [])].filter((x) => typeof x === "number");
+        return choices[mm.rng.below(choices.length)]!;
+      },
+      get hostile() {
+        return d().hostile;
+      },
+    };
+    // The program's own device models receive it: it must belong to the program's realm.
+    realm.admit(ctx);
+    return ctx;
+  }
+
+  /**
+   * A device access of `len` bytes at device address `daddr`: each page through the IOMMU
+   * (mapped, writable for a write), each byte range checked against streaming-DMA ownership, then
+   * `each(allocation, offset, index in the transfer, bytes)`.
+   */
+  private dma(d: Attached, daddr: number, len: number, write: boolean, each: (a: Allocation, off: number, i: number, n: number) => void): void {
+    const mm = this.mm;
+    const what = `DMA ${write ? "write" : "read"} of ${len} byte${len === 1 ? "" : "s"} at device address 0x${daddr.toString(16)} by device \`${d.name}\``;
+    if (!Number.isInteger(daddr) || !Number.isInteger(len) || daddr < 0 || len < 0) mm.report("dma", `${what}: not a valid range`, {});
+    for (let i = 0; i < len; ) {
+      const at = daddr + i;
+      const pageOff = at % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - pageOff, len - i);
+      const t = mm.iommu.translate(at - pageOff);
+      if (t === null) {
+        mm.report("dma", `${what}: 0x${at.toString(16)} is not mapped in the IOMMU`, {
+          label: "device access to an unmapped device address",
+          help: [{ message: "a device reaches only what the driver mapped for it (`iommu.map`; OSTD's `DmaCoherent`/`DmaStream`), and only until it is unmapped" }],
+        });
+      }
+      if (write && !t!.writable) mm.report("dma", `${what}: 0x${at.toString(16)} is mapped read-only in the IOMMU`, { label: "device write to a read-only DMA mapping" });
+      const paddr = t!.paddr + pageOff;
+      const problem = write ? mm.dma.deviceWrite(paddr, n) : mm.dma.deviceRead(paddr, n);
+      if (problem !== null) {
+        mm.report("dma", `${what}: ${problem}`, {
+          label: "device access to a DMA stream buffer the CPU owns",
+          help: [{ message: "hand a streaming buffer to the device with `dma_sync_for_device` (OSTD's `DmaStream::sync`) after the CPU wrote it, and back with `dma_sync_for_cpu` before the CPU reads what the device wrote" }],
+        });
+      }
+      const a = mm.pages.at(paddr);
+      if (a === null) mm.reportNoPage(paddr);
+      each(a!, LINEAR_MAPPING_BASE + paddr - a!.base, i, n);
+      i += n;
+    }
+  }
+}
+
+/** Writes `v` (a number or bigint) as `size` little-endian bytes at offset 0 of `view`. */
+function writeLE(view: DataView, size: number, v: number | bigint): void {
+  if (size === 8) view.setBigUint64(0, BigInt.asUintN(64, BigInt(v)), true);
+  else if (size === 4) view.setUint32(0, Number(v) >>> 0, true);
+  else if (size === 2) view.setUint16(0, Number(v) & 0xffff, true);
+  else view.setUint8(0, Number(v) & 0xff);
+}
+
+/** Reads `size` little-endian bytes at offset 0 of `view` (8 bytes: a bigint). */
+function readLE(view: DataView, size: number): number | bigint {
+  if (size === 8) return view.getBigUint64(0, true);
+  if (size === 4) return view.getUint32(0, true);
+  if (size === 2) return view.getUint16(0, true);
+  return view.getUint8(0);
+}
