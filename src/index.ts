@@ -41,6 +41,14 @@ export { STALL_ROUNDS } from "./interp/actors.js";
 export type { Actor, ActorKind, ActorStep } from "./interp/actors.js";
 export type { ProgramConsole } from "./interp/program-console.js";
 export type { MachineConfig } from "./interp/machine.js";
+/**
+ * Mirch's engine-free parts for simulators with their own CPU loop: the page-table walker and CR3
+ * checks, the TLB, physical page states, the IOMMU, DMA ownership, the I/O space, interrupt lines,
+ * the device-model interface and the devices that ship (`mirch.walk`, `new mirch.Tlb()`, ...).
+ */
+export * as mirch from "./mirch/index.js";
+export { MirchMachine, parseRamSize, MAX_CPUS } from "./interp/mirch/mirch-machine.js";
+export type { MirchOptions } from "./interp/mirch/mirch-machine.js";
 export { compileProgram, CompileError } from "./interp/compile/index.js";
 export type { CompiledProgram, ProgramModule } from "./interp/compile/index.js";
 export { loadProgram, loadPrograms, LoadError } from "./interp/loader/index.js";

@@ -1,4 +1,5 @@
 import { decodeScheduleRuns } from "../concurrency/scheduler.js";
+import { MAX_CPUS, checkMirchOptions, parseRamSize } from "../interp/mirch/mirch-machine.js";
 
 /**
  * The `kmiri` command line, parsed by hand (no dependency). Options take their value as the next
@@ -39,6 +40,12 @@ export interface CommonFlags {
   tagGc?: number;
   /** `--no-typecheck`: do not type-check the program before it runs. */
   noTypecheck?: boolean;
+  /** `--cpus N`: Mirch's CPUs (default 4). */
+  cpus?: number;
+  /** `--ram SIZE`: Mirch's RAM in bytes (default 256 MiB). */
+  ram?: number;
+  /** `--hostile`: every device attached on Mirch is hostile. */
+  hostile?: boolean;
 }
 
 /** Options of `kmiri run` only. */
@@ -102,6 +109,17 @@ const seconds: Parser = (value, name) => {
     throw new UsageError(`invalid value \`${value}\` for \`${name}\`: expected a number of seconds greater than 0 (e.g. 30 or 0.5)`);
   }
   return Math.max(1, Math.round(n * 1000));
+};
+
+const ramSize: Parser = (value, name) => {
+  const n = parseRamSize(value);
+  try {
+    if (Number.isNaN(n)) throw new RangeError("");
+    checkMirchOptions({ ramBytes: n });
+  } catch {
+    throw new UsageError(`invalid value \`${value}\` for \`${name}\`: expected a size of RAM such as 256M, 1G or 4G (a multiple of 4 KiB from 4 MiB to 1 TiB)`);
+  }
+  return n;
 };
 
 const probability: Parser = (value, name) => {
@@ -188,6 +206,9 @@ const OPTIONS: Record<string, OptionSpec> = {
   "--track-tag": { key: "trackTags", parse: tagList },
   "--tag-gc": { key: "tagGc", parse: integer(0) },
   "--no-typecheck": { key: "noTypecheck" },
+  "--cpus": { key: "cpus", parse: integerIn(1, MAX_CPUS) },
+  "--ram": { key: "ram", parse: ramSize },
+  "--hostile": { key: "hostile" },
   "--filter": { key: "filter", parse: text, testOnly: true },
   "--lcov": { key: "lcov", parse: text, testOnly: true },
   "--sarif": { key: "sarif", parse: text },

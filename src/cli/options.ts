@@ -27,5 +27,11 @@ export function engineOptions(flags: CommonFlags, io: Pick<CliIO, "cwd">): Engin
   if (flags.tagGc !== undefined) options.tagGc = flags.tagGc;
   if (flags.native) options.native = true;
   if (flags.noTypecheck) options.typecheck = false;
+  if (flags.cpus !== undefined || flags.ram !== undefined || flags.hostile) {
+    options.mirch = {};
+    if (flags.cpus !== undefined) options.mirch.cpus = flags.cpus;
+    if (flags.ram !== undefined) options.mirch.ramBytes = flags.ram;
+    if (flags.hostile) options.mirch.hostile = true;
+  }
   return options;
 }

@@ -3,7 +3,7 @@
  */
 
 /** The short usage, printed under an argument error. */
-export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P | --pct D [--pct-steps K]] [--replay STRING] [--max-steps N] [--timeout S] [--max-threads N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--borrow-model none|stacked] [--track-tag N] [--sarif FILE] [--no-typecheck]
+export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P | --pct D [--pct-steps K]] [--replay STRING] [--max-steps N] [--timeout S] [--max-threads N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--borrow-model none|stacked] [--track-tag N] [--sarif FILE] [--no-typecheck] [--cpus N] [--ram SIZE] [--hostile]
        kmiri run FILE --many-seeds A..B [--workers N] [same options but --seed, --replay, --native, --sarif]
        kmiri test PATH [--filter TEXT] [--seed N] [--json] [--native] [--pct D] [--replay STRING] [--lcov FILE] [--sarif FILE] [--coverage-by file|dir] [--no-typecheck]
        kmiri test PATH --many-seeds A..B [--workers N] [same options but --seed, --replay, --native, --sarif]
@@ -67,6 +67,10 @@ Options:
                            removal from a borrow stack (repeatable, or N,M; -Zmiri-track-pointer-tag)
   --tag-gc N               collect dead borrow tags every N tag creations at least (default
                            10000; 0: never; -Zmiri-provenance-gc); it never changes a verdict
+  --cpus N                 Mirch: CPUs of the machine (each thread is one; default 4)
+  --ram SIZE               Mirch: RAM of the machine (256M, 1G, 4G, ...; default 256M)
+  --hostile                Mirch: every attached device is hostile (Iago values chosen by the
+                           seed, double fetches); combine with --many-seeds to search seeds
   --sarif FILE             write the findings (and panics) to FILE as SARIF 2.1.0, for code
                            scanning tools
   --no-typecheck           do not type-check the program before it runs; by default tsc checks

@@ -18,6 +18,7 @@ import { nativeModules } from "../shims/native/runtime.js";
 import { NativePanic } from "../shims/native/panic.js";
 import { takeNativeTests } from "../shims/native/tests.js";
 import { resetSpins } from "../shims/native/threads.js";
+import type { MirchOptions } from "../interp/mirch/mirch-machine.js";
 import { describeThrown, isInstance, programLocationOfError } from "../interp/error-location.js";
 import { evaluateModule, type Namespace } from "../interp/link.js";
 
@@ -110,6 +111,11 @@ export interface RunOptions {
   /** Run on plain Node with the native runtime: no checks, for timing. */
   native?: boolean;
   /**
+   * Mirch's options: CPUs, RAM, hostile devices (`--cpus`, `--ram`, `--hostile`), and device models
+   * attached at boot (host models: a simulator's). Used by programs that import `kmiri/mirch`; device models boot Mirch for any program.
+   */
+  mirch?: MirchOptions;
+  /**
    * Type-check the program's `.ts` files with tsc before it runs (default true; cached by
    * content): type errors stop it with a `LoadError` `"type"` (exit status 2). `false` skips the
    * check (`--no-typecheck`).
@@ -163,6 +169,7 @@ function machineConfig(o: RunOptions, onOutput?: (l: string) => void, pctSteps?:
     borrowModel: o.borrowModel,
     trackTags: o.trackTags,
     tagGc: o.tagGc,
+    mirch: o.mirch,
     onOutput,
   };
 }
@@ -256,7 +263,7 @@ export async function prepareFile(file: string, options: Pick<RunOptions, "cwd" 
     if (options.pct !== undefined && options.replay === undefined) {
       pctSteps = options.pctSteps;
       if (pctSteps === undefined) {
-        const key = `${options.maxSteps}/${options.maxThreads}/${options.memoryLimit}/${options.strictProvenance}/${options.borrowModel}`;
+        const key = `${options.maxSteps}/${options.maxThreads}/${options.memoryLimit}/${options.strictProvenance}/${options.borrowModel}/${JSON.stringify(options.mirch ?? null)}`;
         pctSteps = estimates.get(key);
         if (pctSteps === undefined) {
           pctSteps = estimatePctSteps((o) => runOnce(o).m, options);
@@ -301,6 +308,7 @@ function estimatePctSteps(runMachine: (o: RunOptions) => Machine, options: RunOp
     memoryLimit: options.memoryLimit,
     strictProvenance: options.strictProvenance,
     borrowModel: options.borrowModel,
+    mirch: options.mirch,
     ignoreLeaks: true,
     seed: 0,
     pct: 1,

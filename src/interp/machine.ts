@@ -324,7 +324,8 @@ export class Machine implements ShimHost {
     if (!Number.isInteger(this.maxThreads) || this.maxThreads < 0 || this.maxThreads > MAX_THREADS_LIMIT) {
       throw new RangeError(`kmiri: maxThreads must be an integer from 0 to ${MAX_THREADS_LIMIT}, got ${config.maxThreads}`);
     }
-    const onMirch = program.usesMirch || config.mirch !== undefined;
+    // Mirch boots for kernel code (it imports `kmiri/mirch`), or when a simulator attaches devices.
+    const onMirch = program.usesMirch || (config.mirch?.devices?.length ?? 0) > 0;
     if (onMirch) checkMirchOptions(config.mirch ?? {});
     this.memory = new Memory({
       limit: config.memoryLimit,

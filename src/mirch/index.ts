@@ -14,3 +14,5 @@ export * from "./iommu.js";
 export * from "./dma-streams.js";
 export * from "./io-space.js";
 export * from "./irq-lines.js";
+export * from "./device-model.js";
+export * from "./devices/index.js";

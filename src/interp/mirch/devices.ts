@@ -68,6 +68,12 @@ export class Devices {
   private pendingWrite: { d: Attached; offset: number; size: 1 | 2 | 4 | 8 } | null = null;
   /** Hostile devices (for the double-fetch chances). */
   private readonly hostile: Attached[] = [];
+  /**
+   * The program's stack depth where the running device model was entered (the driver's MMIO or
+   * port access, the doorbell), or -1: a device's finding is the driver's, reported there even
+   * when the model is program code with frames of its own.
+   */
+  private entrySp = -1;
 
   constructor(private readonly mm: MirchMachine) {
     // Firmware's console: a 16550 on COM1, whose output is the run's output.
@@ -151,7 +157,7 @@ export class Devices {
     if (write) {
       this.pendingWrite = { d, offset: hit!.offset, size: size as 1 | 2 | 4 | 8 };
     } else {
-      const v = d.model.mmio_read ? d.model.mmio_read(hit!.offset, size as 1 | 2 | 4 | 8, d.ctx) : 0;
+      const v = this.inDevice(() => (d.model.mmio_read ? d.model.mmio_read(hit!.offset, size as 1 | 2 | 4 | 8, d.ctx) : 0));
       writeLE(view, size, v);
     }
     memory.translated = scratch.base;
@@ -164,7 +170,7 @@ export class Devices {
     if (p === null) return;
     this.pendingWrite = null;
     const v = readLE(this.scratch!.view, p.size);
-    p.d.model.mmio_write?.(p.offset, p.size, v, p.d.ctx);
+    this.inDevice(() => p.d.model.mmio_write?.(p.offset, p.size, v, p.d.ctx));
     this.run(p.d);
   }
 
@@ -185,13 +191,13 @@ export class Devices {
   /** `port_read(port, size)`. */
   portRead(port: number, size: number): number {
     const { d, offset } = this.portCheck(port, size, "read");
-    return d.model.port_read ? Number(d.model.port_read(offset, size as 1 | 2 | 4, d.ctx)) : 0;
+    return this.inDevice(() => (d.model.port_read ? Number(d.model.port_read(offset, size as 1 | 2 | 4, d.ctx)) : 0));
   }
 
   /** `port_write(port, size, value)`. */
   portWrite(port: number, size: number, value: number): void {
     const { d, offset } = this.portCheck(port, size, "write");
-    d.model.port_write?.(offset, size as 1 | 2 | 4, value, d.ctx);
+    this.inDevice(() => d.model.port_write?.(offset, size as 1 | 2 | 4, value, d.ctx));
     this.run(d);
   }
 
@@ -213,7 +219,25 @@ export class Devices {
 
   /** Runs `d`'s own activity (after a doorbell, or as a hostile actor). */
   run(d: Attached): void {
-    d.model.run?.(d.ctx);
+    if (d.model.run) this.inDevice(() => d.model.run!(d.ctx));
+  }
+
+  /** Runs a device model's handler, its findings located at the program's access that entered it. */
+  private inDevice<R>(f: () => R): R {
+    const outer = this.entrySp;
+    if (outer < 0) this.entrySp = this.mm.host.sp;
+    try {
+      return f();
+    } finally {
+      this.entrySp = outer;
+    }
+  }
+
+  /** A finding of a device's access: at the driver's access that made the device run. */
+  private deviceReport(kind: "dma" | "page-state", message: string, options: { label?: string; help?: { message: string }[] } = {}): never {
+    const host = this.mm.host;
+    if (this.entrySp >= 0) host.sp = this.entrySp;
+    return this.mm.report(kind, message, options);
   }
 
   /**
@@ -284,29 +308,29 @@ export class Devices {
   private dma(d: Attached, daddr: number, len: number, write: boolean, each: (a: Allocation, off: number, i: number, n: number) => void): void {
     const mm = this.mm;
     const what = `DMA ${write ? "write" : "read"} of ${len} byte${len === 1 ? "" : "s"} at device address 0x${daddr.toString(16)} by device \`${d.name}\``;
-    if (!Number.isInteger(daddr) || !Number.isInteger(len) || daddr < 0 || len < 0) mm.report("dma", `${what}: not a valid range`, {});
+    if (!Number.isInteger(daddr) || !Number.isInteger(len) || daddr < 0 || len < 0) this.deviceReport("dma", `${what}: not a valid range`, {});
     for (let i = 0; i < len; ) {
       const at = daddr + i;
       const pageOff = at % PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - pageOff, len - i);
       const t = mm.iommu.translate(at - pageOff);
       if (t === null) {
-        mm.report("dma", `${what}: 0x${at.toString(16)} is not mapped in the IOMMU`, {
+        this.deviceReport("dma", `${what}: 0x${at.toString(16)} is not mapped in the IOMMU`, {
           label: "device access to an unmapped device address",
           help: [{ message: "a device reaches only what the driver mapped for it (`iommu.map`; OSTD's `DmaCoherent`/`DmaStream`), and only until it is unmapped" }],
         });
       }
-      if (write && !t!.writable) mm.report("dma", `${what}: 0x${at.toString(16)} is mapped read-only in the IOMMU`, { label: "device write to a read-only DMA mapping" });
+      if (write && !t!.writable) this.deviceReport("dma", `${what}: 0x${at.toString(16)} is mapped read-only in the IOMMU`, { label: "device write to a read-only DMA mapping" });
       const paddr = t!.paddr + pageOff;
       const problem = write ? mm.dma.deviceWrite(paddr, n) : mm.dma.deviceRead(paddr, n);
       if (problem !== null) {
-        mm.report("dma", `${what}: ${problem}`, {
+        this.deviceReport("dma", `${what}: ${problem}`, {
           label: "device access to a DMA stream buffer the CPU owns",
           help: [{ message: "hand a streaming buffer to the device with `dma_sync_for_device` (OSTD's `DmaStream::sync`) after the CPU wrote it, and back with `dma_sync_for_cpu` before the CPU reads what the device wrote" }],
         });
       }
       const a = mm.pages.at(paddr);
-      if (a === null) mm.reportNoPage(paddr);
+      if (a === null) this.deviceReport("page-state", `${what}: physical page 0x${paddr.toString(16)} is not allocated`);
       each(a!, LINEAR_MAPPING_BASE + paddr - a!.base, i, n);
       i += n;
     }

@@ -1,0 +1,251 @@
+/**
+ * Mirch on the Machine, part by part: each program runs checked and the report (kind, line) or
+ * the clean output is read. The engine-free parts have their own tests (test/mirch/); the corpus
+ * (test/corpus/*\/mirch) has the kernel-shaped programs.
+ */
+import { describe, expect, test } from "vitest";
+import path from "node:path";
+import { runFile, type RunOptions } from "../../src/driver/run.js";
+import { tempProgram } from "../support/temp-programs.js";
+
+/** Helpers every program below may use: a bump frame allocator and a 4-level mapper. */
+const PRELUDE = `
+import { u8, u16, u32, u64, bool, Box, AtomicU32, AtomicBool, static_, spawn, spin_loop, yield_now, ptr_from_exposed } from "kmiri/rt";
+import * as M from "kmiri/mirch";
+const { PAGE_SIZE, PteFlags } = M;
+let next = 0;
+export function frame(): number {
+  if (next === 0) next = M.memory_regions().find((r) => r.kind === "ram")!.start;
+  const f = next;
+  next += PAGE_SIZE;
+  return f;
+}
+export function table(): number {
+  const f = frame();
+  unsafe: {
+    M.alloc_pages(f, 1);
+    M.retype_pages(f, 1, "page-table");
+    M.memset_volatile(M.paddr_to_vaddr(f), 0, PAGE_SIZE);
+  }
+  return f;
+}
+const RW = PteFlags.VALID | PteFlags.READABLE | PteFlags.WRITABLE;
+export function map(va: number, pa: number, flags = RW, root = M.current_page_table()): number {
+  let t = root;
+  for (let level = 4; level > 1; level--) {
+    const e = M.phys_ptr(t + 8 * M.pte_index(va, level), u64);
+    let v = 0;
+    unsafe: { v = Number(e.read()); }
+    if (v === 0) {
+      const n = table();
+      unsafe: { e.write(BigInt(M.pte_new(n, RW | (flags & PteFlags.USER)))); }
+      t = n;
+    } else t = M.pte_paddr(v);
+  }
+  const leaf = t + 8 * M.pte_index(va, 1);
+  unsafe: { M.phys_ptr(leaf, u64).write(BigInt(M.pte_new(pa, flags))); }
+  return leaf;
+}
+`;
+
+/** Runs `body` (the inside of `main`, after the prelude) checked. */
+async function run(body: string, options: RunOptions = {}) {
+  const src = `${PRELUDE}\nexport function main(): void {\n${body}\n}\n`;
+  const { dir } = tempProgram({ "main.ts": src }, "kmiri-mirch-");
+  const r = await runFile(path.join(dir, "main.ts"), { typecheck: false, cwd: dir, ...options });
+  const lines = src.split("\n");
+  return {
+    ...r,
+    /** The kind of each report, and whether it is at the line marked `/*!*\/` (else its line). */
+    found: r.ub.map((u) => [u.kind, lines[u.location.line - 1]?.includes("/*!*/") ? "marked" : u.location.line] as const),
+  };
+}
+
+describe("boot and physical pages", () => {
+  test("the boot map: reserved first MiB, the boot page table from 0x1000, the kernel image, RAM, MMIO holes", async () => {
+    const r = await run(`
+      for (const g of M.memory_regions()) console.log(g.kind, g.start.toString(16), g.end.toString(16));
+      console.log(M.page_state(0).state, M.page_state(0x1000).state, M.page_state(0x300000).state);
+      console.log(M.current_page_table() === M.boot_page_table(), M.current_page_table().toString(16));`);
+    expect(r.ub).toEqual([]);
+    expect(r.output[0]).toBe("reserved 0 1000");
+    expect(r.output[1]).toMatch(/^boot-page-table 1000 [0-9a-f]+$/);
+    expect(r.output).toContain("mmio fe000000 100000000");
+    expect(r.output.at(-2)).toBe("reserved typed free");
+    expect(r.output.at(-1)).toBe("true 1000");
+  });
+
+  test("4 GiB of RAM costs nothing until used, and RAM above the hole is remapped", async () => {
+    const t0 = performance.now();
+    const r = await run(`for (const g of M.memory_regions()) if (g.kind === "ram") console.log(g.start.toString(16), g.end.toString(16));`, { mirch: { ramBytes: 4 * 2 ** 30 } });
+    expect(r.ub).toEqual([]);
+    expect(r.output).toEqual(["300000 fe000000", `100000000 ${(0x100000000 + 4 * 2 ** 30 - 0xfe000000).toString(16)}`]);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  test("page-state transitions: double alloc, free of a free page, retype of a typed page", async () => {
+    expect((await run(`const f = frame(); unsafe: { M.alloc_pages(f, 1); /*!*/ M.alloc_pages(f, 1); }`)).found).toEqual([["page-state", "marked"]]);
+    expect((await run(`const f = frame(); unsafe: { /*!*/ M.dealloc_pages(f, 1); }`)).found).toEqual([["page-state", "marked"]]);
+    expect((await run(`const f = frame(); unsafe: { M.alloc_pages(f, 1); M.retype_pages(f, 1, "slab"); /*!*/ M.retype_pages(f, 1, "stack"); }`)).found).toEqual([["page-state", "marked"]]);
+  });
+
+  test("untyped memory takes volatile accesses of plain data only", async () => {
+    const ok = await run(`const f = frame(); unsafe: { M.alloc_pages(f, 1); const p = M.phys_ptr(f, u32); p.write_volatile(7); console.log(p.read_volatile()); }`);
+    expect(ok.ub).toEqual([]);
+    expect(ok.output).toEqual(["7"]);
+    expect((await run(`const f = frame(); unsafe: { M.alloc_pages(f, 1); const p = M.phys_ptr(f, u32);\n /*!*/ p.write(7); }`)).found).toEqual([["page-state", "marked"]]);
+    expect((await run(`const f = frame(); unsafe: { M.alloc_pages(f, 1); const p = M.phys_ptr(f, bool);\n /*!*/ p.write_volatile(true); }`)).found).toEqual([["page-state", "marked"]]);
+    expect((await run(`const f = frame(); unsafe: { M.alloc_pages(f, 1); const p = M.phys_ptr(f, u32);\n /*!*/ p.as_ref(); }`)).found).toEqual([["page-state", "marked"]]);
+  });
+
+  test("an access to a free page is page-state; RAM keeps its bytes across free and alloc", async () => {
+    expect((await run(`const f = frame(); unsafe: {\n /*!*/ M.phys_ptr(f, u32).read_volatile(); }`)).found).toEqual([["page-state", "marked"]]);
+    const r = await run(`const f = frame(); unsafe: { M.alloc_pages(f, 1); M.phys_ptr(f, u32).write_volatile(99); M.dealloc_pages(f, 1); M.alloc_pages(f, 1); console.log(M.phys_ptr(f, u32).read_volatile()); }`);
+    expect(r.ub).toEqual([]);
+    expect(r.output).toEqual(["99"]);
+  });
+
+  test("freeing part of an allocation: the rest stays valid, the freed part dangles", async () => {
+    const r = await run(`const f = frame(); frame(); frame(); unsafe: {
+      M.alloc_pages(f, 3);
+      const a = M.phys_ptr(f, u32), c = M.phys_ptr(f + 2 * PAGE_SIZE, u32), b = M.phys_ptr(f + PAGE_SIZE, u32);
+      a.write_volatile(1); c.write_volatile(3);
+      M.dealloc_pages(f + PAGE_SIZE, 1);
+      console.log(a.read_volatile(), c.read_volatile());
+      /*!*/ b.read_volatile(); }`);
+    expect(r.output).toEqual(["1 3"]);
+    expect(r.found).toEqual([["use-after-free", "marked"]]);
+  });
+
+  test("a retype with slot_size makes one allocation per slot; a pointer from before the retype dangles", async () => {
+    const slots = await run(`const f = frame(); unsafe: { M.alloc_pages(f, 1); M.retype_pages(f, 1, "slab", 64); const p = M.phys_ptr(f, u64);\n /*!*/ p.add(8).write(1n); }`);
+    expect(slots.found).toEqual([["out-of-bounds", "marked"]]);
+    const stale = await run(`const f = frame(); unsafe: { M.alloc_pages(f, 1); const p = M.phys_ptr(f, u32); M.retype_pages(f, 1, "slab");\n /*!*/ p.read_volatile(); }`);
+    expect(stale.found).toEqual([["use-after-free", "marked"]]);
+  });
+
+  test("typed memory is checked by Stacked Borrows like the heap", async () => {
+    const r = await run(`const f = frame(); unsafe: { M.alloc_pages(f, 1); M.retype_pages(f, 1, "slab"); const p = M.phys_ptr(f, u32); p.write(0);
+      const r = p.as_mut(); p.write(1);
+      /*!*/ r.write(2); }`);
+    expect(r.found).toEqual([["stacked-borrows", "marked"]]);
+  });
+});
+
+describe("page tables, CR3 and the TLB", () => {
+  const MAPPED = `const data = frame(); unsafe { M.alloc_pages(data, 1); M.retype_pages(data, 1, "slab"); }
+      const va = M.VMALLOC_BASE + 0x5000; const leaf = map(va, data); const p = ptr_from_exposed(va, u32);`.replace("unsafe {", "unsafe: {");
+
+  test("a vmalloc mapping is translated at each access; an unmapped kernel address is a kernel page fault", async () => {
+    const ok = await run(`${MAPPED} unsafe: { p.write(5); /*!*/ console.log(p.read(), M.phys_ptr(data, u32).read() === 5 ? "same" : "other", M.page_walk(va)!.paddr === data); }`);
+    // (The second pointer reaches the page through the linear map: a typed page bound to its vmalloc address.)
+    expect(ok.found).toEqual([["page-state", "marked"]]);
+    const fault = await run(`const p = ptr_from_exposed(M.VMALLOC_BASE + 0x9000, u32); unsafe: {\n /*!*/ p.read(); }`);
+    expect(fault.found).toEqual([["page-table", "marked"]]);
+  });
+
+  test("unmap and free without a TLB flush: stale-tlb at the next access; with the flush, a page fault", async () => {
+    const stale = await run(`${MAPPED} unsafe: { p.write(5); M.phys_ptr(leaf, u64).write(0n); M.dealloc_pages(data, 1);\n /*!*/ p.read(); }`);
+    expect(stale.found).toEqual([["stale-tlb", "marked"]]);
+    const flushed = await run(`${MAPPED} unsafe: { p.write(5); M.phys_ptr(leaf, u64).write(0n); M.tlb_flush_addr(va); M.dealloc_pages(data, 1);\n /*!*/ p.read(); }`);
+    expect(flushed.found).toEqual([["page-table", "marked"]]);
+  });
+
+  test("the CR3 write checks the tree: a user leaf mapping a typed page", async () => {
+    const r = await run(`const root = table(); const data = frame(); unsafe: { M.alloc_pages(data, 1); M.retype_pages(data, 1, "slab"); }
+      map(0x400000, data, PteFlags.VALID | PteFlags.READABLE | PteFlags.USER, root);
+      unsafe: { /*!*/ M.activate_page_table(root); }`);
+    expect(r.found).toEqual([["page-table", "marked"]]);
+    const user = await run(`const root = table(); const data = frame(); unsafe: { M.alloc_pages(data, 1); M.memset_volatile(M.paddr_to_vaddr(data), 0x41, 16); }
+      map(0x400000, data, PteFlags.VALID | PteFlags.READABLE | PteFlags.WRITABLE | PteFlags.USER, root);
+      const k = frame(); unsafe: { M.alloc_pages(k, 1); M.activate_page_table(root);
+      console.log(M.memcpy_fallible(M.paddr_to_vaddr(k), 0x400000, 8), M.memcpy_fallible(M.paddr_to_vaddr(k), 0x800000, 8), M.phys_ptr(k, u8).read_volatile()); }`);
+    expect(user.ub).toEqual([]);
+    expect(user.output).toEqual(["0 8 65"]);
+  });
+});
+
+describe("MMIO, ports and devices", () => {
+  const DEVICE = `let reg = 0;
+    const d = M.attach_device({ name: "regs", mmio_read: (off: number) => (off === 0 ? 0xabcd : reg), mmio_write: (off: number, _s: number, v: number | bigint) => { reg = Number(v); } }, { mmio_len: 4096 });
+    const base = d.mmio!.paddr; M.io_mem_claim(base, 16);`;
+
+  test("volatile accesses reach the device's registers", async () => {
+    const r = await run(`${DEVICE} unsafe: { M.phys_ptr(base + 4, u32).write_volatile(77); console.log(M.phys_ptr(base, u32).read_volatile().toString(16), M.phys_ptr(base + 4, u32).read_volatile(), base.toString(16)); }`);
+    expect(r.ub).toEqual([]);
+    expect(r.output).toEqual(["abcd 77 fe000000"]);
+  });
+
+  test("non-volatile, unaligned, past the claim, and overlapping claims are mmio", async () => {
+    expect((await run(`${DEVICE} unsafe: {\n /*!*/ M.phys_ptr(base, u32).read(); }`)).found).toEqual([["mmio", "marked"]]);
+    expect((await run(`${DEVICE} unsafe: {\n /*!*/ M.phys_ptr(base + 2, u32).read_volatile(); }`)).found).toEqual([["mmio", "marked"]]);
+    expect((await run(`${DEVICE} unsafe: {\n /*!*/ M.phys_ptr(base + 16, u32).read_volatile(); }`)).found).toEqual([["mmio", "marked"]]);
+    expect((await run(`${DEVICE}\n /*!*/ M.io_mem_claim(base + 8, 16);`)).found).toEqual([["mmio", "marked"]]);
+  });
+
+  test("the console on port 0x3f8 prints the run's output", async () => {
+    const r = await run(`M.io_port_claim(0x3f8, 8); unsafe: { for (const c of "hi there\\n") M.port_write(0x3f8, 1, c.charCodeAt(0)); console.log(M.port_read(0x3f8 + 5, 1).toString(16)); }`);
+    expect(r.ub).toEqual([]);
+    expect(r.output).toEqual(["hi there", "60"]);
+  });
+
+  test("DMA: to an unmapped device address, and of a stream buffer the CPU wrote without a sync", async () => {
+    const DMA = `const buf = frame(); unsafe: { M.alloc_pages(buf, 1); }
+      const d = M.attach_device({ name: "dma", mmio_write: (_o: number, _s: number, v: number | bigint, dev: M.DeviceContext) => { dev.dma_read(Number(v), 4); } }, { mmio_len: 4096 });
+      const bell = M.phys_ptr(d.mmio!.paddr, u32); M.io_mem_claim(d.mmio!.paddr, 4);`;
+    expect((await run(`${DMA} unsafe: {\n /*!*/ bell.write_volatile(0x1000); }`)).found).toEqual([["dma", "marked"]]);
+    const stream = `${DMA} unsafe: { M.iommu.map(0x1000, buf); M.dma_stream_begin(buf, 64, "to-device"); M.phys_ptr(buf, u32).write_volatile(1);`;
+    expect((await run(`${stream}\n /*!*/ bell.write_volatile(0x1000); }`)).found).toEqual([["dma", "marked"]]);
+    expect((await run(`${stream} M.dma_sync_for_device(buf, 64);\n /*!*/ bell.write_volatile(0x1000); M.dma_stream_end(buf, 64); M.iommu.unmap(0x1000); }`)).ub).toEqual([]);
+    expect((await run(`${DMA} unsafe: { M.retype_pages(buf, 1, "slab");\n /*!*/ M.iommu.map(0x1000, buf); }`)).found).toEqual([["dma", "marked"]]);
+    expect((await run(`${DMA} unsafe: { M.iommu.map(0x1000, buf);\n /*!*/ M.dealloc_pages(buf, 1); }`)).found).toEqual([["dma", "marked"]]);
+  });
+});
+
+describe("CPUs and interrupts", () => {
+  const HANDLER = `const p = Box.into_raw(Box.new(u32, 0)); const line = M.alloc_irq_line();
+    line.on_active(() => { unsafe: { p.write(p.read() + 1); } }); line.set_affinity(0); line.raise(); yield_now();`;
+
+  test("an interrupt handler races with the code it interrupts, unless that code runs with interrupts disabled", async () => {
+    expect((await run(`${HANDLER}\n /*!*/ unsafe: { p.write(p.read() + 1); }`)).found).toEqual([["data-race", "marked"]]);
+    const fixed = await run(`${HANDLER} const was = M.irq_disable(); unsafe: { p.write(p.read() + 1); console.log(p.read()); Box.from_raw(p).drop(); } M.irq_restore(was);`);
+    expect(fixed.ub).toEqual([]);
+    expect(fixed.output).toEqual(["2"]);
+  });
+
+  test("a handler runs in interrupt context with interrupts disabled; an IPI runs on an idle CPU at once", async () => {
+    const r = await run(`const line = M.alloc_irq_line(40); line.on_active((l) => console.log("irq", l.num, M.in_interrupt_context(), M.irqs_enabled(), M.current_cpu()));
+      line.set_affinity(0); line.raise(); console.log("after", M.in_interrupt_context(), M.irqs_enabled());
+      M.inter_processor_call(() => console.log("ipi on", M.current_cpu()), [3]); console.log(M.num_cpus());`);
+    expect(r.ub).toEqual([]);
+    expect(r.output).toEqual(["irq 40 true false 0", "after false true", "ipi on 3", "4"]);
+  });
+
+  test("each thread is a CPU: one more thread than --cpus is unsupported", async () => {
+    const r = await run(`const h = spawn(() => 1);\n /*!*/ spawn(() => 2); h.join();`, { mirch: { cpus: 2 } });
+    expect(r.found).toEqual([["unsupported", "marked"]]);
+  });
+
+  test("cpu_local gives each CPU its own instance", async () => {
+    const r = await run(`const c = M.cpu_local(u32, 5); unsafe: { c.as_ptr().write(1); const h = spawn(() => { unsafe: { return c.as_ptr().read(); } }); console.log(h.join(), c.on_cpu(0).read(), c.on_cpu(1).read()); }`);
+    expect(r.ub).toEqual([]);
+    expect(r.output).toEqual(["5 1 5"]);
+  });
+});
+
+describe("hostile devices", () => {
+  const PROBE = `const d = M.attach_device({ name: "h", mmio_read: (_o: number, _s: number, dev: M.DeviceContext) => dev.choose(8, 16, [9]) }, { mmio_len: 4096, hostile: HOSTILE });
+    M.io_mem_claim(d.mmio!.paddr, 4); const vals: number[] = []; unsafe: { for (let i = 0; i < 12; i++) vals.push(M.phys_ptr(d.mmio!.paddr, u16).read_volatile()); } console.log(vals.join(","));`;
+
+  test("an honest device returns honest values; a hostile one lies as the seed decides, the same way for the same seed", async () => {
+    const honest = await run(PROBE.replace("HOSTILE", "false"), { seed: 3 });
+    expect(honest.output).toEqual([Array(12).fill(8).join(",")]);
+    const a = await run(PROBE.replace("HOSTILE", "true"), { seed: 3 });
+    const b = await run(PROBE.replace("HOSTILE", "true"), { seed: 3 });
+    expect(a.output).toEqual(b.output);
+    expect(new Set(a.output[0]!.split(",")).size).toBeGreaterThan(1);
+    expect(a.output[0]!.split(",").every((v) => ["8", "0", "65535", "9"].includes(v))).toBe(true);
+    const global = await run(PROBE.replace("HOSTILE", "false"), { seed: 3, mirch: { hostile: true } });
+    expect(global.output).toEqual(a.output);
+  });
+});
