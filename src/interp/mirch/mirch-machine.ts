@@ -105,6 +105,8 @@ export class MirchMachine {
   /** The boot page table's root. */
   readonly bootRoot: number;
   private readonly mmu: CpuMmu[] = [];
+  /** Where each TLB entry was filled (the site of the access that made the MMU walk). */
+  private readonly fillSites = new WeakMap<object, number>();
   /** The kernel's user page-fault handler (`set_user_page_fault_handler`). */
   userFaultHandler: ((fault: { vaddr: number; write: boolean; present: boolean }) => boolean) | null = null;
 
@@ -347,11 +349,15 @@ export class MirchMachine {
     if (hit !== undefined && hit !== null) {
       const pte = this.pages.read64(hit.pteAddr);
       if (!quiet && isStale(hit, pte, this.generationOf(hit.pbase, hit.size))) {
+        const help: HelpLine[] = [];
+        const filled = this.fillSites.get(hit);
+        if (filled !== undefined && filled >= 0) help.push({ message: `the TLB entry was filled here:`, location: this.host.siteLocation(filled) });
+        const freed = this.pages.lastFreedSite(hit.pbase, hit.size);
+        if (freed >= 0) help.push({ message: `the frame was freed or retyped here:`, location: this.host.siteLocation(freed) });
+        help.push({ message: "after unmapping, flush the TLB of every CPU that may cache the mapping before the frame is reused: `tlb_flush_addr` here, `inter_processor_call` on the others (OSTD's `TlbFlusher`)" });
         this.report("stale-tlb", `access to 0x${vaddr.toString(16)} through a stale TLB entry of CPU ${this.currentCpu()}: its page-table entry changed and the frame it mapped (0x${hit.pbase.toString(16)}) was freed or retyped since, but this CPU's TLB was not flushed`, {
           label: "use of a stale TLB entry",
-          help: [
-            { message: "after unmapping, flush the TLB of every CPU that may cache the mapping before the frame is reused: `tlb_flush_addr` here, `inter_processor_call` on the others (OSTD's `TlbFlusher`)" },
-          ],
+          help,
         });
       }
       const off = vaddr - hit.vbase;
@@ -361,7 +367,9 @@ export class MirchMachine {
     const t = walk(cpu.cr3, vaddr, (p) => this.pages.read64(p));
     if (t.fault) return { fault: true, present: false };
     if (!quiet) this.checkFill(t, vaddr);
-    cpu.tlb.fill(tlbEntryFor(vaddr, t, this.generationOf(t.leafPaddr, t.size)));
+    const entry = tlbEntryFor(vaddr, t, this.generationOf(t.leafPaddr, t.size));
+    cpu.tlb.fill(entry);
+    this.fillSites.set(entry, this.host.currentSite());
     if ((write && !(t.flags & PteFlags.WRITABLE)) || (user && !(t.flags & PteFlags.USER))) return { fault: true, present: true };
     return { paddr: t.paddr, flags: t.flags };
   }

@@ -74,6 +74,19 @@ export class PhysicalPages {
   private readonly index = new Map<number, Allocation | Allocation[]>();
   /** What freed pages held, for the next allocation of them (pages with initialised bytes only). */
   private readonly residue = new Map<number, Residue>();
+  /** The site that last freed or retyped each page (the help line of a stale TLB entry). */
+  private readonly freedAt = new Map<number, number>();
+
+  /** The site that last freed or retyped a page of `[paddr, paddr + size)`, or -1. */
+  lastFreedSite(paddr: number, size: number): number {
+    let site = -1;
+    for (let p = pfnOf(paddr); p < pfnOf(paddr + size - 1) + 1; p++) {
+      const s = this.freedAt.get(p);
+      if (s !== undefined) site = s;
+      if (size > 64 * PAGE_SIZE) break;
+    }
+    return site;
+  }
 
   constructor(
     private readonly memory: Memory,
@@ -133,6 +146,7 @@ export class PhysicalPages {
    */
   remove(paddr: number, count: number, site: number): Allocation[] {
     const first = pfnOf(paddr);
+    for (let p = first; p < first + count; p++) this.freedAt.set(p, site);
     const affected = new Set<Allocation>();
     for (let p = first; p < first + count; p++) {
       const e = this.index.get(p);
