@@ -18,6 +18,9 @@ import { nativeModules } from "../shims/native/runtime.js";
 import { NativePanic } from "../shims/native/panic.js";
 import { takeNativeTests } from "../shims/native/tests.js";
 import { resetSpins } from "../shims/native/threads.js";
+import { resetNativeMemory } from "../shims/native/memory.js";
+import { KERNEL_CODE_BASE } from "../shims/native/mirch.js";
+import { bootNativeMirch, stopNativeMirch } from "../shims/native/mirch-state.js";
 import type { MirchOptions } from "../interp/mirch/mirch-machine.js";
 import { describeThrown, isInstance, programLocationOfError } from "../interp/error-location.js";
 import { evaluateModule, type Namespace } from "../interp/link.js";
@@ -334,10 +337,14 @@ async function runNative(file: string, options: RunOptions): Promise<RunResult> 
   if (options.typecheck !== false) await typecheckProgram([src.entry.path], { cwd });
   const output = new KeptLines();
   const t0 = performance.now();
-  const native = new NativeLinker(program, (l) => {
-    output.push(l);
-    options.onOutput?.(l);
-  });
+  const native = new NativeLinker(
+    program,
+    (l) => {
+      output.push(l);
+      options.onOutput?.(l);
+    },
+    options.mirch,
+  );
   const ns = native.import(src.entry.path);
   if (typeof ns.main !== "function") throw noMainError(src.entry.displayPath);
   const panic = native.call(ns.main as () => unknown, "main");
@@ -511,7 +518,7 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
       results.push(r);
       // Natively only a test that passed on the Machine: natively nothing stops a test that the
       // Machine stopped (an endless loop, a spin on a flag nobody sets), and its time means nothing.
-      const nativeMs = r.status === "pass" && !spec?.shouldPanic ? timeNative(plain, t.path, t.name) : 0;
+      const nativeMs = r.status === "pass" && !spec?.shouldPanic ? timeNative(plain, t.path, t.name, options.mirch) : 0;
       m.lineHits.forEach((h, i) => orInto(lineHits[i], h));
       m.unsafeHits.forEach((h, i) => orInto(unsafeHits[i], h));
       const tm = (timing[t.module] ??= { native: 0, checked: 0, tests: 0 });
@@ -647,11 +654,11 @@ function totalRow(rows: CoverageRow[]): CoverageRow {
 }
 
 /** Milliseconds one test takes natively (a fresh instantiation, as on the Machine). */
-function timeNative(plain: CompiledProgram, file: string, name: string): number {
+function timeNative(plain: CompiledProgram, file: string, name: string, mirch: MirchOptions | undefined): number {
   const start = performance.now();
   try {
     takeNativeTests();
-    const linker = new NativeLinker(plain, () => {});
+    const linker = new NativeLinker(plain, () => {}, mirch);
     linker.import(file);
     const t = takeNativeTests().find((x) => x.name === name);
     if (t) linker.call(t.body, "main");
@@ -666,12 +673,26 @@ export class NativeLinker {
   private readonly namespaces = new Map<string, Namespace>();
   private readonly console: ProgramConsole;
 
+  /**
+   * @param mirch - Mirch's options (as `MachineConfig.mirch`), for a program that imports
+   *   `kmiri/mirch`; the defaults when left out
+   */
   constructor(
     private readonly program: CompiledProgram,
     onOutput: (line: string) => void,
+    mirch?: MirchOptions,
   ) {
     this.console = makeProgramConsole(onOutput);
     resetSpins();
+    // As the Machine: Mirch boots for kernel code, or when a simulator attaches devices.
+    if (program.usesMirch || (mirch?.devices?.length ?? 0) > 0) {
+      // Kernel code on Mirch: `kmiri/rt` allocations at the kernel image's addresses, as on the
+      // Machine, and a machine fresh from boot (RAM, page states, boot table, devices, CPUs).
+      resetNativeMemory({ start: KERNEL_CODE_BASE });
+      bootNativeMirch(mirch ?? {}, onOutput, true);
+    } else {
+      stopNativeMirch();
+    }
     const realm = guestRealm();
     for (const ns of Object.values(nativeModules)) realm.admit(ns);
     realm.resetGlobals();

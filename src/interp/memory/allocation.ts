@@ -564,6 +564,13 @@ export class Allocation implements LayoutMemory, SeamAllocation {
  */
 export const WILDCARD: Allocation = indirectMarker();
 
+/**
+ * What a resolver answers for pointer arithmetic through a pointer that stands for no allocation
+ * but may move freely (Mirch's device memory, a mapping translated only at access): the offset is
+ * not checked; the accesses through the result are.
+ */
+export const UNCHECKED_OFFSET: Allocation = indirectMarker();
+
 /** True for an allocation (or a provenance marker): what only kmiri makes. */
 export function isAllocation(x: unknown): x is Allocation {
   return x instanceof Allocation;

@@ -9,7 +9,7 @@
 import { UB_HELP, type HelpLine, type UBKind } from "../report.js";
 import type { Layout } from "./layouts.js";
 import type { Allocation } from "./allocation.js";
-import { NO_SITE } from "./allocation.js";
+import { NO_SITE, UNCHECKED_OFFSET } from "./allocation.js";
 import type { Memory } from "./memory.js";
 import { expectedValue, locate } from "./value-paths.js";
 import {
@@ -166,7 +166,14 @@ export function diagnoseAccess(
 /** The slow path of an in-bounds offset of `bytes` (signed) from `addr`; a wildcard is resolved first. */
 export function diagnoseOffset(m: Memory, addr: number, a: Allocation | null, bytes: number): void {
   if (a !== null && a.indirect) {
-    a = resolveIndirect(m, addr, bytes, a);
+    // Resolvers are told it is arithmetic, not an access (no access rule applies).
+    m.resolvingOffset = true;
+    try {
+      a = resolveIndirect(m, addr, bytes, a);
+    } finally {
+      m.resolvingOffset = false;
+    }
+    if (a === UNCHECKED_OFFSET) return;
     addr = m.translated;
   }
   diagnosePointer(m, "arithmetic", addr, a, bytes);

@@ -209,6 +209,11 @@ export class Memory {
   /** Whether the access being resolved writes (set with {@link accessLayout}). */
   accessWrite = false;
   /**
+   * True while pointer arithmetic (an in-bounds offset) is being resolved, not an access: a
+   * resolver applies no access rule, and may answer `UNCHECKED_OFFSET` to leave it unchecked.
+   */
+  resolvingOffset = false;
+  /**
    * Allocations outside the table that keep memory reachable at the end of a run (Mirch's
    * physical memory): roots of {@link leaks}, with the table's statics.
    */

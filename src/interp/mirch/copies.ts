@@ -101,13 +101,73 @@ function fillBytes(dst: Place, byte: number, n: number): void {
   d.markInit(dst.off, n);
 }
 
+/** The physical address of kernel address `addr` when it is MMIO (linear or mapped), else -1. */
+function mmioOf(mm: MirchMachine, addr: number, write: boolean): number {
+  if (!isMirchKernelAddress(addr)) return -1;
+  const paddr = mm.translateKernel(addr, write, false)!;
+  return mm.isMmioHole(paddr) ? paddr : -1;
+}
+
+/** Device accesses of at most 8 naturally aligned bytes covering `[paddr, paddr + n)`. */
+function mmioPieces(paddr: number, n: number, each: (at: number, size: 1 | 2 | 4 | 8, i: number) => void): void {
+  for (let i = 0; i < n; ) {
+    const at = paddr + i;
+    const left = n - i;
+    const size = ([8, 4, 2, 1] as const).find((k) => k <= left && at % k === 0)!;
+    each(at, size, i);
+    i += size;
+  }
+}
+
+/** Reads `n` bytes of MMIO at `paddr` through the device (volatile accesses of at most 8 bytes). */
+function readMmio(mm: MirchMachine, paddr: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  mmioPieces(paddr, n, (at, size, i) => {
+    const v = mm.devices.copyAccess(at, size, false);
+    for (let k = 0; k < size; k++) out[i + k] = Number((v >> BigInt(8 * k)) & 0xffn);
+  });
+  return out;
+}
+
+/** Writes `bytes` to MMIO at `paddr` through the device. */
+function writeMmio(mm: MirchMachine, paddr: number, bytes: Uint8Array): void {
+  mmioPieces(paddr, bytes.length, (at, size, i) => {
+    let v = 0n;
+    for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(bytes[i + k]!);
+    mm.devices.copyAccess(at, size, true, v);
+  });
+}
+
+/** A device-memory place of a copy: `{ mmio: paddr }`. */
+interface MmioPlace {
+  readonly mmio: number;
+}
+
+/** Moves `n` bytes between any two places, device memory included. */
+function transfer(mm: MirchMachine, src: Place | MmioPlace, dst: Place | MmioPlace, n: number): void {
+  if (!("mmio" in src) && !("mmio" in dst)) return moveBytes(src, dst, n);
+  const bytes = "mmio" in src ? readMmio(mm, src.mmio, n) : new Uint8Array(src.a.view.buffer, src.a.view.byteOffset + src.off, n).slice();
+  if ("mmio" in dst) writeMmio(mm, dst.mmio, bytes);
+  else {
+    new Uint8Array(dst.a.view.buffer, dst.a.view.byteOffset + dst.off, n).set(bytes);
+    if (dst.a.ptrs !== null) dst.a.forgetPtrs(dst.off, n);
+    dst.a.markInit(dst.off, n);
+  }
+}
+
+/** The checked place of one side of a kernel copy, device memory included. */
+function kernelSide(mm: MirchMachine, addr: number, n: number, write: boolean): Place | MmioPlace {
+  const paddr = mmioOf(mm, addr, write);
+  return paddr >= 0 ? { mmio: paddr } : kernelPlace(mm, addr, n, write);
+}
+
 /** `memcpy_volatile(dst, src, len)`. */
 export function memcpyVolatile(mm: MirchMachine, dst: number, src: number, len: number): void {
   for (let done = 0; done < len; ) {
     const n = Math.min(len - done, toPageEnd(src + done), toPageEnd(dst + done));
-    const s = kernelPlace(mm, src + done, n, false);
-    const d = kernelPlace(mm, dst + done, n, true);
-    moveBytes(s, d, n);
+    const s = kernelSide(mm, src + done, n, false);
+    const d = kernelSide(mm, dst + done, n, true);
+    transfer(mm, s, d, n);
     done += n;
   }
 }
@@ -116,7 +176,9 @@ export function memcpyVolatile(mm: MirchMachine, dst: number, src: number, len: 
 export function memsetVolatile(mm: MirchMachine, dst: number, byte: number, len: number): void {
   for (let done = 0; done < len; ) {
     const n = Math.min(len - done, toPageEnd(dst + done));
-    fillBytes(kernelPlace(mm, dst + done, n, true), byte, n);
+    const d = kernelSide(mm, dst + done, n, true);
+    if ("mmio" in d) writeMmio(mm, d.mmio, new Uint8Array(n).fill(byte));
+    else fillBytes(d, byte, n);
     done += n;
   }
 }
@@ -128,11 +190,11 @@ const isUser = (addr: number): boolean => addr < KERNEL_BASE;
 export function memcpyFallible(mm: MirchMachine, dst: number, src: number, len: number): number {
   for (let done = 0; done < len; ) {
     const n = Math.min(len - done, toPageEnd(src + done), toPageEnd(dst + done));
-    const s = isUser(src + done) ? userPlace(mm, src + done, n, false) : kernelPlace(mm, src + done, n, false);
+    const s = isUser(src + done) ? userPlace(mm, src + done, n, false) : kernelSide(mm, src + done, n, false);
     if (s === null) return len - done;
-    const d = isUser(dst + done) ? userPlace(mm, dst + done, n, true) : kernelPlace(mm, dst + done, n, true);
+    const d = isUser(dst + done) ? userPlace(mm, dst + done, n, true) : kernelSide(mm, dst + done, n, true);
     if (d === null) return len - done;
-    moveBytes(s, d, n);
+    transfer(mm, s, d, n);
     done += n;
   }
   return 0;
@@ -142,9 +204,10 @@ export function memcpyFallible(mm: MirchMachine, dst: number, src: number, len: 
 export function memsetFallible(mm: MirchMachine, dst: number, byte: number, len: number): number {
   for (let done = 0; done < len; ) {
     const n = Math.min(len - done, toPageEnd(dst + done));
-    const d = isUser(dst + done) ? userPlace(mm, dst + done, n, true) : kernelPlace(mm, dst + done, n, true);
+    const d = isUser(dst + done) ? userPlace(mm, dst + done, n, true) : kernelSide(mm, dst + done, n, true);
     if (d === null) return len - done;
-    fillBytes(d, byte, n);
+    if ("mmio" in d) writeMmio(mm, d.mmio, new Uint8Array(n).fill(byte));
+    else fillBytes(d, byte, n);
     done += n;
   }
   return 0;

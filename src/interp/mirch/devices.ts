@@ -12,9 +12,9 @@
  *
  * **When a device runs.** Its `run` runs right after each MMIO or port write to it, in the
  * writer's turn (the doorbell), so a device's DMA finding is reported at the driver's doorbell
- * write. A hostile device also runs at scheduling decisions (an actor of the Machine) and, as the
- * seed decides, right before a CPU access to memory mapped for it in the IOMMU, so that it can
- * rewrite shared memory between two CPU reads of it (a double fetch).
+ * write. A hostile device also runs at scheduling decisions (an actor of the Machine) and right
+ * before each CPU access to memory mapped in the IOMMU, so that it can rewrite shared memory
+ * between two CPU reads of it (a double fetch) when its seeded choices say so.
  *
  * **DMA.** A device reaches memory only through IOMMU mappings of untyped pages; each access is
  * checked against the mapping (present, writable) and streaming-DMA ownership (dma-streams). DMA
@@ -143,6 +143,20 @@ export class Devices {
     if (layout === null || layout.kind !== "int" || (size !== 1 && size !== 2 && size !== 4 && size !== 8)) {
       this.mmioReport(`${what} as \`${layout?.name ?? "bytes"}\`: a device register is read and written as an integer of 1, 2, 4 or 8 bytes`, "MMIO access of the wrong size or type");
     }
+    const { d, offset } = this.route(paddr, size, what);
+    const scratch = this.scratchAllocation();
+    const view = scratch.view;
+    if (write) {
+      this.pendingWrite = { d, offset, size: size as 1 | 2 | 4 | 8 };
+    } else {
+      writeLE(view, size, this.deviceRead(d, offset, size as 1 | 2 | 4 | 8));
+    }
+    memory.translated = scratch.base;
+    return scratch;
+  }
+
+  /** The device register at `paddr` for an access of `size` bytes (`what` names it in reports): aligned, claimed, answered. */
+  private route(paddr: number, size: number, what: string): { d: Attached; offset: number } {
     if (paddr % size !== 0) this.mmioReport(`unaligned ${what}: MMIO accesses must be naturally aligned`, "unaligned MMIO access");
     const hit = this.io.mmioAt(paddr);
     if (hit === null) this.mmioReport(`${what}, where no device answers`, "MMIO access to a hole with no device");
@@ -151,17 +165,25 @@ export class Devices {
         { message: "claim the device's registers first (`io_mem_claim(paddr, len)`; OSTD's `IoMem` allocator does), and stay inside what was claimed" },
       ]);
     }
-    const d = this.list[hit!.device]!;
-    const scratch = this.scratchAllocation();
-    const view = scratch.view;
-    if (write) {
-      this.pendingWrite = { d, offset: hit!.offset, size: size as 1 | 2 | 4 | 8 };
-    } else {
-      const v = this.inDevice(() => (d.model.mmio_read ? d.model.mmio_read(hit!.offset, size as 1 | 2 | 4 | 8, d.ctx) : 0));
-      writeLE(view, size, v);
-    }
-    memory.translated = scratch.base;
-    return scratch;
+    return { d: this.list[hit!.device]!, offset: hit!.offset };
+  }
+
+  private deviceRead(d: Attached, offset: number, size: 1 | 2 | 4 | 8): number | bigint {
+    return this.inDevice(() => (d.model.mmio_read ? d.model.mmio_read(offset, size, d.ctx) : 0));
+  }
+
+  /**
+   * A volatile device read or write of `size` bytes at MMIO address `paddr` made by a Mirch copy
+   * (`memcpy_volatile`, `memcpy_fallible`: volatile device accesses of at most 8 bytes).
+   */
+  copyAccess(paddr: number, size: 1 | 2 | 4 | 8, write: boolean, value = 0n): bigint {
+    const what = `${write ? "write" : "read"} of ${size} byte${size === 1 ? "" : "s"} at MMIO address 0x${paddr.toString(16)} by a copy`;
+    const { d, offset } = this.route(paddr, size, what);
+    if (!write) return BigInt.asUintN(64, BigInt(this.deviceRead(d, offset, size)));
+    const v = size === 8 ? value : Number(value);
+    this.inDevice(() => d.model.mmio_write?.(offset, size, v, d.ctx));
+    this.run(d);
+    return 0n;
   }
 
   /** Called by `write_volatile` after its store: the value written to MMIO reaches the device, which then runs. */
@@ -241,13 +263,14 @@ export class Devices {
   }
 
   /**
-   * Before a CPU access to untyped memory: a hostile device with that page mapped may run first,
-   * as the seed decides (a double fetch: the device rewrites what the CPU reads twice).
+   * Before a CPU access to untyped memory mapped in the IOMMU: every hostile device runs first, so
+   * that it may rewrite what the CPU reads twice (a double fetch); whether it does is its own
+   * choice (`choose`, decided by the seed).
    */
   beforeCpuAccess(paddr: number, size: number): void {
     if (this.hostile.length === 0 || !this.mm.iommu.isMapped(paddr - (paddr % PAGE_SIZE))) return;
     void size;
-    for (const d of this.hostile) if (this.mm.rng.below(2) === 0) this.run(d);
+    for (const d of this.hostile) this.run(d);
   }
 
   // ── what a device can do ──

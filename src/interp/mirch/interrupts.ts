@@ -207,8 +207,8 @@ export class Interrupts implements InterruptController {
       return;
     }
     this.cpu[cpu]!.pending.push(item);
-    // Taken at this CPU's next preemption point: for the current CPU, now.
-    if (cpu === this.mm.currentCpu() && this.cpuOverride === null && this.cpu[cpu]!.enabled) this.mm.host.yieldNow();
+    // Taken at this CPU's next preemption point: for the running thread's CPU, now.
+    if (cpu === this.mm.host.thread.id && this.cpu[cpu]!.enabled) this.mm.host.yieldNow();
   }
 
   /** Runs `item` at once on idle CPU `cpu`, as that CPU, in interrupt context. */
@@ -244,15 +244,19 @@ export class Interrupts implements InterruptController {
   }
 
   /** The interrupt frame: the handler in interrupt context, then the interrupted code resumed. */
-  private *frame(t: Thread, c: CpuIrq, item: Pending, orig: Generator<unknown, unknown, unknown>, send: unknown): Generator<unknown, unknown, unknown> {
+  private *frame(t: Thread, c: CpuIrq, first: Pending, orig: Generator<unknown, unknown, unknown>, send: unknown): Generator<unknown, unknown, unknown> {
     const outer = t.raceId;
-    this.enter(c, item, outer);
-    t.raceId = c.raceId;
-    try {
-      yield* item.run();
-    } finally {
-      t.raceId = outer;
-      this.leave(c, outer);
+    // Everything pending that is deliverable runs before the interrupted code continues (a CPU
+    // takes interrupts back to back while its flag is set).
+    for (let item: Pending | undefined = first; item !== undefined; item = c.enabled ? c.pending.shift() : undefined) {
+      this.enter(c, item, outer);
+      t.raceId = c.raceId;
+      try {
+        yield* item.run();
+      } finally {
+        t.raceId = outer;
+        this.leave(c, outer);
+      }
     }
     // Back to the interrupted code, exactly where it was.
     let r = orig.next(send);

@@ -366,7 +366,9 @@ export class MirchMachine {
     }
     const t = walk(cpu.cr3, vaddr, (p) => this.pages.read64(p));
     if (t.fault) return { fault: true, present: false };
-    if (!quiet) this.checkFill(t, vaddr);
+    // A quiet translation (making a pointer) is no access: it neither checks nor fills the TLB.
+    if (quiet) return { paddr: t.paddr, flags: t.flags };
+    this.checkFill(t, vaddr);
     const entry = tlbEntryFor(vaddr, t, this.generationOf(t.leafPaddr, t.size));
     cpu.tlb.fill(entry);
     this.fillSites.set(entry, this.host.currentSite());

@@ -31,7 +31,7 @@
  * @module
  */
 import { FRAME_METADATA_CAP, KERNEL_CODE_BASE, LINEAR_MAPPING_BASE, PAGE_SIZE, VMALLOC_BASE } from "../../mirch/constants.js";
-import { indirectMarker, type Allocation } from "../memory/allocation.js";
+import { UNCHECKED_OFFSET, indirectMarker, type Allocation } from "../memory/allocation.js";
 import type { Layout } from "../memory/layouts.js";
 import { LINEAR_BINDING, physSlot, type PhysSlot } from "./physical-pages.js";
 import type { MirchMachine } from "./mirch-machine.js";
@@ -115,6 +115,13 @@ export function resolveMirch(mm: MirchMachine, addr: number, size: number, mk: A
   if (info === null) return undefined;
   if (info.mirch === "phys") return pieceAt(info, addr, mk);
   if (info.mirch !== "marker") return undefined;
+  if (mm.memory.resolvingOffset) {
+    // Pointer arithmetic: bounds only, within the allocation the pointer was made to. Device
+    // memory, and mappings (translated at each access, where they may have changed), are not
+    // checked until accessed.
+    if (info.kind === "untyped" || info.kind === "misbound") return pieceFor(info.target!, addr);
+    return UNCHECKED_OFFSET;
+  }
   switch (info.kind) {
     case "untyped": {
       const a = pieceFor(info.target!, addr);

@@ -92,12 +92,37 @@ function chunkAt(addr: number): Chunk | null {
 }
 
 /**
+ * Memory outside the `kmiri/rt` heap: native Mirch's RAM and MMIO (mirch-state.ts), installed while
+ * a program runs on Mirch, else `null`. It makes the pointers to addresses no heap chunk holds, and
+ * does the volatile accesses through pointers that have no bytes (`view === null`: a device's
+ * registers, a vmalloc address not mapped when the pointer was made).
+ */
+export interface OutsideHeap {
+  /** A pointer to `layout` at `addr`, which no heap chunk holds. */
+  pointerAt<T>(addr: number, layout: Layout<T>): Ptr<T>;
+  /** `p.read_volatile()` for a pointer with no bytes. */
+  readVolatile<T>(p: Ptr<T>): T;
+  /** `p.write_volatile(value)` for a pointer with no bytes. */
+  writeVolatile<T>(p: Ptr<T>, value: T): void;
+}
+
+/** See {@link OutsideHeap}. */
+let outside: OutsideHeap | null = null;
+
+/** Installs (or, with `null`, removes) the memory outside the heap (native Mirch's boot). */
+export function setOutsideHeap(o: OutsideHeap | null): void {
+  outside = o;
+}
+
+/**
  * A pointer to `layout` at `addr` with the chunk holding it (or the byte before it: a
  * one-past-the-end pointer at the end of a chunk), as `ptr_from_exposed` and a `ptr` read make.
+ * An address outside the heap goes to {@link OutsideHeap} when one is installed.
  */
 function pointerAt<T>(addr: number, layout: Layout<T>): Ptr<T> {
   const c = addr === 0 ? null : chunkAt(addr) ?? chunkAt(addr - 1);
-  return c === null || c.view === null ? new Ptr(addr, layout, null, 0) : new Ptr(addr, layout, c.view, c.start);
+  if (c === null) return outside === null ? new Ptr(addr, layout, null, 0) : outside.pointerAt(addr, layout);
+  return c.view === null ? new Ptr(addr, layout, null, 0) : new Ptr(addr, layout, c.view, c.start);
 }
 
 /**
@@ -258,13 +283,17 @@ export class Ptr<T> {
   write_unaligned(value: T): void {
     this.layout.encode(this.view!, this.address - this.start, value, NATIVE_MEMORY);
   }
-  /** `p.read_volatile()`. */
+  /** `p.read_volatile()` (a pointer with no bytes, such as MMIO, goes to {@link OutsideHeap}). */
   read_volatile(): T {
-    return this.layout.decode(this.view!, this.address - this.start, NATIVE_MEMORY);
+    const v = this.view;
+    if (v === null && outside !== null) return outside.readVolatile(this);
+    return this.layout.decode(v!, this.address - this.start, NATIVE_MEMORY);
   }
-  /** `p.write_volatile(value)`. */
+  /** `p.write_volatile(value)` (a pointer with no bytes, such as MMIO, goes to {@link OutsideHeap}). */
   write_volatile(value: T): void {
-    this.layout.encode(this.view!, this.address - this.start, value, NATIVE_MEMORY);
+    const v = this.view;
+    if (v === null && outside !== null) return outside.writeVolatile(this, value);
+    this.layout.encode(v!, this.address - this.start, value, NATIVE_MEMORY);
   }
   /** `p.replace(value)`. */
   replace(value: T): T {

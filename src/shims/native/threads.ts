@@ -22,14 +22,37 @@ export class JoinHandle<T> {
 
 let threadCount = 0;
 
+/** The running thread's index in this run: main 0, the k-th spawned thread k (Mirch's CPU). */
+let currentThread = 0;
+/** Threads spawned in this run. */
+let spawnedInRun = 0;
+/** The threads waiting in `spawn` for the thread they spawned to finish, outermost first. */
+const suspended: number[] = [];
+
+/** The running thread's index in this run (main 0, the k-th spawned thread k): Mirch's `current_cpu()`. */
+export function currentThreadIndex(): number {
+  return currentThread;
+}
+
+/** Whether thread `k` of this run is running: the current one, or one waiting in `spawn`. */
+export function threadIsRunning(k: number): boolean {
+  return k === currentThread || suspended.includes(k);
+}
+
 /** Runs `f` now, as a thread that is never preempted. */
 export function spawn<T>(f: () => T, _options?: { name?: string }): JoinHandle<T> {
   threadCount++;
+  const parent = currentThread;
+  suspended.push(parent);
+  currentThread = ++spawnedInRun;
   try {
     return new JoinHandle<T>(f(), null);
   } catch (e) {
     if (e instanceof NativePanic) return new JoinHandle<T>(undefined as T, e);
     throw e;
+  } finally {
+    suspended.pop();
+    currentThread = parent;
   }
 }
 
@@ -54,9 +77,12 @@ export function spin_loop(): void {
   }
 }
 
-/** A new native run starts (driver's NativeLinker). */
+/** A new native run starts (driver's NativeLinker): no spins yet, and the main thread (index 0) runs. */
 export function resetSpins(): void {
   spins = 0;
+  currentThread = 0;
+  spawnedInRun = 0;
+  suspended.length = 0;
 }
 
 /** Threads spawned so far (for statistics). */
