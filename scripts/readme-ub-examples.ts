@@ -27,6 +27,11 @@ export const EXAMPLES: [kind: string, file: string][] = [
   ["deadlock", "test/corpus/fail/locks/deadlock-join-self.ts"],
   ["data-race", "test/corpus/fail/races/race-from-unused-drop.ts"],
   ["lock-order", "test/corpus/fail/locks/lock-order-inversion.ts"],
+  ["page-table", "test/corpus/fail/mirch/vdso-data-slab-page-mapped-user.ts"],
+  ["page-state", "test/corpus/fail/mirch/user-frame-zeroed-with-write-bytes.ts"],
+  ["stale-tlb", "test/corpus/fail/mirch/vunmap-without-invlpg.ts"],
+  ["dma", "test/corpus/fail/mirch/tx-checksum-without-sync-for-device.ts"],
+  ["mmio", "test/corpus/fail/mirch/rtc-status-plain-read.ts"],
   ["resource-exhaustion", "test/corpus/fail/resources/infinite-loop.ts"],
   ["unsupported", "test/corpus/fail/memory/strict-provenance-int2ptr.ts"],
 ];

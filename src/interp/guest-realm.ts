@@ -51,6 +51,9 @@ const REMOVED_GLOBALS = [
 ] as const;
 
 /** The realm programs run in; see the module comment. */
+/** A no-op `__name`, for function text compiled by an esbuild-based runner (see its use). */
+const KEEP_NAMES = "const __name = (f) => f;\n";
+
 export class GuestRealm {
   /** The V8 context. */
   readonly context: vm.Context;
@@ -80,10 +83,12 @@ export class GuestRealm {
     this.global = vm.runInContext("globalThis", this.context) as Record<string, any>;
     const g = this.global;
     // Built-ins that have no global name, for the freeze below and the prototype map.
-    const anonymous = vm.compileFunction(`return (${anonymousIntrinsics.toString()})();`, [], {
+    // (`__name`: what esbuild-based runners — tsx, vitest — add to functions whose name they keep;
+    // the text of a function compiled by them calls it, and the realm has none.)
+    const anonymous = vm.compileFunction(`${KEEP_NAMES}return (${anonymousIntrinsics.toString()})();`, [], {
       parsingContext: this.context,
     })() as object[];
-    this.kit = vm.compileFunction(`return (${guestKit.toString()})();`, [], {
+    this.kit = vm.compileFunction(`${KEEP_NAMES}return (${guestKit.toString()})();`, [], {
       parsingContext: this.context,
       filename: "kmiri://kit",
     })() as GuestKit;

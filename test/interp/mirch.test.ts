@@ -5,7 +5,9 @@
  */
 import { describe, expect, test } from "vitest";
 import path from "node:path";
+import { readFileSync } from "node:fs";
 import { runFile, type RunOptions } from "../../src/driver/run.js";
+import { runManySeeds } from "../../src/driver/many-seeds.js";
 import { tempProgram } from "../support/temp-programs.js";
 
 /** Helpers every program below may use: a bump frame allocator and a 4-level mapper. */
@@ -247,5 +249,21 @@ describe("hostile devices", () => {
     expect(a.output[0]!.split(",").every((v) => ["8", "0", "65535", "9"].includes(v))).toBe(true);
     const global = await run(PROBE.replace("HOSTILE", "false"), { seed: 3, mirch: { hostile: true } });
     expect(global.output).toEqual(a.output);
+  });
+});
+
+describe("hostile bugs are found by searching seeds", () => {
+  const CASES = ["hostile-used-id-indexes-cookies", "hostile-desc-next-unbounded", "hostile-used-id-double-fetch"];
+
+  test.each(CASES)("%s: some seed of 0..60 reports the annotated out-of-bounds, every failing seed there; the fixed twin is clean on all", async (name) => {
+    const file = `test/corpus/fail/mirch/${name}.ts`;
+    const line = readFileSync(file, "utf8").split("\n").findIndex((l) => l.includes("//~ ERROR: out-of-bounds")) + 1;
+    const bad = await runManySeeds(file, { from: 0, to: 60, workers: 0, typecheck: false });
+    expect(bad.failed.length).toBeGreaterThan(0);
+    for (const run of bad.seeds.filter((r) => r.exitCode !== 0)) {
+      expect([run.ub[0]?.kind, run.ub[0]?.location.line]).toEqual(["out-of-bounds", line]);
+    }
+    const fixed = await runManySeeds(`test/corpus/pass/mirch/${name}-fixed.ts`, { from: 0, to: 60, workers: 0, typecheck: false });
+    expect(fixed.failed).toEqual([]);
   });
 });
