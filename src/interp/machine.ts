@@ -969,7 +969,7 @@ export class Machine implements ShimHost {
 
   /** The name of thread `t` (the race detector's reports). */
   threadNameOf(t: number): string {
-    return this.threads[t]?.name ?? this.mirch?.interrupts.raceName(t) ?? `thread ${t}`;
+    return this.threads[t]?.name ?? this.mirch?.raceName(t) ?? `thread ${t}`;
   }
 
   /** The program's sites (function names and locations by site id). */

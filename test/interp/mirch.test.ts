@@ -8,6 +8,7 @@ import path from "node:path";
 import { readFileSync } from "node:fs";
 import { runFile, type RunOptions } from "../../src/driver/run.js";
 import { runManySeeds } from "../../src/driver/many-seeds.js";
+import { createMachine, mirch } from "../../src/index.js";
 import { tempProgram } from "../support/temp-programs.js";
 
 /** Helpers every program below may use: a bump frame allocator and a 4-level mapper. */
@@ -235,6 +236,26 @@ describe("CPUs and interrupts", () => {
   });
 });
 
+describe("devices are actors of the race detector", () => {
+  const DEV = `const counter = Box.into_raw(Box.new(u32, 0));
+    const d = M.attach_device({ name: "ctr", mmio_read: () => 0, mmio_write: () => { unsafe: { counter.write(counter.read() + 1); } } }, { mmio_len: 4096 });
+    M.io_mem_claim(d.mmio!.paddr, 8); const reg = M.phys_ptr(d.mmio!.paddr, u32);
+    unsafe: { counter.write(1); reg.write_volatile(1); }`;
+
+  test("a doorbell orders the CPU before the device, not the device before the CPU's next write", async () => {
+    const r = await run(`${DEV}
+ unsafe: { /*!*/ counter.write(counter.read() + 1); }`);
+    expect(r.found).toEqual([["data-race", "marked"]]);
+    expect(r.ub[0]!.message).toContain("device `ctr`");
+  });
+
+  test("a read of the device's register orders the device's past before the CPU", async () => {
+    const r = await run(`${DEV} unsafe: { reg.read_volatile(); counter.write(counter.read() + 1); console.log(counter.read()); Box.from_raw(counter).drop(); }`);
+    expect(r.ub).toEqual([]);
+    expect(r.output).toEqual(["3"]);
+  });
+});
+
 describe("hostile devices", () => {
   const PROBE = `const d = M.attach_device({ name: "h", mmio_read: (_o: number, _s: number, dev: M.DeviceContext) => dev.choose(8, 16, [9]) }, { mmio_len: 4096, hostile: HOSTILE });
     M.io_mem_claim(d.mmio!.paddr, 4); const vals: number[] = []; unsafe: { for (let i = 0; i < 12; i++) vals.push(M.phys_ptr(d.mmio!.paddr, u16).read_volatile()); } console.log(vals.join(","));`;
@@ -265,5 +286,45 @@ describe("hostile bugs are found by searching seeds", () => {
     }
     const fixed = await runManySeeds(`test/corpus/pass/mirch/${name}-fixed.ts`, { from: 0, to: 60, workers: 0, typecheck: false });
     expect(fixed.failed).toEqual([]);
+  });
+});
+
+describe("as a library", () => {
+  test("a simulator attaches its own (host) device models at boot; the program finds them in attach order", async () => {
+    const seen: number[] = [];
+    const model = { name: "host-dev", mmio_read: () => 42, mmio_write: (_o: number, _s: number, v: number | bigint) => void seen.push(Number(v)) };
+    const machine = createMachine({ mirch: { devices: [{ model, mmio_len: 4096 }], cpus: 2 }, typecheck: false });
+    const r = await machine.run({
+      source: `import { u32 } from "kmiri/rt";
+        import { io_mem_claim, num_cpus, phys_ptr } from "kmiri/mirch";
+        export function main(): void {
+          io_mem_claim(0xfe000000, 4);
+          unsafe: { phys_ptr(0xfe000000, u32).write_volatile(7); console.log(phys_ptr(0xfe000000, u32).read_volatile(), num_cpus()); }
+        }`,
+    });
+    expect(r.ub).toEqual([]);
+    expect(r.output).toEqual(["42 2"]);
+    expect(seen).toEqual([7]);
+  });
+
+  test("the engine-free parts: a walk of a table in a simulator's own memory, a TLB, page states", () => {
+    const ram = new Map<number, number>();
+    const F = mirch.PteFlags;
+    const table = (level: number) => 0x1000 * (5 - level);
+    const va = mirch.VMALLOC_BASE + 0x3000;
+    for (let level = 4; level > 1; level--) ram.set(table(level) + 8 * mirch.pte_index(va, level), mirch.pte_new(table(level - 1), F.VALID | F.READABLE | F.WRITABLE));
+    ram.set(table(1) + 8 * mirch.pte_index(va, 1), mirch.pte_new(0x9000, F.VALID | F.READABLE));
+    const t = mirch.walk(table(4), va + 5, (p) => ram.get(p) ?? 0);
+    expect(t.fault).toBe(false);
+    if (!t.fault) {
+      expect(t.paddr).toBe(0x9005);
+      expect(mirch.checkAccess(t, { write: true, user: false })).not.toBeNull();
+      const tlb = new mirch.Tlb();
+      tlb.fill(mirch.tlbEntryFor(va, t, 0));
+      expect(tlb.lookup(va + 8)?.pbase).toBe(0x9000);
+    }
+    const pages = new mirch.PhysicalMemoryMap({ ramBytes: 64 * 2 ** 20, bootTableFrames: 4 });
+    expect(pages.alloc(0x400000, 1)).toBeNull();
+    expect(pages.alloc(0x400000, 1)).not.toBeNull();
   });
 });

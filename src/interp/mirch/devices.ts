@@ -19,9 +19,11 @@
  * **DMA.** A device reaches memory only through IOMMU mappings of untyped pages; each access is
  * checked against the mapping (present, writable) and streaming-DMA ownership (dma-streams). DMA
  * to untyped memory is never a data race (mirch.d.ts): the race detector does not track untyped
- * memory at all. Devices run in the turn of the CPU that wrote their doorbell, so their edges to
- * the CPUs are that CPU's (a doorbell orders CPU → device; the interrupt a device raises is
- * ordered after the doorbell that made it run).
+ * memory at all. A device is an actor of the race detector of its own (a slot after the CPUs'
+ * interrupt contexts): a CPU's access to it (a doorbell) orders the CPU's past before the device,
+ * its answer to a read orders the device's past before the reading CPU, and the interrupt it
+ * raises orders the device's past before the handler. (Streaming-DMA syncs order nothing more:
+ * the buffers are untyped memory, which no race check reads.)
  *
  * @module
  */
@@ -32,6 +34,7 @@ import { consoleDevice } from "../../mirch/devices/console.js";
 import type { Allocation } from "../memory/allocation.js";
 import { guestRealm } from "../guest-realm.js";
 import type { LineState } from "./interrupts.js";
+import { VectorClock } from "../../concurrency/vector-clock.js";
 import type { MirchMachine } from "./mirch-machine.js";
 
 /** The console's fixed ports (COM1), attached by firmware. */
@@ -48,6 +51,13 @@ export interface Attached {
   readonly irq?: LineState;
   /** What the model's handlers receive. */
   readonly ctx: DeviceContext;
+  /** The device's slot in the race detector (an actor of its own), once it ran. */
+  readonly raceId: number;
+  raceCreated: boolean;
+  /** Released by a CPU's access to the device (a doorbell), acquired by the device. */
+  readonly toDevice: VectorClock;
+  /** Released by the device when it answers a read, acquired by the reading CPU. */
+  readonly fromDevice: VectorClock;
 }
 
 /** Options of `attach_device`. */
@@ -108,7 +118,10 @@ export class Devices {
     }
     const irq = options.irq ? mm.interrupts.allocLine(undefined) : undefined;
     const ctx = this.context(() => this.list[index]!);
-    const d: Attached = { index, model, name: model.name, hostile, mmio, ports, irq, ctx };
+    const d: Attached = {
+      index, model, name: model.name, hostile, mmio, ports, irq, ctx,
+      raceId: 2 * mm.cpus + index, raceCreated: false, toDevice: new VectorClock(), fromDevice: new VectorClock(),
+    };
     this.list.push(d);
     if (hostile) {
       this.hostile.push(d);
@@ -169,7 +182,7 @@ export class Devices {
   }
 
   private deviceRead(d: Attached, offset: number, size: 1 | 2 | 4 | 8): number | bigint {
-    return this.inDevice(() => (d.model.mmio_read ? d.model.mmio_read(offset, size, d.ctx) : 0));
+    return this.inDevice(d, "both", () => (d.model.mmio_read ? d.model.mmio_read(offset, size, d.ctx) : 0));
   }
 
   /**
@@ -181,7 +194,7 @@ export class Devices {
     const { d, offset } = this.route(paddr, size, what);
     if (!write) return BigInt.asUintN(64, BigInt(this.deviceRead(d, offset, size)));
     const v = size === 8 ? value : Number(value);
-    this.inDevice(() => d.model.mmio_write?.(offset, size, v, d.ctx));
+    this.inDevice(d, "to", () => d.model.mmio_write?.(offset, size, v, d.ctx));
     this.run(d);
     return 0n;
   }
@@ -192,7 +205,7 @@ export class Devices {
     if (p === null) return;
     this.pendingWrite = null;
     const v = readLE(this.scratch!.view, p.size);
-    this.inDevice(() => p.d.model.mmio_write?.(p.offset, p.size, v, p.d.ctx));
+    this.inDevice(p.d, "to", () => p.d.model.mmio_write?.(p.offset, p.size, v, p.d.ctx));
     this.run(p.d);
   }
 
@@ -213,13 +226,13 @@ export class Devices {
   /** `port_read(port, size)`. */
   portRead(port: number, size: number): number {
     const { d, offset } = this.portCheck(port, size, "read");
-    return this.inDevice(() => (d.model.port_read ? Number(d.model.port_read(offset, size as 1 | 2 | 4, d.ctx)) : 0));
+    return this.inDevice(d, "both", () => (d.model.port_read ? Number(d.model.port_read(offset, size as 1 | 2 | 4, d.ctx)) : 0));
   }
 
   /** `port_write(port, size, value)`. */
   portWrite(port: number, size: number, value: number): void {
     const { d, offset } = this.portCheck(port, size, "write");
-    this.inDevice(() => d.model.port_write?.(offset, size as 1 | 2 | 4, value, d.ctx));
+    this.inDevice(d, "to", () => d.model.port_write?.(offset, size as 1 | 2 | 4, value, d.ctx));
     this.run(d);
   }
 
@@ -241,18 +254,52 @@ export class Devices {
 
   /** Runs `d`'s own activity (after a doorbell, or as a hostile actor). */
   run(d: Attached): void {
-    if (d.model.run) this.inDevice(() => d.model.run!(d.ctx));
+    if (d.model.run) this.inDevice(d, "none", () => d.model.run!(d.ctx));
   }
 
-  /** Runs a device model's handler, its findings located at the program's access that entered it. */
-  private inDevice<R>(f: () => R): R {
+  /**
+   * Runs a device model's handler as the device: its findings located at the program's access that
+   * entered it, and for the race detector the device acting, with the edges mirch.d.ts names — a
+   * CPU's access to it (`to`: a doorbell) orders the CPU's past before it; its answer to a read
+   * (`both`) orders the device's past before the CPU's future; its own activity (`none`: a hostile
+   * device running between two CPU reads) is ordered with nothing.
+   */
+  private inDevice<R>(d: Attached, edge: "to" | "both" | "none", f: () => R): R {
     const outer = this.entrySp;
     if (outer < 0) this.entrySp = this.mm.host.sp;
+    const races = this.mm.host.dataRaces;
+    const det = races.detector;
+    const from = races.thread();
+    const nested = from === d.raceId;
+    if (!nested) {
+      if (!d.raceCreated) {
+        d.raceCreated = true;
+        races.spawn(from, d.raceId);
+      }
+      if (edge !== "none") {
+        det.lockRelease(d.toDevice, from);
+        det.lockAcquire(d.toDevice, d.raceId);
+      }
+      races.setThread(d.raceId);
+    }
     try {
       return f();
     } finally {
+      if (!nested) {
+        races.setThread(from);
+        if (edge === "both") {
+          det.lockRelease(d.fromDevice, d.raceId);
+          det.lockAcquire(d.fromDevice, from);
+        }
+      }
       this.entrySp = outer;
     }
+  }
+
+  /** The race-detector name of slot `t` when it is a device's (`device \`virtio-blk\``). */
+  raceName(t: number): string | undefined {
+    const d = this.list[t - 2 * this.mm.cpus];
+    return d === undefined ? undefined : `device \`${d.name}\``;
   }
 
   /** A finding of a device's access: at the driver's access that made the device run. */

@@ -159,6 +159,11 @@ export class MirchMachine {
 
   // ── CPUs ──
 
+  /** The name of race-detector slot `t` when it is Mirch's: an interrupt context or a device. */
+  raceName(t: number): string | undefined {
+    return this.interrupts.raceName(t) ?? this.devices.raceName(t);
+  }
+
   /** The current CPU: the running thread's (an idle CPU's while an IPI runs on it). */
   currentCpu(): number {
     return this.interrupts.cpuOverride ?? this.host.thread.id;
