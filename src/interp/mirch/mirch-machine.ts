@@ -336,7 +336,8 @@ export class MirchMachine {
     const t = this.translate(vaddr, write, false, quiet);
     if (t === null || "fault" in t) {
       if (quiet) return null;
-      return this.report("page-table", `kernel page fault: 0x${vaddr.toString(16)} is not mapped in the kernel half of the active page table (CR3 0x${this.currentRoot().toString(16)})`, {
+      const why = t !== null && t.present ? "is mapped without WRITABLE at some level" : "is not mapped";
+      return this.report("page-table", `kernel page fault: 0x${vaddr.toString(16)} ${why} in the kernel half of the active page table (CR3 0x${this.currentRoot().toString(16)})`, {
         label: "access to an unmapped kernel address",
         help: [{ message: "map the page (a leaf entry with VALID) before using the address, and keep it mapped while pointers to it are in use" }],
       });
