@@ -178,7 +178,8 @@ export async function runManySeeds(file: string, options: ManySeedsOptions): Pro
     onProgress?.({ done: runs.size, total, failed, seed: run.seed });
   };
 
-  const count = Math.min(workers ?? availableParallelism(), total);
+  // Host device models (functions) cannot cross to a worker thread: such runs stay in this one.
+  const count = runOptions.mirch?.devices?.length ? 0 : Math.min(workers ?? availableParallelism(), total);
   if (count <= 0) {
     const prepared = await prepareFile(file, { cwd, typecheck: runOptions.typecheck });
     for (let seed = from; seed < to; seed++) {
@@ -284,7 +285,7 @@ export async function testManySeeds(p: string, options: TestOptions): Promise<Te
     if (run.tests.some((t) => t.status !== "pass")) failed++;
     onProgress?.({ done: runs.size, total, failed, seed: run.seed });
   };
-  const count = Math.min(workers ?? availableParallelism(), total);
+  const count = testOptions.mirch?.devices?.length ? 0 : Math.min(workers ?? availableParallelism(), total);
   if (count <= 0) {
     for (let seed = from; seed < to; seed++) {
       signal?.throwIfAborted();
