@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { main } from "../../src/cli/main.js";
+import { engineOptions } from "../../src/cli/options.js";
 import { parseArgs, UsageError } from "../../src/cli/args.js";
 import type { CliIO } from "../../src/cli/io.js";
 import type { Engine, EngineRunOptions, EngineTestOptions } from "../../src/cli/engine.js";
@@ -115,6 +116,10 @@ describe("argument parsing", () => {
     expect(parseArgs(["--help"])).toEqual({ command: "help" });
     expect(parseArgs(["run", "x.ts", "-h"])).toEqual({ command: "help" });
     expect(parseArgs(["--version"])).toEqual({ command: "version" });
+    expect(parseArgs(["run", "k.ts", "--cpus", "2", "--ram", "1G", "--hostile"])).toEqual({
+      command: "run", file: "k.ts", flags: { json: false, native: false, cpus: 2, ram: 2 ** 30, hostile: true },
+    });
+    expect(engineOptions({ json: false, native: false, cpus: 2, ram: 512 * 2 ** 20, hostile: true }, { cwd: "/" }).mirch).toEqual({ cpus: 2, ramBytes: 512 * 2 ** 20, hostile: true });
   });
 
   test.each([
@@ -133,6 +138,9 @@ describe("argument parsing", () => {
     [["run", "a.ts", "--json=yes"], "option `--json` takes no value"],
     [["run", "a.ts", "--bogus"], "unknown option `--bogus`"],
     [["run", "a.ts", "-x"], "unknown option `-x`"],
+    [["run", "a.ts", "--cpus", "0"], "invalid value `0` for `--cpus`"],
+    [["run", "a.ts", "--ram", "lots"], "expected a size of RAM such as 256M"],
+    [["run", "a.ts", "--ram", "1M"], "expected a size of RAM such as 256M"],
   ])("%j is a usage error", (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);
