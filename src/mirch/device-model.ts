@@ -106,3 +106,17 @@ export interface AttachedDevice<Irq extends IrqLineLike = IrqLineLike> {
   /** The interrupt line, when the device was attached with `irq: true`. */
   readonly irq?: Irq;
 }
+
+/**
+ * A device model reduced to its `DeviceModel` methods, each calling the model's: what a program
+ * gets of a model that ships with Mirch, so that the model's own state (a disk's bytes, buffers of
+ * the host's realm) stays out of its reach.
+ */
+export function modelMethods(model: DeviceModel): DeviceModel {
+  const f: { -readonly [K in keyof DeviceModel]?: DeviceModel[K] } = { name: model.name };
+  for (const key of ["mmio_read", "mmio_write", "port_read", "port_write", "run"] as const) {
+    const method = model[key] as ((...args: unknown[]) => unknown) | undefined;
+    if (method !== undefined) (f as Record<string, unknown>)[key] = (...args: unknown[]) => method.apply(model, args);
+  }
+  return f as DeviceModel;
+}

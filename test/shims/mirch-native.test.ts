@@ -382,3 +382,17 @@ export function main(): void {
     expect(b.output).toEqual(a.output);
   });
 });
+
+describe("the models that ship with Mirch, as the program gets them", () => {
+  test("their DeviceModel methods only, in the program's realm, checked and natively", async () => {
+    const out = await same(`import { console_device, virtio_device } from "kmiri/mirch";
+      export function main(): void {
+        for (const m of [virtio_device() as any, console_device() as any]) {
+          let codegen = "refused";
+          try { m.run?.constructor("return 1")(); codegen = "allowed"; } catch { }
+          console.log(m.name, Object.keys(m).sort().join(","), m.disk === undefined, codegen);
+        }
+      }`);
+    expect(out).toEqual(["virtio-blk mmio_read,mmio_write,name,run true refused", expect.stringMatching(/^console [a-z_,]*port_write[a-z_,]* true refused$/)]);
+  });
+});

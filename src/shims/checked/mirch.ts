@@ -8,7 +8,7 @@ import * as C from "../../mirch/constants.js";
 import { pte_flags as pteFlags, pte_index as pteIndex, pte_new as pteNew, pte_paddr as ptePaddr } from "../../mirch/pte.js";
 import { consoleDevice } from "../../mirch/devices/console.js";
 import { virtioBlockDevice } from "../../mirch/devices/virtio-blk.js";
-import type { DeviceModel } from "../../mirch/device-model.js";
+import { modelMethods, type DeviceModel } from "../../mirch/device-model.js";
 import { guestRealm } from "../../interp/guest-realm.js";
 import { isLayout, usize, type Layout } from "../../interp/memory/layouts.js";
 import type { MirchMachine } from "../../interp/mirch/mirch-machine.js";
@@ -421,18 +421,20 @@ export function attach_device(model: DeviceModel, options?: { mmio_len?: number;
 
 export function console_device(): DeviceModel {
   const m = machine();
-  const model = consoleDevice((line) => m.print(line));
-  guestRealm().admit(model, false);
-  return model;
+  return modelFacade(consoleDevice((line) => m.print(line)));
 }
 
 export function virtio_device(options?: { queue_size?: number; capacity_sectors?: number }): DeviceModel {
+  let model: DeviceModel;
   try {
-    const model = virtioBlockDevice(options ?? {});
-    // Not frozen: a frozen typed array (its disk) is refused by JavaScript.
-    guestRealm().admit(model, false);
-    return model;
+    model = virtioBlockDevice(options ?? {});
   } catch (e) {
     return unsupported(`\`virtio_device\`: ${(e as Error).message}`);
   }
+  return modelFacade(model);
+}
+
+/** What the program gets of a model that ships with Mirch: its methods only, in the program's realm. */
+function modelFacade(model: DeviceModel): DeviceModel {
+  return admitted(modelMethods(model));
 }

@@ -24,7 +24,7 @@ import * as C from "../../mirch/constants.js";
 import { pte_flags as pteFlags, pte_index as pteIndex, pte_new as pteNew, pte_paddr as ptePaddr } from "../../mirch/pte.js";
 import { consoleDevice } from "../../mirch/devices/console.js";
 import { virtioBlockDevice } from "../../mirch/devices/virtio-blk.js";
-import type { DeviceContext, DeviceModel } from "../../mirch/device-model.js";
+import { modelMethods, type DeviceContext, type DeviceModel } from "../../mirch/device-model.js";
 import { intArgumentMismatch, isLayout, notALayoutMessage, typeErrorText, usize, type Layout } from "../../interp/memory/layouts.js";
 import { alloc, Ptr } from "./memory.js";
 import { nativeError, nativeMirch, type NativeDevice, type NativeLine } from "./mirch-state.js";
@@ -537,7 +537,8 @@ export function attach_device(model: DeviceModel, options?: { mmio_len?: number;
 /** A 16550-style console UART on 8 ports: a byte written at offset 0 goes to the run's output; offset 5 reads 0x60. */
 export function console_device(): DeviceModel {
   const mm = nativeMirch();
-  return mm.admit(consoleDevice((line) => mm.print(line)), false);
+  // Its methods only: the model's state stays out of the program's reach.
+  return mm.admit(modelMethods(consoleDevice((line) => mm.print(line))), false);
 }
 
 /** A virtio block device (virtio-mmio, version 2 layout, one split virtqueue) on an in-memory disk. */
@@ -548,6 +549,6 @@ export function virtio_device(options?: { queue_size?: number; capacity_sectors?
   } catch (e) {
     return nativeError(`\`virtio_device\`: ${(e as Error).message}`);
   }
-  // Not frozen: a frozen typed array (its disk) is refused by JavaScript.
-  return nativeMirch().admit(model, false);
+  // Its methods only: the disk's bytes (a buffer of kmiri's realm) stay out of the program's reach.
+  return nativeMirch().admit(modelMethods(model), false);
 }
