@@ -1,7 +1,7 @@
 // The guest API manifest is the one place a guest API is declared: the loader, the compiler's
 // yield analysis and both runtimes follow it.
 import { describe, expect, test } from "vitest";
-import { GUEST_APIS, GUEST_API_NAMES } from "../../src/shims/manifest.js";
+import { GUEST_APIS, GUEST_API_NAMES, MIRCH_API } from "../../src/shims/manifest.js";
 import { checkedRuntime } from "../../src/shims/checked/runtime.js";
 import { nativeModules } from "../../src/shims/native/runtime.js";
 import { BUILTIN_MODULES, resolveSpecifier } from "../../src/interp/loader/resolve.js";
@@ -9,6 +9,8 @@ import { NEVER_YIELDS, SCHEDULING_POINTS } from "../../src/interp/compile/yield-
 import { isCheckedRuntime } from "../../src/interp/shim-host.js";
 import * as checkedRt from "../../src/shims/checked/index.js";
 import * as nativeRt from "../../src/shims/native/index.js";
+import * as checkedMirch from "../../src/shims/checked/mirch.js";
+import * as nativeMirch from "../../src/shims/native/mirch.js";
 
 describe("the guest API manifest", () => {
   test("every guest API resolves as a builtin import, and nothing else does", () => {
@@ -42,5 +44,13 @@ describe("the guest API manifest", () => {
 
   test("the checked and the native kmiri/rt export the same names", () => {
     expect(Object.keys(checkedRt).sort()).toEqual(Object.keys(nativeRt).sort());
+  });
+
+  test("the checked and the native kmiri/mirch export the same names, each function named by the manifest", () => {
+    expect(Object.keys(checkedMirch).sort()).toEqual(Object.keys(nativeMirch).sort());
+    const named = new Set([...MIRCH_API.schedulingPoints, ...MIRCH_API.neverYields]);
+    const functions = Object.entries(checkedMirch).filter(([k, v]) => typeof v === "function" && !/^[A-Z]/.test(k)).map(([k]) => k);
+    expect(functions.length).toBeGreaterThanOrEqual(50);
+    expect(functions.filter((f) => !named.has(f))).toEqual([]);
   });
 });
