@@ -109,6 +109,9 @@ export const CACHE_THRESHOLD = 12;
  */
 const SPARE_ITEMS = 2;
 
+/** {@link Stack}'s `srwFrom` when nothing is known of the `SharedReadWrite` block at the top. */
+const UNKNOWN_SRW = 2 ** 31;
+
 /** The borrow stack of one location (one run of locations in the range map). */
 export class Stack {
   /**
@@ -127,6 +130,13 @@ export class Stack {
   private uniqueEnd: number;
   /** Lookup cache, most recent first, interleaved: tag (0 = empty slot), item index when cached. */
   private cache: number[] | null = null;
+  /**
+   * Every item from this index to the top is a `SharedReadWrite` (a hint: {@link UNKNOWN_SRW}
+   * when not known). A location behind `UnsafeCell` or an atomic piles up shared reborrows, all
+   * `SharedReadWrite`: a new one goes above that block (Miri's rule), and without the hint
+   * finding its end would scan the whole stack at every reborrow.
+   */
+  private srwFrom = UNKNOWN_SRW;
 
   private constructor(slots: number[], used: number, unknownBottom: number, uniqueStart: number, uniqueEnd: number) {
     this.slots = slots;
@@ -172,7 +182,9 @@ export class Stack {
     // The spare slots stay holes until an insert writes them: nothing reads beyond `used`.
     const copy = new Array<number>(n2 + 2 * SPARE_ITEMS);
     for (let k = 0; k < n2; k++) copy[k] = it[k]!;
-    return new Stack(copy, n2, this.unknownBottom, this.uniqueStart, this.uniqueEnd);
+    const c = new Stack(copy, n2, this.unknownBottom, this.uniqueStart, this.uniqueEnd);
+    c.srwFrom = this.srwFrom;
+    return c;
   }
 
   /** Same items and same unknown bottom (caches are ignored). Compares from the top, where stacks differ. */
@@ -295,9 +307,11 @@ export class Stack {
   private firstWriteIncompatible(granting: number): number {
     const it = this.slots;
     if ((it[2 * granting + 1]! & PERMISSION_MASK) === UNIQUE) return granting + 1;
-    let i = granting + 1;
     const n = this.used >> 1;
+    if (granting + 1 >= this.srwFrom) return n;
+    let i = granting + 1;
     while (i < n && (it[2 * i + 1]! & PERMISSION_MASK) === SHARED_READ_WRITE) i++;
+    if (i === n) this.srwFrom = granting + 1;
     return i;
   }
 
@@ -412,6 +426,7 @@ export class Stack {
       this.uniqueStart = 0;
       this.uniqueEnd = w >> 1;
     }
+    this.srwFrom = UNKNOWN_SRW;
     this.cacheClear();
     return true;
   }
@@ -439,6 +454,17 @@ export class Stack {
     }
     if (this.uniqueStart >= index) this.uniqueStart++;
     if (this.uniqueEnd >= index) this.uniqueEnd++;
+    const srw = (bits & PERMISSION_MASK) === SHARED_READ_WRITE;
+    if (at === n2) {
+      // On top: a `SharedReadWrite` extends the block (or starts one); anything else ends it.
+      if (!srw) this.srwFrom = index + 1;
+      else if (this.srwFrom > index) this.srwFrom = index;
+    } else if (this.srwFrom !== UNKNOWN_SRW) {
+      // Inside: the items from `srwFrom` moved up one; an item inside the block that is no
+      // `SharedReadWrite` cuts it there.
+      if (index < this.srwFrom) this.srwFrom++;
+      else if (!srw) this.srwFrom = index + 1;
+    }
     if ((bits & PERMISSION_MASK) === UNIQUE) {
       if (this.uniqueStart >= this.uniqueEnd) {
         this.uniqueStart = index;
@@ -466,6 +492,7 @@ export class Stack {
     this.used = n2;
     // The cache needs nothing: a popped tag's entry no longer matches the items.
     const n = n2 >> 1;
+    if (this.srwFrom > n && this.srwFrom !== UNKNOWN_SRW) this.srwFrom = n;
     if (n <= this.uniqueStart) this.uniqueStart = this.uniqueEnd = 0;
     else if (this.uniqueEnd > n) this.uniqueEnd = n;
     return status;
@@ -505,6 +532,7 @@ export class Stack {
     this.used = 0;
     this.unknownBottom = bound;
     this.uniqueStart = this.uniqueEnd = 0;
+    this.srwFrom = 0;
     this.cacheClear();
   }
 }
