@@ -1,4 +1,4 @@
-import { decodeScheduleRuns } from "../concurrency/scheduler.js";
+import { replaySeed } from "../concurrency/scheduler.js";
 import { MAX_CPUS, checkMirchOptions, parseRamSize } from "../interp/mirch/mirch-machine.js";
 
 /**
@@ -157,7 +157,7 @@ const tagList = (value: string, name: string): number[] =>
 
 const replayString: Parser = (value, name) => {
   try {
-    decodeScheduleRuns(value);
+    replaySeed(value);
   } catch (e) {
     throw new UsageError(`invalid value for \`${name}\`: ${(e as Error).message}`);
   }
@@ -235,8 +235,8 @@ function checkConflicts(flags: AnyFlags, given: ReadonlySet<string>): void {
   both("--many-seeds", "--sarif", "write SARIF for one seed with `--seed N --sarif FILE`");
   if (given.has("--pct-steps") && !given.has("--pct")) throw new UsageError("`--pct-steps` needs `--pct DEPTH`");
   if (given.has("--workers") && !given.has("--many-seeds")) throw new UsageError("`--workers` needs `--many-seeds A..B`");
-  if (flags.replay !== undefined && flags.seed !== undefined && decodeScheduleRuns(flags.replay).seed !== flags.seed) {
-    throw new UsageError(`\`--seed ${flags.seed}\` does not match the seed of the replay string (${decodeScheduleRuns(flags.replay).seed}); a replay string carries its seed, leave \`--seed\` out`);
+  if (flags.replay !== undefined && flags.seed !== undefined && replaySeed(flags.replay) !== flags.seed) {
+    throw new UsageError(`\`--seed ${flags.seed}\` does not match the seed of the replay string (${replaySeed(flags.replay)}); a replay string carries its seed, leave \`--seed\` out`);
   }
 }
 

@@ -289,17 +289,59 @@ export function pctBound(threads: number, steps: number, depth: number): number 
 // ───────────────────────────── record and replay ─────────────────────────────
 
 /**
- * Wraps a policy and records its decisions (run-length compressed as they come), for
- * {@link RecordingPolicy.replayString}.
+ * The policy a compact replay string names: the seed and this rebuild every decision it made
+ * (the policy's stream is `deriveSeed(seed, "schedule")`).
+ */
+export type PolicyDescription = { readonly kind: "random"; readonly rate: number } | { readonly kind: "pct"; readonly depth: number; readonly steps: number };
+
+/** A policy rebuilt from its description and the run's seed: the decisions it made, again. */
+export function policyFor(seed: number, d: PolicyDescription): SchedulingPolicy {
+  const rng = new Xoshiro128(deriveSeed(seed, "schedule"));
+  return d.kind === "random" ? new RandomPreemption(rng, d.rate) : new PctPolicy(rng, { depth: d.depth, steps: d.steps });
+}
+
+/** A decision folded into the running checksum of a schedule (32 bits, FNV-like). */
+function mixDecision(h: number, thread: number, budget: number): number {
+  const b = budget === Infinity ? 0x7fffffff : budget % 0x7fffffff;
+  h = Math.imul(h ^ thread, 0x01000193);
+  return Math.imul(h ^ b, 0x9e3779b1) >>> 0;
+}
+
+/** The checksum of no decision. */
+const EMPTY_CHECKSUM = 0x811c9dc5;
+
+function describePolicy(d: PolicyDescription): string {
+  return d.kind === "random" ? `r${d.rate}` : `p${d.depth},${d.steps}`;
+}
+
+/**
+ * Wraps a policy and records its decisions, for {@link RecordingPolicy.replayString}.
+ *
+ * Given the policy's description (`compact`), it keeps O(1): the number of decisions and a
+ * checksum of them. The seed and the description rebuild the policy, which makes the same
+ * decisions again, so the replay string is `SEED:!POLICY!COUNT!CHECKSUM` whatever the length of
+ * the run (a run of millions of decisions used to record each one, megabytes of string and
+ * memory); the checksum tells a replay on another program. Without it (a policy kmiri cannot
+ * rebuild: a replay of an old-format string, a library user's own policy) every decision is
+ * recorded, run-length compressed, for the `SEED:RUN.RUN.…` format ({@link encodeSchedule}).
  */
 export class RecordingPolicy implements SchedulingPolicy {
   private readonly threads: number[] = [];
   private readonly budgets: number[] = [];
   private readonly counts: number[] = [];
   private picked = -1;
+  /** Compact mode: decisions made, and their checksum. */
+  private count = 0;
+  private checksum = EMPTY_CHECKSUM;
 
-  /** @param inner the policy that decides. */
-  constructor(readonly inner: SchedulingPolicy) {}
+  /**
+   * @param inner the policy that decides.
+   * @param compact its description: record O(1) (see the class comment).
+   */
+  constructor(
+    readonly inner: SchedulingPolicy,
+    readonly compact?: PolicyDescription,
+  ) {}
 
   /** The inner policy's pick. */
   pick(runnable: readonly number[], current: number): number {
@@ -310,6 +352,11 @@ export class RecordingPolicy implements SchedulingPolicy {
   /** The inner policy's budget, recorded with the pick. */
   budget(): number {
     const b = this.inner.budget();
+    if (this.compact !== undefined) {
+      this.count++;
+      this.checksum = mixDecision(this.checksum, this.picked, b);
+      return b;
+    }
     const n = this.threads.length - 1;
     if (n >= 0 && this.threads[n] === this.picked && this.budgets[n] === b) this.counts[n]++;
     else {
@@ -322,13 +369,18 @@ export class RecordingPolicy implements SchedulingPolicy {
 
   /** Number of decisions so far. */
   get length(): number {
+    if (this.compact !== undefined) return this.count;
     let n = 0;
     for (const c of this.counts) n += c;
     return n;
   }
 
-  /** The decisions so far, uncompressed. */
+  /**
+   * The decisions so far, uncompressed.
+   * @throws Error in compact mode, which keeps none (replay the string to see them again).
+   */
   decisions(): Decision[] {
+    if (this.compact !== undefined) throw new Error("kmiri: a compact RecordingPolicy keeps no decisions; replay its string to make them again");
     const out: Decision[] = [];
     for (let i = 0; i < this.threads.length; i++) {
       for (let j = 0; j < this.counts[i]; j++) out.push({ thread: this.threads[i], budget: this.budgets[i] });
@@ -336,8 +388,9 @@ export class RecordingPolicy implements SchedulingPolicy {
     return out;
   }
 
-  /** The replay string of the decisions so far (see {@link encodeSchedule}). */
+  /** The replay string of the decisions so far (compact, or see {@link encodeSchedule}). */
   replayString(seed: number): string {
+    if (this.compact !== undefined) return `${(seed >>> 0).toString(36)}:!${describePolicy(this.compact)}!${this.count.toString(36)}!${this.checksum.toString(36)}`;
     return encodeRuns(seed, this.threads, this.budgets, this.counts);
   }
 }
@@ -358,6 +411,8 @@ export class ReplayDivergence extends Error {
 export class ReplayPolicy implements SchedulingPolicy {
   /** The seed the replay string carries (for the program's own random stream). */
   readonly seed: number;
+  /** For a compact string: the policy it names (rebuilt from it and the seed), else undefined. */
+  readonly description?: PolicyDescription;
   private readonly threads: number[] = [];
   private readonly budgets: number[] = [];
   private readonly counts: number[] = [];
@@ -365,10 +420,25 @@ export class ReplayPolicy implements SchedulingPolicy {
   private used = 0;
   private pending = -1;
   private decision = 0;
+  /** Compact: the rebuilt policy, the recorded count and checksum, the checksum so far. */
+  private readonly rebuilt: SchedulingPolicy | null = null;
+  private readonly total: number = 0;
+  private readonly expected: number = 0;
+  private checksum = EMPTY_CHECKSUM;
+  private picked = -1;
 
   /** @param replay a replay string, or decoded decisions. */
   constructor(replay: string | { seed: number; decisions: readonly Decision[] }) {
     if (typeof replay === "string") {
+      const compact = decodeCompact(replay);
+      if (compact !== null) {
+        this.seed = compact.seed;
+        this.description = compact.policy;
+        this.rebuilt = policyFor(compact.seed, compact.policy);
+        this.total = compact.count;
+        this.expected = compact.checksum;
+        return;
+      }
       const r = decodeScheduleRuns(replay);
       this.seed = r.seed;
       for (const run of r.runs) {
@@ -391,7 +461,14 @@ export class ReplayPolicy implements SchedulingPolicy {
   }
 
   /** The recorded thread; throws {@link ReplayDivergence} if it cannot run or the record ended. */
-  pick(runnable: readonly number[], _current: number): number {
+  pick(runnable: readonly number[], current: number): number {
+    if (this.rebuilt !== null) {
+      if (this.decision >= this.total) {
+        throw new ReplayDivergence(`the replay string ended after ${this.total} decisions, but the run continues: it was recorded on a different program or schedule`);
+      }
+      this.decision++;
+      return (this.picked = this.rebuilt.pick(runnable, current));
+    }
     if (this.run >= this.threads.length) {
       throw new ReplayDivergence(`the replay string ended after ${this.decision} decisions, but the run continues: it was recorded on a different program or schedule`);
     }
@@ -412,13 +489,63 @@ export class ReplayPolicy implements SchedulingPolicy {
 
   /** The recorded budget of the decision just picked. */
   budget(): number {
+    if (this.rebuilt !== null) {
+      const b = this.rebuilt.budget();
+      this.checksum = mixDecision(this.checksum, this.picked, b);
+      return b;
+    }
     return this.pending;
   }
 
-  /** Whether every recorded decision was used. */
+  /** Whether every recorded decision was used (and, for a compact string, they were the same). */
   get done(): boolean {
+    if (this.rebuilt !== null) return this.decision === this.total && this.checksum === this.expected;
     return this.run >= this.threads.length;
   }
+
+  /**
+   * Why the replay does not fit a run that ended after `decisions` decisions, or `null` when it
+   * does ({@link done}).
+   */
+  unfinished(decisions: number): string | null {
+    if (this.done) return null;
+    if (this.rebuilt !== null && this.decision === this.total) {
+      return `the run made ${decisions} scheduling decisions, as many as the replay string, but not the same ones: it was recorded on a different program`;
+    }
+    return `the run ended after ${decisions} scheduling decisions, but the replay string has more: it was recorded on a different program`;
+  }
+}
+
+/** A compact replay string `SEED:!POLICY!COUNT!CHECKSUM` decoded, or `null` for another format. */
+function decodeCompact(replay: string): { seed: number; policy: PolicyDescription; count: number; checksum: number } | null {
+  const text = replay.trim();
+  const m = /^([0-9a-z]+):!(r([0-9.e-]+)|p(\d+),(\d+))!([0-9a-z]+)!([0-9a-z]+)$/.exec(text);
+  if (m === null) {
+    if (text.includes(":!")) throw new SyntaxError(`invalid replay string \`${replay}\`: expected SEED:!POLICY!COUNT!CHECKSUM`);
+    return null;
+  }
+  const seed = parseInt(m[1]!, 36);
+  if (seed > 0xffff_ffff) throw new SyntaxError(`invalid replay string \`${replay}\`: the seed is larger than 32 bits`);
+  let policy: PolicyDescription;
+  if (m[3] !== undefined) {
+    const rate = Number(m[3]);
+    if (!(rate >= 0 && rate <= 1)) throw new SyntaxError(`invalid replay string \`${replay}\`: a preemption rate must be in [0, 1]`);
+    policy = { kind: "random", rate };
+  } else {
+    const depth = Number(m[4]);
+    const steps = Number(m[5]);
+    if (depth < 1 || steps < 1) throw new SyntaxError(`invalid replay string \`${replay}\`: PCT needs a depth and steps of at least 1`);
+    policy = { kind: "pct", depth, steps };
+  }
+  const count = parseInt(m[6]!, 36);
+  const checksum = parseInt(m[7]!, 36);
+  if (!Number.isSafeInteger(count) || checksum > 0xffff_ffff) throw new SyntaxError(`invalid replay string \`${replay}\`: number too large`);
+  return { seed, policy, count, checksum };
+}
+
+/** The seed of a replay string of either format. */
+export function replaySeed(replay: string): number {
+  return decodeCompact(replay)?.seed ?? decodeScheduleRuns(replay).seed;
 }
 
 /**

@@ -46,6 +46,7 @@ import {
   PctPolicy,
   RandomPreemption,
   RecordingPolicy,
+  type PolicyDescription,
   ReplayPolicy,
   Xoshiro128,
   deriveSeed,
@@ -313,11 +314,22 @@ export class Machine implements ShimHost {
     this.checks = { strictProvenance: config.strictProvenance ?? false };
     this.rng = new Xoshiro128(this.seed);
     const scheduleRng = new Xoshiro128(deriveSeed(this.seed, "schedule"));
+    // The schedule is recorded in O(1) (RecordingPolicy): the seed and the policy's description
+    // rebuild it for a replay; a replay of an old-format string records the old way.
     let inner: SchedulingPolicy;
-    if (this.replay) inner = this.replay;
-    else if (config.pct) inner = this.pct = new PctPolicy(scheduleRng, config.pct);
-    else inner = new RandomPreemption(scheduleRng, config.preemptionRate ?? 0.1);
-    this.policy = new RecordingPolicy(inner);
+    let described: PolicyDescription | undefined;
+    if (this.replay) {
+      inner = this.replay;
+      described = this.replay.description;
+    } else if (config.pct) {
+      inner = this.pct = new PctPolicy(scheduleRng, config.pct);
+      described = { kind: "pct", depth: Math.floor(config.pct.depth), steps: Math.max(1, Math.floor(config.pct.steps)) };
+    } else {
+      const rate = config.preemptionRate ?? 0.1;
+      inner = new RandomPreemption(scheduleRng, rate);
+      described = { kind: "random", rate };
+    }
+    this.policy = new RecordingPolicy(inner, described);
     this.maxSteps = config.maxSteps ?? 500_000_000;
     this.lb = this.chunk = Math.min(LOOP_CHUNK, this.maxSteps);
     this.maxThreads = config.maxThreads ?? DEFAULT_MAX_THREADS;
@@ -431,7 +443,16 @@ export class Machine implements ShimHost {
     const panic = this.scheduler.run(main);
     // The run is over: nothing can race any more (nor in code that uses a Memory after it).
     this.dataRaces.stop();
-    if (!this.stopped && this.replay && !this.replay.done) this.replayLeftOver();
+    if (this.replay && !this.replay.done) {
+      if (!this.stopped) this.replayLeftOver();
+      else if (this.replay.description !== undefined && !(this.stopped instanceof PanicStop)) {
+        // A compact string is checked at the end only: a run that stopped with a finding after
+        // other decisions than the string's is another run, and its finding says nothing.
+        this.findings.length = 0;
+        this.stopped = null;
+        this.replayLeftOver();
+      }
+    }
     if (!this.stopped && !panic && !this.config.ignoreLeaks) this.checkLeaks();
     return panic;
   }
@@ -641,10 +662,8 @@ export class Machine implements ShimHost {
   }
 
   private replayLeftOver(): void {
-    const used = this.policy.length;
-    this.onThread(this.threads[0], () =>
-      this.replayDiverged(`the run ended after ${used} scheduling decisions, but the replay string has more: it was recorded on a different program`),
-    );
+    const why = this.replay!.unfinished(this.policy.length);
+    if (why !== null) this.onThread(this.threads[0], () => this.replayDiverged(why));
   }
 
   // ── stops: findings, panics, exceptions ──────────────────────────────────────────

@@ -5,6 +5,7 @@ import {
   PctPolicy,
   pctBound,
   RecordingPolicy,
+  policyFor,
   ReplayPolicy,
   ReplayDivergence,
   encodeSchedule,
@@ -240,6 +241,38 @@ describe("replay strings", () => {
     expect(() => decodeSchedule("0:0..1")).toThrow(/is not THREAD/);
     expect(() => decodeSchedule("0:0*3")).toThrow(SyntaxError);
     expect(() => decodeSchedule("0:0+zzzzzz")).toThrow(/decodeScheduleRuns/);
+  });
+
+  test("compact: O(1) record (seed, policy, count, checksum) that a replay rebuilds exactly; another program is told", () => {
+    for (let seed = 0; seed < 30; seed++) {
+      const policy = { kind: "random", rate: 0.2 } as const;
+      const rec = new RecordingPolicy(policyFor(seed, policy), policy);
+      const program = [3, 15, 12, 9];
+      const original = simulate(rec, program);
+      const s = rec.replayString(seed);
+      expect(s).toMatch(/^[0-9a-z]+:!r0\.2![0-9a-z]+![0-9a-z]+$/);
+      expect(rec.length).toBeGreaterThan(0);
+      const replay = new ReplayPolicy(s);
+      expect([replay.seed, replay.description]).toEqual([seed, policy]);
+      expect(simulate(replay, program)).toEqual(original);
+      expect(replay.done).toBe(true);
+      expect(replay.unfinished(rec.length)).toBeNull();
+      // Another program: more decisions than the string (a divergence), or fewer or other ones.
+      const other = new ReplayPolicy(s);
+      try {
+        simulate(other, [9, 12, 15, 3]);
+        if (!other.done) expect(other.unfinished(0)).toMatch(/not the same ones|has more/);
+      } catch (e) {
+        expect((e as Error).name).toBe("ReplayDivergence");
+      }
+    }
+    const pct = { kind: "pct", depth: 3, steps: 60 } as const;
+    const rec = new RecordingPolicy(policyFor(3, pct), pct);
+    const original = simulate(rec, [2, 30, 30]);
+    expect(simulate(new ReplayPolicy(rec.replayString(3)), [2, 30, 30])).toEqual(original);
+    expect(() => rec.decisions()).toThrow(/keeps no decisions/);
+    expect(() => new ReplayPolicy("0:!r2!1!1")).toThrow(/preemption rate must be in/);
+    expect(() => new ReplayPolicy("0:!q!1!1")).toThrow(/expected SEED:!POLICY!COUNT!CHECKSUM/);
   });
 
   test("a recorded random run replays exactly", () => {

@@ -9,7 +9,7 @@ import { coverageByDir } from "../../src/driver/run.js";
 import { testPath } from "../../src/driver/test-path.js";
 import type { TestRunResult } from "../../src/driver/results.js";
 import { parseArgs, UsageError } from "../../src/cli/args.js";
-import { decodeScheduleRuns } from "../../src/concurrency/scheduler.js";
+import { replaySeed } from "../../src/concurrency/scheduler.js";
 import { kmiri } from "../support/cli-in-process.js";
 
 const DIR = "test/fixtures/ktests-seeds";
@@ -62,7 +62,7 @@ describe("testPath with manySeeds", () => {
     for (const f of racy!.seedFailures!) {
       expect(f.status).toBe("fail");
       expect(f.panic!.message).toMatch(/^b ran first and a last/);
-      expect(decodeScheduleRuns(f.schedule!).seed).toBe(f.seed);
+      expect(replaySeed(f.schedule!)).toBe(f.seed);
     }
     expect(racy!.panic!.message).toMatch(/^b ran first and a last/);
     expect(clean!.failingSeeds).toEqual([]);

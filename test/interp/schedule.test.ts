@@ -12,8 +12,9 @@ import { main } from "../../src/cli/main.js";
 import { loadEngine } from "../../src/cli/engine.js";
 import { parseArgs, UsageError } from "../../src/cli/args.js";
 import type { CliIO } from "../../src/cli/io.js";
-import { decodeScheduleRuns, pctBound } from "../../src/concurrency/scheduler.js";
+import { pctBound } from "../../src/concurrency/scheduler.js";
 import type { RunResult } from "../../src/driver/results.js";
+import { tempProgram } from "../support/temp-programs.js";
 
 const dir = "test/fixtures/schedule";
 const fx = (name: string) => path.join(dir, name);
@@ -52,18 +53,18 @@ describe("the scheduling policy in the Machine", () => {
   test("every run records its schedule; the same seed gives the same schedule and output", async () => {
     const a = await run("racy-print.ts", { seed: 4 });
     const b = await run("racy-print.ts", { seed: 4 });
-    expect(a.schedule).toMatch(/^4:[0-9a-z._+-]+$/);
+    // O(1) whatever the run's length: the seed, the policy that decided (random preemption at
+    // the default rate), how many decisions, their checksum.
+    expect(a.schedule).toMatch(/^4:!r0\.1![0-9a-z]+![0-9a-z]+$/);
     expect(b.schedule).toBe(a.schedule);
     expect(b.output).toEqual(a.output);
-    const runs = decodeScheduleRuns(a.schedule!).runs;
-    expect(runs[0].thread).toBe(0); // the first decision runs main
-    expect(runs.some((r) => r.budget !== 1 && r.budget !== Infinity)).toBe(true); // geometric budgets
+    expect(a.stats.switches).toBeGreaterThan(0);
   });
 
   test("preemption rate 0: round robin until a thread blocks, every budget unbounded", async () => {
     const r = await run("racy-print.ts", { preemptionRate: 0 });
     expect(r.output).toEqual(["a0", "a1", "a2", "a3", "b0", "b1", "b2", "b3"]);
-    expect(decodeScheduleRuns(r.schedule!).runs.every((x) => x.budget === Infinity)).toBe(true);
+    expect(r.schedule).toMatch(/^0:!r0!/); // rate 0: every budget unbounded (RandomPreemption)
   });
 
   test("the program's Math.random does not depend on the schedule (its own stream)", async () => {
@@ -133,15 +134,21 @@ describe("replay strings", () => {
     expect(r.ub).toHaveLength(1);
     expect(r.ub[0].kind).toBe("unsupported");
     expect(r.ub[0].title).toBe("unsupported operation");
-    expect(r.ub[0].message).toMatch(/^the replay string does not fit this program: the replay string (picks thread \d+ at decision \d+|ended after)/);
+    expect(r.ub[0].message).toMatch(/^the replay string does not fit this program: (the replay string (picks thread \d+ at decision \d+|ended after)|the run (ended after|made) \d+ scheduling decisions)/);
     expect(r.exitCode).toBe(1);
 
-    // Decisions left over when the run ended.
+    // Decisions left over when the run ended (a string claiming two more decisions).
     const clean = await run("racy-print.ts", { seed: 2 });
-    const longer = await run("racy-print.ts", { replay: `${clean.schedule}.0.0` });
+    const [seedAndPolicy, policy, count, sum] = clean.schedule!.split("!");
+    const longer = await run("racy-print.ts", { replay: `${seedAndPolicy}!${policy}!${(parseInt(count!, 36) + 2).toString(36)}!${sum}` });
     expect(longer.output).toEqual(clean.output);
     expect(longer.ub.map((u) => u.kind)).toEqual(["unsupported"]);
     expect(longer.ub[0].message).toMatch(/the run ended after \d+ scheduling decisions, but the replay string has more/);
+
+    // The old format, a decision per run of decisions, still replays.
+    const { dir } = tempProgram({ "empty.ts": "export function main(): void {}\n" }, "kmiri-replay-");
+    expect((await runFile(path.join(dir, "empty.ts"), { replay: "0:0_", typecheck: false })).ub).toEqual([]);
+    expect((await runFile(path.join(dir, "empty.ts"), { replay: "0:0_.0_", typecheck: false })).ub[0]?.message).toMatch(/the run ended after 1 scheduling decisions, but the replay string has more/);
 
     const cli = await kmiri("run", fx("spin-forever.ts"), "--replay", other.schedule!);
     expect(cli.code).toBe(1);
@@ -164,8 +171,8 @@ describe("PCT", () => {
     expect(a.pct).toMatchObject({ depth: 2, threads: 3 });
     expect(a.pct!.steps).toBeGreaterThan(1);
     expect(a.pct!.bound).toBeCloseTo(pctBound(3, a.pct!.steps, 2));
-    // PCT decides at every scheduling point: every budget is 1.
-    expect(decodeScheduleRuns(a.schedule!).runs.every((r) => r.budget === 1)).toBe(true);
+    // The string names PCT with its depth and the steps it used (PctPolicy decides at every scheduling point).
+    expect(a.schedule).toBe(`5:!p2,${a.pct!.steps}!${a.schedule!.split("!")[2]}!${a.schedule!.split("!")[3]}`);
     const given = await run("pct-order.ts", { seed: 5, pct: 2, pctSteps: 40 });
     expect(given.pct!.steps).toBe(40);
   });
