@@ -253,6 +253,8 @@ export class Machine implements ShimHost {
    * deadlock detection, and the actors ({@link addActor}).
    */
   readonly scheduler: Scheduler = new Scheduler(this);
+  /** The stream of spurious `compare_exchange_weak` failures (`deriveSeed(seed, "compare_exchange_weak")`), made on first use. */
+  weakCasRng: Xoshiro128 | null = null;
   /** Mirch, when the program runs on it (imports `kmiri/mirch`, or Mirch options were given). */
   readonly mirch: MirchMachine | null = null;
   /** Interrupt delivery at preemption points (Mirch's), or `null`. */

@@ -27,7 +27,7 @@ import { refPtr, refTag } from "./refs.js";
 import { provenanceOf } from "./memory.js";
 import { current, mem, running } from "./context.js";
 import { Xoshiro128, deriveSeed } from "../../concurrency/scheduler.js";
-import { accessRange, addressIn, readInitialised, write } from "../../interp/memory/access.js";
+import { accessRange, addressIn, borrowAccess, readInitialised, write } from "../../interp/memory/access.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
 import { reportTypeError } from "../../interp/memory/type-error.js";
 import type { Machine } from "../../interp/machine.js";
@@ -47,15 +47,12 @@ import {
   type RmwMethod,
 } from "../atomic-values.js";
 import { describeValue, valueObject, type Layout } from "../../interp/memory/layouts.js";
-import { trackAccess, tracker } from "./borrow-hooks.js";
 import { panic } from "./panic.js";
 import type { Ref } from "./refs.js";
 
 /** Miri's default rate of spurious `compare_exchange_weak` failures (`-Zmiri-compare-exchange-weak-failure-rate`). */
 export const CAS_WEAK_FAILURE_RATE = 0.8;
 
-/** Each Machine's stream for spurious failures. */
-const weakRngs = new WeakMap<Machine, Xoshiro128>();
 /** Threads whose last `compare_exchange_weak` failed spuriously (cleared by their next `spin_loop`). */
 const spurious = new WeakSet<Thread>();
 
@@ -91,8 +88,11 @@ function checkOperand(layout: Layout<any>, value: unknown): void {
   if (why !== null) reportTypeError(current, "E0308", why);
 }
 
-/** The memory checks of an atomic access through `r`: the allocation (a wildcard resolved) and the offset. */
-function place(r: Ref<any>, layout: Layout<any>, write: boolean): [Allocation, number] {
+/** The offset in its allocation of the place {@link place} checked last (no tuple: no garbage per atomic). */
+let placeOff = 0;
+
+/** The memory checks of an atomic access through `r`: the allocation (a wildcard resolved); the offset in {@link placeOff}. */
+function place(r: Ref<any>, layout: Layout<any>, write: boolean): Allocation {
   const p = refPtr(r);
   const prov = provenanceOf(p);
   if (prov !== null && prov.indirect) {
@@ -101,13 +101,15 @@ function place(r: Ref<any>, layout: Layout<any>, write: boolean): [Allocation, n
     mem.accessLayout = layout;
     try {
       const a = accessRange(mem, p.address, prov, layout.size, layout.align, write)!;
-      return [a, addressIn(mem, p.address, prov) - a.base];
+      placeOff = addressIn(mem, p.address, prov) - a.base;
+      return a;
     } finally {
       mem.accessMode = "plain";
     }
   }
   const a = accessRange(mem, p.address, prov, layout.size, layout.align, write)!;
-  return [a, p.address - a.base];
+  placeOff = p.address - a.base;
+  return a;
 }
 
 /** The value at `off` of `a`, checked initialised and valid (Miri's messages otherwise). */
@@ -115,9 +117,16 @@ function readValue(a: Allocation, off: number, layout: Layout<any>): unknown {
   return readInitialised(mem, a, off, layout);
 }
 
-/** The borrow tracker's view of the access (with the reference's tag). */
-function track(r: Ref<any>, kind: "read" | "write"): void {
-  if (tracker() !== null) trackAccess(kind, refPtr(r), refTag(r), r.layout.size);
+/**
+ * The borrow tracker's view of the access at `off` of `a` (with the reference's tag), after the
+ * allocation's fast test as the load and store paths make it: a tag whose access changes nothing
+ * (one comparison) costs no call.
+ */
+function track(a: Allocation, off: number, r: Ref<any>, kind: "read" | "write"): void {
+  if (a.borrows === null) return;
+  const tag = refTag(r);
+  if ((kind === "read" ? a.borrowRead : a.borrowWrite) === tag) return;
+  borrowAccess(mem, a, kind === "read" ? 0 : 1, tag, off, r.layout.size);
 }
 
 /** The end of every atomic: a scheduling point; what a spinning thread waits on; progress for a store. */
@@ -139,8 +148,9 @@ function racing(): MachineRaces | null {
 export function atomicLoad(r: Ref<any>, order: unknown): unknown {
   const layout = atomicLayout(r, "load");
   const o = checkOrdering("load", order);
-  const [a, off] = place(r, layout, false);
-  track(r, "read");
+  const a = place(r, layout, false);
+  const off = placeOff;
+  track(a, off, r, "read");
   const v = readValue(a, off, layout);
   racing()?.atomicLoad(a, off, layout.size, o);
   done(running, r, false);
@@ -152,8 +162,9 @@ export function atomicStore(r: Ref<any>, value: unknown, order: unknown): void {
   const layout = atomicLayout(r, "store");
   checkOperand(layout, value);
   const o = checkOrdering("store", order);
-  const [a, off] = place(r, layout, true);
-  track(r, "write");
+  const a = place(r, layout, true);
+  const off = placeOff;
+  track(a, off, r, "write");
   racing()?.atomicStore(a, off, layout.size, o);
   write(a, off, layout, value);
   done(running, r, true);
@@ -166,8 +177,9 @@ export function atomicRmw(r: Ref<any>, method: RmwMethod, operand: unknown, orde
   if (missing !== null) reportTypeError(current, "E0599", missing);
   checkOperand(layout, operand);
   const o = checkOrdering("rmw", order);
-  const [a, off] = place(r, layout, true);
-  track(r, "write");
+  const a = place(r, layout, true);
+  const off = placeOff;
+  track(a, off, r, "write");
   const old = readValue(a, off, layout);
   racing()?.atomicRmw(a, off, layout.size, o);
   write(a, off, rmwStoreLayout(layout), rmwResult(layout, method, old, operand));
@@ -192,15 +204,16 @@ export function atomicCompareExchange(
   const fo = checkOrdering("failure", failure);
   const m = running;
   // A compare-exchange needs writable memory even when it fails (Miri checks it as a write).
-  const [a, off] = place(r, layout, true);
-  track(r, "read");
+  const a = place(r, layout, true);
+  const off = placeOff;
+  track(a, off, r, "read");
   const old = readValue(a, off, layout);
   let ok = atomicEquals(layout, old, expected);
   if (ok && weak && nextUnit(m) < CAS_WEAK_FAILURE_RATE) {
     ok = false;
     if (m !== null) spurious.add(m.thread);
   }
-  if (ok) track(r, "write");
+  if (ok) track(a, off, r, "write");
   racing()?.compareExchange(a, off, layout.size, ok, so, fo);
   if (ok) write(a, off, layout, next);
   done(m, r, ok);
@@ -214,8 +227,7 @@ export function atomicCompareExchange(
 /** A uniform number in [0, 1) from the Machine's spurious-failure stream. */
 function nextUnit(m: Machine | null): number {
   if (m === null) return 1; // no Machine (a unit test of the shims): never a spurious failure
-  let rng = weakRngs.get(m);
-  if (rng === undefined) weakRngs.set(m, (rng = new Xoshiro128(deriveSeed(m.seed, "compare_exchange_weak"))));
+  const rng = (m.weakCasRng ??= new Xoshiro128(deriveSeed(m.seed, "compare_exchange_weak")));
   return rng.nextU32() / 4294967296;
 }
 
