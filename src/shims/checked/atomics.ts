@@ -18,8 +18,9 @@
  *
  * `compare_exchange_weak` fails spuriously, when the values are equal, with Miri's default
  * probability 0.8, drawn from a stream of the run's seed (`deriveSeed(seed,
- * "compare_exchange_weak")`), so a seed decides the run. A `spin_loop` right after a spurious
- * failure only yields: the retry may succeed without another thread's help.
+ * "compare_exchange_weak")`), so a seed decides the run. A spurious failure is no scheduling
+ * point (no other thread can observe it: the retry is one), and a `spin_loop` right after one only
+ * yields: the retry may succeed without another thread's help.
  *
  * Loads see the latest store: kmiri does not emulate weak memory (store buffers).
  */
@@ -209,14 +210,21 @@ export function atomicCompareExchange(
   track(a, off, r, "read");
   const old = readValue(a, off, layout);
   let ok = atomicEquals(layout, old, expected);
+  let spuriously = false;
   if (ok && weak && nextUnit(m) < CAS_WEAK_FAILURE_RATE) {
     ok = false;
+    spuriously = true;
     if (m !== null) spurious.add(m.thread);
   }
   if (ok) track(a, off, r, "write");
   racing()?.compareExchange(a, off, layout.size, ok, so, fo);
   if (ok) write(a, off, layout, next);
-  done(m, r, ok);
+  if (spuriously && m !== null) {
+    // A spurious failure is a load of the value the thread expected, which no other thread can
+    // observe: it needs no scheduling point of its own (the retry that follows is one), so it
+    // spends no budget and makes no scheduling decision (Miri's semantics, at the cost of a load).
+    m.locks.lastAtomic[m.dataRaces.thread()] = refPtr(r).address;
+  } else done(m, r, ok);
   // A record of the program's realm (layouts.ts valueObject), not of kmiri's.
   const result = valueObject();
   result.ok = ok;
