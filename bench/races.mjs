@@ -7,20 +7,25 @@
 //
 // Columns: native ms; checked ms without and with race checking; the race detector's cost per
 // access, (with − without) / accesses, in ns.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { prepareFile, runFile } from "../dist/index.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const file = path.join(here, "race-programs", "threads.ts");
+const source = readFileSync(path.join(here, "race-programs", "threads.ts"), "utf8");
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
 const ACCESSES = Number(process.env.KMIRI_BENCH_ACCESSES ?? 3_000_000);
-process.env.KMIRI_BENCH_ACCESSES = String(ACCESSES);
+// Programs cannot read the environment: a copy per thread count, with the numbers written in.
+const copies = mkdtempSync(path.join(os.tmpdir(), "kmiri-races-"));
+process.on("exit", () => rmSync(copies, { recursive: true, force: true }));
 
-const prepared = await prepareFile(file);
 const rows = [];
 for (const n of [1, 2, 4, 8, 16]) {
-  process.env.KMIRI_BENCH_THREADS = String(n);
+  const file = path.join(copies, `threads-${n}.ts`);
+  writeFileSync(file, source.replace(/^const THREADS = \d+;/m, `const THREADS = ${n};`).replace(/^const ACCESSES = [0-9_]+;/m, `const ACCESSES = ${ACCESSES};`));
+  const prepared = await prepareFile(file);
   let native = Infinity;
   let off = Infinity;
   let on = Infinity;

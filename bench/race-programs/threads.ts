@@ -1,12 +1,12 @@
-// The race-checking benchmark program (bench/races.mjs): KMIRI_BENCH_THREADS threads share
-// KMIRI_BENCH_ACCESSES memory accesses, each thread writing and reading its own buffer and reading
+// The race-checking benchmark program (bench/races.mjs): THREADS threads share ACCESSES memory
+// accesses (bench/races.mjs writes a copy per thread count: programs cannot read the environment), each thread writing and reading its own buffer and reading
 // a table main filled before the spawns; every 1024 accesses a thread bumps a shared atomic (a
 // scheduling point: the threads interleave, and each bump starts a new epoch). With 1 thread,
 // main does all the work and the race detector never wakes up.
 import { AtomicU32, alloc_zeroed, array, dealloc, spawn, static_, u32 } from "kmiri/rt";
 
-const THREADS = Number(process.env.KMIRI_BENCH_THREADS ?? 2);
-const ACCESSES = Number(process.env.KMIRI_BENCH_ACCESSES ?? 3_000_000);
+const THREADS = 2;
+const ACCESSES = 3_000_000;
 const Buf = array(u32, 64);
 const TICKS = static_(AtomicU32, 0, { name: "TICKS" });
 
