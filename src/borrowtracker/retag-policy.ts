@@ -39,10 +39,12 @@ export function entryProtector(kind: RetagRequest["kind"]): ProtectorOption {
 export function retagOptions(r: RetagRequest, callSite?: number): RetagOptions | undefined {
   const fnEntry = isFnEntry(r);
   if (!fnEntry && r.mode !== "two-phase" && r.interior === null) return undefined;
-  return {
+  const options: RetagOptions = {
     protector: fnEntry ? entryProtector(r.kind) : "none",
     cells: r.interior,
     cause: fnEntry ? "fn-entry" : r.mode === "two-phase" ? "two-phase" : "normal",
-    ...(callSite === undefined ? {} : { callSite }),
   };
+  // (Assigned, not spread: a retag of interior-mutable memory makes one of these per reference.)
+  if (callSite !== undefined) (options as { callSite?: number }).callSite = callSite;
+  return options;
 }

@@ -998,7 +998,12 @@ export class RaceDetector {
 
   private atomic(s: AllocRaceState, off: number, size: number, t: number, site: number, access: number, ord: AtomicOrdering): DataRace | null {
     if (size === 0) return null;
-    const race = this.span(s, off, size, t, site, access, 0, ord);
+    // The common case: the atomic is one run of its own (nothing to split, nothing to merge).
+    const i = s.find(off);
+    const race =
+      s.starts[i] === off && s.end(i) === off + size
+        ? this.cellAccess(s.cells[i], off, size, t, site, access, 0, ord, s)
+        : this.span(s, off, size, t, site, access, 0, ord);
     // Atomic operations conservatively release: the thread's later events get a new timestamp.
     if (race === null) this.ts[t].clock.increment(t);
     return race;
