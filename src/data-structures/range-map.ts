@@ -204,8 +204,8 @@ export class RangeMap<T> {
     const first = this.splitAt(start);
     const last = this.splitAt(end) - 1;
     if (last > first) {
-      this.starts.splice(first + 1, last - first);
-      this.values.splice(first + 1, last - first);
+      removeAt(this.starts, first + 1, last - first);
+      removeAt(this.values, first + 1, last - first);
     }
     this.values[first] = value;
     this.mergeBetween(first - 1, first + 1);
@@ -257,8 +257,8 @@ export class RangeMap<T> {
       this.starts.push(offset);
       this.values.push(copy);
     } else {
-      this.starts.splice(i + 1, 0, offset);
-      this.values.splice(i + 1, 0, copy);
+      insertAt(this.starts, i + 1, offset);
+      insertAt(this.values, i + 1, copy);
     }
     this.hint = i + 1;
     return i + 1;
@@ -283,9 +283,25 @@ export class RangeMap<T> {
     }
     const removed = hi - w;
     if (removed > 0) {
-      s.splice(w + 1, removed);
-      v.splice(w + 1, removed);
+      removeAt(s, w + 1, removed);
+      removeAt(v, w + 1, removed);
       this.hint = w;
     }
   }
+}
+
+/**
+ * Inserts `x` at index `at` of `a`: `a.splice(at, 0, x)` without the array `splice` returns (a
+ * split or merge of runs happens at every partial borrow: that garbage added up).
+ */
+function insertAt<X>(a: X[], at: number, x: X): void {
+  for (let k = a.length; k > at; k--) a[k] = a[k - 1]!;
+  a[at] = x;
+}
+
+/** Removes `n` items at index `at` of `a`: `a.splice(at, n)` without the array it returns. */
+function removeAt<X>(a: X[], at: number, n: number): void {
+  const len = a.length;
+  for (let k = at; k + n < len; k++) a[k] = a[k + n]!;
+  a.length = len - n;
 }

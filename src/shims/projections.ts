@@ -15,7 +15,8 @@ import { throughUninit, type Field, type Layout } from "../interp/memory/layouts
 export function fieldOf(layout: Layout<any>, name: string): Field | null {
   const fields = throughUninit(layout).fields;
   if (fields === undefined) return null;
-  for (const f of fields) if (f.name === name) return f;
+  // (Indexed: a `for … of` here allocated an iterator per field borrow.)
+  for (let i = 0; i < fields.length; i++) if (fields[i]!.name === name) return fields[i]!;
   return null;
 }
 

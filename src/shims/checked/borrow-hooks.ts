@@ -13,7 +13,7 @@
  * Raw pointers carry their tag (`Ptr.tag`): a reference made from a raw pointer derives from
  * {@link ptrTag}, and {@link taggedPtr} stamps the tag of a raw retag on a pointer made from a reference.
  */
-import { UNTAGGED, type AccessKind, type BorTag, type BorrowTracker, type RetagKind, type RetagMode } from "../../borrowtracker/hooks.js";
+import { UNTAGGED, type AccessKind, type BorTag, type BorrowTracker, type RetagKind, type RetagMode, type RetagRequest } from "../../borrowtracker/hooks.js";
 import { current, mem } from "./context.js";
 import { accessRange, addressIn } from "../../interp/memory/access.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
@@ -59,18 +59,38 @@ export function retag(
 ): BorTag {
   const t = tracker();
   if (t === null || a === null) return parent;
-  return t.retag({
-    kind,
-    mode,
-    mutable,
-    alloc: a,
-    parent,
-    offset: p.address - a.base,
-    size: p.layout.size,
-    interior: p.layout.cells,
-    site: current.currentSite(),
-  });
+  // One request object, refilled: a retag per reference made would otherwise allocate one, and
+  // the tracker reads it during the call only (it keeps nothing of it).
+  const r = request;
+  r.kind = kind;
+  r.mode = mode;
+  r.mutable = mutable;
+  r.alloc = a;
+  r.parent = parent;
+  r.offset = p.address - a.base;
+  r.size = p.layout.size;
+  r.interior = p.layout.cells;
+  r.site = current.currentSite();
+  try {
+    return t.retag(r);
+  } finally {
+    r.alloc = NO_ALLOCATION;
+  }
 }
+
+/** The request {@link retag} refills (its allocation reset after each call: it keeps nothing alive). */
+const NO_ALLOCATION = { id: 0, size: 0 } as unknown as Allocation;
+const request: { -readonly [K in keyof RetagRequest]: RetagRequest[K] } = {
+  kind: "shared",
+  mode: "default",
+  mutable: false,
+  alloc: NO_ALLOCATION,
+  parent: 0,
+  offset: 0,
+  size: 0,
+  interior: null,
+  site: -1,
+};
 
 /**
  * The tracker's check of an access of `size` bytes through `p` with `tag`, after the basic
