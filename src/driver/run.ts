@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { compileProgram, CompileError, type CompiledProgram } from "../interp/compile/index.js";
-import { PanicStop } from "../interp/report.js";
+import { PanicStop, UBStop } from "../interp/report.js";
 import { makeProgramConsole, type ProgramConsole } from "../interp/program-console.js";
 import { guestRealm } from "../interp/guest-realm.js";
 import { LoadError, loadProgram, loadPrograms, typecheckProgram, type SourceModule } from "../interp/loader/index.js";
@@ -178,24 +178,45 @@ function machineConfig(o: RunOptions, onOutput?: (l: string) => void, pctSteps?:
 }
 
 /**
- * Runs a Machine with `start` and, when the tag GC may have decided its Stacked Borrows finding
- * (a tag the GC presumed dead came back: see interp/borrows.ts), runs it again without the GC,
- * which gives the exact verdict (runs are deterministic). Lines the first run already streamed
- * to `onOutput` are not streamed twice.
+ * Runs a Machine with `start`, first without Stacked Borrows' history (it costs at every
+ * reference, and only an aliasing finding's help lines read it). When the run found a Stacked
+ * Borrows violation, it runs again with the history, for the report's help lines; when the tag GC
+ * may have decided that finding (a tag the GC presumed dead came back: see interp/borrows.ts), it
+ * runs again without the GC, which gives the exact verdict. Runs are deterministic, so the
+ * repetition is the same run. Lines the first run already streamed to `onOutput` are not
+ * streamed twice.
  */
-function exactBorrows<R extends { m: Machine }>(onOutput: ((l: string) => void) | undefined, start: (tagGc: number | undefined, onOutput: ((l: string) => void) | undefined) => R): R {
+function exactBorrows<R extends { m: Machine }>(
+  onOutput: ((l: string) => void) | undefined,
+  start: (tagGc: number | undefined, onOutput: ((l: string) => void) | undefined, history: boolean) => R,
+): R {
   let printed = 0;
+  // Without Stacked Borrows' history: it costs at every reference made, and only a finding of
+  // the aliasing model reads it — such a run is repeated with it (below).
   const first = start(undefined, onOutput && ((l) => {
     printed++;
     onOutput(l);
-  }));
-  const bt = first.m.borrowTracker;
-  if (!(bt instanceof MachineBorrows && bt.gcSuspect)) return first;
-  let skip = printed;
-  return start(0, onOutput && ((l) => {
-    if (skip > 0) skip--;
-    else onOutput(l);
-  }));
+  }), false);
+  const suspect = (r: R) => r.m.borrowTracker instanceof MachineBorrows && r.m.borrowTracker.gcSuspect;
+  if (!suspect(first) && !foundAliasingViolation(first.m)) return first;
+  // Runs are deterministic: a repetition prints the same lines, which were streamed already.
+  const again = (tagGc: number | undefined) => {
+    let skip = printed;
+    return start(tagGc, onOutput && ((l) => {
+      if (skip > 0) skip--;
+      else onOutput(l);
+    }), true);
+  };
+  const second = again(suspect(first) ? 0 : undefined);
+  // With the history the GC's schedule changes: it may now be the one that presumed the tag dead.
+  return suspect(second) ? again(0) : second;
+}
+
+/** Whether the run stopped (or would report) with a Stacked Borrows violation, whose help lines need the history. */
+function foundAliasingViolation(m: Machine): boolean {
+  if (m.findings.some((f) => f.kind === "stacked-borrows")) return true;
+  const stop = m.stopped;
+  return stop instanceof UBStop && stop.report.kind === "stacked-borrows";
 }
 
 /** Compiles, turning unsupported syntax into a load error (exit status 2). */
@@ -247,8 +268,8 @@ export async function prepareFile(file: string, options: Pick<RunOptions, "cwd" 
   const entry = src.entry;
   /** PCT step estimates by the options that change a run's length. */
   const estimates = new Map<string, number>();
-  const runOnce = (o: RunOptions, pctSteps?: number): { m: Machine; panic: PanicInfo | undefined } => {
-    const m = new Machine(program, checkedRuntime, machineConfig(o, o.onOutput, pctSteps));
+  const runOnce = (o: RunOptions, pctSteps?: number, history = true): { m: Machine; panic: PanicInfo | undefined } => {
+    const m = new Machine(program, checkedRuntime, { ...machineConfig(o, o.onOutput, pctSteps), borrowHistory: history });
     let missingMain = false;
     const panic = m.run(entry.path, (ns) => {
       if (typeof ns.main !== "function") {
@@ -274,8 +295,8 @@ export async function prepareFile(file: string, options: Pick<RunOptions, "cwd" 
         }
       }
     }
-    const { m, panic } = exactBorrows(options.onOutput, (tagGc, onOutput) =>
-      runOnce({ ...options, tagGc: tagGc ?? options.tagGc, onOutput }, pctSteps),
+    const { m, panic } = exactBorrows(options.onOutput, (tagGc, onOutput, history) =>
+      runOnce({ ...options, tagGc: tagGc ?? options.tagGc, onOutput }, pctSteps, history),
     );
     const ub = m.allFindings();
     const result: RunResult = {
@@ -470,8 +491,8 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
       // Bounded as the Machine's own output is (a test that prints without end).
       const output = new KeptLines();
       let spec: Machine["tests"][number] | undefined;
-      const runTest = (ro: RunOptions, onOutput?: (l: string) => void, pctSteps?: number) => {
-        const m = new Machine(program, checkedRuntime, machineConfig(ro, onOutput, pctSteps));
+      const runTest = (ro: RunOptions, onOutput?: (l: string) => void, pctSteps?: number, history = true) => {
+        const m = new Machine(program, checkedRuntime, { ...machineConfig(ro, onOutput, pctSteps), borrowHistory: history });
         const panic = m.run(t.path, () => {
           spec = m.tests.find((x) => x.module === t.module && x.name === t.name);
           return spec ? spec.body : `test \`${t.name}\` is no longer registered by ${t.module}`;
@@ -494,7 +515,7 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
           output.push(l);
           onOutputLine?.(l);
         },
-        (tagGc, onOutput) => runTest({ ...o, tagGc: tagGc ?? o.tagGc }, onOutput, pctSteps),
+        (tagGc, onOutput, history) => runTest({ ...o, tagGc: tagGc ?? o.tagGc }, onOutput, pctSteps, history),
       );
       const ms = performance.now() - start;
       const ub = m.allFindings();

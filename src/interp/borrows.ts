@@ -93,6 +93,11 @@ export interface MachineBorrowsOptions {
   trackTags?: readonly number[];
   /** Minimum tag creations between two tag GCs; 0 turns the GC off. Default {@link DEFAULT_TAG_GC_INTERVAL}. */
   tagGc?: number;
+  /**
+   * Keep the history findings' help lines draw on (default true). kmiri's driver runs without it
+   * and repeats a run that found a Stacked Borrows violation with it (runs are deterministic).
+   */
+  history?: boolean;
 }
 
 /** Initial capacity of the per-tag tables. */
@@ -152,7 +157,8 @@ export class MachineBorrows implements BorrowTracker {
     this.untilGc = this.gcMin;
     const track = options.trackTags ?? [];
     this.eager = track.length > 0;
-    this.sb = new StackedBorrows(track.length > 0 ? { trackTags: track, onTagEvent: (e) => this.onTagEvent(e) } : {});
+    const history = options.history !== false || track.length > 0;
+    this.sb = new StackedBorrows(track.length > 0 ? { trackTags: track, onTagEvent: (e) => this.onTagEvent(e), history } : { history });
   }
 
   // ── the hooks (borrowtracker/hooks.ts) ───────────────────────────────────────────

@@ -132,6 +132,11 @@ export interface MachineConfig {
   /** Borrow tags whose creation and removal are printed as notes (`--track-tag N`). */
   trackTags?: readonly number[];
   /**
+   * Keep Stacked Borrows' history for the help lines of its findings (default true). kmiri's driver
+   * runs without it and repeats a run that found a violation with it (runs are deterministic).
+   */
+  borrowHistory?: boolean;
+  /**
    * Minimum number of tag creations between two tag GCs (default 10,000; 0 turns the GC off).
    * The GC never changes a verdict (see src/interp/borrows.ts).
    */
@@ -351,7 +356,7 @@ export class Machine implements ShimHost {
       start: onMirch ? KERNEL_CODE_BASE : undefined,
     });
     if ((config.borrowModel ?? "stacked") === "stacked") {
-      this.borrowTracker = new MachineBorrows(this, { trackTags: config.trackTags, tagGc: config.tagGc });
+      this.borrowTracker = new MachineBorrows(this, { trackTags: config.trackTags, tagGc: config.tagGc, history: config.borrowHistory });
       this.memory.borrows = this.borrowTracker;
       this.retagArgument = runtime.retagArgument;
     }

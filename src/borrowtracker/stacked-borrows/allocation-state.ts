@@ -153,7 +153,7 @@ export class AllocationState implements StackHost {
     this.size = size;
     this.rootTag = rootTag ?? global.tags.next();
     this.stacks = new RangeMap(size, Stack.withRoot(this.rootTag, stackMemory ? UNIQUE : SHARED_READ_WRITE), STACK_OPS);
-    this.history = new AllocHistory(name, this.rootTag, site);
+    this.history = new AllocHistory(name, this.rootTag, site, global.history);
     if (global.isTracked(this.rootTag)) global.emit(this.rootTag, "created", `created base tag ${formatTag(this.rootTag)}`, site);
   }
 

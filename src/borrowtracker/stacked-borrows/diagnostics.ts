@@ -218,15 +218,20 @@ export class AllocHistory {
   private readonly invalidations = new EventLog(2);
   private readonly protections = new EventLog(2);
 
+  /** Whether events are recorded (off: every `log*` is a no-op; see `GlobalState.history`). */
+  readonly enabled: boolean;
+
   /**
    * @param allocName - `alloc7`
    * @param rootTag - the allocation's root tag
    * @param rootSite - where the allocation was made
+   * @param enabled - whether to record events (default true)
    */
-  constructor(allocName: string, rootTag: BorTag, rootSite: Site) {
+  constructor(allocName: string, rootTag: BorTag, rootSite: Site, enabled = true) {
     this.allocName = allocName;
     this.rootTag = rootTag;
     this.rootSite = rootSite;
+    this.enabled = enabled;
   }
 
   /** The number of recorded events (creations, invalidations, protections). */
@@ -244,6 +249,7 @@ export class AllocHistory {
    * {@link ZERO_SIZED}) over `[start, end)`, by a retag of cause code `cause`, at `site`.
    */
   logCreation(newTag: BorTag, perm: PermissionCode | typeof ZERO_SIZED, start: number, end: number, cause: number, site: Site): void {
+    if (!this.enabled) return;
     this.creations.add5(newTag, start, end, (perm + 1) * 8 + cause, site);
   }
 
@@ -252,6 +258,7 @@ export class AllocHistory {
    * `cause` at `site`. The operation is stored once for all the items it invalidates.
    */
   logInvalidation(tag: BorTag, start: number, end: number, cause: number, site: Site): void {
+    if (!this.enabled) return;
     const ops = this.operations;
     let op = ops.count - 1;
     if (op < 0 || ops.get(op, 3) !== site || ops.get(op, 0) !== start || ops.get(op, 1) !== end || ops.get(op, 2) !== cause) {
@@ -275,6 +282,7 @@ export class AllocHistory {
 
   /** Records that `tag` was made protected (a function argument) at `site`. */
   logProtector(tag: BorTag, site: Site): void {
+    if (!this.enabled) return;
     this.protections.add2(tag, site);
   }
 

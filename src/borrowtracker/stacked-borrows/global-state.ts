@@ -21,6 +21,12 @@ export class GlobalState {
   readonly trackedTags = new Set<BorTag>();
   /** Receives the events of tracked tags. */
   onTagEvent: ((event: TagEvent) => void) | null = null;
+  /**
+   * Whether allocations keep the history their findings' help lines draw on (where a tag was
+   * created, invalidated, protected). Off, a finding has no history lines: a caller that wants
+   * them repeats the (deterministic) run with it on, as kmiri's driver does.
+   */
+  history = true;
 
   /** Protects `tag` with `kind` until {@link GlobalState.releaseProtector}. */
   protect(tag: BorTag, kind: ProtectorKind): void {

@@ -61,6 +61,11 @@ export interface StackedBorrowsOptions {
   readonly trackTags?: Iterable<BorTag>;
   /** Receives each event of a tracked tag. */
   readonly onTagEvent?: (event: TagEvent) => void;
+  /**
+   * Keep each allocation's history for the help lines of findings (default true). Off, findings
+   * name no creation or invalidation sites, and retags and accesses record nothing for them.
+   */
+  readonly history?: boolean;
 }
 
 /** A stack as the inspection API shows it. */
@@ -130,6 +135,7 @@ export class StackedBorrows {
   constructor(options: StackedBorrowsOptions = {}) {
     for (const t of options.trackTags ?? []) this.global.trackedTags.add(t);
     this.global.onTagEvent = options.onTagEvent ?? null;
+    this.global.history = options.history ?? true;
   }
 
   /**
