@@ -116,6 +116,11 @@ export interface AcquireOptions {
   try?: boolean;
 }
 
+/** The record of an acquisition, for a violation's report. */
+function acquisition(thread: number, lock: number, cls: number, site: number): LockAcquisition {
+  return { thread, lock, cls, site };
+}
+
 /**
  * The lockdep state of one run: classes, the lock graph, and the locks each thread holds.
  *
@@ -179,36 +184,36 @@ export class LockOrderChecker {
    * self-deadlock the lock is not pushed; an edge that would close a cycle is not added (the
    * graph stays acyclic, so later reports stay meaningful).
    */
-  acquire(thread: number, lock: number, cls: number, site: number, options: AcquireOptions = {}): LockViolation | null {
+  acquire(thread: number, lock: number, cls: number, site: number, options?: AcquireOptions): LockViolation | null {
     const held = this.heldOf(thread);
-    const entry: HeldLock = { lock, cls, site, try: options.try === true };
+    const entry: HeldLock = { lock, cls, site, try: options?.try === true };
     if (entry.try) {
       held.push(entry);
       return null;
     }
-    const me: LockAcquisition = { thread, lock, cls, site };
+    // (The acquisition's record is made only for a violation: this runs at every lock taken.)
     for (let i = held.length - 1; i >= 0; i--) {
-      if (held[i].lock === lock) return { kind: "self-deadlock", ...me, held: held[i] };
+      if (held[i].lock === lock) return { kind: "self-deadlock", ...acquisition(thread, lock, cls, site), held: held[i] };
     }
     let violation: LockViolation | null = null;
     const rank = this.classes[cls].rank;
     if (rank !== undefined) {
       for (let i = held.length - 1; i >= 0 && !violation; i--) {
         const hr = this.classes[held[i].cls].rank;
-        if (hr !== undefined && rank < hr) violation = { kind: "rank", ...me, held: held[i], rank, heldRank: hr };
+        if (hr !== undefined && rank < hr) violation = { kind: "rank", ...acquisition(thread, lock, cls, site), held: held[i], rank, heldRank: hr };
       }
     }
     for (let i = held.length - 1; i >= 0; i--) {
       const h = held[i];
       if (h.cls === cls) {
-        if (this.nesting === "report" && !violation) violation = { kind: "recursive", ...me, held: h };
+        if (this.nesting === "report" && !violation) violation = { kind: "recursive", ...acquisition(thread, lock, cls, site), held: h };
         continue;
       }
       const out = this.adj[h.cls];
       if (out.has(cls)) continue;
       const path = this.path(cls, h.cls);
       if (path) {
-        if (!violation) violation = { kind: "inversion", ...me, held: h, cycle: path };
+        if (!violation) violation = { kind: "inversion", ...acquisition(thread, lock, cls, site), held: h, cycle: path };
         continue;
       }
       out.set(cls, { from: h.cls, to: cls, thread, fromSite: h.site, toSite: site });

@@ -626,7 +626,9 @@ export class Machine implements ShimHost {
       // depth in `prev.sp`), `t` gets its own back.
       saveStack(prev, buf, Math.min(prev.sp, STACK_LIMIT));
       const n = Math.min(t.sp, STACK_LIMIT);
-      if (n > 0) buf.set(t.stack.subarray(0, n));
+      // (A loop, not `set(subarray)`: no object per context switch; stacks are shallow.)
+      const from = t.stack;
+      for (let i = 0; i < n; i++) buf[i] = from[i]!;
       this.running = t;
     }
     this.s = buf;

@@ -104,9 +104,10 @@ export function operandMismatch(layout: Layout<unknown>, value: unknown): string
  */
 export function missingMethod(layout: Layout<unknown>, method: RmwMethod): string | null {
   const cls = atomicClass(layout);
-  const none = `no method named \`${method}\` found for reference \`&${layout.name}\` in the current scope`;
-  if (cls === "bool" && (method === "fetch_add" || method === "fetch_sub")) return none;
-  if (cls === "ptr" && method !== "swap") return none;
+  // (The message is built only when it is the answer: this runs at every atomic operation.)
+  if ((cls === "bool" && (method === "fetch_add" || method === "fetch_sub")) || (cls === "ptr" && method !== "swap")) {
+    return `no method named \`${method}\` found for reference \`&${layout.name}\` in the current scope`;
+  }
   return null;
 }
 
