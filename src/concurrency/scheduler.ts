@@ -319,7 +319,7 @@ function describePolicy(d: PolicyDescription): string {
  *
  * Given the policy's description (`compact`), it keeps O(1): the number of decisions and a
  * checksum of them. The seed and the description rebuild the policy, which makes the same
- * decisions again, so the replay string is `SEED:!POLICY!COUNT!CHECKSUM` whatever the length of
+ * decisions again, so the replay string is `SEED:=POLICY=COUNT=CHECKSUM` whatever the length of
  * the run (a run of millions of decisions used to record each one, megabytes of string and
  * memory); the checksum tells a replay on another program. Without it (a policy kmiri cannot
  * rebuild: a replay of an old-format string, a library user's own policy) every decision is
@@ -390,7 +390,8 @@ export class RecordingPolicy implements SchedulingPolicy {
 
   /** The replay string of the decisions so far (compact, or see {@link encodeSchedule}). */
   replayString(seed: number): string {
-    if (this.compact !== undefined) return `${(seed >>> 0).toString(36)}:!${describePolicy(this.compact)}!${this.count.toString(36)}!${this.checksum.toString(36)}`;
+    // `=` and `,`: characters a shell leaves alone (as the old format's), unquoted.
+    if (this.compact !== undefined) return `${(seed >>> 0).toString(36)}:=${describePolicy(this.compact)}=${this.count.toString(36)}=${this.checksum.toString(36)}`;
     return encodeRuns(seed, this.threads, this.budgets, this.counts);
   }
 }
@@ -516,12 +517,12 @@ export class ReplayPolicy implements SchedulingPolicy {
   }
 }
 
-/** A compact replay string `SEED:!POLICY!COUNT!CHECKSUM` decoded, or `null` for another format. */
+/** A compact replay string `SEED:=POLICY=COUNT=CHECKSUM` decoded, or `null` for another format. */
 function decodeCompact(replay: string): { seed: number; policy: PolicyDescription; count: number; checksum: number } | null {
   const text = replay.trim();
-  const m = /^([0-9a-z]+):!(r([0-9.e-]+)|p(\d+),(\d+))!([0-9a-z]+)!([0-9a-z]+)$/.exec(text);
+  const m = /^([0-9a-z]+):=(r([0-9.e-]+)|p(\d+),(\d+))=([0-9a-z]+)=([0-9a-z]+)$/.exec(text);
   if (m === null) {
-    if (text.includes(":!")) throw new SyntaxError(`invalid replay string \`${replay}\`: expected SEED:!POLICY!COUNT!CHECKSUM`);
+    if (text.includes(":=")) throw new SyntaxError(`invalid replay string \`${replay}\`: expected SEED:=POLICY=COUNT=CHECKSUM`);
     return null;
   }
   const seed = parseInt(m[1]!, 36);

@@ -250,7 +250,7 @@ describe("replay strings", () => {
       const program = [3, 15, 12, 9];
       const original = simulate(rec, program);
       const s = rec.replayString(seed);
-      expect(s).toMatch(/^[0-9a-z]+:!r0\.2![0-9a-z]+![0-9a-z]+$/);
+      expect(s).toMatch(/^[0-9a-z]+:=r0\.2=[0-9a-z]+=[0-9a-z]+$/);
       expect(rec.length).toBeGreaterThan(0);
       const replay = new ReplayPolicy(s);
       expect([replay.seed, replay.description]).toEqual([seed, policy]);
@@ -271,8 +271,10 @@ describe("replay strings", () => {
     const original = simulate(rec, [2, 30, 30]);
     expect(simulate(new ReplayPolicy(rec.replayString(3)), [2, 30, 30])).toEqual(original);
     expect(() => rec.decisions()).toThrow(/keeps no decisions/);
-    expect(() => new ReplayPolicy("0:!r2!1!1")).toThrow(/preemption rate must be in/);
-    expect(() => new ReplayPolicy("0:!q!1!1")).toThrow(/expected SEED:!POLICY!COUNT!CHECKSUM/);
+    expect(() => new ReplayPolicy("0:=r2=1=1")).toThrow(/preemption rate must be in/);
+    expect(() => new ReplayPolicy("0:=q=1=1")).toThrow(/expected SEED:=POLICY=COUNT=CHECKSUM/);
+    // Only characters a shell leaves alone, unquoted.
+    expect(rec.replayString(3)).toMatch(/^[0-9a-z:=.,]+$/);
   });
 
   test("a recorded random run replays exactly", () => {

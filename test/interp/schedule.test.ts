@@ -55,7 +55,7 @@ describe("the scheduling policy in the Machine", () => {
     const b = await run("racy-print.ts", { seed: 4 });
     // O(1) whatever the run's length: the seed, the policy that decided (random preemption at
     // the default rate), how many decisions, their checksum.
-    expect(a.schedule).toMatch(/^4:!r0\.1![0-9a-z]+![0-9a-z]+$/);
+    expect(a.schedule).toMatch(/^4:=r0\.1=[0-9a-z]+=[0-9a-z]+$/);
     expect(b.schedule).toBe(a.schedule);
     expect(b.output).toEqual(a.output);
     expect(a.stats.switches).toBeGreaterThan(0);
@@ -64,7 +64,7 @@ describe("the scheduling policy in the Machine", () => {
   test("preemption rate 0: round robin until a thread blocks, every budget unbounded", async () => {
     const r = await run("racy-print.ts", { preemptionRate: 0 });
     expect(r.output).toEqual(["a0", "a1", "a2", "a3", "b0", "b1", "b2", "b3"]);
-    expect(r.schedule).toMatch(/^0:!r0!/); // rate 0: every budget unbounded (RandomPreemption)
+    expect(r.schedule).toMatch(/^0:=r0=/); // rate 0: every budget unbounded (RandomPreemption)
   });
 
   test("the program's Math.random does not depend on the schedule (its own stream)", async () => {
@@ -139,8 +139,8 @@ describe("replay strings", () => {
 
     // Decisions left over when the run ended (a string claiming two more decisions).
     const clean = await run("racy-print.ts", { seed: 2 });
-    const [seedAndPolicy, policy, count, sum] = clean.schedule!.split("!");
-    const longer = await run("racy-print.ts", { replay: `${seedAndPolicy}!${policy}!${(parseInt(count!, 36) + 2).toString(36)}!${sum}` });
+    const [seedAndPolicy, policy, count, sum] = clean.schedule!.split("=");
+    const longer = await run("racy-print.ts", { replay: `${seedAndPolicy}=${policy}=${(parseInt(count!, 36) + 2).toString(36)}=${sum}` });
     expect(longer.output).toEqual(clean.output);
     expect(longer.ub.map((u) => u.kind)).toEqual(["unsupported"]);
     expect(longer.ub[0].message).toMatch(/the run ended after \d+ scheduling decisions, but the replay string has more/);
@@ -172,7 +172,7 @@ describe("PCT", () => {
     expect(a.pct!.steps).toBeGreaterThan(1);
     expect(a.pct!.bound).toBeCloseTo(pctBound(3, a.pct!.steps, 2));
     // The string names PCT with its depth and the steps it used (PctPolicy decides at every scheduling point).
-    expect(a.schedule).toBe(`5:!p2,${a.pct!.steps}!${a.schedule!.split("!")[2]}!${a.schedule!.split("!")[3]}`);
+    expect(a.schedule).toBe(`5:=p2,${a.pct!.steps}=${a.schedule!.split("=")[2]}=${a.schedule!.split("=")[3]}`);
     const given = await run("pct-order.ts", { seed: 5, pct: 2, pctSteps: 40 });
     expect(given.pct!.steps).toBe(40);
   });
