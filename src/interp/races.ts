@@ -52,10 +52,14 @@ export interface RaceHost {
 
 /** The data-race detector of one Machine, as its memory and its checked runtime call it. */
 /**
- * Mirch's untyped physical memory is shared with devices and users by design: its accesses are
- * never data races (mirch.d.ts), so the detector does not track it.
+ * Memory whose accesses are never data races, so the detector does not track it: Mirch's untyped
+ * physical memory (shared with devices and users by design, mirch.d.ts) and device registers
+ * (an MMIO access is a message to the device, not a memory access; Mirch stages it in an `mmio`
+ * scratch allocation).
  */
-const UNTYPED = "untyped";
+function untracked(a: SeamAllocation): boolean {
+  return a.kind === "untyped" || a.kind === "mmio";
+}
 
 export class MachineRaces implements RaceHook {
   /** The detector (vector clocks). Thread ids are the Machine's: `main` 0, spawned threads in creation order. */
@@ -165,14 +169,14 @@ export class MachineRaces implements RaceHook {
 
   /** A non-atomic read of `size` bytes at offset `off` of `a`. */
   read(a: SeamAllocation, off: number, size: number): void {
-    if (a.kind === UNTYPED) return;
+    if (untracked(a)) return;
     const r = this.detector.read(this.stateOf(a), off, size, this.tid, this.site());
     if (r !== null) this.report(r, a);
   }
 
   /** A non-atomic write of `size` bytes at offset `off` of `a`. */
   write(a: SeamAllocation, off: number, size: number): void {
-    if (a.kind === UNTYPED) return;
+    if (untracked(a)) return;
     const r = this.detector.write(this.stateOf(a), off, size, this.tid, this.site());
     if (r !== null) this.report(r, a);
   }
@@ -215,28 +219,28 @@ export class MachineRaces implements RaceHook {
 
   /** An atomic load with `ordering`. */
   atomicLoad(a: SeamAllocation, off: number, size: number, ordering: AtomicOrdering): void {
-    if (a.kind === UNTYPED) return;
+    if (untracked(a)) return;
     const r = this.detector.atomicLoad(this.stateOf(a), off, size, ordering, this.tid, this.site());
     if (r !== null) this.report(r, a);
   }
 
   /** An atomic store with `ordering`. */
   atomicStore(a: SeamAllocation, off: number, size: number, ordering: AtomicOrdering): void {
-    if (a.kind === UNTYPED) return;
+    if (untracked(a)) return;
     const r = this.detector.atomicStore(this.stateOf(a), off, size, ordering, this.tid, this.site());
     if (r !== null) this.report(r, a);
   }
 
   /** An atomic read-modify-write with `ordering`. */
   atomicRmw(a: SeamAllocation, off: number, size: number, ordering: AtomicOrdering): void {
-    if (a.kind === UNTYPED) return;
+    if (untracked(a)) return;
     const r = this.detector.atomicRmw(this.stateOf(a), off, size, ordering, this.tid, this.site());
     if (r !== null) this.report(r, a);
   }
 
   /** A compare-exchange: an RMW with `success` when it `succeeded`, else a load with `failure`. */
   compareExchange(a: SeamAllocation, off: number, size: number, succeeded: boolean, success: AtomicOrdering, failure: AtomicOrdering): void {
-    if (a.kind === UNTYPED) return;
+    if (untracked(a)) return;
     const r = this.detector.compareExchange(this.stateOf(a), off, size, succeeded, success, failure, this.tid, this.site());
     if (r !== null) this.report(r, a);
   }

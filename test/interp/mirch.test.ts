@@ -237,6 +237,17 @@ describe("CPUs and interrupts", () => {
 });
 
 describe("devices are actors of the race detector", () => {
+  test("device registers are no memory: MMIO from two CPUs is no data race", async () => {
+    const r = await run(`let last = 0;
+      const d = M.attach_device({ name: "r", mmio_read: () => last, mmio_write: (_o: number, _s: number, v: number | bigint) => { last = Number(v); } }, { mmio_len: 4096 });
+      M.io_mem_claim(d.mmio!.paddr, 8);
+      const h = spawn(() => { unsafe: { M.phys_ptr(d.mmio!.paddr, u32).write_volatile(1); } });
+      unsafe: { M.phys_ptr(d.mmio!.paddr + 4, u32).write_volatile(2); }
+      h.join(); console.log("done");`, { seed: 1 });
+    expect(r.ub).toEqual([]);
+    expect(r.output).toEqual(["done"]);
+  });
+
   const DEV = `const counter = Box.into_raw(Box.new(u32, 0));
     const d = M.attach_device({ name: "ctr", mmio_read: () => 0, mmio_write: () => { unsafe: { counter.write(counter.read() + 1); } } }, { mmio_len: 4096 });
     M.io_mem_claim(d.mmio!.paddr, 8); const reg = M.phys_ptr(d.mmio!.paddr, u32);
