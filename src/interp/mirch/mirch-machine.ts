@@ -334,9 +334,9 @@ export class MirchMachine {
   translateKernel(vaddr: number, write: boolean, quiet: boolean): number | null {
     if (vaddr < VMALLOC_BASE || vaddr >= FRAME_METADATA_CAP) return vaddr - LINEAR_MAPPING_BASE;
     const t = this.translate(vaddr, write, false, quiet);
-    if (t === null || "fault" in t) {
+    if ("fault" in t) {
       if (quiet) return null;
-      const why = t !== null && t.present ? "is mapped without WRITABLE at some level" : "is not mapped";
+      const why = t.present ? "is mapped without WRITABLE at some level" : "is not mapped";
       return this.report("page-table", `kernel page fault: 0x${vaddr.toString(16)} ${why} in the kernel half of the active page table (CR3 0x${this.currentRoot().toString(16)})`, {
         label: "access to an unmapped kernel address",
         help: [{ message: "map the page (a leaf entry with VALID) before using the address, and keep it mapped while pointers to it are in use" }],
@@ -349,10 +349,10 @@ export class MirchMachine {
    * A translation by the current CPU's MMU: the TLB first (checked for staleness), else a walk
    * whose leaf is checked and cached. A fault (unmapped, or a forbidden access) is returned.
    */
-  translate(vaddr: number, write: boolean, user: boolean, quiet: boolean): { paddr: number; flags: number } | { fault: true; present: boolean } | null {
+  translate(vaddr: number, write: boolean, user: boolean, quiet: boolean): { paddr: number; flags: number } | { fault: true; present: boolean } {
     const cpu = this.mmu[this.currentCpu()]!;
     const hit = cpu.tlb.lookup(vaddr);
-    if (hit !== undefined && hit !== null) {
+    if (hit !== undefined) {
       const pte = this.pages.read64(hit.pteAddr);
       if (!quiet && isStale(hit, pte, this.generationOf(hit.pbase, hit.size))) {
         const help: HelpLine[] = [];
@@ -401,7 +401,7 @@ export class MirchMachine {
   /** A user address where a kernel access needs one (`memcpy_volatile`): a fault is `page-table`. */
   translateKernelOrUser(vaddr: number, write: boolean): number {
     const t = this.translate(vaddr, write, false, false);
-    if (t === null || "fault" in t) {
+    if ("fault" in t) {
       return this.report("page-table", `page fault at 0x${vaddr.toString(16)} in an infallible kernel copy: the address is not mapped (or not ${write ? "writable" : "readable"}) in the active page table`, {
         label: "page fault in an infallible copy",
         help: [{ message: "user memory is reached with the fallible copies (`memcpy_fallible`, OSTD's `VmReader<Fallible>`), which return the bytes not copied instead" }],
@@ -415,10 +415,9 @@ export class MirchMachine {
     if (vaddr < 0 || vaddr > MAX_USERSPACE_VADDR + PAGE_SIZE - 1) return null;
     for (let attempt = 0; attempt < 2; attempt++) {
       const t = this.translate(vaddr, write, true, false);
-      if (t !== null && !("fault" in t)) return t.paddr;
+      if (!("fault" in t)) return t.paddr;
       if (attempt === 1 || this.userFaultHandler === null) return null;
-      const present = t !== null && t.present;
-      if (!this.userFaultHandler({ vaddr, write, present })) return null;
+      if (!this.userFaultHandler({ vaddr, write, present: t.present })) return null;
     }
     return null;
   }
