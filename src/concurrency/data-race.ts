@@ -269,6 +269,31 @@ export class SiteVector {
     return true;
   }
 
+  /**
+   * Same timestamps and tags as `o` with thread `t`'s entry replaced by (`time`, `tag`): the
+   * vector `o` becomes when `t` records an access (sites are ignored).
+   */
+  equalsWith(o: SiteVector, t: number, time: number, tag: number): boolean {
+    if (t >= this.len || this.times[t] !== time || this.tags[t] !== tag) return false;
+    const n = this.len > o.len ? this.len : o.len;
+    for (let i = 0; i < n; i++) {
+      if (i === t) continue;
+      const x = i < this.len ? this.times[i] : 0;
+      const y = i < o.len ? o.times[i] : 0;
+      if (x !== y) return false;
+      if (x !== 0 && this.tags[i] !== o.tags[i]) return false;
+    }
+    return true;
+  }
+
+  /** Exactly two entries: thread `a`'s (`ta`, tag `ka`) and thread `b`'s (`tb`, tag `kb`). */
+  isPair(a: number, ta: number, ka: number, b: number, tb: number, kb: number): boolean {
+    const times = this.times;
+    if (a >= this.len || b >= this.len || times[a] !== ta || times[b] !== tb || this.tags[a] !== ka || this.tags[b] !== kb) return false;
+    for (let i = 0; i < this.len; i++) if (times[i] !== 0 && i !== a && i !== b) return false;
+    return true;
+  }
+
   /** Forgets every entry. */
   clear(): void {
     this.times.fill(0, 0, this.len);
@@ -834,7 +859,9 @@ export class RaceDetector {
         } else if (rt === SHARED) {
           const v = c.rv!;
           if (t < v.len && v.times[t] === now && v.tags[t] === rk) {
-            (v.shared ? ownReads(c) : v).sites[t] = site;
+            // (A shared vector keeps the epoch's first read site: copying it for a site costs a
+            // clone per read, and a site is what a report cites, any read of the epoch will do.)
+            if (!v.shared) v.sites[t] = site;
             return null;
           }
         }
@@ -858,11 +885,25 @@ export class RaceDetector {
     // Part of the run, at one of its ends, next to a run already in the state this read leaves
     // (a sequential scan): move the boundary instead of splitting.
     const rt = c.rt;
-    if (rt === NO_READ || rt === t || (rt >= 0 && c.rc <= cc[rt])) {
-      const n = start === off && i > 0 ? cells[i - 1] : runEnd === end && i + 1 < cells.length ? cells[i + 1] : null;
-      if (n !== null && n.rt === t && n.rc === now && n.rk === rk && n.atomic === null && n.wt === c.wt && n.wc === c.wc && n.wk === c.wk) {
+    const n = start === off && i > 0 ? cells[i - 1] : runEnd === end && i + 1 < cells.length ? cells[i + 1] : null;
+    if (n !== null && n.atomic === null && n.wt === c.wt && n.wc === c.wc && n.wk === c.wk) {
+      let same: boolean;
+      if (rt === SHARED) {
+        // A read-shared run (a table every thread reads): the neighbour holds the same reads plus
+        // this one. Without this, each element read in a new epoch would split off a run with a
+        // copy of the whole read vector (O(threads) each).
+        same = n.rt === SHARED && n.rv!.equalsWith(c.rv!, t, now, rk);
+      } else if (rt === NO_READ || rt === t || c.rc <= cc[rt]) {
+        same = n.rt === t && n.rc === now && n.rk === rk;
+      } else {
+        // A read concurrent with the run's read epoch: the run becomes read-shared by the two.
+        same = n.rt === SHARED && n.rv!.isPair(rt, c.rc, c.rk, t, now, rk);
+      }
+      if (same) {
         if (c.wc > cc[c.wt]) return this.conflict(c, A_NA_READ, rk, off, size, t, site, s);
-        n.rs = site;
+        if (rt === SHARED) {
+          if (!n.rv!.shared) n.rv!.sites[t] = site;
+        } else n.rs = site;
         if (n === cells[i + 1]) s.starts[i + 1] = off;
         else s.starts[i] = end;
         return null;

@@ -74,6 +74,29 @@ describe("non-atomic races", () => {
     expect([1, 2]).toContain(r.thread1);
   });
 
+  test("a read-shared table scanned element by element in a new epoch keeps one vector per state, and a write races with exactly the elements read", () => {
+    const { d, data } = setup(3, 64);
+    const locks = [new VectorClock(), new VectorClock()];
+    // cpu1 and cpu2 read the whole table: read-shared everywhere.
+    for (const t of [1, 2]) for (let k = 0; k < 64; k += 4) expect(d.read(data, k, 4, t, S.r1)).toBeNull();
+    // cpu3 sees both reads through locks: its writes to the table would be fine now.
+    for (const t of [1, 2]) d.lockRelease(locks[t - 1], t);
+    for (const l of locks) d.lockAcquire(l, 3);
+    // cpu1, in a new epoch, scans the first half again: the runs' boundary moves instead of
+    // splitting off a run with a copy of the read vector per element.
+    d.fence("SeqCst", 1);
+    for (let k = 0; k < 32; k += 4) expect(d.read(data, k, 4, 1, S.r2)).toBeNull();
+    // (A few runs, equal neighbours merged by the next compaction; not one per element.)
+    expect(data.cells.length).toBeLessThanOrEqual(4);
+    // cpu3 writes an element of the second half (both reads happen before it) and one of the first
+    // half (cpu1's new read does not): only the latter races, with cpu1's read.
+    expect(d.write(data, 40, 4, 3, S.w1)).toBeNull();
+    const r = d.write(data, 28, 4, 3, S.w1)!;
+    expect(r.kind1).toBe("non-atomic read");
+    expect(r.thread1).toBe(1);
+    expect(r.offset).toBe(28);
+  });
+
   test("a read ordered after an earlier read replaces it (read exclusive)", () => {
     const { d, data } = setup(2);
     const lock = new VectorClock();
