@@ -23,17 +23,17 @@
  * | `access` | every read and write that passed the memory checks, for an allocation whose `borrows` is set: `load`/`store` (interp/memory/access.ts: raw pointers, references, locals, statics, boxes all read and write through them, each with its tag), `copy`/`copy_nonoverlapping`/`write_bytes` (interp/memory/bulk.ts), the read of `realloc` |
  * | `deallocate` | `dealloc`, `Box.drop`, `realloc` (memory.ts), a local dying when its function returns (locals.ts) |
  * | `expose` | `Ptr.expose_provenance` (memory.ts) |
- * | `enterCall` / `endCall` | the prologue and the `finally` of a function with parameters declared `Ref`/`RefMut`/`Box` (the Machine's `fnEntry`/`fnExit`, emitted by the compiler: interp/compile/instrument.ts) |
+ * | `enterCall` / `endCall` | the prologue of a function that received a reference or `Box` (directly or inside an aggregate), and its `finally` (the Machine's `fa`/`fnExit`, emitted by the compiler: interp/compile/instrument.ts) |
  *
  * ## Function-entry retags
  *
  * Rust retags every reference argument on function entry with a protector (`FnEntry`), which
- * stays until the function returns. For a function whose TypeScript parameters are typed
- * `Ref<…>` / `RefMut<…>` / `Box<…>` (the loader sees the `.ts` source), the prologue calls
- * `$R.fnEntry(site)` ({@link BorrowTracker.enterCall}), then `a = $R.fnArg(token, a, kind)` for
- * each such parameter — a retag with `mode: "fn-entry"` that replaces the argument with a new
- * reference object when it is one — and the function's `finally` calls `$R.fnExit(token)`
- * ({@link BorrowTracker.endCall}).
+ * stays until the function returns. kmiri decides by the values (src/shims/checked/fn-entry.ts):
+ * the prologue of a program function calls the Machine's `fa` for each object argument; the first
+ * reference or `Box` found (as the argument, or inside an array or object argument) opens the
+ * call ({@link BorrowTracker.enterCall}), each is retagged with `mode: "fn-entry"` and replaced by
+ * the new reference, and the function's `finally` calls {@link BorrowTracker.endCall}. A returned
+ * reference gets a `default` retag at the `return`.
  */
 
 /**
@@ -137,6 +137,12 @@ export interface BorrowTracker {
   enterCall(site: number): number;
   /** That function returned: the protectors of its `fn-entry` retags end. */
   endCall(token: number): void;
+  /**
+   * Optional: the `fn-entry` retags that follow belong to call `token` again (the program ran
+   * other calls between two of its arguments' retags — an argument's getter). A tracker that
+   * keeps a stack of calls needs nothing here.
+   */
+  resumeCall?(token: number): void;
   /**
    * Optional: the next `fn-entry` retag is of the parameter at `site` (so "<TAG> is this
    * argument" points at the parameter rather than at the function).

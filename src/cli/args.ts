@@ -24,6 +24,8 @@ export interface CommonFlags {
   ignoreLeaks?: boolean;
   /** Integer-to-pointer casts are unsupported. */
   strictProvenance?: boolean;
+  /** `--no-weak-memory`: atomic loads always read the latest store (Miri's `-Zmiri-disable-weak-memory-emulation`). */
+  noWeakMemory?: boolean;
   /** Where to write the findings as SARIF 2.1.0. */
   sarif?: string;
   /** Schedule with PCT of this bug depth. */
@@ -202,6 +204,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   "--memory-limit": { key: "memoryLimit", parse: integer(1) },
   "--ignore-leaks": { key: "ignoreLeaks" },
   "--strict-provenance": { key: "strictProvenance" },
+  "--no-weak-memory": { key: "noWeakMemory" },
   "--borrow-model": { key: "borrowModel", parse: borrowModel },
   "--track-tag": { key: "trackTags", parse: tagList },
   "--tag-gc": { key: "tagGc", parse: integer(0) },

@@ -22,6 +22,7 @@ export function engineOptions(flags: CommonFlags, io: Pick<CliIO, "cwd">): Engin
   if (flags.memoryLimit !== undefined) options.memoryLimit = flags.memoryLimit;
   if (flags.ignoreLeaks) options.ignoreLeaks = true;
   if (flags.strictProvenance) options.strictProvenance = true;
+  if (flags.noWeakMemory) options.weakMemory = false;
   if (flags.borrowModel !== undefined) options.borrowModel = flags.borrowModel;
   if (flags.trackTags !== undefined) options.trackTags = flags.trackTags;
   if (flags.tagGc !== undefined) options.tagGc = flags.tagGc;

@@ -3,7 +3,7 @@
  */
 
 /** The short usage, printed under an argument error. */
-export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P | --pct D [--pct-steps K]] [--replay STRING] [--max-steps N] [--timeout S] [--max-threads N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--borrow-model none|stacked] [--track-tag N] [--sarif FILE] [--no-typecheck] [--cpus N] [--ram SIZE] [--hostile]
+export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P | --pct D [--pct-steps K]] [--replay STRING] [--max-steps N] [--timeout S] [--max-threads N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--no-weak-memory] [--borrow-model none|stacked] [--track-tag N] [--sarif FILE] [--no-typecheck] [--cpus N] [--ram SIZE] [--hostile]
        kmiri run FILE --many-seeds A..B [--workers N] [same options but --seed, --replay, --native, --sarif]
        kmiri test PATH [--filter TEXT] [--seed N] [--json] [--native] [--pct D] [--replay STRING] [--lcov FILE] [--sarif FILE] [--coverage-by file|dir] [--no-typecheck]
        kmiri test PATH --many-seeds A..B [--workers N] [same options but --seed, --replay, --native, --sarif]
@@ -61,6 +61,8 @@ Options:
   --ignore-leaks           do not report memory still allocated when \`main\` or a test ends
   --strict-provenance      reject integer-to-pointer casts (\`ptr_from_exposed\`) instead of
                            warning once, like Miri's -Zmiri-strict-provenance
+  --no-weak-memory         atomic loads always read the latest store: no store buffers, no
+                           weak behaviours (like -Zmiri-disable-weak-memory-emulation)
   --borrow-model MODEL     the aliasing model: \`stacked\` (Stacked Borrows, the default) or
                            \`none\` (no aliasing checks, like -Zmiri-disable-stacked-borrows)
   --track-tag N            print a note at each event of borrow tag N: its creation and each

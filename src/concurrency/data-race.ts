@@ -45,9 +45,12 @@
  * | spawn / join | — | the child starts with the parent's clock / the joiner joins the child's final clock |
  * | lock release / acquire | — | the lock's clock := the releaser's / the acquirer joins it |
  *
- * Loads always see the latest store (no store buffers: kmiri does not emulate weak memory), so a
- * SeqCst access behaves as an acquire load or a release store; a SeqCst fence is an RMW on one
- * global clock, as Miri models it (which rules out some legal executions, never reports a false race).
+ * The detector decides no values: a load acquires the location's latest sync clock, unless the
+ * weak-memory emulation (weak-memory.ts) picked an older store for it and passes that store's clock
+ * ({@link RaceDetector.atomicLoadFrom}). For happens-before a SeqCst access behaves as an acquire
+ * load or a release store (the SC rules that limit which store a load may read are weak-memory.ts's);
+ * a SeqCst fence is an RMW on one global clock, as Miri models it (which rules out some legal
+ * executions, never reports a false race).
  *
  * ## The hot path
  *
@@ -456,6 +459,12 @@ export class AllocRaceState {
   readonly cells: RaceCell[];
   /** The run used last (sequential and repeated accesses hit it without a search). */
   private last = 0;
+  /**
+   * The weak-memory emulation's store buffers of this allocation (`src/concurrency/weak-memory.ts`,
+   * an `AllocStoreBuffers`), kept here so that a non-atomic write finds them with one load; `null`
+   * until an atomic store while weak memory is on.
+   */
+  weak: object | null = null;
   /** Compact (merge equal neighbours) once there are more runs than this. */
   private compactAt = 16;
 
@@ -619,6 +628,8 @@ export class RaceDetector {
   private cap = 8;
   /** SeqCst fences release into and acquire from this clock (an RMW on one global location). */
   private readonly scFence = new VectorClock();
+  /** During {@link RaceDetector.atomicLoadFrom}: the clock the load acquires instead of the location's. */
+  private loadSync: VectorClock | null = null;
   /**
    * True once a second thread exists, until every other thread has ended and been joined. While it
    * is false no access can race, so the engine may skip the access checks (not the
@@ -649,6 +660,50 @@ export class RaceDetector {
   /** Thread `t`'s happens-before clock (read-only: copy it before keeping it). */
   clockOf(t: number): VectorClock {
     return this.thread(t).clock;
+  }
+
+  /**
+   * The clock every SeqCst fence releases into and acquires from (Miri's `last_sc_fence`), for the
+   * weak-memory emulation's SC rules (read-only).
+   */
+  scFenceClock(): VectorClock {
+    return this.scFence;
+  }
+
+  /**
+   * What an acquire load of `[offset, offset + size)` would acquire now: the join of the sync
+   * clocks of the runs it covers (Miri's `sync_clock`). Read-only, and valid only until the next
+   * atomic operation (it may be the location's own clock): the weak-memory emulation copies it
+   * into a store's element when it differs from the previous store's.
+   */
+  atomicSync(s: AllocRaceState, offset: number, size: number): VectorClock {
+    const i0 = s.find(offset);
+    const end = offset + size;
+    // The common case: the location is one run of its own.
+    if (s.end(i0) >= end) {
+      const a = s.cells[i0].atomic;
+      if (a !== null) return a.sync;
+    }
+    const out = new VectorClock(this.cap);
+    for (let i = i0; i < s.cells.length && s.starts[i] < end; i++) {
+      const a = s.cells[i].atomic;
+      if (a !== null) out.join(a.sync);
+    }
+    return out;
+  }
+
+  /**
+   * An atomic load that reads an older store than the newest (weak memory): as
+   * {@link RaceDetector.atomicLoad}, but it acquires `sync`, that store's clock, instead of the
+   * location's current one (Miri's `validate_atomic_load` with a store element's `sync_clock`).
+   */
+  atomicLoadFrom(s: AllocRaceState, offset: number, size: number, ordering: AtomicOrdering, t: number, site: number, sync: VectorClock): DataRace | null {
+    this.loadSync = sync;
+    try {
+      return this.atomicLoad(s, offset, size, ordering, t, site);
+    } finally {
+      this.loadSync = null;
+    }
   }
 
   // ── threads ──
@@ -1103,8 +1158,10 @@ export class RaceDetector {
     if (access === A_LOAD || access === A_RMW) {
       a.loads.set(t, now, site);
       const acquire = ord === "Acquire" || ord === "AcqRel" || ord === "SeqCst";
-      if (acquire) clock.join(a.sync);
-      else st.fenceAcquire.join(a.sync);
+      // (A weak-memory load of an older store acquires that store's clock: atomicLoadFrom.)
+      const sync = this.loadSync ?? a.sync;
+      if (acquire) clock.join(sync);
+      else st.fenceAcquire.join(sync);
     }
     if (access === A_STORE || access === A_RMW) {
       a.stores.set(t, now, site);

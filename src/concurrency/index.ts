@@ -8,6 +8,10 @@
  * - **The data-race detector** ({@link RaceDetector}): Miri's model of non-atomic and atomic
  *   accesses, fences, spawn/join and lock edges, with FastTrack epochs. Every check returns `null`
  *   or a {@link DataRace}; {@link describeRace} words a race as Miri does.
+ * - **Weak memory** ({@link WeakMemory}): Miri's store-buffer emulation of the C++11/Rust memory
+ *   model — per-location buffers of atomic stores, from which a load may read an older store than
+ *   the newest (store buffering, stale relaxed reads), with coherence and SeqCst rules; driven
+ *   beside the race detector, whose clocks it reads.
  * - **The lock-order checker** ({@link LockOrderChecker}): Linux lockdep's classes and lock graph;
  *   it predicts deadlocks (inversions, recursive locking, rank violations, relocking) from the
  *   order locks are taken in, even in a run that did not deadlock. {@link describeLockViolation}
@@ -53,6 +57,7 @@
  * | Stacked Borrows retag (read / write) | `det.retagRead(…)` / `det.retagWrite(…)` |
  * | `dealloc`, `Box` drop, a local dying, realloc's old block | `det.deallocate(alloc.race, t, site)` (before marking it freed) |
  * | `load` / `store` / `swap`, `fetch_*` / `compare_exchange(_weak)` | `det.atomicLoad` / `det.atomicStore` / `det.atomicRmw` / `det.compareExchange(…, succeeded, success, failure, t, site)` |
+ * | with weak memory (`wm = new WeakMemory(det, new Xoshiro128(deriveSeed(seed, "weak_memory")))`, made when `det` first becomes active) | a load: `e = wm.load(bufs, off, size, t, sc)` before the detector, which acquires `e.sync` (`det.atomicLoadFrom`) when `wm.outdated`, then `e.recordLoad(t, time, sc)`; a store / RMW after the detector: `wm.store` / `wm.rmw(…, det.atomicSync(s, off, size))`; a failed compare-exchange: `wm.loadLatest`; a non-atomic write: `wm.nonAtomicWrite`; an SC fence: `wm.scFence(t)`; the detector waking up again: `wm.newEpoch()` |
  * | `fence(o)` | `det.fence(o, t)` (`compiler_fence`: nothing) |
  * | `spawn` | `det.spawn(parent, child.id)` |
  * | a thread ends (returns or panics) | `det.terminate(t)` |
@@ -70,6 +75,7 @@
  */
 export * from "./vector-clock.js";
 export * from "./data-race.js";
+export * from "./weak-memory.js";
 export * from "./lock-order.js";
 export * from "./scheduler.js";
 // The range map the race cells can live in (see `raceCellOps`), so its user need not reach into src/data-structures.

@@ -125,6 +125,9 @@ function parseFlags(file: string, text: string): CorpusFlags {
       case "--strict-provenance":
         flags.strictProvenance = true;
         break;
+      case "--no-weak-memory":
+        flags.weakMemory = false;
+        break;
       case "--borrow-model": {
         const m = words[++i];
         if (m !== "stacked" && m !== "none") {

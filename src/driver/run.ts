@@ -105,6 +105,12 @@ export interface RunOptions {
    * unsound, for measuring what race checking costs. Default on.
    */
   dataRaceDetector?: boolean;
+  /**
+   * `false` turns the weak-memory emulation off (`--no-weak-memory`, Miri's
+   * `-Zmiri-disable-weak-memory-emulation`): every atomic load reads the latest store. Default on
+   * (store buffers while several threads exist; off too when `dataRaceDetector` is `false`).
+   */
+  weakMemory?: boolean;
   /** The aliasing model: `stacked` (Stacked Borrows, the default) or `none` (`--borrow-model none`). */
   borrowModel?: BorrowModel;
   /** Borrow tags whose creation and removal are printed as notes (`--track-tag N`). */
@@ -169,6 +175,7 @@ function machineConfig(o: RunOptions, onOutput?: (l: string) => void, pctSteps?:
     hostHeapLimit: o.hostHeapLimit,
     strictProvenance: o.strictProvenance,
     dataRaceDetector: o.dataRaceDetector,
+    weakMemory: o.weakMemory,
     borrowModel: o.borrowModel,
     trackTags: o.trackTags,
     tagGc: o.tagGc,
@@ -287,7 +294,7 @@ export async function prepareFile(file: string, options: Pick<RunOptions, "cwd" 
     if (options.pct !== undefined && options.replay === undefined) {
       pctSteps = options.pctSteps;
       if (pctSteps === undefined) {
-        const key = `${options.maxSteps}/${options.maxThreads}/${options.memoryLimit}/${options.strictProvenance}/${options.borrowModel}/${JSON.stringify(options.mirch ?? null)}`;
+        const key = `${options.maxSteps}/${options.maxThreads}/${options.memoryLimit}/${options.strictProvenance}/${options.borrowModel}/${options.weakMemory}/${JSON.stringify(options.mirch ?? null)}`;
         pctSteps = estimates.get(key);
         if (pctSteps === undefined) {
           pctSteps = estimatePctSteps((o) => runOnce(o).m, options);
@@ -332,6 +339,7 @@ function estimatePctSteps(runMachine: (o: RunOptions) => Machine, options: RunOp
     memoryLimit: options.memoryLimit,
     strictProvenance: options.strictProvenance,
     borrowModel: options.borrowModel,
+    weakMemory: options.weakMemory,
     mirch: options.mirch,
     ignoreLeaks: true,
     seed: 0,

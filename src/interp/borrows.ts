@@ -11,8 +11,8 @@
  * - turns a finding into a report of kind `stacked-borrows` at the current site, with its help
  *   lines (`<12> was created by a Unique retag at offsets [0x0..0x4]`, `… was later invalidated
  *   …`, `<12> is this argument`) mapped to `.ts` locations;
- * - makes the function-entry retags of reference and `Box` arguments (the compiler's
- *   `$R.fnEntry`/`fnArg`/`fnExit`, see compile/ts-params.ts): the new tag is created at the
+ * - makes the function-entry retags of reference and `Box` arguments (the Machine's `fa` and
+ *   `fnExit`, see shims/checked/fn-entry.ts): the new tag is created at the
  *   function (`<12> is this argument` points there) and what it invalidates is logged at the call
  *   (`… by a Unique function-entry retag inside this call`); the protectors are the retag
  *   policy's (borrowtracker/retag-policy.ts: references strongly, a `Box` weakly), until the call
@@ -270,6 +270,11 @@ export class MachineBorrows implements BorrowTracker {
     this.entrySite = site;
     this.entryToken = token;
     return token;
+  }
+
+  /** @inheritDoc */
+  resumeCall(token: number): void {
+    this.entryToken = token;
   }
 
   /** @inheritDoc */

@@ -31,6 +31,8 @@ export type Namespace = Record<string, unknown>;
 export interface ModuleEnv {
   /** The Machine (`$R` of the compiled code), or null for uninstrumented code. */
   runtime: unknown;
+  /** The runtime's pointer class (`$P`: compiled prologues pass pointer arguments by); absent for uninstrumented code. */
+  pointerClass?: unknown;
   /** `console` as the program sees it. */
   console: ProgramConsole;
   /** `Math` as the program sees it. */
@@ -68,7 +70,7 @@ export function evaluateModule(
   // module (a method call would hand the program `mod`, and through it the factory).
   const args: OnePer<typeof FACTORY_PARAMS> = [
     env.runtime, importModule, define, star, env.lineHits, env.unsafeHits, GEN, G, wrap, wrapClass, wrapObj, sync,
-    later.then, env.console, env.math, later.Promise, later.queueMicrotask, later.setTimeout, later.setInterval,
+    later.then, env.pointerClass ?? null, env.console, env.math, later.Promise, later.queueMicrotask, later.setTimeout, later.setInterval,
     later.setImmediate,
   ];
   apply(mod.factory, undefined, args);

@@ -127,6 +127,14 @@ export interface MachineConfig {
    * `-Zmiri-disable-data-race-detector`), to measure its cost. Default `true`.
    */
   dataRaceDetector?: boolean;
+  /**
+   * `false`: no weak-memory emulation — every atomic load reads the latest store (Miri's
+   * `-Zmiri-disable-weak-memory-emulation`; CLI `--no-weak-memory`). Default `true`: while several
+   * threads exist, atomic stores go into per-location store buffers and a load may read an older
+   * store the memory model allows (src/concurrency/weak-memory.ts), drawn from the seed's stream
+   * `deriveSeed(seed, "weak_memory")`. Off whenever `dataRaceDetector` is `false`, as in Miri.
+   */
+  weakMemory?: boolean;
   /** The aliasing model: `stacked` (Stacked Borrows, the default) or `none` (`--borrow-model none`). */
   borrowModel?: BorrowModel;
   /** Borrow tags whose creation and removal are printed as notes (`--track-tag N`). */
@@ -218,8 +226,12 @@ export class Machine implements ShimHost {
   readonly checks: CheckOptions;
   /** The borrow tracker (Stacked Borrows), or null when borrows are not tracked. */
   borrowTracker: BorrowTracker | null = null;
-  /** Retags a reference argument on function entry (installed with the tracker by the checked runtime). */
-  retagArgument: ((value: unknown, kind: "ref" | "box") => unknown) | null = null;
+  /** Finds and retags references passed to and returned from program functions (installed with the tracker by the checked runtime). */
+  refs: Pick<GuestRuntime<Machine>, "findReferences" | "retagFound"> | null = null;
+  /** The call token the last {@link fa} left (compiled code reads it right after the call). */
+  ft = 0;
+  /** The runtime's pointer class (the compiled code's `$P`): it does not call {@link fa} for a pointer argument. */
+  readonly P: abstract new (...args: never[]) => object;
   /** Panics of threads other than the one that ended the run. */
   readonly threadPanics: PanicInfo[] = [];
   /**
@@ -267,6 +279,12 @@ export class Machine implements ShimHost {
   /** The PCT policy, when scheduling with PCT (its `steps` estimate the next run's). */
   readonly pct: PctPolicy | null = null;
   private readonly replay: ReplayPolicy | null = null;
+  /**
+   * Whether the main thread yields to the others when `main` returns ({@link yieldsAtShutdown}):
+   * fixed by the policy, or `null` for a replay of an explicit (decision by decision) string,
+   * which yields when its recorded run did.
+   */
+  private readonly shutdownYields: boolean | null;
 
   private running: Thread;
   /**
@@ -328,13 +346,16 @@ export class Machine implements ShimHost {
     if (this.replay) {
       inner = this.replay;
       described = this.replay.description;
+      this.shutdownYields = described === undefined ? null : preempts(described);
     } else if (config.pct) {
       inner = this.pct = new PctPolicy(scheduleRng, config.pct);
       described = { kind: "pct", depth: Math.floor(config.pct.depth), steps: Math.max(1, Math.floor(config.pct.steps)) };
+      this.shutdownYields = true;
     } else {
       const rate = config.preemptionRate ?? 0.1;
       inner = new RandomPreemption(scheduleRng, rate);
       described = { kind: "random", rate };
+      this.shutdownYields = rate > 0;
     }
     this.policy = new RecordingPolicy(inner, described);
     this.maxSteps = config.maxSteps ?? 500_000_000;
@@ -358,8 +379,9 @@ export class Machine implements ShimHost {
     if ((config.borrowModel ?? "stacked") === "stacked") {
       this.borrowTracker = new MachineBorrows(this, { trackTags: config.trackTags, tagGc: config.tagGc, history: config.borrowHistory });
       this.memory.borrows = this.borrowTracker;
-      this.retagArgument = runtime.retagArgument;
+      this.refs = runtime;
     }
+    this.P = runtime.pointerClass;
     this.u = program.sites.unsafe;
     this.lineHits = program.modules.map((m) => new Uint8Array(m.compiled.coverageLines.length));
     this.unsafeHits = program.modules.map((m) => new Uint8Array(m.compiled.unsafeLines.length));
@@ -396,6 +418,7 @@ export class Machine implements ShimHost {
     try {
       return evaluateModule(mod, this.namespaces, (k) => this.import(k), {
         runtime: this,
+        pointerClass: this.P,
         console: this.console,
         math: this.math,
         lineHits: this.lineHits[mod.index],
@@ -410,8 +433,10 @@ export class Machine implements ShimHost {
 
   /**
    * Instantiates the entry module and runs `pick(namespace)` as the main thread until it ends
-   * (other threads still running are dropped, as when a Rust `main` returns), then checks for
-   * leaks. Findings land in {@link findings}; the panic that ended the run is returned.
+   * (after `main` returns the main thread yields to the others a bounded number of times, as
+   * Miri's does — see {@link yieldsAtShutdown}; threads still running then are dropped, as when a
+   * Rust `main` returns), then checks for leaks. Findings land in {@link findings}; the panic
+   * that ended the run is returned.
    */
   run(entryPath: string, pick: (ns: Record<string, unknown>) => (() => unknown) | string): PanicInfo | undefined {
     const timeout = this.config.timeoutMs;
@@ -670,6 +695,17 @@ export class Machine implements ShimHost {
     );
   }
 
+  /**
+   * Whether the main thread, once `main` has returned, yields to the other threads before the run
+   * ends (the scheduler's shutdown, src/interp/scheduler-loop.ts): as in Miri, only when the
+   * schedule preempts threads (a preemption rate above 0, or PCT); at rate 0 the run ends at once.
+   * A replay of an explicit string yields when decisions are left after `main` returned: its
+   * recorded run made them, so it yielded.
+   */
+  yieldsAtShutdown(): boolean {
+    return this.shutdownYields ?? !this.replay!.done;
+  }
+
   private replayLeftOver(): void {
     const why = this.replay!.unfinished(this.policy.length);
     if (why !== null) this.onThread(this.threads[0], () => this.replayDiverged(why));
@@ -802,25 +838,50 @@ export class Machine implements ShimHost {
   // ── called by compiled code ──────────────────────────────────────────────────────
 
   /**
-   * Entry of a function that takes references (declared `Ref`/`RefMut`/`Box` in its source):
-   * a token for {@link fnArg} and {@link fnExit}, or -1 when no borrow tracker runs.
+   * A parameter's value on function entry (compiled code calls this for an object argument of a
+   * parameter not declared as a primitive): the references it is or holds are retagged with a
+   * protector (see src/shims/checked/fn-entry.ts). `token` is the call's protector scope so far
+   * (-1: none yet; the first retag opens one at `fnSite`); the scope is left in {@link ft} for
+   * the compiled code, which ends it with {@link fnExit} when the function returns.
    */
-  fnEntry(site: number): number {
+  fa(token: number, value: unknown, fnSite: number, paramSite: number): unknown {
+    const refs = this.refs;
     const t = this.borrowTracker;
-    return t === null ? -1 : t.enterCall(site);
+    this.ft = token;
+    if (t === null || refs === null) return value;
+    const mark = refs.findReferences(value);
+    if (mark < 0) return value;
+    // From here no program code runs until the retags are done (findReferences may have run an
+    // argument's getter, which may have entered and left calls of its own: the scope this call
+    // opened for an earlier argument is resumed).
+    if (token < 0) token = t.enterCall(fnSite);
+    else t.resumeCall?.(token);
+    t.argumentSite?.(paramSite);
+    const out = refs.retagFound(value, true, mark);
+    this.ft = token;
+    return out;
   }
 
-  /** A reference argument on function entry: retagged with a protector (a new reference object). */
-  fnArg(token: number, value: unknown, kind: "ref" | "box", paramSite: number): unknown {
-    if (token < 0 || this.retagArgument === null) return value;
-    this.borrowTracker?.argumentSite?.(paramSite);
-    return this.retagArgument(value, kind);
-  }
-
-  /** Return of such a function: the protectors of its entry retags end. */
+  /** Return of a function whose entry retagged references: the protectors of its entry retags end. */
   fnExit(token: number): void {
     if (token >= 0) this.borrowTracker?.endCall(token);
   }
+
+  /**
+   * A function's return value (compiled code wraps every `return` argument): references it is or
+   * holds get a default retag (a `&mut` a write, a `&` a read of its frozen bytes), as Miri retags
+   * a call's result where the caller receives it — so a report is at the call, in the caller (the
+   * site on top of the stack while the callee returns).
+   */
+  rv(value: unknown): unknown {
+    if (typeof value !== "object" || value === null) return value;
+    const refs = this.refs;
+    if (refs === null || this.borrowTracker === null) return value;
+    const mark = refs.findReferences(value);
+    return mark < 0 ? value : refs.retagFound(value, false, mark);
+  }
+
+
 
   /**
    * The loop budget {@link lb} is spent (it is -1): the iteration starting now is the last of the
@@ -1201,6 +1262,11 @@ export class KeptLines {
     const n = this.dropped;
     return [...this.head, `[kmiri: ${n} line${n === 1 ? "" : "s"} of output not kept here; a run keeps its first ${this.headMax} and its last ${this.tailMax}]`, ...tail];
   }
+}
+
+/** Whether a schedule of this policy preempts threads at all (PCT does at every point). */
+function preempts(d: PolicyDescription): boolean {
+  return d.kind === "pct" || d.rate > 0;
 }
 
 /** Keeps a report readable when the stack is deep (runaway recursion): the innermost and outermost frames. */

@@ -12,6 +12,14 @@
  *   of every byte by the allocating thread ("creating a new allocation"); an allocation made while
  *   it was not gets its state on its first access in a multi-threaded phase, as memory that
  *   existed before every thread (`static`): its creation happens before any thread that can touch it.
+ * - **Weak memory** ({@link WeakMemory}, src/concurrency/weak-memory.ts): while the detector is
+ *   active, atomic stores and RMWs go into per-location store buffers (kept in the allocation's
+ *   race state, `AllocRaceState.weak`) and an atomic load may return an older store's value,
+ *   acquiring that store's clock. Made when the detector first wakes up (never in a
+ *   single-threaded run), drawing from its own stream of the seed, `deriveSeed(seed,
+ *   "weak_memory")`, so the schedule and the other streams do not shift; each later wake-up starts
+ *   a new epoch (every store so far happens before what follows). Off with `weakMemory: false`, or
+ *   with the detector (`dataRaceDetector: false`), as in Miri.
  * - **Sites** are interned stacks (a trie of call-site entries), so a race report shows the whole
  *   backtrace of the earlier access, not only its line. Each thread keeps the trie path of its
  *   last stack; an access compares its stack with it (a few integer compares for the usual
@@ -22,8 +30,12 @@
 import { FRAME_MARK, SITE_MASK } from "./compile/instrument.js";
 import {
   RaceDetector,
+  WeakMemory,
+  Xoshiro128,
+  deriveSeed,
   describeRace,
   type AllocRaceState,
+  type AllocStoreBuffers,
   type AtomicOrdering,
   type DataRace,
   type FenceOrdering,
@@ -48,6 +60,10 @@ export interface RaceHost {
   readonly sites: SiteTable;
   /** Stops the run with a finding at the current site (throws). */
   report(kind: "data-race", message: string, options: ReportOptions): never;
+  /** The run's seed: the weak-memory emulation draws from `deriveSeed(seed, "weak_memory")`. */
+  readonly seed: number;
+  /** The run's options: `weakMemory: false` turns the weak-memory emulation off. */
+  readonly config: { readonly weakMemory?: boolean };
 }
 
 /** The data-race detector of one Machine, as its memory and its checked runtime call it. */
@@ -90,13 +106,46 @@ export class MachineRaces implements RaceHook {
   active = false;
   /** False once switched off (`dataRaceDetector: false`): `active` stays false. */
   private enabled = true;
+  /**
+   * The weak-memory emulation: made when the detector first becomes active, unless the run's
+   * options turn it off; `null` until then (and for good when off).
+   */
+  weak: WeakMemory | null = null;
+  /** Per thread: its last atomic load read an older store than the newest (a `spin_loop` then only yields). */
+  private readonly outdated: boolean[] = [];
 
   // ── threads: the detector's synchronisation edges, with `active` kept in step ──
 
   /** Thread `parent` creates thread `child`: everything the parent did happens before the child. */
   spawn(parent: number, child: number): void {
+    const was = this.active;
     this.detector.spawn(parent, child);
     this.active = this.enabled && this.detector.active;
+    if (!was && this.active) this.wake();
+  }
+
+  /**
+   * The detector wakes up (the first spawn, or a spawn after every other thread was joined): the
+   * weak-memory emulation starts, or starts a new epoch — while the detector slept, nothing was
+   * buffered and non-atomic writes went unseen, but every store so far happens before what follows.
+   */
+  private wake(): void {
+    if (this.weak !== null) this.weak.newEpoch();
+    else if (this.host.config.weakMemory !== false) {
+      this.weak = new WeakMemory(this.detector, new Xoshiro128(deriveSeed(this.host.seed, "weak_memory")));
+    }
+  }
+
+  /**
+   * True (once) when the running thread's last atomic load read an older store than the newest:
+   * a `spin_loop` after it must not wait for progress, since a retry may read a newer store
+   * without any other thread's help (as after a spurious `compare_exchange_weak` failure).
+   */
+  takeOutdatedLoad(): boolean {
+    const t = this.tid;
+    if (this.outdated[t] !== true) return false;
+    this.outdated[t] = false;
+    return true;
   }
 
   /** Thread `t` ends: its final clock is what a `join` of it acquires. */
@@ -177,8 +226,11 @@ export class MachineRaces implements RaceHook {
   /** A non-atomic write of `size` bytes at offset `off` of `a`. */
   write(a: SeamAllocation, off: number, size: number): void {
     if (untracked(a)) return;
-    const r = this.detector.write(this.stateOf(a), off, size, this.tid, this.site());
+    const s = this.stateOf(a);
+    const r = this.detector.write(s, off, size, this.tid, this.site());
     if (r !== null) this.report(r, a);
+    // The write happens after every store to the bytes (else it raced): their buffers are void.
+    if (s.weak !== null) this.weak!.nonAtomicWrite(s.weak as AllocStoreBuffers, off, size);
   }
 
   /** An atomic access through the memory's own atomics (a library user's Memory API). */
@@ -248,6 +300,96 @@ export class MachineRaces implements RaceHook {
   /** `fence(ordering)` on the running thread. */
   fence(ordering: FenceOrdering): void {
     this.detector.fence(ordering, this.tid);
+    if (ordering === "SeqCst" && this.weak !== null) this.weak.scFence(this.tid);
+  }
+
+  // ── atomics with values: the weak-memory emulation (the checked runtime's atomics) ──
+
+  /**
+   * An atomic load with `ordering` whose memory holds `current`: the value the load returns —
+   * `current`, or with weak memory an older store's value (that store's clock is what the load
+   * acquires). Checks races as {@link atomicLoad}.
+   */
+  atomicLoadValue(a: SeamAllocation, off: number, size: number, ordering: AtomicOrdering, current: unknown): unknown {
+    const w = this.weak;
+    if (w === null || untracked(a)) {
+      this.atomicLoad(a, off, size, ordering);
+      return current;
+    }
+    const s = this.stateOf(a);
+    const t = this.tid;
+    const d = this.detector;
+    const seqcst = ordering === "SeqCst";
+    const time = d.clockOf(t).get(t);
+    const e = w.load(s.weak as AllocStoreBuffers | null, off, size, t, seqcst);
+    const outdated = e !== null && w.outdated;
+    const r = outdated ? d.atomicLoadFrom(s, off, size, ordering, t, this.site(), e.sync) : d.atomicLoad(s, off, size, ordering, t, this.site());
+    if (r !== null) this.report(r, a);
+    this.outdated[t] = outdated;
+    if (e === null) return current;
+    e.recordLoad(t, time, seqcst);
+    return outdated ? e.value : current;
+  }
+
+  /**
+   * An atomic store of `value` with `ordering` over memory that held `init` (needed only when the
+   * location gets a new store buffer). Checks races as {@link atomicStore}.
+   */
+  atomicStoreValue(a: SeamAllocation, off: number, size: number, ordering: AtomicOrdering, value: unknown, init: unknown): void {
+    const w = this.weak;
+    if (w === null || untracked(a)) return this.atomicStore(a, off, size, ordering);
+    const s = this.stateOf(a);
+    const t = this.tid;
+    const d = this.detector;
+    const time = d.clockOf(t).get(t);
+    const r = d.atomicStore(s, off, size, ordering, t, this.site());
+    if (r !== null) this.report(r, a);
+    const bufs = (s.weak ??= w.newAllocBuffers()) as AllocStoreBuffers;
+    w.store(bufs, off, size, t, time, ordering === "SeqCst", value, init, d.atomicSync(s, off, size));
+  }
+
+  /**
+   * An atomic read-modify-write with `ordering` that read `old` (always the newest store) and
+   * wrote `value`. Checks races as {@link atomicRmw}.
+   */
+  atomicRmwValue(a: SeamAllocation, off: number, size: number, ordering: AtomicOrdering, value: unknown, old: unknown): void {
+    const w = this.weak;
+    if (w === null || untracked(a)) return this.atomicRmw(a, off, size, ordering);
+    const s = this.stateOf(a);
+    const t = this.tid;
+    const d = this.detector;
+    const time = d.clockOf(t).get(t);
+    const r = d.atomicRmw(s, off, size, ordering, t, this.site());
+    if (r !== null) this.report(r, a);
+    const bufs = (s.weak ??= w.newAllocBuffers()) as AllocStoreBuffers;
+    w.rmw(bufs, off, size, t, time, ordering === "SeqCst", value, old, d.atomicSync(s, off, size));
+  }
+
+  /**
+   * A compare-exchange that read `old` (the newest store) and, when it `succeeded`, wrote `next`:
+   * an RMW with `success`, else a load of the newest store with `failure` (Miri's model: a
+   * failed compare-exchange does not read an older store). Checks races as {@link compareExchange}.
+   */
+  compareExchangeValue(
+    a: SeamAllocation,
+    off: number,
+    size: number,
+    succeeded: boolean,
+    success: AtomicOrdering,
+    failure: AtomicOrdering,
+    next: unknown,
+    old: unknown,
+  ): void {
+    const w = this.weak;
+    if (w === null || untracked(a)) return this.compareExchange(a, off, size, succeeded, success, failure);
+    if (succeeded) return this.atomicRmwValue(a, off, size, success, next, old);
+    const s = this.stateOf(a);
+    const t = this.tid;
+    const d = this.detector;
+    const time = d.clockOf(t).get(t);
+    const r = d.compareExchange(s, off, size, false, success, failure, t, this.site());
+    if (r !== null) this.report(r, a);
+    w.loadLatest(s.weak as AllocStoreBuffers | null, off, size, t, time, failure === "SeqCst");
   }
 
   /** Stops the run with a `data-race` report in Miri's words, at the current access, with the earlier one's backtrace. */

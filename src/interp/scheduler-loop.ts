@@ -28,6 +28,28 @@ import { resetSyncDepth } from "./runtime-kit.js";
 import { STALL_ROUNDS, isQuiescent, validateActor, type Actor } from "./actors.js";
 import { deadlockReports } from "./end-checks.js";
 
+/**
+ * How many scheduling decisions the other threads get after `main` returned, before the run ends
+ * and the threads still running are leaked: Miri's `MAIN_THREAD_YIELDS_AT_SHUTDOWN` (src/eval.rs).
+ *
+ * Miri's rule: once `main`'s stack is empty, the main thread — if threads are preempted at all
+ * (`preemption_rate > 0`) — yields 256 times, each yield a random pick among the enabled threads;
+ * a thread picked runs until it is preempted, blocks or ends, and the main thread yields again the
+ * next time it runs; when it runs with no yield left, the program ends, and threads not finished
+ * are an error ("the main thread terminated without waiting for all remaining threads", unless
+ * leaks are ignored). A detached thread about to finish gets to finish; one that runs (or waits)
+ * forever is still reported, after a bounded number of steps. At rate 0 there is no yield.
+ *
+ * kmiri does the same with its decisions: when `main` returns (at a preemption rate above 0, or
+ * with PCT) the main thread stays, with an empty stack, and the run makes up to 256 more
+ * decisions; the main thread is offered in them only when no other thread can run (PCT always
+ * runs its highest-priority thread, so offering it at every decision could starve the others),
+ * and each decision counts, whoever it picks. The run ends when they are used up, or at once when
+ * every other thread has ended (Miri would yield to itself; only actors could tell). Then the
+ * leak checks run as before. Deterministic per seed; a replay replays them.
+ */
+export const MAIN_THREAD_YIELDS_AT_SHUTDOWN = 256;
+
 /** The scheduler of one Machine (its `scheduler`). */
 export class Scheduler {
   /** How many times a thread made progress (the `spin_loop` of a thread that has not seen the last one retries). */
@@ -38,6 +60,8 @@ export class Scheduler {
   readonly actorSites: number[] = [];
   /** The actor stepping now (its reports say so), or null. */
   acting: Actor | null = null;
+  /** The main thread once `main` returned, while it yields to the others (see {@link run}); else null. */
+  private yielding: Thread | null = null;
   /** Threads that called `spin_loop` since the last progress (an upper bound; 0: none). */
   private spinners = 0;
   /** The budget of the thread the last decision picked. */
@@ -64,35 +88,58 @@ export class Scheduler {
 
   /**
    * Runs threads, starting with `main`, until `main` ends or the run stops (a finding, a deadlock,
-   * a replay that diverged). Returns `main`'s panic, if it panicked.
+   * a replay that diverged). When `main` returns while other threads have not ended, it yields to
+   * them up to {@link MAIN_THREAD_YIELDS_AT_SHUTDOWN} times first (Miri's rule; not at preemption
+   * rate 0). Returns `main`'s panic, if it panicked.
    */
   run(main: Thread): PanicInfo | undefined {
     const m = this.m;
     let t: Thread | undefined = this.decide(main);
     if (!t) return undefined;
     const irq = m.irq;
+    // The decisions left once `main` returned (-1: it has not returned): see
+    // MAIN_THREAD_YIELDS_AT_SHUTDOWN.
+    let shutdown = -1;
     for (;;) {
-      m.enter(t, this.nextBudget);
-      // A preemption point of `t`'s CPU: an interrupt pending for it runs first (Mirch).
-      if (irq !== null && irq.deliverable(t.id)) irq.deliver(t);
-      let r: IteratorResult<unknown, unknown> | undefined;
-      try {
-        r = t.gen!.next(t.send);
-      } catch (e) {
+      // (After `main` returned the main thread has nothing left to run: picked, it yields again.)
+      if (t !== main || shutdown < 0) {
+        m.enter(t, this.nextBudget);
+        // A preemption point of `t`'s CPU: an interrupt pending for it runs first (Mirch).
+        if (irq !== null && irq.deliverable(t.id)) irq.deliver(t);
+        let r: IteratorResult<unknown, unknown> | undefined;
+        try {
+          r = t.gen!.next(t.send);
+        } catch (e) {
+          t.sp = m.sp;
+          const panic = m.settle(t, e);
+          resetSyncDepth();
+          if (m.stopped && !(m.stopped instanceof PanicStop)) return undefined;
+          if (t === main) return panic;
+          if (panic) m.threadPanics.push(panic);
+          r = undefined;
+        }
         t.sp = m.sp;
-        const panic = m.settle(t, e);
-        resetSyncDepth();
-        if (m.stopped && !(m.stopped instanceof PanicStop)) return undefined;
-        if (t === main) return panic;
-        if (panic) m.threadPanics.push(panic);
-        r = undefined;
+        if (r && !r.done) t.send = r.value;
+        else if (t === main && r && m.yieldsAtShutdown()) {
+          // `main` returned: the main thread stays, with an empty stack, and yields to the others.
+          t.result = r.value;
+          shutdown = MAIN_THREAD_YIELDS_AT_SHUTDOWN;
+          this.yielding = main;
+        } else {
+          if (r) t.result = r.value;
+          this.finish(t);
+          if (t === main) return undefined;
+        }
       }
-      t.sp = m.sp;
-      if (r && !r.done) t.send = r.value;
-      else {
-        if (r) t.result = r.value;
-        this.finish(t);
-        if (t === main) return undefined;
+      if (shutdown >= 0) {
+        // The program ends when the yields are used up, or at once when no other thread is left.
+        if (shutdown === 0 || !this.othersLive(main)) {
+          this.yielding = null;
+          m.enter(main, Infinity);
+          this.finish(main);
+          return undefined;
+        }
+        shutdown--;
       }
       const next = this.decide(t);
       if (!next) {
@@ -129,6 +176,9 @@ export class Scheduler {
       }
     }
     if (runnable.length === 0 && (this.actors.length === 0 || !this.stall(runnable))) return undefined;
+    // The main thread yielding at shutdown is offered only when no other thread can run (it is
+    // first: ids in creation order).
+    if (this.yielding !== null && runnable.length > 1 && runnable[0] === this.yielding.id) runnable.shift();
     try {
       const id = m.policy.pick(runnable, cur.id);
       this.nextBudget = m.policy.budget();
@@ -138,6 +188,12 @@ export class Scheduler {
       m.onThread(cur, () => m.replayDiverged(e.message));
       return undefined;
     }
+  }
+
+  /** Whether a thread other than `main` has not ended (blocked and spinning ones count). */
+  private othersLive(main: Thread): boolean {
+    for (const x of this.liveThreads()) if (x !== main) return true;
+    return false;
   }
 
   /** The threads not done (in creation order), the list {@link live} brought up to date. */

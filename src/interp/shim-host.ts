@@ -81,8 +81,19 @@ export interface GuestRuntime<H = unknown> {
   readonly pointer: PointerFactory<Allocation>;
   /** How memory reads a pointer written to it (the runtime's `Ptr`, whose provenance is private). */
   readonly readPointer: PointerReader<Allocation>;
-  /** The function-entry retag of a reference (`"ref"`) or `Box` (`"box"`) argument: a new reference, protected. */
-  readonly retagArgument: (value: unknown, kind: "ref" | "box") => unknown;
+  /**
+   * The references and `Box`es a value passed to or returned from a program function is or holds:
+   * -1 when none, else a mark for {@link GuestRuntime.retagFound}. May run program code (an
+   * aggregate's getter). See src/shims/checked/fn-entry.ts.
+   */
+  readonly findReferences: (value: unknown) => number;
+  /**
+   * The class of the runtime's raw pointers: compiled code passes a pointer argument by without
+   * calling the Machine (pointers are the commonest object argument, and hold no references).
+   */
+  readonly pointerClass: abstract new (...args: never[]) => object;
+  /** Retags what `findReferences` found (`fnEntry`: protected function-entry retags): the value, or a new reference. */
+  readonly retagFound: (value: unknown, fnEntry: boolean, mark: number) => unknown;
 }
 
 /** True for a checked runtime (branded {@link CHECKED_RUNTIME}). */

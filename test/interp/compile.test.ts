@@ -125,18 +125,18 @@ describe("which functions become generators", () => {
   });
 });
 
-describe("reference parameters read from the TypeScript source", () => {
-  test("finds Ref/RefMut/Box parameters, skipping `this`, generics and defaults", async () => {
-    const { referenceParams } = await import("../../src/interp/compile/ts-params.js");
+describe("primitive parameters read from the TypeScript source", () => {
+  test("a parameter typed with primitives (unions, arrays) is left out; anything else is looked at at run time", async () => {
+    const { primitiveParams } = await import("../../src/interp/compile/ts-params.js");
     const src = [
       "function a(r: Ref<u32>, n: number, m: RefMut<Node>) {}",
-      "function b<T extends Layout<unknown>>(this: Ctx, b: Box<T>, cb: (x: Ref<T>) => void = noop) {}",
-      "const c = (x: rt.RefMut<u8> | undefined, { y }: Opts, z?: string): void => {};",
-      "class K { m(p: Ptr<u32>, q: Ref<Array<u8>>) {} }",
+      "function b<T extends Layout<unknown>>(this: Ctx, b: Box<T>, cb: (x: number) => void = noop, s: string | undefined) {}",
+      "const c = (x: Guard, { y }: Opts, z?: bigint[], w = 3): void => {};",
+      "class K { m(p: Ptr<u32>, q: number | Ref<u8>, k: boolean) {} }",
     ];
-    expect(referenceParams(src[0], 0)).toEqual(["ref", null, "ref"]);
-    expect(referenceParams(src[1], 0)).toEqual(["box", null]);
-    expect(referenceParams(src[2], src[2].indexOf("("))).toEqual(["ref", null, null]);
-    expect(referenceParams(src[3], src[3].indexOf("m("))).toEqual([null, "ref"]);
+    expect(primitiveParams(src[0], 0)).toEqual([false, true, false]);
+    expect(primitiveParams(src[1], 0)).toEqual([false, false, true]);
+    expect(primitiveParams(src[2], src[2].indexOf("("))).toEqual([false, false, true, false]);
+    expect(primitiveParams(src[3], src[3].indexOf("m("))).toEqual([false, false, true]);
   });
 });

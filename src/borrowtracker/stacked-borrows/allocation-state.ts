@@ -233,15 +233,18 @@ export class AllocationState implements StackHost {
     callSite: Site,
   ): Finding | null {
     const end = offset + size;
-    if (offset < 0 || end > this.size || size < 0) throw new RangeError(`${this.name}: retag ${formatRange(offset, end)} outside its ${this.size} bytes`);
     const h = this.history;
     const g = this.global;
     if (size === 0) {
-      // A zero-sized retag touches no stack; the creation is recorded for the diagnostics.
+      // A zero-sized retag touches no stack (as Miri's: borrow stacks are per byte and it covers
+      // none), so it may be anywhere — out of bounds too, a zero-sized reference made from a
+      // dangling pointer needs no dereferenceable byte. The new tag is in no stack: an access
+      // through it is UB. The creation is recorded for the diagnostics.
       h.logCreation(newTag, ZERO_SIZED, offset, offset, cause, site);
       if (g.isTracked(newTag)) this.emitCreated(newTag, parent, perm, cells, offset, end, site);
       return null;
     }
+    if (offset < 0 || end > this.size || size < 0) throw new RangeError(`${this.name}: retag ${formatRange(offset, end)} outside its ${this.size} bytes`);
     const uniform = !perm.freezeSensitive || cells.length === 0;
     const segs = this.segments;
     let nsegs = 3;

@@ -41,7 +41,7 @@ import type { Analysis } from "./analyze.js";
 import { functionName } from "./analyze.js";
 import { Splicer } from "./edit.js";
 import { rewriteImportReferences } from "./live-imports.js";
-import { referenceParams, type ParamRetag } from "./ts-params.js";
+import { primitiveParams } from "./ts-params.js";
 import { SiteTable } from "./sites.js";
 import type { AnyNode } from "./walk.js";
 import { childNodes, isFunction, patternNames } from "./walk.js";
@@ -145,15 +145,26 @@ export function compileModule(
   const tsLineStarts = [0];
   for (let i = mod.source.indexOf("\n"); i !== -1; i = mod.source.indexOf("\n", i + 1)) tsLineStarts.push(i + 1);
   /** Parameters of a function declared `Ref<…>`/`RefMut<…>`/`Box<…>` in the source, by name. */
-  const refParams = (node: AnyNode): { name: string; kind: ParamRetag; node: AnyNode }[] => {
-    if (mod.source === mod.js) return [];
-    const p = tsPos(node.loc.start.line, node.loc.start.column);
-    const kinds = referenceParams(mod.source, (tsLineStarts[p.line - 1] ?? 0) + p.column - 1);
-    const out: { name: string; kind: ParamRetag; node: AnyNode }[] = [];
+  /**
+   * The parameters whose values the prologue looks at for references to retag (see
+   * src/shims/checked/fn-entry.ts): every name a parameter binds (destructured ones included),
+   * except a plain parameter declared with a primitive type (ts-params.ts).
+   */
+  const checkedParams = (node: AnyNode): { name: string; node: AnyNode }[] => {
+    if (node.params.length === 0) return [];
+    let primitive: boolean[] = [];
+    if (mod.source !== mod.js) {
+      const p = tsPos(node.loc.start.line, node.loc.start.column);
+      primitive = primitiveParams(mod.source, (tsLineStarts[p.line - 1] ?? 0) + p.column - 1);
+    }
+    const out: { name: string; node: AnyNode }[] = [];
     node.params.forEach((param: AnyNode, i: number) => {
       const id = param.type === "AssignmentPattern" ? param.left : param;
-      const kind = kinds[i];
-      if (kind && id.type === "Identifier") out.push({ name: id.name, kind, node: id });
+      if (id.type === "Identifier") {
+        if (!primitive[i]) out.push({ name: id.name, node: id });
+        return;
+      }
+      for (const name of patternNames(id)) out.push({ name, node: id });
     });
     return out;
   };
@@ -380,6 +391,12 @@ export function compileModule(
       const exit = exitWork(node, ctx, !!info?.ownsLocals);
       s.before(arrow, () => `{${prologue(node, ctx, false, [], exit)}${n.C}[${k}]=1;return `);
       s.after(node.end, exit ? `}finally{${exit.finally}}}` : "}");
+      // The body is the returned value: a reference is retagged as the caller receives it (see
+      // Machine.rv). (Registered after the closing above, so it lands before it; the body's own
+      // texts, added when it is visited below, land inside.)
+      ctx.maxDepth = Math.max(ctx.maxDepth, 0);
+      s.before(body.start, `(${n.r}=(`);
+      s.after(body.end, `),typeof ${n.r}!=="object"||${n.r}===null?${n.r}:${R}.rv(${n.r}))`);
     }
 
     // Parameters: walked for nested functions, without instrumenting calls (see FnCtx.noCalls).
@@ -413,16 +430,22 @@ export function compileModule(
    * the prologue text that starts that work; `finally` the text of the `finally` block.
    */
   function exitWork(node: AnyNode, ctx: FnCtx, ownsLocals: boolean): { entry: string; finally: string } | null {
-    const refs = refParams(node);
-    if (!ownsLocals && refs.length === 0) return null;
+    const params = checkedParams(node);
+    if (!ownsLocals && params.length === 0) return null;
     let entry = "";
     let fin = "";
-    if (refs.length) {
-      // Rust retags reference arguments on entry, protected until the function returns.
-      entry += `const ${n.fe}=${R}.fnEntry(${site(node, ctx)});`;
-      // The parameter's own site: "<TAG> is this argument" points at it.
-      for (const r of refs) entry += `${r.name}=${R}.fnArg(${n.fe},${r.name},"${r.kind}",${site(r.node, ctx)});`;
-      fin += `${R}.fnExit(${n.fe});`;
+    if (params.length) {
+      // Rust retags reference arguments on entry, protected until the function returns: an
+      // object argument other than a pointer goes to `$R.fa`, whose first retag opens the call's protector scope
+      // (left in `$R.ft`; -1 while none is open). The parameter's own site: "<TAG> is this
+      // argument" points at it.
+      const fnSite = site(node, ctx);
+      entry += `let ${n.fe}=-1;`;
+      for (const p of params) {
+        const x = p.name;
+        entry += `typeof ${x}==="object"&&${x}!==null&&!(${x} instanceof ${n.P})&&(${x}=${R}.fa(${n.fe},${x},${fnSite},${site(p.node, ctx)}),${n.fe}=${R}.ft);`;
+      }
+      fin += `${n.fe}<0||${R}.fnExit(${n.fe});`;
     }
     if (ownsLocals) {
       entry += `const ${n.lo}=${R}.enterLocals();`;
@@ -688,6 +711,16 @@ export function compileModule(
         }
         return;
       }
+      case "ReturnStatement":
+        if (instrument && node.argument && ctx.node) {
+          // A returned reference is retagged as the caller receives it (see Machine.rv); a
+          // primitive goes by without a call (through the temporary `$r`).
+          ctx.maxDepth = Math.max(ctx.maxDepth, 0);
+          s.before(node.argument.start, `(${n.r}=(`);
+          s.after(node.argument.end, `),typeof ${n.r}!=="object"||${n.r}===null?${n.r}:${R}.rv(${n.r}))`);
+        }
+        if (node.argument) visit(node.argument, ctx, node);
+        return;
       case "ThrowStatement":
         if (instrument) {
           const id = site(node, ctx);

@@ -33,7 +33,7 @@ import { childNodes, isFunction, patternNames } from "./walk.js";
  */
 export const FACTORY_PARAMS = [
   "$R", "$import", "$export", "$exportStar", "$C", "$U", "$GEN", "$G", "$wrap", "$wrapClass", "$wrapObj",
-  "$sync", "$then",
+  "$sync", "$then", "$P",
   "console", "Math", "Promise", "queueMicrotask", "setTimeout", "setInterval", "setImmediate",
 ] as const;
 
@@ -68,6 +68,8 @@ export interface InternalNames {
   e: string;
   fe: string;
   lo: string;
+  /** The runtime's pointer class (a factory parameter: function-entry checks skip pointers, see instrument.ts). */
+  P: string;
   /** Import namespace `n`, the object / function temporaries of call depth `d`, the saved stack depth of `try` `n`. */
   i(n: number): string;
   o(d: number): string;
@@ -102,6 +104,7 @@ export function internalNames(js: string, ast: AnyNode): InternalNames {
     e: p("e"),
     fe: p("fe"),
     lo: p("lo"),
+    P: p("P"),
     i: (n) => p(`i${n}`),
     o: (d) => p(`o${d}`),
     f: (d) => p(`f${d}`),

@@ -1,39 +1,36 @@
 /**
- * Which parameters of a function are declared as references in the TypeScript source.
+ * Which parameters of a function are declared with a primitive type in the TypeScript source.
  *
  * Rust retags every reference argument when a function is entered (with a protector that lasts
- * until it returns). tsc erases the types, so the compiler reads them back from the `.ts` text:
- * starting at the function's source position, it finds the parameter list and reports, for each
- * JavaScript parameter, whether its type mentions `Ref<…>`, `RefMut<…>` or `Box<…>`. Only those
- * parameters pay for a retag; the runtime still checks the value's class, so a type alias or an
- * `any` can only miss a retag, never make a wrong one.
+ * until it returns). kmiri decides by the value (src/shims/checked/fn-entry.ts): the prologue
+ * looks at each object argument. A parameter whose declared type is a primitive (`number`,
+ * `bigint`, `boolean`, `string`, their unions and arrays) cannot hold a reference in a program
+ * that type-checks, so the compiler leaves it out and its calls pay nothing. tsc erases the types,
+ * so they are read back from the `.ts` text: starting at the function's source position, the
+ * parameter list is found and each parameter's annotation read. Anything else — no annotation
+ * (a closure's inferred parameter), an alias, `any`, an object type — is looked at at run time.
  */
 
-/** How a reference parameter is retagged on entry. */
-export type ParamRetag = "ref" | "box";
-
-const REF_TYPE = /(^|[^\w$.])(?:[\w$]+\.)?(Ref|RefMut)\s*</;
-const BOX_TYPE = /(^|[^\w$.])(?:[\w$]+\.)?Box\s*</;
+/** A primitive type, a union of them, or an array of one: no reference can hide in it. */
+const PRIMITIVE_TYPE = /^(?:\s*(?:number|bigint|boolean|string|undefined|null|void)(?:\s*\[\s*\])*\s*(?:\||$))+$/;
 
 /**
- * For each parameter of the function whose source starts at `offset` of `source`: `"ref"` or
- * `"box"` when its declared type is a reference or a `Box`, else `null`. `this` parameters (erased
- * by tsc) are skipped, so indexes match the JavaScript parameters. Returns `[]` when no
- * parameter list is found.
+ * For each JavaScript parameter of the function whose source starts at `offset` of `source`:
+ * true when its declared type is primitive (see the module comment). `this` parameters (erased
+ * by tsc) are skipped, so indexes match the JavaScript parameters. Returns `[]` when no parameter
+ * list is found (every parameter is then looked at).
  */
-export function referenceParams(source: string, offset: number): (ParamRetag | null)[] {
+export function primitiveParams(source: string, offset: number): boolean[] {
   const open = findParamList(source, offset);
   if (open < 0) return [];
   const params = splitParams(source, open);
-  const out: (ParamRetag | null)[] = [];
+  const out: boolean[] = [];
   for (const p of params) {
     const text = p.trim();
     if (text === "") continue;
     if (/^this\s*[:?)]/.test(text) || text === "this") continue;
     const type = typeOf(text);
-    // A function type (`(x: Ref<T>) => void`) mentions references it does not receive.
-    if (type === null || type.includes("=>")) out.push(null);
-    else out.push(REF_TYPE.test(type) ? "ref" : BOX_TYPE.test(type) ? "box" : null);
+    out.push(type !== null && PRIMITIVE_TYPE.test(type));
   }
   return out;
 }

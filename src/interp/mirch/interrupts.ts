@@ -276,6 +276,9 @@ export class Interrupts implements InterruptController {
     }
     det.lockAcquire(item.clock, c.raceId);
     det.lockAcquire(c.enableClock, c.raceId);
+    // One CPU sees its own stores in order: the handler reads nothing older than what the code it
+    // interrupted stored or read (weak memory; no happens-before edge for races).
+    this.race.weak?.observe(c.raceId, det.clockOf(from));
     c.depth++;
     c.savedEnabled.push(c.enabled);
     c.enabled = false;
@@ -285,6 +288,8 @@ export class Interrupts implements InterruptController {
   /** Leaves interrupt context: the handler's work is released to the CPU's next `irq_disable`. */
   private leave(c: CpuIrq, back: number): void {
     this.race.detector.lockReleaseShared(c.handlersClock, c.raceId);
+    // ... and the interrupted code, resumed, reads nothing older than what the handler did.
+    this.race.weak?.observe(back, this.race.detector.clockOf(c.raceId));
     c.depth--;
     c.enabled = c.savedEnabled.pop() ?? true;
     this.race.setThread(back);

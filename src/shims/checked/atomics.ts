@@ -22,13 +22,31 @@
  * point (no other thread can observe it: the retry is one), and a `spin_loop` right after one only
  * yields: the retry may succeed without another thread's help.
  *
- * Loads see the latest store: kmiri does not emulate weak memory (store buffers).
+ * **Weak memory** (src/concurrency/weak-memory.ts, wired in src/interp/races.ts), while several
+ * threads exist and unless the run's `weakMemory: false`: a load may return an older store's
+ * value (an `AtomicPtr` keeps that store's pointer, provenance and tag included) instead of the
+ * memory's current one, chosen from the seed's stream `deriveSeed(seed, "weak_memory")`; a
+ * read-modify-write and a failed compare-exchange read the newest store, as in Miri. A store
+ * buffer's first element is what the memory held before the first buffered store: bytes that were
+ * uninitialised (or invalid) there are reported when a load reads them (Miri's
+ * `using uninitialized data, but this operation requires initialized memory`). After a load of an
+ * older store, a `spin_loop` only yields (the retry may see a newer store without another thread's
+ * help), as after a spurious `compare_exchange_weak` failure.
+ *
+ * **Read-only memory** (an immutable static without interior mutability, reached through a cast
+ * pointer), as Miri's `atomic_access_check`: a store, read-modify-write or compare-exchange (even a
+ * failing one) is `read-only` (`atomic store and read-modify-write operations cannot be performed
+ * on read-only memory`), and so is a load with any ordering but `Relaxed` (`non-relaxed atomic
+ * load operations cannot be performed on read-only memory`: targets may implement it with a
+ * read-modify-write); a `Relaxed` load is allowed (no atomic of kmiri is larger than a pointer).
  */
 import { refPtr, refTag } from "./refs.js";
 import { provenanceOf } from "./memory.js";
 import { current, mem, running } from "./context.js";
 import { Xoshiro128, deriveSeed } from "../../concurrency/scheduler.js";
 import { accessRange, addressIn, borrowAccess, readInitialised, write } from "../../interp/memory/access.js";
+import { reportUB, valueTypeName } from "../../interp/memory/diagnose.js";
+import { invalidValueMessage } from "../../interp/memory/messages.js";
 import type { Allocation } from "../../interp/memory/allocation.js";
 import { reportTypeError } from "../../interp/memory/type-error.js";
 import type { Machine } from "../../interp/machine.js";
@@ -57,11 +75,52 @@ export const CAS_WEAK_FAILURE_RATE = 0.8;
 /** Threads whose last `compare_exchange_weak` failed spuriously (cleared by their next `spin_loop`). */
 const spurious = new WeakSet<Thread>();
 
-/** True (once) when thread `t`'s last weak compare-exchange failed spuriously. */
+/**
+ * True (once) when thread `t` (the running thread) may succeed on a retry without another
+ * thread's help: its last weak compare-exchange failed spuriously, or its last atomic load read an
+ * older store than the newest (weak memory).
+ */
 export function takeSpuriousFailure(t: Thread): boolean {
-  if (!spurious.has(t)) return false;
+  const m = running;
+  const outdated = m !== null && m.thread === t && m.dataRaces.takeOutdatedLoad();
+  if (!spurious.has(t)) return outdated;
   spurious.delete(t);
   return true;
+}
+
+/**
+ * What a store buffer keeps for bytes that held no value of the layout when the buffer was made
+ * (its initial element): a load that reads it is reported, as Miri reports an uninitialised one.
+ */
+class Unreadable {
+  /** @param why `null` for uninitialised bytes, else why the bytes are not a valid value. */
+  constructor(readonly why: string | null) {}
+}
+
+/** The value at `off` of `a` for a store buffer's initial element: the value, or an {@link Unreadable}. */
+function snapshot(a: Allocation, off: number, layout: Layout<any>): unknown {
+  if (a.init !== null && !a.isInitRanges(off, layout.size, layout.initRanges)) return new Unreadable(null);
+  const why = layout.invalid === null ? null : layout.invalid(a.view, off, a);
+  return why === null ? layout.decode(a.view, off, a) : new Unreadable(why);
+}
+
+/** Reports the load of an {@link Unreadable} store. */
+function reportUnreadable(u: Unreadable, layout: Layout<any>): never {
+  if (u.why === null) reportUB(mem, "uninit", "using uninitialized data, but this operation requires initialized memory");
+  return reportUB(mem, "invalid-value", invalidValueMessage(valueTypeName(layout), u.why));
+}
+
+/** See the read-only paragraph of the module comment. */
+const READ_ONLY_HELP = "see <https://doc.rust-lang.org/nightly/std/sync/atomic/index.html#atomic-accesses-to-read-only-memory> for more information";
+
+/** Reports an atomic access that read-only memory does not allow (Miri's `atomic_access_check`). */
+function readOnlyAtomic(write: boolean): never {
+  if (write) reportUB(mem, "read-only", `atomic store and read-modify-write operations cannot be performed on read-only memory\n${READ_ONLY_HELP}`);
+  return reportUB(
+    mem,
+    "read-only",
+    `non-relaxed atomic load operations cannot be performed on read-only memory\nthese operations sometimes have to be implemented using read-modify-write operations, which require writeable memory\n${READ_ONLY_HELP}`,
+  );
 }
 
 /** Checks an ordering argument: a string of the five (else E0308), allowed for its use (else Rust's panic). */
@@ -92,8 +151,12 @@ function checkOperand(layout: Layout<any>, value: unknown): void {
 /** The offset in its allocation of the place {@link place} checked last (no tuple: no garbage per atomic). */
 let placeOff = 0;
 
-/** The memory checks of an atomic access through `r`: the allocation (a wildcard resolved); the offset in {@link placeOff}. */
-function place(r: Ref<any>, layout: Layout<any>, write: boolean): Allocation {
+/**
+ * The memory checks of an atomic access through `r`: the allocation (a wildcard resolved); the
+ * offset in {@link placeOff}. `write` for a store, RMW or compare-exchange; `relaxed` for a load
+ * that read-only memory allows.
+ */
+function place(r: Ref<any>, layout: Layout<any>, write: boolean, relaxed = false): Allocation {
   const p = refPtr(r);
   const prov = provenanceOf(p);
   if (prov !== null && prov.indirect) {
@@ -103,12 +166,15 @@ function place(r: Ref<any>, layout: Layout<any>, write: boolean): Allocation {
     try {
       const a = accessRange(mem, p.address, prov, layout.size, layout.align, write)!;
       placeOff = addressIn(mem, p.address, prov) - a.base;
+      if (!a.writable && !relaxed) readOnlyAtomic(write);
       return a;
     } finally {
       mem.accessMode = "plain";
     }
   }
-  const a = accessRange(mem, p.address, prov, layout.size, layout.align, write)!;
+  // Checked as a read, so that read-only memory gets the atomic wording below.
+  const a = accessRange(mem, p.address, prov, layout.size, layout.align, false)!;
+  if (!a.writable && !relaxed) readOnlyAtomic(write);
   placeOff = p.address - a.base;
   return a;
 }
@@ -149,11 +215,16 @@ function racing(): MachineRaces | null {
 export function atomicLoad(r: Ref<any>, order: unknown): unknown {
   const layout = atomicLayout(r, "load");
   const o = checkOrdering("load", order);
-  const a = place(r, layout, false);
+  const a = place(r, layout, false, o === "Relaxed");
   const off = placeOff;
   track(a, off, r, "read");
-  const v = readValue(a, off, layout);
-  racing()?.atomicLoad(a, off, layout.size, o);
+  let v = readValue(a, off, layout);
+  const rc = racing();
+  if (rc !== null) {
+    // With weak memory, possibly an older store's value.
+    v = rc.atomicLoadValue(a, off, layout.size, o, v);
+    if (v instanceof Unreadable) reportUnreadable(v, layout);
+  }
   done(running, r, false);
   return v;
 }
@@ -166,7 +237,8 @@ export function atomicStore(r: Ref<any>, value: unknown, order: unknown): void {
   const a = place(r, layout, true);
   const off = placeOff;
   track(a, off, r, "write");
-  racing()?.atomicStore(a, off, layout.size, o);
+  const rc = racing();
+  if (rc !== null) rc.atomicStoreValue(a, off, layout.size, o, value, rc.weak === null ? undefined : snapshot(a, off, layout));
   write(a, off, layout, value);
   done(running, r, true);
 }
@@ -182,8 +254,17 @@ export function atomicRmw(r: Ref<any>, method: RmwMethod, operand: unknown, orde
   const off = placeOff;
   track(a, off, r, "write");
   const old = readValue(a, off, layout);
-  racing()?.atomicRmw(a, off, layout.size, o);
-  write(a, off, rmwStoreLayout(layout), rmwResult(layout, method, old, operand));
+  const next = rmwResult(layout, method, old, operand);
+  const sl = rmwStoreLayout(layout);
+  const rc = racing();
+  if (rc !== null && rc.weak !== null) {
+    write(a, off, sl, next);
+    // The store buffer keeps the value as a load of the atomic type reads it.
+    rc.atomicRmwValue(a, off, layout.size, o, sl === layout ? next : layout.decode(a.view, off, a), old);
+  } else {
+    rc?.atomicRmw(a, off, layout.size, o);
+    write(a, off, sl, next);
+  }
   done(running, r, true);
   return old;
 }
@@ -217,7 +298,8 @@ export function atomicCompareExchange(
     if (m !== null) spurious.add(m.thread);
   }
   if (ok) track(a, off, r, "write");
-  racing()?.compareExchange(a, off, layout.size, ok, so, fo);
+  // (A failed compare-exchange reads the newest store even with weak memory, as in Miri.)
+  racing()?.compareExchangeValue(a, off, layout.size, ok, so, fo, next, old);
   if (ok) write(a, off, layout, next);
   if (spuriously && m !== null) {
     // A spurious failure is a load of the value the thread expected, which no other thread can

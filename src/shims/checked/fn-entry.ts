@@ -1,28 +1,130 @@
 /**
- * Function-entry retags (Miri's `FnEntry` retags): a reference or `Box` passed to a program
- * function whose parameter is declared `Ref<…>`, `RefMut<…>` or `Box<…>` in the `.ts` source is
- * retagged when the function starts (the compiler emits `$R.fnArg` for such parameters; see
- * interp/compile/ts-params.ts), and the callee sees the new reference:
+ * Retags of references passed into and out of program functions, decided by the *values*, as
+ * Rust decides them by the types (Miri's `FnEntry` retags and the retag of a call's result):
  *
- * - `Ref<T>` → a shared retag, `RefMut<T>` → a unique retag, both *strongly* protected until the
- *   function returns: while it runs, no access through another pointer may invalidate them, and
- *   their memory may not be freed;
- * - `Box<T>` → a `box` (unique) retag, *weakly* protected: the callee may free it, through it.
+ * - **On entry** (`$R.fa`, emitted by the compiler for every parameter whose declared type is not
+ *   a primitive, see interp/compile/instrument.ts): a `Ref` argument gets a shared retag, a
+ *   `RefMut` a unique one, both *strongly* protected until the function returns (no access
+ *   through another pointer may invalidate them, their memory may not be freed); a `Box` gets a
+ *   `box` retag, *weakly* protected (the callee may free it, through it). The type as written does
+ *   not matter: a parameter typed through an alias (`type Guard = RefMut<u32>`), a closure's
+ *   parameter whose type is inferred, or one typed `any` is retagged alike.
+ * - **On return** (`$R.rv`): a returned reference or `Box` gets a default retag (no protector):
+ *   a `&mut` that was invalidated while the callee held it fails at the `return`, as Miri reports
+ *   it where the caller's copy of the result is retagged, not at the caller's later use.
+ * - **Inside aggregates** (Miri retags the fields of structs, tuples and arrays passed by value,
+ *   `-Zmiri-retag-fields`, on by default): references held by an array or an object argument —
+ *   a plain object, a program class's instance — are retagged too, in place (the callee's
+ *   aggregate *is* the caller's in JavaScript; a Rust caller could not use a moved aggregate after
+ *   the call anyway, and a shared reference left retagged is still valid for it). The walk is
+ *   bounded so that passing a large array costs a bounded amount: {@link MAX_DEPTH} levels,
+ *   {@link MAX_FIELDS} fields or elements per aggregate. It reads own enumerable properties (an
+ *   enumerable *getter* of an argument therefore runs once more at the call) and skips kmiri's own
+ *   objects (pointers, statics, locals, layouts, join handles) and typed arrays (a map or a set has
+ *   no enumerable fields: its entries are not walked).
  *
- * Other values (a parameter typed `Ref` that receives something else) pass unchanged. The
- * checked runtime hands the function to the Machine (runtime.ts), which calls it for every
- * argument the compiler marked, when it tracks borrows.
+ * Nothing is walked when no borrow tracker runs (`--borrow-model none`): the Machine does not call
+ * these then.
  */
-import { BoxImpl, boxRetag } from "./memory.js";
+import { isLayout } from "../../interp/memory/layouts.js";
+import { Local } from "./locals.js";
+import { BoxImpl, boxRetag, Ptr } from "./memory.js";
 import { borrow, Ref, RefMut, refPtr, refTag, withTag } from "./refs.js";
+import { Static } from "./statics.js";
+import { JoinHandle } from "./threads.js";
 
-/** The function-entry retag of one argument (`kind` as the compiler read the parameter's type). */
-export function retagArgument(value: unknown, kind: "ref" | "box"): unknown {
-  if (kind === "box") {
-    if (value instanceof BoxImpl) return new BoxImpl(boxRetag(value.raw, "fn-entry"));
-    return value;
+/** How deep a walk of an aggregate argument goes (the argument itself is depth 0). */
+export const MAX_DEPTH = 2;
+/** How many fields or elements of one aggregate a walk looks at. */
+export const MAX_FIELDS = 16;
+
+/** The references a walk found: holders and keys (`null` holder: the value itself). Reused. */
+const holders: (object | null)[] = [];
+const keys: (string | number)[] = [];
+
+/**
+ * The first half of the retags of a value passed to or returned from a program function: finds
+ * the references and `Box`es it is or holds. Returns -1 when there are none, else a mark for
+ * {@link retagFound}. Reading an aggregate's fields may run program code (a getter); nothing runs
+ * program code after this, so the caller opens the call's protector scope in between.
+ */
+export function findReferences(value: unknown): number {
+  if (isRetaggable(value)) return holders.length;
+  if (typeof value !== "object" || value === null) return -1;
+  const start = holders.length;
+  collect(value, 1);
+  if (holders.length === start) return -1;
+  return start;
+}
+
+/**
+ * The second half: retags what {@link findReferences} found (`mark` is what it returned) —
+ * function-entry retags (protected) when `fnEntry`, else default ones. Returns the value, or a
+ * new reference or `Box` when the value is one; references inside an aggregate are replaced in
+ * place.
+ */
+export function retagFound(value: unknown, fnEntry: boolean, mark: number): unknown {
+  if (isRetaggable(value)) return retagOne(value, fnEntry);
+  const end = holders.length;
+  try {
+    for (let i = mark; i < end; i++) {
+      const holder = holders[i] as Record<string | number, unknown>;
+      const key = keys[i];
+      // A frozen aggregate keeps its reference (the retag happened; the callee reads the old tag).
+      Reflect.set(holder, key, retagOne(holder[key], fnEntry));
+    }
+  } finally {
+    holders.length = mark;
+    keys.length = mark;
   }
-  if (value instanceof RefMut) return withTag(RefMut, refPtr(value), borrow(refPtr(value), true, refTag(value), "fn-entry"));
-  if (value instanceof Ref) return withTag(Ref, refPtr(value), borrow(refPtr(value), false, refTag(value), "fn-entry"));
   return value;
+}
+
+function isRetaggable(v: unknown): v is Ref<unknown> | BoxImpl<unknown> {
+  return v instanceof Ref || v instanceof BoxImpl;
+}
+
+/** The retag of one reference (a `RefMut` is a `Ref` too) or `Box`. */
+function retagOne(v: unknown, fnEntry: boolean): unknown {
+  const mode = fnEntry ? "fn-entry" : "default";
+  if (v instanceof BoxImpl) return new BoxImpl(boxRetag(v.raw, mode));
+  if (v instanceof RefMut) return withTag(RefMut, refPtr(v), borrow(refPtr(v), true, refTag(v), mode));
+  if (v instanceof Ref) return withTag(Ref, refPtr(v), borrow(refPtr(v), false, refTag(v), mode));
+  return v;
+}
+
+/** Objects a walk does not enter: kmiri's own, and containers whose contents are not fields. */
+function opaque(o: object): boolean {
+  return (
+    o instanceof Ptr ||
+    o instanceof Static ||
+    o instanceof Local ||
+    o instanceof JoinHandle ||
+    ArrayBuffer.isView(o) ||
+    isLayout(o)
+  );
+}
+
+/** Records the references among `o`'s fields (and its fields' fields, to {@link MAX_DEPTH}). */
+function collect(o: object, depth: number): void {
+  if (opaque(o)) return;
+  if (Array.isArray(o)) {
+    const n = o.length < MAX_FIELDS ? o.length : MAX_FIELDS;
+    for (let i = 0; i < n; i++) visit(o, i, o[i], depth);
+    return;
+  }
+  let seen = 0;
+  for (const k in o) {
+    if (++seen > MAX_FIELDS) return;
+    if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
+    visit(o, k, (o as Record<string, unknown>)[k], depth);
+  }
+}
+
+function visit(holder: object, key: string | number, v: unknown, depth: number): void {
+  if (typeof v !== "object" || v === null) return;
+  if (isRetaggable(v)) {
+    holders.push(holder);
+    keys.push(key);
+  } else if (depth < MAX_DEPTH) collect(v, depth + 1);
 }

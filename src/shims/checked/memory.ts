@@ -140,8 +140,13 @@ export class Ptr<T> {
     const bytes = this.address - origin.address;
     const size = this.layout.size;
     if (bytes === 0) return 0;
-    const a = resolved(this.address, this.#provenance);
-    const b = resolved(origin.address, provenanceOf(origin));
+    // Miri checks that the range between the two is dereferenceable from each end: `bytes` from
+    // `origin`, `-bytes` from `this`. A wildcard is resolved for that signed range, as Miri's
+    // `alloc_id_from_addr` does: at the address when the range goes up from it, at the address
+    // minus one when it goes down — so a one-past-the-end wildcard finds the exposed allocation
+    // that ends there, and a wildcard at a base, going down, finds none of that allocation.
+    const a = resolved(this.address, this.#provenance, -bytes);
+    const b = resolved(origin.address, provenanceOf(origin), bytes);
     if (a === null || a !== b) {
       reportUB(mem, 
         a === null || b === null ? "no-provenance" : "out-of-bounds",
@@ -367,9 +372,13 @@ export function makePtr(address: number, provenance: Allocation | null, pointee:
   return new Ptr(address, provenance, pointee as Layout<unknown>, tag);
 }
 
-/** The allocation a pointer refers to at `addr`: its provenance, or for a wildcard the exposed allocation there. */
-function resolved(addr: number, a: Allocation | null): Allocation | null {
-  return a === WILDCARD ? mem.resolve(addr, 0, a) : a;
+/**
+ * The allocation a pointer refers to at `addr` for a range of `size` bytes (signed) from it: its
+ * provenance, or for a wildcard the exposed allocation holding that range's first byte
+ * (`Memory.findExposed`: the byte before `addr` when `size` is negative).
+ */
+function resolved(addr: number, a: Allocation | null, size: number): Allocation | null {
+  return a === WILDCARD ? mem.resolve(addr, size, a) : a;
 }
 
 // ── arguments of the wrong type ──

@@ -9,10 +9,10 @@ import { CHECKED_RUNTIME, type GuestRuntime } from "../../interp/shim-host.js";
 import type { Machine } from "../../interp/machine.js";
 import { GUEST_APIS } from "../manifest.js";
 import { activate } from "./context.js";
-import { retagArgument } from "./fn-entry.js";
+import { findReferences, retagFound } from "./fn-entry.js";
 import * as rt from "./index.js";
 import * as mirch from "./mirch.js";
-import { makePtr, readPtr } from "./memory.js";
+import { makePtr, Ptr, readPtr } from "./memory.js";
 
 /** The namespace of each guest API, by the manifest's names. */
 const NAMESPACES: Readonly<Record<string, object>> = { "kmiri/rt": rt, "kmiri/mirch": mirch };
@@ -24,5 +24,7 @@ export const checkedRuntime: GuestRuntime<Machine> = Object.freeze({
   activate,
   pointer: makePtr,
   readPointer: readPtr,
-  retagArgument,
+  findReferences,
+  pointerClass: Ptr,
+  retagFound,
 });

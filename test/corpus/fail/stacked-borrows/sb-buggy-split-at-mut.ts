@@ -1,6 +1,7 @@
 // Miri's both_borrows/buggy_split_at_mut: a hand-written `split_at_mut` whose first half is too
 // long. The second half's `&mut` overlaps it and pops it there; the first half is dead from then
-// on (here: its reborrow for `a[1] = 5` is a retag from a tag that no longer exists at that offset).
+// on, and the caller's retag of the returned pair fails at the call, where Miri reports it too
+// (its `//~[stack]^ ERROR` is on the `let (a, b) = …` line).
 import { array, local, u32 } from "kmiri/rt";
 import type { RefMut } from "kmiri/rt";
 
@@ -17,7 +18,7 @@ function split_at_mut(v: RefMut<number[]>, mid: number): [RefMut<number[]>, RefM
 
 export function main(): void {
   const arr = local(array(u32, 4), [1, 2, 3, 4]);
-  const [a, b] = split_at_mut(arr.as_mut(), 0);
-  a.index_mut(1).write(5); //~ ERROR: stacked-borrows
+  const [a, b] = split_at_mut(arr.as_mut(), 0); //~ ERROR: stacked-borrows
+  a.index_mut(1).write(5);
   b.index_mut(1).write(6);
 }
