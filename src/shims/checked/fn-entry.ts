@@ -13,15 +13,17 @@
  *   a `&mut` that was invalidated while the callee held it fails at the `return`, as Miri reports
  *   it where the caller's copy of the result is retagged, not at the caller's later use.
  * - **Inside aggregates** (Miri retags the fields of structs, tuples and arrays passed by value,
- *   `-Zmiri-retag-fields`, on by default): references held by an array or an object argument —
- *   a plain object, a program class's instance — are retagged too, in place (the callee's
+ *   `-Zmiri-retag-fields`, on by default): references held by an array or a *plain object*
+ *   argument (an object literal, a struct value) are retagged too, in place (the callee's
  *   aggregate *is* the caller's in JavaScript; a Rust caller could not use a moved aggregate after
- *   the call anyway, and a shared reference left retagged is still valid for it). The walk is
- *   bounded so that passing a large array costs a bounded amount: {@link MAX_DEPTH} levels,
- *   {@link MAX_FIELDS} fields or elements per aggregate. It reads own enumerable properties (an
- *   enumerable *getter* of an argument therefore runs once more at the call) and skips kmiri's own
- *   objects (pointers, statics, locals, layouts, join handles) and typed arrays (a map or a set has
- *   no enumerable fields: its entries are not walked).
+ *   the call anyway, and a shared reference left retagged is still valid for it). An instance of
+ *   a class is not walked: JavaScript passes it as Rust passes `&self`, a reference to a struct
+ *   whose fields are not retagged (a lock object holding its `Box` and a reference into it would
+ *   otherwise have them retagged against each other). The walk is bounded so that passing a large
+ *   array costs a bounded amount: {@link MAX_DEPTH} levels, {@link MAX_FIELDS} fields or elements
+ *   per aggregate. It reads own enumerable properties (an enumerable *getter* of an argument
+ *   therefore runs once more at the call) and skips kmiri's own objects (pointers, statics,
+ *   locals, layouts, join handles) and typed arrays.
  *
  * Nothing is walked when no borrow tracker runs (`--borrow-model none`): the Machine does not call
  * these then.
@@ -107,12 +109,16 @@ function opaque(o: object): boolean {
 
 /** Records the references among `o`'s fields (and its fields' fields, to {@link MAX_DEPTH}). */
 function collect(o: object, depth: number): void {
-  if (opaque(o)) return;
   if (Array.isArray(o)) {
     const n = o.length < MAX_FIELDS ? o.length : MAX_FIELDS;
     for (let i = 0; i < n; i++) visit(o, i, o[i], depth);
     return;
   }
+  // A plain object only: its prototype is some realm's `Object.prototype` (whose own prototype is
+  // null), or null. A class instance is passed like `&self` (see the module comment).
+  const proto = Object.getPrototypeOf(o) as object | null;
+  if (proto !== null && Object.getPrototypeOf(proto) !== null) return;
+  if (opaque(o)) return;
   let seen = 0;
   for (const k in o) {
     if (++seen > MAX_FIELDS) return;
