@@ -9,7 +9,8 @@
  *   `box` retag, *weakly* protected (the callee may free it, through it). The type as written does
  *   not matter: a parameter typed through an alias (`type Guard = RefMut<u32>`), a closure's
  *   parameter whose type is inferred, or one typed `any` is retagged alike.
- * - **On return** (`$R.rv`): a returned reference or `Box` gets a default retag (no protector):
+ * - **On return** (`$R.rv`): a returned reference gets a default retag (no protector; a returned
+ *   `Box` does not, see {@link retagOne}):
  *   a `&mut` that was invalidated while the callee held it fails at the `return`, as Miri reports
  *   it where the caller's copy of the result is retagged, not at the caller's later use.
  * - **Inside aggregates** (Miri retags the fields of structs, tuples and arrays passed by value,
@@ -86,10 +87,15 @@ function isRetaggable(v: unknown): v is Ref<unknown> | BoxImpl<unknown> {
   return v instanceof Ref || v instanceof BoxImpl;
 }
 
-/** The retag of one reference (a `RefMut` is a `Ref` too) or `Box`. */
+/**
+ * The retag of one reference (a `RefMut` is a `Ref` too) or `Box`. A returned `Box` is left alone:
+ * Rust moves a returned `Box` out of the callee, but JavaScript returns a handle the callee may
+ * keep (a getter returning a stored `Box` is Rust's `Deref` to it), and a `Unique` retag per
+ * return would invalidate the handles returned before.
+ */
 function retagOne(v: unknown, fnEntry: boolean): unknown {
+  if (v instanceof BoxImpl) return fnEntry ? new BoxImpl(boxRetag(v.raw, "fn-entry")) : v;
   const mode = fnEntry ? "fn-entry" : "default";
-  if (v instanceof BoxImpl) return new BoxImpl(boxRetag(v.raw, mode));
   if (v instanceof RefMut) return withTag(RefMut, refPtr(v), borrow(refPtr(v), true, refTag(v), mode));
   if (v instanceof Ref) return withTag(Ref, refPtr(v), borrow(refPtr(v), false, refTag(v), mode));
   return v;
