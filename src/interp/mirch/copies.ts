@@ -16,6 +16,7 @@
 import { KERNEL_BASE, LINEAR_MAPPING_BASE, PAGE_SIZE } from "../../mirch/constants.js";
 import { accessRange, addressIn, borrowAccess } from "../memory/access.js";
 import { WILDCARD, type Allocation } from "../memory/allocation.js";
+import { UNTAGGED } from "../../borrowtracker/hooks.js";
 import { isMirchKernelAddress } from "./pointers.js";
 import { physSlot } from "./physical-pages.js";
 import type { MirchMachine } from "./mirch-machine.js";
@@ -58,7 +59,10 @@ function kernelPlace(mm: MirchMachine, addr: number, n: number, write: boolean):
     else memory.races.read(a!, off, n);
   }
   const slot = physSlot(a!);
-  if (a!.borrows !== null && slot !== null) borrowAccess(memory, a!, write ? 1 : 0, slot.root, off, n);
+  // Physical pages are reached by address through their (exposed) root; any other allocation —
+  // `kmiri/rt` memory at a kernel-image address — by a bare address, which is a wildcard access
+  // (Miri: an integer cast to a pointer), checked against the tags the program exposed.
+  if (a!.borrows !== null) borrowAccess(memory, a!, write ? 1 : 0, slot !== null ? slot.root : UNTAGGED, off, n);
   return { a: a!, off };
 }
 
