@@ -106,6 +106,32 @@ describe("which functions become generators", () => {
     expect([g.get("a"), g.get("b"), g.get("c")]).toEqual([true, true, true]);
   });
 
+  test("a call of a method defined in a module analysed later sees it (a name shared with a never-yielding built-in)", () => {
+    const mod = (src: string, rt: Record<string, string> = {}) => ({
+      ast: parse(src, { ecmaVersion: "latest", sourceType: "module" }) as unknown as AnyNode,
+      rtImports: new Map(Object.entries(rt)),
+    });
+    // The entry module comes first, as the loader lists it; `write` is `Ptr.write` by name (never
+    // yields) unless the program defines a `write` that may: the lock's, in the second module.
+    const user = mod(`export function f(lock) { lock.write().release(); }`);
+    const lib = mod(`export class RwLock { write() { for (;;) { if (this.w()) return this; spin_loop(); } } w() { return true; } }`, { spin_loop: "spin_loop" });
+    const a = analyzeProgram([user, lib]);
+    let writeCall: AnyNode | null = null;
+    const find = (n: AnyNode): void => {
+      if (!n || typeof n !== "object") return;
+      if (n.type === "CallExpression" && n.callee.type === "MemberExpression" && n.callee.property.name === "write") writeCall = n;
+      for (const k of Object.keys(n)) {
+        const v = (n as Record<string, unknown>)[k];
+        if (Array.isArray(v)) v.forEach((x) => find(x as AnyNode));
+        else if (v && typeof v === "object" && (v as AnyNode).type) find(v as AnyNode);
+      }
+    };
+    find(user.ast);
+    expect(writeCall).not.toBeNull();
+    expect(a.callYields(writeCall!)).toBe(true);
+    expect(a.nameYields("f")).toBe(true);
+  });
+
   test("constructors, getters and setters are never generators", () => {
     const a = analyzeProgram([
       {

@@ -82,6 +82,7 @@ export function analyzeProgram(modules: { ast: AnyNode; rtImports: Map<string, s
   const byName = new Map<string, FnInfo[]>();
   const callClass = new Map<AnyNode, CallClass>();
   const callOwner = new Map<AnyNode, FnInfo | null>();
+  const pending: { call: AnyNode; rtImports: Map<string, string> }[] = [];
 
   for (const mod of modules) {
     const visit = (node: AnyNode, parent: AnyNode | undefined, owner: FnInfo | null) => {
@@ -99,7 +100,9 @@ export function analyzeProgram(modules: { ast: AnyNode; rtImports: Map<string, s
         }
         owner = info;
       } else if (node.type === "CallExpression" || node.type === "NewExpression") {
-        callClass.set(node, classify(node, mod.rtImports));
+        // Classified once every module's functions are known (below): a call of a method
+        // defined in a module visited later must see it.
+        pending.push({ call: node, rtImports: mod.rtImports });
         callOwner.set(node, owner);
         owner?.calls.push(node);
         if (owner && callsLocal(node, mod.rtImports)) owner.ownsLocals = true;
@@ -108,6 +111,7 @@ export function analyzeProgram(modules: { ast: AnyNode; rtImports: Map<string, s
     };
     visit(mod.ast, undefined, null);
   }
+  for (const { call, rtImports } of pending) callClass.set(call, classify(call, rtImports));
 
   // Fixpoint: a function yields if one of its calls does.
   const yieldsByName = new Map<string, boolean>();
