@@ -847,10 +847,12 @@ export class Machine implements ShimHost {
   fa(token: number, value: unknown, fnSite: number, paramSite: number): unknown {
     const refs = this.refs;
     const t = this.borrowTracker;
-    this.ft = token;
-    if (t === null || refs === null) return value;
-    const mark = refs.findReferences(value);
-    if (mark < 0) return value;
+    // (`ft` is set after the walk: an argument's getter may run calls of its own, whose `fa`s set it.)
+    const mark = t === null || refs === null ? -1 : refs.findReferences(value);
+    if (mark < 0 || t === null || refs === null) {
+      this.ft = token;
+      return value;
+    }
     // From here no program code runs until the retags are done (findReferences may have run an
     // argument's getter, which may have entered and left calls of its own: the scope this call
     // opened for an earlier argument is resumed).
