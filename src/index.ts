@@ -27,7 +27,7 @@ export { checkCorpus, checkCorpusFile, corpusFiles, parseCorpusFile } from "./dr
 export type { CorpusCase, CorpusResult, Expectation } from "./driver/corpus.js";
 export { renderReport, renderRunResult } from "./driver/render/render.js";
 export { toSarif } from "./driver/render/sarif.js";
-export type { RunOptions, TestOptions } from "./driver/run.js";
+export type { RunOptions, TestOptions, TestProgress } from "./driver/run.js";
 export { Machine } from "./interp/machine.js";
 export { checkedRuntime } from "./shims/checked/runtime.js";
 export { CHECKED_RUNTIME, isCheckedRuntime } from "./interp/shim-host.js";

@@ -15,6 +15,8 @@ export interface CliIO {
   /** Whether standard output / standard error are terminals (for colour). */
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
+  /** The terminal's width when standard error is one (for the progress line; 80 if unknown). */
+  stderrColumns?: number;
   /** The environment (`NO_COLOR`, `KMIRI_DEBUG`, `TERM`). */
   env: Record<string, string | undefined>;
   /** The working directory: source paths in reports are relative to it. */
@@ -38,6 +40,7 @@ export function nodeIO(): CliIO {
     stderr: (text) => void process.stderr.write(text),
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
+    stderrColumns: process.stderr.columns,
     env: process.env,
     cwd,
     engine: loadEngine,

@@ -16,6 +16,7 @@ import { renderPanic, renderReport } from "../driver/render/render.js";
 import { palette, shouldColor } from "../driver/render/render-style.js";
 import type { KmiriJson } from "../driver/render/json.js";
 import type { ManySeedsOptions, SeedRun } from "../driver/many-seeds.js";
+import { ProgressLine, elapsed } from "./progress-line.js";
 
 /** The JSON object of `kmiri run --many-seeds --json`. */
 export interface ManySeedsJson extends KmiriJson {
@@ -39,20 +40,16 @@ export async function manySeedsCommand(file: string, flags: RunFlags, io: CliIO)
   const { onOutput: _o, native: _n, seed: _s, replay: _r, ...base } = engineOptions(flags, io);
   const options: ManySeedsOptions = { ...base, from: range.from, to: range.to };
   if (flags.workers !== undefined) options.workers = flags.workers;
-  const progress = io.stderrIsTTY && !flags.json;
-  let shown = 0;
-  if (progress) {
-    options.onProgress = (p) => {
-      const line = `many seeds: ${p.done}/${p.total} done, ${p.failed} failed`;
-      io.stderr(`\r${line.padEnd(shown)}`);
-      shown = line.length;
-    };
+  const progress = new ProgressLine(io, !flags.json);
+  const t0 = Date.now();
+  if (progress.active) {
+    options.onProgress = (p) => progress.show(`many seeds: ${p.done}/${p.total} done, ${p.failed} failed, ${elapsed(Date.now() - t0)}`);
   }
   let result;
   try {
     result = await engine.runManySeeds(file, options);
   } finally {
-    if (progress && shown > 0) io.stderr(`\r${" ".repeat(shown)}\r`);
+    progress.clear();
   }
 
   if (flags.json) {

@@ -10,6 +10,7 @@ import type { TestFlags } from "./args.js";
 import type { CliIO } from "./io.js";
 import { cachedSources } from "./io.js";
 import type { EngineTestOptions } from "./engine.js";
+import { ProgressLine, elapsed } from "./progress-line.js";
 import { engineOptions } from "./options.js";
 import { writeSarif } from "./run-command.js";
 import { toLcov } from "./lcov.js";
@@ -34,25 +35,32 @@ export async function testCommand(path: string, flags: TestFlags, io: CliIO): Pr
   const options: EngineTestOptions = engineOptions(flags, io);
   if (flags.filter !== undefined) options.filter = flags.filter;
   if (flags.coverageBy !== undefined) options.coverageBy = flags.coverageBy;
-  // A progress line on a terminal while the seeds run, as `kmiri run --many-seeds` shows.
-  const progress = flags.manySeeds !== undefined && io.stderrIsTTY && !flags.json;
-  let shown = 0;
+  // A progress line on a terminal (standard error) while the suite or the seeds run; program output
+  // streamed to standard output is printed around it.
+  const progress = new ProgressLine(io, !flags.json);
+  const t0 = Date.now();
   if (flags.manySeeds) {
     options.manySeeds = { from: flags.manySeeds.from, to: flags.manySeeds.to };
     if (flags.workers !== undefined) options.manySeeds.workers = flags.workers;
-    if (progress) {
-      options.manySeeds.onProgress = (p) => {
-        const line = `many seeds: ${p.done}/${p.total} done, ${p.failed} failed`;
-        io.stderr(`\r${line.padEnd(shown)}`);
-        shown = line.length;
+    if (progress.active) {
+      options.manySeeds.onProgress = (p) => progress.show(`many seeds: ${p.done}/${p.total} done, ${p.failed} failed, ${elapsed(Date.now() - t0)}`);
+    }
+  } else {
+    if (!flags.json) options.onOutput = (line) => progress.around(() => io.stdout(`${line}\n`));
+    if (progress.active) {
+      options.onTest = (p) => {
+        if (p.phase === "start") {
+          const failed = p.failed ? `, ${p.failed} failed` : "";
+          progress.show(`running ${p.done + 1}/${p.total}${failed}, ${elapsed(Date.now() - t0)}: ${p.module}::${p.name}`);
+        }
       };
     }
-  } else if (!flags.json) options.onOutput = (line) => io.stdout(`${line}\n`);
+  }
   let result: TestRunResult;
   try {
     result = await engine.testPath(path, options);
   } finally {
-    if (progress && shown > 0) io.stderr(`\r${" ".repeat(shown)}\r`);
+    progress.clear();
   }
   const json = testRunResultToJson(result);
 

@@ -158,6 +158,25 @@ export interface TestOptions extends RunOptions {
     onProgress?: (progress: ManySeedsProgress) => void;
     signal?: AbortSignalLike;
   };
+  /**
+   * Called as each test starts and ends (one seed; with `manySeeds`, `manySeeds.onProgress`
+   * reports instead): the CLI's progress line on a terminal. Synchronous, between two tests' runs.
+   */
+  onTest?: (progress: TestProgress) => void;
+}
+
+/** Where a one-seed `testPath` run is (see {@link TestOptions.onTest}). */
+export interface TestProgress {
+  /** `start`: the test is about to run; `end`: it ran (checked, then natively). */
+  phase: "start" | "end";
+  /** Tests finished so far, and selected in all. */
+  done: number;
+  total: number;
+  /** Finished tests that did not pass. */
+  failed: number;
+  /** The test: its file (as in the report) and name. */
+  module: string;
+  name: string;
 }
 
 
@@ -428,7 +447,7 @@ export interface SeedTestRun {
 /** Test files loaded, compiled and listed once, to run with many seeds. */
 export interface PreparedTests {
   /** Runs every selected test with this seed. */
-  runSeed(seed: number, onOutput?: (line: string) => void): SeedTestRun;
+  runSeed(seed: number, onOutput?: (line: string) => void, onTest?: (progress: TestProgress) => void): SeedTestRun;
   /**
    * The result of one or more seed runs (sorted by seed): one entry per test, passing only when
    * it passed for every seed, and coverage merged over the seeds. With two or more runs each
@@ -488,14 +507,16 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
   /** PCT step estimates per test (they do not depend on the seed). */
   const pctEstimates = new Map<string, number>();
 
-  const runSeed = (seed: number, onOutputLine?: (line: string) => void): SeedTestRun => {
+  const runSeed = (seed: number, onOutputLine?: (line: string) => void, onTest?: (progress: TestProgress) => void): SeedTestRun => {
     const o: RunOptions = { ...options, seed };
     const results: TestResult[] = [];
     const lineHits = program.modules.map((m) => new Uint8Array(m.compiled.coverageLines.length));
     const unsafeHits = program.modules.map((m) => new Uint8Array(m.compiled.unsafeLines.length));
     const timing: Record<string, ModuleTiming> = {};
     const stats: RunStats = { ...emptyStats(), threads: 0 };
+    let failed = 0;
     for (const t of selected) {
+      onTest?.({ phase: "start", done: results.length, total: selected.length, failed, module: t.module, name: t.name });
       // Bounded as the Machine's own output is (a test that prints without end).
       const output = new KeptLines();
       let spec: Machine["tests"][number] | undefined;
@@ -558,6 +579,8 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
       stats.threads += m.threads.length;
       stats.switches += m.switches;
       stats.allocations += m.memory.count;
+      if (r.status !== "pass") failed++;
+      onTest?.({ phase: "end", done: results.length, total: selected.length, failed, module: t.module, name: t.name });
     }
     return { seed, tests: results, lineHits, unsafeHits, timing, stats };
   };

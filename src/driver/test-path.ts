@@ -21,6 +21,6 @@ export async function testPath(p: string, options: TestOptions = {}): Promise<Te
   if (options.manySeeds) return testManySeeds(p, options);
   const t0 = performance.now();
   const prepared = await prepareTests(p, options);
-  const run = prepared.runSeed(options.seed ?? 0, options.onOutput);
+  const run = prepared.runSeed(options.seed ?? 0, options.onOutput, options.onTest);
   return prepared.report([run], performance.now() - t0);
 }
