@@ -60,7 +60,8 @@ export interface RunFlags extends CommonFlags {
 
 /** Options of `kmiri test` only. */
 export interface TestFlags extends CommonFlags {
-  filter?: string;
+  /** `--filter TEXT` (repeatable: a list when given more than once). */
+  filter?: string | string[];
   /** Where to write lcov coverage. */
   lcov?: string;
   /** `--coverage-by file|dir`: rows of the coverage table (default `file`). */
@@ -298,6 +299,8 @@ export function parseArgs(argv: readonly string[]): Command {
     const parsed = spec.parse(value, name);
     // `--track-tag` may be given several times: the tags add up.
     if (spec.key === "trackTags" && flags.trackTags) flags.trackTags = [...flags.trackTags, ...(parsed as number[])];
+    // So may `--filter`: a test runs when it matches any of them.
+    else if (spec.key === "filter" && flags.filter !== undefined) flags.filter = [...[flags.filter].flat(), parsed as string];
     else (flags as unknown as Record<string, unknown>)[spec.key] = parsed;
   }
 

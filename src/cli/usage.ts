@@ -78,7 +78,7 @@ Options:
   --no-typecheck           do not type-check the program before it runs; by default tsc checks
                            its .ts files (strict, ES2022, kmiri/rt's types; cached by content)
                            and a type error stops it like a syntax error (exit status 2)
-  --filter TEXT            test: run only the tests whose \`module::name\` contains TEXT
+  --filter TEXT            test: run only the tests whose \`module::name\` contains TEXT (repeatable: any of them)
   --lcov FILE              test: write line coverage to FILE in lcov format
   --coverage-by file|dir   test: a coverage table row per file (the default) or per directory
                            (relative to the working directory; the files' counts and times summed)

@@ -85,6 +85,11 @@ export interface TestResult {
   /** The test's schedule as a replay string (`kmiri test --filter NAME --replay STRING` replays it). */
   schedule?: string;
   /**
+   * The threads the test ran, its own included (1: it spawned none; on Mirch each thread is a
+   * CPU): which tests are worth `--many-seeds`. With `--many-seeds`, the first seed's.
+   */
+  threads?: number;
+  /**
    * Only with `--many-seeds A..B` (`TestOptions.manySeeds`): the seeds whose run of this test
    * failed, in order (`[]` when it passed for every seed). The test's `status` is `pass` only when
    * every seed passed, else `ub` when some seed found UB, else `fail`; `ub` holds every failing

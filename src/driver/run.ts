@@ -136,8 +136,8 @@ export interface RunOptions {
 
 /** Options of {@link testPath}. */
 export interface TestOptions extends RunOptions {
-  /** Run only the tests whose name (or `module::name`) contains this text. */
-  filter?: string;
+  /** Run only the tests whose name (or `module::name`) contains this text (or, for a list, any of them). */
+  filter?: string | readonly string[];
   /**
    * Rows of the coverage table: `file` (the default) one per test or program file, `dir` one per
    * directory, sums of its files (`--coverage-by dir`, see {@link coverageByDir}).
@@ -501,9 +501,8 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
       tests.push({ module: t.module, name: t.name, path: mod?.source.path ?? entry.path });
     }
   }
-  const selected = options.filter
-    ? tests.filter((t) => `${t.module}::${t.name}`.includes(options.filter!))
-    : tests;
+  const filters = options.filter === undefined ? undefined : typeof options.filter === "string" ? [options.filter] : options.filter;
+  const selected = filters ? tests.filter((t) => filters.some((f) => `${t.module}::${t.name}`.includes(f))) : tests;
   /** PCT step estimates per test (they do not depend on the seed). */
   const pctEstimates = new Map<string, number>();
 
@@ -548,7 +547,7 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
       );
       const ms = performance.now() - start;
       const ub = m.allFindings();
-      const r: TestResult = { name: t.name, module: t.module, status: "pass", ms, output: output.lines(), schedule: m.schedule };
+      const r: TestResult = { name: t.name, module: t.module, status: "pass", ms, output: output.lines(), schedule: m.schedule, threads: m.threads.length };
       if (ub.length) {
         r.status = "ub";
         r.ub = ub;

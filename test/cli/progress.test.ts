@@ -83,3 +83,19 @@ describe("kmiri test on a terminal", () => {
     expect(json.err).not.toContain("\r");
   });
 });
+
+describe("--filter, repeated, and threads per test", () => {
+  test("a test runs when it matches any filter; each result says how many threads it ran", async () => {
+    const r = await kmiri(["test", "test/fixtures/ktests/mixed.ts", "--filter", "::passes", "--filter", "use_after", "--json"]);
+    const j = JSON.parse(r.out) as { tests: { name: string; threads: number }[] };
+    expect(j.tests.map((t) => t.name)).toEqual(["passes", "use_after_free"]);
+    expect(j.tests.map((t) => t.threads)).toEqual([1, 1]);
+  });
+
+  test("a test that spawns counts its threads", async () => {
+    const r = await kmiri(["test", "test/fixtures/ktests-seeds", "--filter", "racy", "--json", "--seed", "1"]);
+    const j = JSON.parse(r.out) as { tests: { name: string; threads: number }[] };
+    expect(j.tests.length).toBeGreaterThan(0);
+    for (const t of j.tests) expect(t.threads, t.name).toBeGreaterThan(1);
+  });
+});

@@ -113,30 +113,60 @@ function opaque(o: object): boolean {
   );
 }
 
+/**
+ * Frozen aggregates known to hold no reference at any depth: a walk skips them. Programs pass the
+ * same frozen constants (configuration objects, tables of constants) to many calls; a frozen
+ * object's data properties cannot change, so once every field is a primitive, a function or
+ * another such object, no later walk can find anything in it. An object with an accessor (whose
+ * getter may return something else next time) or more fields than a walk reads is never entered.
+ */
+const clean = new WeakSet<object>();
+
 /** Records the references among `o`'s fields (and its fields' fields, to {@link MAX_DEPTH}). */
 function collect(o: object, depth: number): void {
+  if (clean.has(o)) return;
+  const before = holders.length;
+  let complete: boolean;
   if (Array.isArray(o)) {
     const n = o.length < MAX_FIELDS ? o.length : MAX_FIELDS;
-    for (let i = 0; i < n; i++) visit(o, i, o[i], depth);
-    return;
+    complete = o.length <= MAX_FIELDS;
+    for (let i = 0; i < n; i++) complete = visit(o, i, o[i], depth) && complete;
+  } else {
+    // A plain object only: its prototype is some realm's `Object.prototype` (whose own prototype is
+    // null), or null. A class instance is passed like `&self` (see the module comment).
+    const proto = Object.getPrototypeOf(o) as object | null;
+    if (proto !== null && Object.getPrototypeOf(proto) !== null) return;
+    if (opaque(o)) return;
+    let seen = 0;
+    complete = true;
+    for (const k in o) {
+      if (++seen > MAX_FIELDS) return;
+      if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
+      complete = visit(o, k, (o as Record<string, unknown>)[k], depth) && complete;
+    }
   }
-  // A plain object only: its prototype is some realm's `Object.prototype` (whose own prototype is
-  // null), or null. A class instance is passed like `&self` (see the module comment).
-  const proto = Object.getPrototypeOf(o) as object | null;
-  if (proto !== null && Object.getPrototypeOf(proto) !== null) return;
-  if (opaque(o)) return;
-  let seen = 0;
-  for (const k in o) {
-    if (++seen > MAX_FIELDS) return;
-    if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
-    visit(o, k, (o as Record<string, unknown>)[k], depth);
-  }
+  if (complete && holders.length === before && Object.isFrozen(o) && dataOnly(o)) clean.add(o);
 }
 
-function visit(holder: object, key: string | number, v: unknown, depth: number): void {
-  if (typeof v !== "object" || v === null) return;
+/** Whether every own property of `o` is a data property (no getter to give another value later). */
+function dataOnly(o: object): boolean {
+  const descriptors = Object.getOwnPropertyDescriptors(o) as Record<string | symbol, PropertyDescriptor>;
+  for (const k of Reflect.ownKeys(descriptors)) if (!("value" in descriptors[k]!)) return false;
+  return true;
+}
+
+/**
+ * Looks at one field: records it when it is a reference or `Box`, walks it when it is an
+ * aggregate. Returns whether the field is known to hold nothing, at any depth (a primitive, a
+ * function, or a {@link clean} aggregate).
+ */
+function visit(holder: object, key: string | number, v: unknown, depth: number): boolean {
+  if (typeof v !== "object" || v === null) return true;
   if (isRetaggable(v)) {
     holders.push(holder);
     keys.push(key);
-  } else if (depth < MAX_DEPTH) collect(v, depth + 1);
+    return false;
+  }
+  if (depth < MAX_DEPTH) collect(v, depth + 1);
+  return clean.has(v);
 }

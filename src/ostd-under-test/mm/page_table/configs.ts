@@ -51,7 +51,7 @@ function user_item_raw_info(item: VmItem): [Paddr, PagingLevel, PageProperty] {
 // and taken back from it; AVAIL1 tells the two kinds apart and is kept.
 export const UserPtConfig: PageTableConfig<VmItem, VmItemRef> = Object.freeze({
   name: "UserPtConfig",
-  TOP_LEVEL_INDEX_RANGE: range(0, 256),
+  TOP_LEVEL_INDEX_RANGE: Object.freeze(range(0, 256)),
   TOP_LEVEL_CAN_UNMAP: true,
   E: PageTableEntry,
   C: PagingConsts,
@@ -112,7 +112,7 @@ function kernel_item_raw_info(item: MappedItem): [Paddr, PagingLevel, PageProper
 // SAFETY: as `UserPtConfig`'s, with AVAIL1 set for tracked frames.
 export const KernelPtConfig: PageTableConfig<MappedItem, MappedItemRef> = Object.freeze({
   name: "KernelPtConfig",
-  TOP_LEVEL_INDEX_RANGE: range(256, 512),
+  TOP_LEVEL_INDEX_RANGE: Object.freeze(range(256, 512)),
   TOP_LEVEL_CAN_UNMAP: false,
   E: PageTableEntry,
   C: PagingConsts,

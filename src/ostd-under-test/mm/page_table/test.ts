@@ -101,7 +101,7 @@ type TestPtItem = [Paddr, PagingLevel, PageProperty];
 // SAFETY: the item is its raw form.
 const TestPtConfig: PageTableConfig<TestPtItem, TestPtItem> = Object.freeze({
   name: "TestPtConfig",
-  TOP_LEVEL_INDEX_RANGE: range(0, 256),
+  TOP_LEVEL_INDEX_RANGE: Object.freeze(range(0, 256)),
   TOP_LEVEL_CAN_UNMAP: true,
   E: PageTableEntry,
   C: VeryHugePagingConsts,
