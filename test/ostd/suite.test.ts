@@ -21,26 +21,30 @@ interface Row {
 }
 interface TestJson {
   ub: { kind: string; message: string; location?: { file: string; line: number } }[];
-  tests: { name: string; module: string; status: string }[];
+  tests: { name: string; module: string; status: string; threads?: number; failingSeeds?: number[] }[];
   coverage: { modules: Row[]; total: Row };
   exitCode: number;
 }
 
 let result: TestJson;
 
+/** `kmiri test src/ostd-under-test ARGS --json`, asynchronously (see below). */
+function kmiriTest(args: string[]): Promise<TestJson> {
+  return new Promise<TestJson>((done, fail) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, "bin", "kmiri.js"), "test", "src/ostd-under-test", ...args, "--json"],
+      { cwd: ROOT, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: "1" } },
+      // A failing test exits 1 with the JSON still on stdout: the assertions below say what failed.
+      (err, out) => (out ? done(JSON.parse(out) as TestJson) : fail(err ?? new Error("kmiri test printed nothing"))),
+    );
+  });
+}
+
 // The suite runs for about a minute: asynchronously, so that the worker keeps answering vitest
 // (a synchronous spawn blocks its event loop and vitest's RPC times out).
 beforeAll(async () => {
-  const stdout = await new Promise<string>((done, fail) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, "bin", "kmiri.js"), "test", "src/ostd-under-test", "--coverage-by", "dir", "--json"],
-      { cwd: ROOT, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: "1" } },
-      // A failing test exits 1 with the JSON still on stdout: the assertions below say what failed.
-      (err, out) => (out ? done(out) : fail(err ?? new Error("kmiri test printed nothing"))),
-    );
-  });
-  result = JSON.parse(stdout) as TestJson;
+  result = await kmiriTest(["--coverage-by", "dir"]);
 }, 600_000);
 
 describe("the OSTD suite (the main job)", () => {
@@ -61,6 +65,18 @@ describe("the OSTD suite (the main job)", () => {
     expect(total.unsafe).toEqual({ covered: sum((r) => r.unsafe.covered), total: sum((r) => r.unsafe.total) });
     expect(total.tests).toBe(result.tests.length);
   });
+
+  test("the multi-CPU tests pass on every seed of 0..32", async () => {
+    // The tests that ran more than one thread (a CPU each on Mirch), found from the run itself.
+    const smp = result.tests.filter((t) => (t.threads ?? 1) > 1);
+    expect(smp.length).toBeGreaterThanOrEqual(10);
+    const seeds = await kmiriTest(["--many-seeds", "0..32", ...smp.flatMap((t) => ["--filter", `${t.module}::${t.name}`])]);
+    // (A filter is a substring: a test whose name extends another's runs too.)
+    const ran = new Set(seeds.tests.map((t) => `${t.module}::${t.name}`));
+    expect(smp.filter((t) => !ran.has(`${t.module}::${t.name}`))).toEqual([]);
+    const failing = seeds.tests.filter((t) => t.status !== "pass").map((t) => `${t.module}::${t.name} seeds ${t.failingSeeds?.join(",")}`);
+    expect(failing).toEqual([]);
+  }, 1_200_000);
 
   test("every unsafe region of the port is covered", () => {
     const unrun = result.coverage.modules.filter((r) => r.unsafe.covered < r.unsafe.total).map((r) => `${r.module}: ${r.unsafe.covered}/${r.unsafe.total}`);
