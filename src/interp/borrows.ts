@@ -114,6 +114,17 @@ export const GC_MIN_HEIGHT = 32;
  * `[root]`, the root tag being the allocation's `borrowWrite`.
  */
 const FRESH = Object.freeze({ fresh: true }) as unknown as AllocationState;
+/**
+ * {@link FRESH} with the root tag exposed: Mirch exposes every physical page's root from boot
+ * (the linear map reaches them all), and most pages are only ever used through that root. The
+ * exposure is recorded when the state is made.
+ */
+const FRESH_EXPOSED = Object.freeze({ fresh: true, exposed: true }) as unknown as AllocationState;
+
+/** Whether `s` is a state not made yet. */
+function isFresh(s: object | null): boolean {
+  return s === FRESH || s === FRESH_EXPOSED;
+}
 
 /** Stacked Borrows as the Machine's borrow tracker. */
 export class MachineBorrows implements BorrowTracker {
@@ -229,7 +240,7 @@ export class MachineBorrows implements BorrowTracker {
     const a = alloc as Allocation;
     let state = a.borrows as AllocationState | null;
     if (state === null) return;
-    if (state === FRESH) {
+    if (isFresh(state)) {
       if (tag === a.borrowWrite) return; // the root of a fresh allocation
       state = this.state(a);
     }
@@ -245,7 +256,7 @@ export class MachineBorrows implements BorrowTracker {
     const state = a.borrows;
     if (state === null) return;
     this.use(tag);
-    if (state !== FRESH || tag !== a.borrowWrite) {
+    if (!isFresh(state) || tag !== a.borrowWrite) {
       // (Freeing a fresh allocation through its root checks nothing: no item can be protected.)
       this.state(a);
       const f = this.sb.deallocate(a.id, tag, site);
@@ -260,6 +271,10 @@ export class MachineBorrows implements BorrowTracker {
   expose(alloc: TrackedAllocation, tag: BorTag): void {
     const a = alloc as Allocation;
     if (a.borrows === null) return;
+    if (isFresh(a.borrows) && tag === a.borrowWrite) {
+      a.borrows = FRESH_EXPOSED;
+      return;
+    }
     this.state(a);
     this.sb.expose(a.id, tag);
   }
@@ -300,9 +315,10 @@ export class MachineBorrows implements BorrowTracker {
   /** The Stacked Borrows state of tracked allocation `a`, made now if it is still {@link FRESH}. */
   private state(a: Allocation): AllocationState {
     const s = a.borrows as AllocationState;
-    if (s !== FRESH) return s;
+    if (!isFresh(s)) return s;
     this.sb.newAllocation(a.id, a.size, a.kind, a.allocSite, undefined, a.borrowWrite);
     const made = this.sb.allocation(a.id)!;
+    if (s === FRESH_EXPOSED) made.expose(a.borrowWrite);
     a.borrows = made;
     return made;
   }
@@ -398,7 +414,7 @@ export class MachineBorrows implements BorrowTracker {
     // does not record their uses): mark them as used now.
     const live = this.host.liveAllocations();
     for (const a of live) {
-      if (a.borrows !== null && a.borrows !== FRESH) {
+      if (a.borrows !== null && !isFresh(a.borrows)) {
         if (a.borrowRead > 0 && a.borrowRead < seen.length) seen[a.borrowRead] = epoch;
         if (a.borrowWrite > 0 && a.borrowWrite < seen.length) seen[a.borrowWrite] = epoch;
       }
@@ -431,7 +447,7 @@ export class MachineBorrows implements BorrowTracker {
       },
       { minHeight: GC_MIN_HEIGHT },
     );
-    for (const a of live) if (a.borrows !== null && a.borrows !== FRESH) this.refresh(a, a.borrows as AllocationState);
+    for (const a of live) if (a.borrows !== null && !isFresh(a.borrows)) this.refresh(a, a.borrows as AllocationState);
     this.gcRuns++;
     const s = sb.stats();
     const work = s.items + s.runs + s.historyEvents + scanned + live.length;

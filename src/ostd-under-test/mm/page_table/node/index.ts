@@ -126,7 +126,7 @@ export class PageTableNode {
     if (page_state(frame.paddr()).state === "untyped") {
       unsafe: {
         // SAFETY: the frame is ours alone, untyped, and nothing was made from it yet.
-        retype_phys_pages(frame.paddr(), 1, "page-table", cfg.C.PTE_SIZE);
+        retype_phys_pages(frame.paddr(), 1, "page-table");
       }
     }
     return new PageTableNode(cfg, frame);
