@@ -17,6 +17,12 @@ import { u64, type Layout } from "../interp/memory/layouts.js";
 /** A memory ordering (`core::sync::atomic::Ordering`). */
 export type Ordering = "Relaxed" | "Acquire" | "Release" | "AcqRel" | "SeqCst";
 
+/** `Result<T, T>` of a compare-exchange: `ok` with the previous value, or not ok with the current one. */
+export interface CasResult<T> {
+  readonly ok: boolean;
+  readonly value: T;
+}
+
 /** The five orderings. */
 export const ORDERINGS: ReadonlySet<string> = new Set(["Relaxed", "Acquire", "Release", "AcqRel", "SeqCst"]);
 

@@ -11,10 +11,10 @@
 import { trustInspect } from "../../interp/program-console.js";
 import { current, mem, running } from "./context.js";
 import { checkDealloc, checkOffset, checkReference, load, store } from "../../interp/memory/access.js";
-import { isAllocation, WILDCARD, type Allocation } from "../../interp/memory/allocation.js";
+import { isAllocation, UNCHECKED_OFFSET, WILDCARD, type Allocation } from "../../interp/memory/allocation.js";
 import type { PointerParts } from "../../interp/memory/seam.js";
 import { copyBytes, fillBytes, transmuteValue } from "../../interp/memory/bulk.js";
-import { reportUB } from "../../interp/memory/diagnose.js";
+import { reportUB, resolveIndirect } from "../../interp/memory/diagnose.js";
 import { isMirchKernelAddress } from "../../interp/mirch/pointers.js";
 import {
   INT2PTR_HELP,
@@ -153,10 +153,35 @@ export class Ptr<T> {
         "`ptr_offset_from` called on two different pointers that are not both derived from the same allocation",
       );
     }
-    const off = origin.address - a.base;
-    if (!a.live || off < 0 || off > a.size || off + bytes < 0 || off + bytes > a.size) {
+    let base = origin.address;
+    let alloc: Allocation = a;
+    if (a.indirect) {
+      // A pointer whose provenance is resolved at each access (Mirch's untyped memory, mappings):
+      // the range between the two, from its low end, must lie in one allocation, as it must for
+      // any other pointer. Resolved as arithmetic (no access rule), at the translated address.
+      const low = bytes > 0 ? origin.address : this.address;
+      mem.resolvingOffset = true;
+      let r: Allocation | null;
+      try {
+        r = resolveIndirect(mem, low, Math.abs(bytes), a);
+      } finally {
+        mem.resolvingOffset = false;
+      }
+      if (r === UNCHECKED_OFFSET) {
+        if (size === 0) unsupported("`offset_from` of a pointer to a zero-sized type (Rust panics: pointee size must be > 0)");
+        if (bytes % size !== 0) reportUB(mem, "out-of-bounds", `exact_div: ${bytes} cannot be divided by ${size} without remainder`);
+        return bytes / size;
+      }
+      if (r === null) {
+        reportUB(mem, "out-of-bounds", "`ptr_offset_from` called on two different pointers where the memory range between them is not in-bounds of an allocation");
+      }
+      alloc = r;
+      base = bytes > 0 ? mem.translated : mem.translated - bytes; // origin's translated address
+    }
+    const off = base - alloc.base;
+    if (!alloc.live || off < 0 || off > alloc.size || off + bytes < 0 || off + bytes > alloc.size) {
       reportUB(mem, 
-        a.live ? "out-of-bounds" : "use-after-free",
+        alloc.live ? "out-of-bounds" : "use-after-free",
         "`ptr_offset_from` called on two different pointers where the memory range between them is not in-bounds of an allocation",
       );
     }

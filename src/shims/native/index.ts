@@ -35,6 +35,8 @@ export { JoinHandle, spawn, yield_now, spin_loop } from "./threads.js";
 export { panic, assert, assert_eq, assert_ne, unreachable } from "./panic.js";
 export { ktest } from "./tests.js";
 export { Ref, RefMut } from "./refs.js";
+// Types the contract names (api/rt.d.ts) that programs may spell out.
+export type { CasResult, Ordering } from "../atomic-values.js";
 export { fence, compiler_fence, lock_acquired, lock_released, lock_class_rank } from "./atomics.js";
 export { Static, static_ } from "./statics.js";
 export { Local, local } from "./locals.js";
