@@ -22,8 +22,9 @@
  * handlers on one CPU are ordered (one actor).
  *
  * **lockdep's irq-safety rule.** A lock class taken in interrupt context and, anywhere, with
- * interrupts enabled can deadlock (the interrupt arrives while the CPU holds it): reported as
- * `lock-order` at the acquisition that completes the pair, whether or not this run deadlocked.
+ * interrupts enabled — taken with them on, or held while they are turned back on — can deadlock
+ * (the interrupt arrives while the CPU holds it): reported as `lock-order` at the acquisition or
+ * the enable that completes the pair, whether or not this run deadlocked.
  *
  * @module
  */
@@ -314,6 +315,20 @@ export class Interrupts implements InterruptController {
       if (u.inIrq !== null) return { other: u.inIrq, here: "irqs-on" };
     }
     return null;
+  }
+
+  /**
+   * Interrupts are about to be enabled (outside interrupt context) while the running thread holds
+   * a lock of class `cls`: lockdep marks the class {HARDIRQ-ON} as it does at an acquisition with
+   * interrupts on, at `site` (the enable). Returns where the class was taken in interrupt context,
+   * or `null` while the class is still safe.
+   */
+  heldAtEnable(cls: number, site: number): number | null {
+    if (this.cpu[this.mm.currentCpu()]!.depth > 0) return null;
+    let u = this.usage.get(cls);
+    if (u === undefined) this.usage.set(cls, (u = { inIrq: null, irqsOn: null }));
+    u.irqsOn ??= site;
+    return u.inIrq;
   }
 }
 

@@ -143,6 +143,39 @@ function reportIrqUnsafe(m: Machine, cls: number, site: number, other: number, h
 }
 
 /**
+ * lockdep's irq-safety rule, its other half: interrupts are about to come back on (`irq_enable`,
+ * `irq_restore(true)`) while the running thread holds a lock that interrupt handlers take — the
+ * handler may arrive right now, on this CPU, and spin on it forever (Linux lockdep checks held
+ * locks at `local_irq_enable`: "inconsistent {IN-HARDIRQ-W} -> {HARDIRQ-ON-W} usage"). Reported
+ * at the enable, every run, whether or not the interrupt arrived. Nothing without Mirch.
+ */
+export function checkIrqEnable(m: Machine): void {
+  const irq = m.mirch?.interrupts;
+  if (irq === undefined || irq.enabled()) return;
+  const held = m.locks.order.held(m.dataRaces.thread());
+  if (held.length === 0) return;
+  const site = m.dataRaces.site();
+  for (const h of held) {
+    const inIrq = irq.heldAtEnable(h.cls, site);
+    if (inIrq === null) continue;
+    const name = m.locks.order.classInfo(h.cls).name;
+    const depth = wrapperDepth(m, [h.site, inIrq]);
+    const at = (s: number) => m.stacks.backtrace(s, m.program.sites)[depth]?.location;
+    const taken = at(h.site);
+    const inHandler = at(inIrq);
+    m.report("lock-order", `inconsistent lock state: interrupts are enabled here while this thread holds \`${name}\`, which is taken in interrupt context: an interrupt that arrives now deadlocks this CPU`, {
+      title: "possible irq lock inversion (lockdep: {IN-HARDIRQ} and {HARDIRQ-ON})",
+      label: `interrupts enabled holding \`${name}\``,
+      help: [
+        taken ? { message: `\`${name}\` was taken here`, location: taken } : { message: `\`${name}\` was taken earlier` },
+        inHandler ? { message: "and is taken in interrupt context here", location: inHandler } : { message: "and is taken in interrupt context" },
+        { message: "release the lock before interrupts come back on (drop the lock guard before the guard that disabled them; OSTD's `SpinLock::disable_irq().lock()` does both in order)" },
+      ],
+    });
+  }
+}
+
+/**
  * How many innermost frames the acquisition stacks `sites` share by function — the lock
  * wrapper (`lock(l)` calling `lock_acquired`) that every acquisition goes through — so that the
  * help lines point at the callers that differ (`map_page` took A, `reclaim_page` took B), as

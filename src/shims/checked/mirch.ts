@@ -27,6 +27,7 @@ import { current } from "./context.js";
 import { machine } from "./machine.js";
 import { checkIntArg, notALayout, Ptr } from "./memory.js";
 import { rootTag } from "./borrow-hooks.js";
+import { checkIrqEnable } from "./locks.js";
 import { unsafeCallOutsideUnsafe, unsupported } from "./unsafe.js";
 
 // ── constants (mirch.d.ts) ──
@@ -215,12 +216,16 @@ export function irq_disable(): boolean {
 }
 export function irq_enable(): void {
   const m = machine();
+  checkIrqEnable(m);
   mirch().interrupts.enable();
   m.b--;
 }
 export function irq_restore(was_enabled: boolean): void {
   const m = machine();
-  if (was_enabled) mirch().interrupts.enable();
+  if (was_enabled) {
+    checkIrqEnable(m);
+    mirch().interrupts.enable();
+  }
   m.b--;
 }
 export function irqs_enabled(): boolean {
