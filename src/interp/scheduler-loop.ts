@@ -50,10 +50,23 @@ import { deadlockReports } from "./end-checks.js";
  */
 export const MAIN_THREAD_YIELDS_AT_SHUTDOWN = 256;
 
+/**
+ * `spin_loop` calls a thread may make, with no progress in between, inside code that cannot be
+ * suspended before kmiri says it would spin forever. No other thread, interrupt or device runs
+ * there, so only the spinner's own progress could end the spin; the margin is for loops whose
+ * attempts fail by chance (a weak compare-exchange fails spuriously 80% of the time, as in Miri:
+ * 10,000 failures in a row never happen).
+ */
+export const SYNC_SPIN_LIMIT = 10_000;
+
 /** The scheduler of one Machine (its `scheduler`). */
 export class Scheduler {
   /** How many times a thread made progress (the `spin_loop` of a thread that has not seen the last one retries). */
   progressCount = 0;
+  /** The thread spinning in code that cannot be suspended, the progress count when it began, and its spins since. */
+  private syncSpinner: Thread | null = null;
+  private syncSpinProgress = -1;
+  private syncSpins = 0;
   /** The registered actors, in registration order (see src/interp/actors.ts). */
   readonly actors: Actor[] = [];
   /** The site that registered each actor (-1: registered by the host, outside the program). */
@@ -274,8 +287,29 @@ export class Scheduler {
   readonly blockedInSync = (): void => {
     const m = this.m;
     const t = m.thread;
-    // A spin hint where the thread cannot be suspended is only a hint: it keeps running.
-    if (t.state === "spinning") t.state = "runnable";
+    // A spin hint where the thread cannot be suspended is only a hint: it keeps running — until it
+    // has spun so long with no progress that nothing can end the spin (see SYNC_SPIN_LIMIT).
+    if (t.state === "spinning") {
+      t.state = "runnable";
+      if (this.syncSpinner !== t || this.syncSpinProgress !== this.progressCount) {
+        this.syncSpinner = t;
+        this.syncSpinProgress = this.progressCount;
+        this.syncSpins = 0;
+      }
+      if (++this.syncSpins < SYNC_SPIN_LIMIT) return;
+      this.syncSpins = 0;
+      m.report(
+        "unsupported",
+        `this thread spins (\`spin_loop\`) inside code that cannot be suspended — a callback called by a JavaScript built-in, a constructor, a getter or a setter — with no progress in ${SYNC_SPIN_LIMIT} spins: no other thread can run until it returns, so it would spin forever`,
+        {
+          title: "unsupported operation",
+          label: "the thread spins here",
+          help: [
+            { message: "call it from a plain function or method, or loop with `for` instead of a callback of `Array.from`, `sort`, `replace` and the like (the callbacks of `map`, `forEach`, `filter`, `some`, `every`, `find…`, `reduce…` and `flatMap` can be suspended)" },
+          ],
+        },
+      );
+    }
     if (t.state !== "blocked") return;
     t.state = "runnable";
     for (const other of m.threads) other.joiners = other.joiners.filter((j) => j !== t);
