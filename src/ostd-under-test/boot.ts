@@ -30,6 +30,7 @@ import { BuddyFrameAllocator } from "./mm/frame/buddy.js";
 import { global_frame_allocator, has_global_frame_allocator, init as allocator_init } from "./mm/frame/allocator.js";
 import { KernelMeta, MAX_PADDR, META_SLOT_SIZE, MetaPageMeta, REF_COUNT_UNUSED, ReservedMemoryMeta } from "./mm/frame/meta.js";
 import type { Range } from "./mm/frame/segment.js";
+import { kernel_page_table_boot_step } from "./mm/kspace/boot.js";
 
 /** Whether this Machine has booted (`init` is idempotent). */
 const INITIALIZED = static_(AtomicBool, false, { name: "BOOT_INITIALIZED" });
@@ -54,6 +55,8 @@ export interface BootInfo {
   readonly early: Range[];
   /** The end of the memory the kernel uses (set by the metadata step). */
   max_paddr: Paddr;
+  /** The frame-metadata pages (set by the metadata step: OSTD's `meta::init` returns them). */
+  meta_pages?: Range;
 }
 
 /** A boot step: its name and what it does. */
@@ -66,6 +69,8 @@ export interface BootStep {
 export const BOOT_STEPS: BootStep[] = [
   { name: "frame_metadata", run: (info) => init_frame_metadata(info) },
   { name: "frame_allocator", run: (info) => init_frame_allocator(info) },
+  // Records what the kernel page table is built from; the table is built lazily (mm/kspace).
+  { name: "kernel_page_table", run: (info) => kernel_page_table_boot_step(info) },
 ];
 
 /** Boots the `mm` part of OSTD on this Machine, once. */
@@ -199,6 +204,7 @@ function init_frame_metadata(info: BootInfo): void {
   MAX_PADDR.as_ref().store(max_paddr, "Relaxed");
   info.early.push(early_range);
   info.max_paddr = max_paddr;
+  info.meta_pages = { start: meta_pages, end: meta_pages + nr_meta_pages * PAGE_SIZE };
 }
 
 // ───────────────────────────── frame allocator ─────────────────────────────
