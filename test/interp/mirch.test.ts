@@ -120,6 +120,18 @@ describe("boot and physical pages", () => {
     expect(r.found).toEqual([["use-after-free", "marked"]]);
   });
 
+  test("pieces left by a partial free keep their bytes and which of them are initialised, freed one page at a time", async () => {
+    // Typed memory (retyped `slab`) so that a plain read of never-written bytes is `uninit`.
+    const r = await run(`const f = frame(); for (let i = 1; i < 8; i++) frame(); unsafe: {
+      M.alloc_pages(f, 8); M.retype_pages(f, 8, "slab");
+      for (let i = 0; i < 8; i++) M.phys_ptr(f + i * PAGE_SIZE, u32).write(10 + i);
+      for (let i = 0; i < 6; i++) M.dealloc_pages(f + i * PAGE_SIZE, 1);
+      console.log(M.phys_ptr(f + 6 * PAGE_SIZE, u32).read(), M.phys_ptr(f + 7 * PAGE_SIZE, u32).read());
+      /*!*/ M.phys_ptr(f + 7 * PAGE_SIZE + 4, u32).read(); }`);
+    expect(r.output).toEqual(["16 17"]);
+    expect(r.found).toEqual([["uninit", "marked"]]);
+  });
+
   test("a retype with slot_size makes one allocation per slot; a pointer from before the retype dangles", async () => {
     const slots = await run(`const f = frame(); unsafe: { M.alloc_pages(f, 1); M.retype_pages(f, 1, "slab", 64); const p = M.phys_ptr(f, u64);\n /*!*/ p.add(8).write(1n); }`);
     expect(slots.found).toEqual([["out-of-bounds", "marked"]]);

@@ -259,6 +259,31 @@ export class Allocation implements LayoutMemory, SeamAllocation {
   }
 
   /**
+   * Takes its initialisation from `mask` (a mask of an allocation this one is split from, starting
+   * at `offset`; `null`: every byte initialised) in one copy, replacing its own.
+   */
+  initFrom(mask: Uint8Array | null, offset: number): void {
+    if (mask === null) {
+      this.init = null;
+      this.uninit = 0;
+      return;
+    }
+    const own = mask.slice(offset, offset + this.size);
+    // Count the initialised bytes (each 0 or 1) four at a time: a word's bytes summed by one multiply.
+    let ones = 0;
+    const n4 = own.length >> 2;
+    const words = new Uint32Array(own.buffer, own.byteOffset, n4);
+    for (let i = 0; i < n4; i++) {
+      const w = words[i]!;
+      if (w !== 0) ones += Math.imul(w, 0x01010101) >>> 24;
+    }
+    for (let i = n4 << 2; i < own.length; i++) ones += own[i]!;
+    const uninit = own.length - ones;
+    this.uninit = uninit;
+    this.init = uninit === 0 ? null : own;
+  }
+
+  /**
    * Marks `[offset, offset + length)` uninitialised (a `MaybeUninit::uninit()` write, struct
    * padding, a `realloc`'s new tail).
    */

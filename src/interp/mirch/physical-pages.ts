@@ -156,14 +156,15 @@ export class PhysicalPages {
     const lo = LINEAR_MAPPING_BASE + paddr;
     const hi = lo + count * PAGE_SIZE;
     for (const a of affected) {
-      this.save(a);
+      // Only the pages taken out keep their bytes as residue; what stays moves into its piece.
+      this.save(a, Math.max(lo, a.base), Math.min(hi, a.base + a.size));
       const slot = physSlot(a)!;
       const keepBefore = Math.max(0, Math.min(hi, lo) - a.base);
       const keepAfterStart = Math.max(a.base, hi);
       const pieces: Allocation[] = [];
       const piece = (base: number, end: number, freed: boolean): void => {
         if (end <= base) return;
-        const b = this.newAllocation(base - LINEAR_MAPPING_BASE, end - base, a.kind as "ram" | "untyped", slot.type, a.allocSite, false);
+        const b = this.newAllocation(base - LINEAR_MAPPING_BASE, end - base, a.kind as "ram" | "untyped", slot.type, a.allocSite, false, freed ? null : a);
         physSlot(b)!.binding = slot.binding;
         if (freed) this.memory.deallocateAt(b, site);
         else for (let p = pfnOf(base - LINEAR_MAPPING_BASE); p < pfnOf(end - LINEAR_MAPPING_BASE); p++) this.index.set(p, b);
@@ -207,28 +208,52 @@ export class PhysicalPages {
     a.markInit(off, 8);
   }
 
-  /** A new physical allocation of `size` bytes at `paddr`, holding what its pages held. */
-  private newAllocation(paddr: number, size: number, kind: "ram" | "untyped", type: PageType | null, site: number, announce = true): Allocation {
+  /**
+   * A new physical allocation of `size` bytes at `paddr`, holding what its pages held: the bytes of
+   * `from` (a live allocation it is split from, copied in one go: freeing a large block page by page
+   * stays linear in what is freed, not in what is left), else the pages' residue.
+   */
+  private newAllocation(
+    paddr: number,
+    size: number,
+    kind: "ram" | "untyped",
+    type: PageType | null,
+    site: number,
+    announce = true,
+    from: Allocation | null = null,
+  ): Allocation {
     // Aligned as its address is (a page, or a slot's size).
     const low = paddr % PAGE_SIZE;
     const align = low === 0 ? PAGE_SIZE : low & -low;
     const a = this.memory.allocateAt(LINEAR_MAPPING_BASE + paddr, size, align, kind, site, announce);
     const slot: PhysSlot = { mirch: "phys", paddr, type, binding: -1, root: 0, markers: null, pieces: null };
     a.page = slot;
-    this.restore(a, paddr);
+    if (from !== null) this.copyFrom(a, from);
+    else this.restore(a, paddr);
     // Typed memory is checked by Stacked Borrows as heap memory is; untyped memory takes no
     // references (page-state), so it has no borrow stacks.
     if (type !== null) slot.root = this.rootTag(a, site);
     return a;
   }
 
-  /** Saves the bytes of `a`'s pages that hold initialised bytes, for the next allocation of them. */
-  private save(a: Allocation): void {
+  /** A piece split from `from` gets its bytes and their initialisation. */
+  private copyFrom(a: Allocation, from: Allocation): void {
+    if (from.view === EMPTY_VIEW || a.size === 0) return;
+    const off = a.base - from.base;
+    a.bytes.set(from.bytes.subarray(off, off + a.size));
+    a.initFrom(from.init, off);
+  }
+
+  /**
+   * Saves the bytes of `a`'s pages (those of the linear-map range `[lo, hi)`: all by default) that
+   * hold initialised bytes, for the next allocation of them.
+   */
+  private save(a: Allocation, lo = a.base, hi = a.base + a.size): void {
     if (a.view === EMPTY_VIEW) return;
     const bytes = a.bytes;
     const init = a.init;
     const start = a.base - LINEAR_MAPPING_BASE;
-    for (let off = 0; off < a.size; ) {
+    for (let off = lo - a.base; off < hi - a.base; ) {
       const paddr = start + off;
       const pageOff = paddr % PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - pageOff, a.size - off);
