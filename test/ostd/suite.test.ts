@@ -70,7 +70,8 @@ describe("the OSTD suite (the main job)", () => {
     // The tests that ran more than one thread (a CPU each on Mirch), found from the run itself.
     const smp = result.tests.filter((t) => (t.threads ?? 1) > 1);
     expect(smp.length).toBeGreaterThanOrEqual(10);
-    const seeds = await kmiriTest(["--many-seeds", "0..32", ...smp.flatMap((t) => ["--filter", `${t.module}::${t.name}`])]);
+    // (A time limit per run: a schedule that livelocks is a failing seed, not a hung suite.)
+    const seeds = await kmiriTest(["--many-seeds", "0..32", "--timeout", "60", ...smp.flatMap((t) => ["--filter", `${t.module}::${t.name}`])]);
     // (A filter is a substring: a test whose name extends another's runs too.)
     const ran = new Set(seeds.tests.map((t) => `${t.module}::${t.name}`));
     expect(smp.filter((t) => !ran.has(`${t.module}::${t.name}`))).toEqual([]);

@@ -134,7 +134,12 @@ class RcuMonitor {
     "unsafe";
     let callbacks: Callback[];
     {
-      const g = this.state.disable_irq().lock();
+      // kmiri: from the IPI, only try the lock. Mirch runs an inter-processor call to an idle CPU at
+      // once, in the sender's turn, where it cannot wait for another CPU to release the lock (the
+      // run would stop as a spin that cannot be suspended). A CPU that finds the monitor busy
+      // reports nothing now; `synchronize_rcu` kicks again until every CPU has reported.
+      const g = in_handler ? this.state.disable_irq().try_lock() : this.state.disable_irq().lock();
+      if (g === null) return;
       const w = this.word();
       if (in_handler) {
         // AcqRel RMW on this CPU's count: see the header.
@@ -239,12 +244,17 @@ export function synchronize_rcu(): void {
   const flag = done.as_ref();
   m.after_grace_period(() => flag.store(true, "Release"));
   let kicked = -1;
+  let spins = 0;
   while (!flag.load("Acquire")) {
     unsafe: {
       m.finish_grace_period(false);
     }
     const seq = m.gp_seq();
-    if (seq !== kicked && m.is_monitoring()) {
+    // Kick the other CPUs when a grace period starts, and again now and then while it lasts: a CPU
+    // that was in a read-side critical section at the first kick may since have left it with no
+    // quiescent report (its thread ended, or its guard was not the outermost), and only an IPI
+    // asks it again (Linux's RCU forces quiescent states the same way).
+    if ((seq !== kicked || ++spins % 64 === 0) && m.is_monitoring()) {
       kicked = seq;
       inter_processor_call(rcu_ipi);
     }
