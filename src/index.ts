@@ -84,6 +84,7 @@ export type {
   RunStats,
   CoverageReport,
   CoverageRow,
+  UnsafeRegion,
 } from "./driver/results.js";
 // Stacked Borrows: the Machine's tracker, and the library on its own (also `kmiri/borrowtracker`).
 export { MachineBorrows, type BorrowModel, type MachineBorrowsOptions } from "./interp/borrows.js";

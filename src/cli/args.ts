@@ -26,6 +26,8 @@ export interface CommonFlags {
   strictProvenance?: boolean;
   /** `--no-weak-memory`: atomic loads always read the latest store (Miri's `-Zmiri-disable-weak-memory-emulation`). */
   noWeakMemory?: boolean;
+  /** `--no-race-check`: no data-race detection (Miri's `-Zmiri-disable-data-race-detector`). */
+  noRaceCheck?: boolean;
   /** Where to write the findings as SARIF 2.1.0. */
   sarif?: string;
   /** Schedule with PCT of this bug depth. */
@@ -206,6 +208,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   "--ignore-leaks": { key: "ignoreLeaks" },
   "--strict-provenance": { key: "strictProvenance" },
   "--no-weak-memory": { key: "noWeakMemory" },
+  "--no-race-check": { key: "noRaceCheck" },
   "--borrow-model": { key: "borrowModel", parse: borrowModel },
   "--track-tag": { key: "trackTags", parse: tagList },
   "--tag-gc": { key: "tagGc", parse: integer(0) },
@@ -223,6 +226,38 @@ const OPTIONS: Record<string, OptionSpec> = {
   "--many-seeds": { key: "manySeeds", parse: seedRange, notCorpus: true },
   "--workers": { key: "workers", parse: integer(1), notCorpus: true },
 };
+
+/** Short aliases of long options. */
+const SHORT_OPTIONS: Record<string, string> = { "-t": "--filter" };
+
+/**
+ * `; did you mean \`--seed\`?` for a mistyped option: the known option nearest to `name` by edit
+ * distance, when it is close (at most a third of its length, and 3), else nothing.
+ */
+export function didYouMean(name: string): string {
+  let best = "";
+  let bestDistance = Infinity;
+  for (const known of [...Object.keys(OPTIONS), ...Object.keys(SHORT_OPTIONS)]) {
+    const d = editDistance(name, known);
+    if (d < bestDistance) {
+      best = known;
+      bestDistance = d;
+    }
+  }
+  const limit = Math.min(3, Math.max(1, Math.floor(best.length / 3)));
+  return bestDistance <= limit ? `; did you mean \`${best}\`?` : "";
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
 
 /** Options that make no sense together: the first message that applies. */
 function checkConflicts(flags: AnyFlags, given: ReadonlySet<string>): void {
@@ -257,7 +292,8 @@ export function parseArgs(argv: readonly string[]): Command {
   if (argv.length === 0) throw new UsageError("no command given");
   if (argv.includes("--help") || argv.includes("-h") || argv[0] === "help") return { command: "help" };
   if (argv[0] === "--version" || argv[0] === "-V") return { command: "version" };
-  const [command, ...rest] = argv;
+  const [command, ...restArgs] = argv;
+  let rest = restArgs;
   if (command !== "run" && command !== "test" && command !== "corpus") {
     throw new UsageError(command!.startsWith("-") ? `unknown option \`${command}\`` : `unknown command \`${command}\``);
   }
@@ -268,8 +304,14 @@ export function parseArgs(argv: readonly string[]): Command {
   let optionsEnded = false;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
+    if (!optionsEnded && arg in SHORT_OPTIONS) {
+      // A short alias (`-t NAME`, vitest's and cargo test's habit): its long option's value follows.
+      rest = [...rest.slice(0, i), SHORT_OPTIONS[arg]!, ...rest.slice(i + 1)];
+      i--;
+      continue;
+    }
     if (optionsEnded || !arg.startsWith("--") || arg === "-") {
-      if (!optionsEnded && arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown option \`${arg}\``);
+      if (!optionsEnded && arg.startsWith("-") && arg !== "-") throw new UsageError(`unknown option \`${arg}\`${didYouMean(arg)}`);
       positional.push(arg);
       continue;
     }
@@ -280,7 +322,7 @@ export function parseArgs(argv: readonly string[]): Command {
     const eq = arg.indexOf("=");
     const name = eq < 0 ? arg : arg.slice(0, eq);
     const spec = OPTIONS[name];
-    if (!spec) throw new UsageError(`unknown option \`${name}\``);
+    if (!spec) throw new UsageError(`unknown option \`${name}\`${didYouMean(name)}`);
     if (spec.testOnly && command !== "test") throw new UsageError(`option \`${name}\` is only for \`kmiri test\``);
     if (spec.runOnly && command !== "run") throw new UsageError(`option \`${name}\` is only for \`kmiri run\``);
     if (spec.notCorpus && command === "corpus") throw new UsageError(`option \`${name}\` is only for \`kmiri run\` and \`kmiri test\``);

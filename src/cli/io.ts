@@ -17,7 +17,7 @@ export interface CliIO {
   stderrIsTTY: boolean;
   /** The terminal's width when standard error is one (for the progress line; 80 if unknown). */
   stderrColumns?: number;
-  /** The environment (`NO_COLOR`, `KMIRI_DEBUG`, `TERM`). */
+  /** The environment (`NO_COLOR`, `KMIRI_DEBUG`, `KMIRIFLAGS`, `TERM`). */
   env: Record<string, string | undefined>;
   /** The working directory: source paths in reports are relative to it. */
   cwd: string;

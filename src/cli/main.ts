@@ -25,6 +25,7 @@ import { errorToJson, type JsonError } from "../driver/render/json.js";
  * process.exitCode = await main(["run", "examples/hello.ts"]);
  */
 export async function main(argv: readonly string[], io: CliIO = nodeIO()): Promise<number> {
+  argv = withEnvFlags(argv, io.env.KMIRIFLAGS);
   // Decided before parsing, so that even a usage error keeps stdout one JSON object.
   const json = argv.includes("--json");
   const color = shouldColor(io.stderrIsTTY, io.env);
@@ -117,4 +118,15 @@ export async function runCli(argv: readonly string[] = process.argv.slice(2)): P
   await drain(process.stdout);
   await drain(process.stderr);
   process.exit(code);
+}
+
+/**
+ * `KMIRIFLAGS`, read as cargo miri reads `MIRIFLAGS`: flags split at whitespace, put right after
+ * the command, before the command line's own arguments — so that the command line wins where an
+ * option is given twice (a value set later replaces the earlier one).
+ */
+export function withEnvFlags(argv: readonly string[], flags: string | undefined): readonly string[] {
+  const extra = (flags ?? "").split(/\s+/).filter((f) => f !== "");
+  if (extra.length === 0 || argv.length === 0 || !["run", "test", "corpus"].includes(argv[0]!)) return argv;
+  return [argv[0]!, ...extra, ...argv.slice(1)];
 }

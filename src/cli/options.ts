@@ -23,6 +23,7 @@ export function engineOptions(flags: CommonFlags, io: Pick<CliIO, "cwd">): Engin
   if (flags.ignoreLeaks) options.ignoreLeaks = true;
   if (flags.strictProvenance) options.strictProvenance = true;
   if (flags.noWeakMemory) options.weakMemory = false;
+  if (flags.noRaceCheck) options.dataRaceDetector = false;
   if (flags.borrowModel !== undefined) options.borrowModel = flags.borrowModel;
   if (flags.trackTags !== undefined) options.trackTags = flags.trackTags;
   if (flags.tagGc !== undefined) options.tagGc = flags.tagGc;

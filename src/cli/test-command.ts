@@ -14,7 +14,7 @@ import { ProgressLine, elapsed } from "./progress-line.js";
 import { engineOptions } from "./options.js";
 import { writeSarif } from "./run-command.js";
 import { toLcov } from "./lcov.js";
-import { renderCoverageTable, renderTestFailures, renderTestLines, renderTestSummary } from "../driver/render/render-tests.js";
+import { renderCoverageTable, renderTestFailures, renderUnrunUnsafeRegions, renderTestLines, renderTestSummary } from "../driver/render/render-tests.js";
 import { palette, shouldColor } from "../driver/render/render-style.js";
 import { testRunResultToJson } from "../driver/render/json.js";
 import type { TestRunResult } from "../driver/results.js";
@@ -94,5 +94,7 @@ function printText(result: TestRunResult, io: CliIO): void {
   io.stdout(`\n${renderTestSummary(result, out)}\n`);
   if (result.coverage && result.coverage.modules.length > 0) {
     io.stdout(`\n${renderCoverageTable(result.coverage, out)}\n`);
+    const unrun = renderUnrunUnsafeRegions(result.coverage, out);
+    if (unrun) io.stdout(`\n${unrun}\n`);
   }
 }

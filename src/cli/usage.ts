@@ -3,9 +3,9 @@
  */
 
 /** The short usage, printed under an argument error. */
-export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P | --pct D [--pct-steps K]] [--replay STRING] [--max-steps N] [--timeout S] [--max-threads N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--no-weak-memory] [--borrow-model none|stacked] [--track-tag N] [--sarif FILE] [--no-typecheck] [--cpus N] [--ram SIZE] [--hostile]
+export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P | --pct D [--pct-steps K]] [--replay STRING] [--max-steps N] [--timeout S] [--max-threads N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--no-weak-memory] [--no-race-check] [--borrow-model none|stacked] [--track-tag N] [--sarif FILE] [--no-typecheck] [--cpus N] [--ram SIZE] [--hostile]
        kmiri run FILE --many-seeds A..B [--workers N] [same options but --seed, --replay, --native, --sarif]
-       kmiri test PATH [--filter TEXT] [--seed N] [--json] [--native] [--pct D] [--replay STRING] [--lcov FILE] [--sarif FILE] [--coverage-by file|dir] [--no-typecheck]
+       kmiri test PATH [-t|--filter TEXT]... [--seed N] [--json] [--native] [--pct D] [--replay STRING] [--lcov FILE] [--sarif FILE] [--coverage-by file|dir] [--no-typecheck]
        kmiri test PATH --many-seeds A..B [--workers N] [same options but --seed, --replay, --native, --sarif]
        kmiri corpus DIR [--seed N] [--json] [--no-typecheck]
 For more information, try \`kmiri --help\`.`;
@@ -63,6 +63,8 @@ Options:
                            warning once, like Miri's -Zmiri-strict-provenance
   --no-weak-memory         atomic loads always read the latest store: no store buffers, no
                            weak behaviours (like -Zmiri-disable-weak-memory-emulation)
+  --no-race-check          no data-race detection (and no weak memory), like
+                           -Zmiri-disable-data-race-detector
   --borrow-model MODEL     the aliasing model: \`stacked\` (Stacked Borrows, the default) or
                            \`none\` (no aliasing checks, like -Zmiri-disable-stacked-borrows)
   --track-tag N            print a note at each event of borrow tag N: its creation and each
@@ -78,7 +80,7 @@ Options:
   --no-typecheck           do not type-check the program before it runs; by default tsc checks
                            its .ts files (strict, ES2022, kmiri/rt's types; cached by content)
                            and a type error stops it like a syntax error (exit status 2)
-  --filter TEXT            test: run only the tests whose \`module::name\` contains TEXT (repeatable: any of them)
+  -t, --filter TEXT        test: run only the tests whose \`module::name\` contains TEXT (repeatable: any of them)
   --lcov FILE              test: write line coverage to FILE in lcov format
   --coverage-by file|dir   test: a coverage table row per file (the default) or per directory
                            (relative to the working directory; the files' counts and times summed)
@@ -93,5 +95,7 @@ Exit status:
      arguments are wrong, an output file (--lcov, --sarif) could not be written, or kmiri
      itself failed
 
+KMIRIFLAGS (as cargo miri's MIRIFLAGS): flags read from the environment, split at spaces and put
+before the command line's arguments, which win where an option is given twice.
 Set KMIRI_DEBUG=1 to see kmiri's own stack trace when it fails.`;
 }

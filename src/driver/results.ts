@@ -30,11 +30,27 @@ export interface CoverageRow {
   checkedMs: number;
 }
 
+/**
+ * One unsafe region of a module: an `unsafe:` labelled block or a function whose body starts
+ * with the `"unsafe";` directive, by its 1-based `.ts` lines (`endLine` inclusive).
+ */
+export interface UnsafeRegion {
+  /** The module's source path, relative to the working directory (as in `CoverageRow.module`). */
+  file: string;
+  line: number;
+  endLine: number;
+  kind: "block" | "function";
+  /** 1 when the region ran in some test (any seed), else 0: kmiri records whether, not how often. */
+  hits: number;
+}
+
 export interface CoverageReport {
   modules: CoverageRow[];
   total: CoverageRow;
   /** Per module: the 1-based .ts lines that can be covered and those that were (for lcov). */
   lines?: Record<string, { line: number; hit: boolean }[]>;
+  /** Every unsafe region of the program's modules, by file then line (always per file, also with `--coverage-by dir`). */
+  unsafeRegions?: UnsafeRegion[];
 }
 
 /** The result of `kmiri run`. */

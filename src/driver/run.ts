@@ -11,7 +11,7 @@ import { guestRealm } from "../interp/guest-realm.js";
 import { LoadError, loadProgram, loadPrograms, typecheckProgram, type SourceModule } from "../interp/loader/index.js";
 import { INTERNAL_ERROR_TITLE, KeptLines, Machine, type MachineConfig } from "../interp/machine.js";
 import { MachineBorrows, type BorrowModel } from "../interp/borrows.js";
-import type { CoverageReport, CoverageRow, PanicInfo, RunResult, RunStats, TestResult, TestRunResult, TestSeedFailure } from "./results.js";
+import type { CoverageReport, CoverageRow, PanicInfo, RunResult, RunStats, TestResult, TestRunResult, TestSeedFailure, UnsafeRegion } from "./results.js";
 import { pctBound } from "../concurrency/scheduler.js";
 import { checkedRuntime } from "../shims/checked/runtime.js";
 import { nativeModules } from "../shims/native/runtime.js";
@@ -657,6 +657,7 @@ export function coverageByDir(coverage: CoverageReport): CoverageReport {
   rows.sort((a, b) => a.module.localeCompare(b.module));
   const out: CoverageReport = { modules: rows, total: coverage.total };
   if (coverage.lines) out.lines = coverage.lines;
+  if (coverage.unsafeRegions) out.unsafeRegions = coverage.unsafeRegions;
   return out;
 }
 
@@ -672,12 +673,16 @@ function coverageReport(
 ): CoverageReport {
   const rows: CoverageRow[] = [];
   const lines: CoverageReport["lines"] = {};
+  const unsafeRegions: UnsafeRegion[] = [];
   for (const mod of program.modules) {
     const all = new Map<number, boolean>();
     mod.compiled.coverageLines.forEach((line, k) => all.set(line, (all.get(line) ?? false) || lineHits[mod.index][k] === 1));
     const list = [...all.entries()].sort((a, b) => a[0] - b[0]).map(([line, hit]) => ({ line, hit }));
     lines[mod.source.displayPath] = list;
     const u = unsafeHits[mod.index];
+    mod.compiled.unsafeRegions.forEach((r, k) =>
+      unsafeRegions.push({ file: mod.source.displayPath, line: r.line, endLine: r.endLine, kind: r.kind, hits: u[k] === 1 ? 1 : 0 }),
+    );
     const tm = timing.get(mod.source.displayPath);
     rows.push({
       module: mod.source.displayPath,
@@ -689,7 +694,8 @@ function coverageReport(
     });
   }
   rows.sort((a, b) => a.module.localeCompare(b.module));
-  return { modules: rows, total: totalRow(rows), lines };
+  unsafeRegions.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.endLine - b.endLine);
+  return { modules: rows, total: totalRow(rows), lines, unsafeRegions };
 }
 
 function totalRow(rows: CoverageRow[]): CoverageRow {

@@ -9,7 +9,7 @@ import { loadEngine } from "../../src/cli/engine.js";
 import type { CliIO } from "../../src/cli/io.js";
 
 /** Runs `kmiri argv…`; its exit status and what it wrote. */
-export async function kmiri(argv: string[], tty = false): Promise<{ code: number; out: string; err: string }> {
+export async function kmiri(argv: string[], tty = false, env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
   const io: CliIO = {
@@ -17,7 +17,7 @@ export async function kmiri(argv: string[], tty = false): Promise<{ code: number
     stderr: (t) => void (err += t),
     stdoutIsTTY: tty,
     stderrIsTTY: tty,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
     cwd: process.cwd(),
     engine: loadEngine,
     readFile: (p) => {

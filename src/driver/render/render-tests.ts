@@ -184,3 +184,22 @@ export function renderCoverageTable(coverage: CoverageReport, options: RenderOpt
   const body = rows.slice(0, -1).map(format);
   return [p.strong(format(HEADERS)), rule, ...body, rule, p.strong(format(rows[rows.length - 1]!))].join("\n");
 }
+
+/**
+ * The unsafe regions no test ran, one per line under a heading, or `""` when every region ran
+ * (or the report lists none):
+ *
+ * ```text
+ * unsafe regions not run:
+ *   src/frame.ts:12-18 (block)
+ *   src/frame.ts:40-52 (function)
+ * ```
+ * @param coverage - the coverage report of a test run.
+ * @param options - colour.
+ */
+export function renderUnrunUnsafeRegions(coverage: CoverageReport, options: RenderOptions = {}): string {
+  const p = palette(options.color);
+  const unrun = (coverage.unsafeRegions ?? []).filter((r) => r.hits === 0);
+  if (unrun.length === 0) return "";
+  return [p.strong("unsafe regions not run:"), ...unrun.map((r) => `  ${r.file}:${r.line}-${r.endLine} (${r.kind})`)].join("\n");
+}

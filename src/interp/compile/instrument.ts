@@ -86,10 +86,23 @@ export interface CompiledModule {
   coverageLines: number[];
   /** Unsafe region id → `.ts` line where it starts. */
   unsafeLines: number[];
+  /**
+   * Unsafe region id → where it is in the `.ts` source (1-based lines, `endLine` inclusive) and
+   * whether it is an `unsafe:` labelled block or a function whose body starts with `"unsafe";`.
+   * Parallel to `unsafeLines` (`unsafeRegions[i].line === unsafeLines[i]`).
+   */
+  unsafeRegions: UnsafeRegionSite[];
   /** The module's exported names that are tests, filled at run time. */
 }
 
 export { FACTORY_PARAMS, PROGRAM_GLOBALS } from "./names.js";
+
+/** Where one unsafe region of a module is, in `.ts` lines (see `CompiledModule.unsafeRegions`). */
+export interface UnsafeRegionSite {
+  line: number;
+  endLine: number;
+  kind: "block" | "function";
+}
 
 /** Bit set on a call-site entry of the stack once the callee (a program function) runs. */
 export const FRAME_MARK = 1 << 30;
@@ -134,6 +147,15 @@ export function compileModule(
   const R = n.R;
   const coverageLines: number[] = [];
   const unsafeLines: number[] = [];
+  const unsafeRegions: UnsafeRegionSite[] = [];
+  /** Records an unsafe region (its start line in `unsafeLines`, its extent in `unsafeRegions`); returns its id. */
+  const addUnsafeRegion = (node: AnyNode, kind: UnsafeRegionSite["kind"]): number => {
+    const line = tsPos(node.loc.start.line, node.loc.start.column).line;
+    const endLine = Math.max(line, tsPos(node.loc.end.line, node.loc.end.column).line);
+    unsafeLines.push(line);
+    unsafeRegions.push({ line, endLine, kind });
+    return unsafeLines.length - 1;
+  };
   const imports: string[] = [];
   /** Export getters, built at the end (an `export { x }` may name an import declared later). */
   const exportGetters: (string | (() => string))[] = [];
@@ -465,9 +487,9 @@ export function compileModule(
     p += temporaries(ctx);
     if (unsafeFn) {
       // The caller's site must be in an unsafe region: checked inline, reported out of line.
-      unsafeLines.push(tsPos(node.loc.start.line, node.loc.start.column).line);
+      const region = addUnsafeRegion(node, "function");
       const fnSite = site(node, { ...ctx, unsafe: false });
-      p += `${R}.u[${R}.s[${R}.sp-1]&${SITE_MASK}]===1||${R}.unsafeFn(${fnSite});${n.U}[${unsafeLines.length - 1}]=1;`;
+      p += `${R}.u[${R}.s[${R}.sp-1]&${SITE_MASK}]===1||${R}.unsafeFn(${fnSite});${n.U}[${region}]=1;`;
     }
     if (exit) p += `${exit.entry}try{`;
     return p + hoisted.join("");
@@ -674,8 +696,8 @@ export function compileModule(
           const inner: FnCtx = Object.create(ctx);
           inner.unsafe = true;
           if (instrument) {
-            unsafeLines.push(tsPos(node.loc.start.line, node.loc.start.column).line);
-            s.after(node.body.start + 1, `${n.U}[${unsafeLines.length - 1}]=1;`);
+            const region = addUnsafeRegion(node, "block");
+            s.after(node.body.start + 1, `${n.U}[${region}]=1;`);
           }
           visit(node.body, inner, node);
           // depth bookkeeping lives on the prototype chain object; copy it back
@@ -810,5 +832,6 @@ export function compileModule(
     toJsOffset: (offset: number) => s.toOriginal(Math.max(0, offset - header.length)),
     coverageLines,
     unsafeLines,
+    unsafeRegions,
   };
 }
