@@ -122,6 +122,14 @@ describe("the packed package", () => {
     expect(packedFiles.some((f) => f.startsWith("src/") || f.startsWith("test/")), "sources or tests in the tarball").toBe(false);
   });
 
+  test("ships its licence, and says what it is for", () => {
+    expect(packedFiles).toContain("LICENSE");
+    expect(readFileSync(join(project, "node_modules", "kmiri", "LICENSE"), "utf8")).toMatch(/^MIT License/);
+    const pkg = JSON.parse(readFileSync(join(project, "node_modules", "kmiri", "package.json"), "utf8"));
+    expect(pkg.license).toBe("MIT");
+    expect(pkg.keywords).toEqual(expect.arrayContaining(["miri", "undefined-behavior", "kernel"]));
+  });
+
   test("kmiri/concurrency: an unsynchronised write and read race; release/acquire or a join orders them", () => {
     const out = nodeJson(`
       import { RaceDetector, describeRace } from "kmiri/concurrency";
