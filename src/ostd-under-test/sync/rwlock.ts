@@ -94,7 +94,7 @@ export class RwLock<T> {
   /**
    * `core::hint::spin_loop()` between two tries, spinning on a Relaxed load while `busy` (a
    * test-and-test-and-set: OSTD retries at once; the tries' guard and read-modify-writes on every
-   * turn made kmiri starve the lock holder — see /tmp/kmiri-bugs/rwlock-starvation).
+   * turn made kmiri starve the lock holder).
    */
   private spin_while(busy: (word: bigint) => boolean): void {
     do spin_loop();

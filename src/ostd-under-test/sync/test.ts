@@ -181,7 +181,7 @@ ktest("spinlock_counter_4_cpus", () => {
   on_cpus(4, () => {
     for (let i = 0; i < ROUNDS; i++) {
       const g = lock.lock();
-      const c = g.value; // one `Deref` (kmiri: see /tmp/kmiri-bugs/getter-returned-box-retag.ts)
+      const c = g.value; // one `Deref`
       c.write(c.read() + 1n);
       g.release();
     }
@@ -199,7 +199,7 @@ ktest("rwlock_write_counter_4_cpus", () => {
     for (let i = 0; i < ROUNDS; i++) {
       if ((cpu + i) % 2 === 0) {
         const w = lock.write();
-        const c = w.value; // kmiri: see /tmp/kmiri-bugs/getter-returned-box-retag.ts
+        const c = w.value; // one `Deref`
         c.write(c.read() + 1n);
         w.release();
       } else {
@@ -248,7 +248,7 @@ ktest("spinlock_disable_irq_with_handler", () => {
   line.on_active(() => {
     // Interrupts are off in a handler? No: Mirch runs handlers with them on, so use the guard.
     const g = lock.disable_irq().lock();
-    const c = g.value; // kmiri: see /tmp/kmiri-bugs/getter-returned-box-retag.ts
+    const c = g.value; // one `Deref`
     c.write(c.read() + 100n);
     g.release();
   });

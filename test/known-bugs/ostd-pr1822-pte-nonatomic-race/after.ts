@@ -3,14 +3,12 @@
 // written with an atomic instruction, `load_pte` / `store_pte` (`AtomicUsize::from_ptr`): the
 // lock-free descent loads with Acquire, `write_pte` stores with Release (which also publishes the
 // new table's zeroed contents to the walker), `read_pte` under the lock loads Relaxed.
-import { AtomicU8, AtomicUsize, array, spawn, spin_loop, static_ } from "kmiri/rt";
+import { AtomicU8, AtomicUsize, array, spawn, spin_loop, static_, type Ordering } from "kmiri/rt";
 import {
   PAGE_SIZE, PteFlags, VMALLOC_BASE, alloc_pages, memory_regions, memset_volatile, paddr_to_vaddr, phys_ptr,
   pte_index, pte_new, pte_paddr, retype_pages,
 } from "kmiri/mirch";
 
-// kmiri: `kmiri/rt` does not export its `Ordering` type (/tmp/kmiri-bugs/rt-ordering-type-not-exported.ts).
-type Ordering = "Relaxed" | "Acquire" | "Release";
 const TABLE = PteFlags.VALID | PteFlags.WRITABLE;
 const LEAF = PteFlags.VALID | PteFlags.READABLE | PteFlags.WRITABLE;
 const NR_FRAMES = 8;

@@ -231,8 +231,7 @@ export class BuddyFrameAllocator implements GlobalFrameAllocator {
       unsafe: {
         // SAFETY: the allocator's bookkeeping says these pages were free; they are the caller's now.
         // One allocation per page: OSTD frees a segment's frames one by one, and freeing a page of
-        // a many-page allocation costs kmiri time in the size of the rest (quadratic for a
-        // segment). kmiri: see /tmp/kmiri-bugs/dealloc-pages-one-by-one-quadratic.ts
+        // a many-page allocation makes kmiri split it (copying what stays into a new piece).
         for (let i = 0; i < layout.size / PAGE_SIZE; i++) alloc_phys_pages(res + i * PAGE_SIZE, 1);
       }
     }

@@ -760,7 +760,7 @@ ktest("heap_spill_and_refill_on_2_cpus", () => {
     return local_cache_bytes(2048);
   });
   // (A loop, not `Array.from(.., f)`: kmiri cannot suspend a thread inside a built-in's callback, so
-  // a spin there never lets the lock holder run. kmiri: see /tmp/kmiri-bugs/spin-in-array-from-callback.ts)
+  // a spin there never lets the lock holder run: kmiri reports such a spin as unsupported.)
   const mine: Ptr<number>[] = [];
   for (let i = 0; i < 12; i++) mine.push(make_obj(layout, 100 + i, 0));
   mine.forEach((p, i) => check_obj(p, 100 + i, 0));
