@@ -2,6 +2,7 @@
 // and one given as source text, the findings read as data. Run with `node examples/as-a-library.mjs`
 // after `npm install`. (examples/tiny-simulator.mjs uses kmiri's memory model and race detector
 // without the Machine, from a simulator's own CPU loop.)
+import { fileURLToPath } from "node:url";
 import { createMachine } from "kmiri";
 
 const kmiri = createMachine({ seed: 1 });
@@ -15,8 +16,8 @@ function show(result) {
   if (result.ub.length === 0) console.log(`clean; output: ${JSON.stringify(result.output)}`);
 }
 
-// A program file.
-const fromFile = await kmiri.run("examples/use-after-free.ts");
+// A program file (the example beside this one, wherever this file is run from).
+const fromFile = await kmiri.run(fileURLToPath(new URL("./use-after-free.ts", import.meta.url)));
 show(fromFile);
 
 // A program given as text: a `&mut` used after a write through its parent (Stacked Borrows).

@@ -20,6 +20,10 @@ export { createMachine } from "./driver/create-machine.js";
 export type { CheckedMachine, ProgramText } from "./driver/create-machine.js";
 export { runFile, findTestFiles, prepareFile, prepareTests, coverageByDir, NativeLinker } from "./driver/run.js";
 export { testPath } from "./driver/test-path.js";
+export { selectTestFiles, shardOf, shardSeedRange } from "./driver/test-selection.js";
+export type { FileSelection, Shard } from "./driver/test-selection.js";
+export { compileGlob, matchesGlob } from "./driver/glob.js";
+export type { Glob } from "./driver/glob.js";
 export type { PreparedProgram, PreparedTests, SeedTestRun } from "./driver/run.js";
 export { runManySeeds, testManySeeds } from "./driver/many-seeds.js";
 export type { ManySeedsOptions, ManySeedsProgress, ManySeedsResult, SeedRun } from "./driver/many-seeds.js";
@@ -74,7 +78,7 @@ export type { Layout } from "./interp/memory/layouts.js";
 /** The Machine's PRNG (xoshiro128**), also `Xoshiro128` of `kmiri/concurrency`. */
 export { Xoshiro128 as Prng } from "./concurrency/scheduler.js";
 export { UB_KINDS, UBStop, PanicStop, MachineStop } from "./interp/report.js";
-export type { UBKind, UBReport, SourceLocation, Frame, HelpLine, ReportOptions } from "./interp/report.js";
+export type { UBKind, UBReport, SourceLocation, Frame, HelpLine, ReportOptions, RaceAccess, RaceDetail } from "./interp/report.js";
 export type {
   RunResult,
   TestRunResult,

@@ -4,6 +4,9 @@
  * `node_modules/kmiri` of a fresh temporary project whose other dependencies are symlinks into
  * this repository's `node_modules` (no network). From that project:
  *
+ * - the tarball holds no source maps, and holds the API reference (docs/api) and the examples,
+ *   which run from the project (`node node_modules/kmiri/examples/as-a-library.mjs`); the README's
+ *   "Use it in your project", with a real `npm install` of the tarball, is test/package-install.test.ts;
  * - plain `node` imports the engine-free entry points `kmiri/concurrency` and
  *   `kmiri/borrowtracker` and drives them by hand (the child prints JSON; the assertions are here),
  *   and uses `kmiri`'s `Memory` without a Machine, with a `RaceDetector` behind its race hook;
@@ -120,6 +123,27 @@ describe("the packed package", () => {
     const missing = targets.map((t) => t.replace(/^\.\//, "")).filter((t) => !packedFiles.includes(t));
     expect(missing, "exports targets missing from the tarball").toEqual([]);
     expect(packedFiles.some((f) => f.startsWith("src/") || f.startsWith("test/")), "sources or tests in the tarball").toBe(false);
+  });
+
+  test("ships no source maps (they would point at src/, which is not shipped), and needs none", () => {
+    expect(packedFiles.filter((f) => f.endsWith(".map")), "source maps in the tarball").toEqual([]);
+    // The built modules still name their maps (`//# sourceMappingURL=`): Node reads a map only with
+    // --enable-source-maps, and kmiri reads none of its own at run time (its source maps are the
+    // programs' .ts → .js, made by the loader).
+    expect(packedFiles.filter((f) => f.startsWith("dist/") && f.endsWith(".js")).length).toBeGreaterThan(50);
+  });
+
+  test("ships the API reference, linked from the README, and the examples", () => {
+    expect(packedFiles).toEqual(expect.arrayContaining(["README.md", "docs/api/README.md", "docs/api/rt.md", "docs/api/mirch.md"]));
+    expect(packedFiles).toEqual(expect.arrayContaining(["examples/hello.ts", "examples/ktests.ts", "examples/use-after-free.ts", "examples/as-a-library.mjs"]));
+    const readme = readFileSync(join(project, "node_modules", "kmiri", "README.md"), "utf8");
+    for (const link of readme.matchAll(/\]\((docs\/[^)#\s]+)/g)) expect(packedFiles, `README links ${link[1]}`).toContain(link[1]);
+  });
+
+  test("the shipped examples run from a consumer project (kmiri/rt resolves; as-a-library.mjs finds its program beside it)", () => {
+    const r = run(process.execPath, [join(project, "node_modules", "kmiri", "examples", "as-a-library.mjs")], project);
+    expect(r.stdout, failure("node examples/as-a-library.mjs", r)).toMatch(/^use-after-free at node_modules\/kmiri\/examples\/use-after-free\.ts:15:15 on thread main/m);
+    expect(r.status).toBe(1);
   });
 
   test("ships its licence, and says what it is for", () => {

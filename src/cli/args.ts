@@ -1,5 +1,8 @@
 import { replaySeed } from "../concurrency/scheduler.js";
 import { MAX_CPUS, checkMirchOptions, parseRamSize } from "../interp/mirch/mirch-machine.js";
+import type { Shard } from "../driver/test-selection.js";
+import { parseGlob, parseShard } from "./shard.js";
+import { UsageError } from "./usage-error.js";
 
 /**
  * The `kmiri` command line, parsed by hand (no dependency). Options take their value as the next
@@ -58,14 +61,24 @@ export interface RunFlags extends CommonFlags {
   manySeeds?: { from: number; to: number };
   /** Worker threads for `--many-seeds` (default: the number of CPUs). */
   workers?: number;
+  /** `--shard i/n` (with `--many-seeds`): run only the i-th of n contiguous parts of the seeds. */
+  shard?: Shard;
 }
 
 /** Options of `kmiri test` only. */
 export interface TestFlags extends CommonFlags {
   /** `--filter TEXT` (repeatable: a list when given more than once). */
   filter?: string | string[];
+  /** `--include GLOB` (repeatable): only matching files are test files. */
+  include?: string[];
+  /** `--exclude GLOB` (repeatable): matching files are not test files; wins over `--include`. */
+  exclude?: string[];
+  /** `--shard i/n`: run only the i-th of n contiguous parts of the selected tests. */
+  shard?: Shard;
   /** Where to write lcov coverage. */
   lcov?: string;
+  /** `--html DIR`: where to write the HTML report. */
+  html?: string;
   /** `--coverage-by file|dir`: rows of the coverage table (default `file`). */
   coverageBy?: "file" | "dir";
   /** `--many-seeds A..B`: every test once per seed in [from, to). */
@@ -79,16 +92,11 @@ export type Command =
   | { command: "help" }
   | { command: "version" }
   | { command: "run"; file: string; flags: RunFlags }
-  | { command: "test"; path: string; flags: TestFlags }
+  /** `path`: a list when several are given (`kmiri test PATH...`), as `filter`. */
+  | { command: "test"; path: string | string[]; flags: TestFlags }
   | { command: "corpus"; dir: string; flags: CommonFlags };
 
-/** The arguments are wrong; the message says how, in one line. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+export { UsageError };
 
 type Parser = (value: string, name: string) => number | string;
 
@@ -218,6 +226,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   "--hostile": { key: "hostile" },
   "--filter": { key: "filter", parse: text, testOnly: true },
   "--lcov": { key: "lcov", parse: text, testOnly: true },
+  "--html": { key: "html", parse: text, testOnly: true },
   "--sarif": { key: "sarif", parse: text },
   "--pct": { key: "pct", parse: integer(1), notCorpus: true },
   "--pct-steps": { key: "pctSteps", parse: integer(1), notCorpus: true },
@@ -225,6 +234,9 @@ const OPTIONS: Record<string, OptionSpec> = {
   "--coverage-by": { key: "coverageBy", parse: coverageBy, testOnly: true },
   "--many-seeds": { key: "manySeeds", parse: seedRange, notCorpus: true },
   "--workers": { key: "workers", parse: integer(1), notCorpus: true },
+  "--include": { key: "include", parse: parseGlob, testOnly: true },
+  "--exclude": { key: "exclude", parse: parseGlob, testOnly: true },
+  "--shard": { key: "shard", parse: parseShard, notCorpus: true },
 };
 
 /** Short aliases of long options. */
@@ -274,6 +286,7 @@ function checkConflicts(flags: AnyFlags, given: ReadonlySet<string>): void {
   both("--many-seeds", "--sarif", "write SARIF for one seed with `--seed N --sarif FILE`");
   if (given.has("--pct-steps") && !given.has("--pct")) throw new UsageError("`--pct-steps` needs `--pct DEPTH`");
   if (given.has("--workers") && !given.has("--many-seeds")) throw new UsageError("`--workers` needs `--many-seeds A..B`");
+  both("--shard", "--replay", "a replay string is one run");
   if (flags.replay !== undefined && flags.seed !== undefined && replaySeed(flags.replay) !== flags.seed) {
     throw new UsageError(`\`--seed ${flags.seed}\` does not match the seed of the replay string (${replaySeed(flags.replay)}); a replay string carries its seed, leave \`--seed\` out`);
   }
@@ -343,20 +356,28 @@ export function parseArgs(argv: readonly string[]): Command {
     if (spec.key === "trackTags" && flags.trackTags) flags.trackTags = [...flags.trackTags, ...(parsed as number[])];
     // So may `--filter`: a test runs when it matches any of them.
     else if (spec.key === "filter" && flags.filter !== undefined) flags.filter = [...[flags.filter].flat(), parsed as string];
+    // `--include` and `--exclude` too: always a list.
+    else if (spec.key === "include" || spec.key === "exclude") flags[spec.key] = [...(flags[spec.key] ?? []), parsed as string];
     else (flags as unknown as Record<string, unknown>)[spec.key] = parsed;
   }
 
   checkConflicts(flags, given);
   const what = command === "run" ? "FILE" : command === "corpus" ? "DIR" : "PATH";
   if (positional.length === 0) throw new UsageError(`\`kmiri ${command}\` needs a ${what}`);
-  if (positional.length > 1) throw new UsageError(`unexpected argument \`${positional[1]}\`: \`kmiri ${command}\` takes one ${what}`);
+  // `kmiri test PATH...` takes several paths (the union of their tests); the others one.
+  if (positional.length > 1 && command !== "test") throw new UsageError(`unexpected argument \`${positional[1]}\`: \`kmiri ${command}\` takes one ${what}`);
   if (command === "run") {
-    const { filter: _f, lcov: _l, coverageBy: _c, ...common } = flags;
+    const { filter: _f, lcov: _l, coverageBy: _c, include: _i, exclude: _e, ...common } = flags;
+    if (common.shard && !common.manySeeds) throw new UsageError("`--shard` for `kmiri run` needs `--many-seeds A..B`: it splits the seeds");
+    if (common.shard && common.manySeeds && common.shard.count > common.manySeeds.to - common.manySeeds.from) {
+      const { from, to } = common.manySeeds;
+      throw new UsageError(`\`--shard ${common.shard.index}/${common.shard.count}\` splits the seeds of \`--many-seeds ${from}..${to}\` into more shards than there are seeds (${to - from})`);
+    }
     return { command, file: positional[0]!, flags: common };
   }
   if (command === "corpus") {
-    const { filter: _f, lcov: _l, sarif: _s, coverageBy: _c, manySeeds: _m, workers: _w, ...common } = flags;
+    const { filter: _f, lcov: _l, sarif: _s, coverageBy: _c, manySeeds: _m, workers: _w, include: _i, exclude: _e, shard: _h, ...common } = flags;
     return { command, dir: positional[0]!, flags: common };
   }
-  return { command, path: positional[0]!, flags };
+  return { command, path: positional.length === 1 ? positional[0]! : positional, flags };
 }

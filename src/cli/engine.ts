@@ -20,8 +20,8 @@ export type EngineTestOptions = TestOptions;
 export interface Engine {
   /** Runs a program's `main`; rejects with a `LoadError` when it cannot be loaded. */
   runFile(file: string, options?: EngineRunOptions): Promise<RunResult>;
-  /** Runs the `ktest`s under a path; rejects with a `LoadError` when a file cannot be loaded. */
-  testPath(path: string, options?: EngineTestOptions): Promise<TestRunResult>;
+  /** Runs the `ktest`s under a path (or several); rejects with a `LoadError` when a file cannot be loaded. */
+  testPath(path: string | readonly string[], options?: EngineTestOptions): Promise<TestRunResult>;
   /** Checks an annotated UB corpus (`kmiri corpus DIR`); rejects with a `LoadError` on a malformed annotation. */
   checkCorpus(dir: string, options?: EngineRunOptions): Promise<CorpusResult>;
   /** Runs a program once per seed on worker threads (`kmiri run --many-seeds`); optional for fake engines. */

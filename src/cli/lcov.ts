@@ -1,19 +1,21 @@
 /**
  * Line coverage in the lcov tracefile format (`genhtml`, Codecov, editors' coverage gutters read
- * it): one record per module with a `DA:<line>,<hits>` line per coverable line, and its unsafe
- * regions as functions (`FN:<line>,<name>`, `FNDA:<hits>,<name>`, `FNF`, `FNH`) named
- * `unsafe-block@<line>` / `unsafe-fn@<line>`, so genhtml's function view lists them.
+ * it): one record per module with a `DA:<line>,<count>` line per coverable line, and its unsafe
+ * regions as functions (`FN:<line>,<name>`, `FNDA:<count>,<name>`, `FNF`, `FNH`) named
+ * `unsafe-block@<line>` / `unsafe-fn@<line>`, so genhtml's function view lists them. Counts are
+ * real execution counts, summed over the tests (and seeds).
  */
 import type { CoverageReport } from "../driver/results.js";
 
 /**
  * The lcov text of a coverage report, or undefined when the report has no per-line data.
- * Hits are 0 or 1: kmiri records whether a line ran, not how often.
+ * A line's count is its `hits` (how often it ran, summed over the tests and seeds); a line without
+ * `hits` counts 1 when `hit`, else 0. An unsafe region's `FNDA` count is how often it was entered.
  * @param coverage - the coverage of a test run; `coverage.lines` maps a module (its source path,
  *   relative to the working directory) to its coverable lines.
  * @example
- * toLcov({ modules: [], total, lines: { "src/a.ts": [{ line: 3, hit: true }] } })
- * // "TN:\nSF:src/a.ts\nDA:3,1\nLF:1\nLH:1\nend_of_record\n"
+ * toLcov({ modules: [], total, lines: { "src/a.ts": [{ line: 3, hit: true, hits: 7 }] } })
+ * // "TN:\nSF:src/a.ts\nDA:3,7\nLF:1\nLH:1\nend_of_record\n"
  */
 export function toLcov(coverage: CoverageReport): string | undefined {
   if (!coverage.lines) return undefined;
@@ -34,7 +36,7 @@ export function toLcov(coverage: CoverageReport): string | undefined {
       for (const { name, r } of named) out += `FNDA:${r.hits},${name}\n`;
       out += `FNF:${named.length}\nFNH:${named.filter(({ r }) => r.hits > 0).length}\n`;
     }
-    for (const l of lines) out += `DA:${l.line},${l.hit ? 1 : 0}\n`;
+    for (const l of lines) out += `DA:${l.line},${l.hits ?? (l.hit ? 1 : 0)}\n`;
     out += `LF:${lines.length}\nLH:${lines.filter((l) => l.hit).length}\nend_of_record\n`;
   }
   return out;

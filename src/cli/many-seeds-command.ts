@@ -7,6 +7,10 @@
  * the contract fields (`seed` is A, `ub` every seed's findings in seed order, `stats` summed)
  * plus `seeds: { seed, exitCode, ub, panic?, schedule? }[]` and `failed: number[]`.
  * Exit status 1 when some seed failed (2 when kmiri itself failed on one).
+ *
+ * With `--shard i/n` only the i-th of n contiguous parts of the seeds runs (`shardSeedRange`): the
+ * text starts with `shard i/n: seeds C..D, k of N seeds`, and the JSON adds
+ * `shard: { index, count, from, to }` (the part that ran; `seed` stays A, `seeds` lists the part's).
  */
 import type { RunFlags } from "./args.js";
 import type { CliIO } from "./io.js";
@@ -17,6 +21,8 @@ import { palette, shouldColor } from "../driver/render/render-style.js";
 import type { KmiriJson } from "../driver/render/json.js";
 import type { ManySeedsOptions, SeedRun } from "../driver/many-seeds.js";
 import { ProgressLine, elapsed } from "./progress-line.js";
+import { shardSeedRange } from "../driver/test-selection.js";
+import { shardSeedsLine } from "./shard.js";
 
 /** The JSON object of `kmiri run --many-seeds --json`. */
 export interface ManySeedsJson extends KmiriJson {
@@ -24,6 +30,8 @@ export interface ManySeedsJson extends KmiriJson {
   seeds: { seed: number; exitCode: 0 | 1 | 2; ub: SeedRun["ub"]; panic?: SeedRun["panic"]; schedule?: string }[];
   /** The failing seeds, in order. */
   failed: number[];
+  /** Only with `--shard`: which shard ran, and its seeds `from..to` (`to` excluded). */
+  shard?: { index: number; count: number; from: number; to: number };
 }
 
 /**
@@ -36,7 +44,9 @@ export interface ManySeedsJson extends KmiriJson {
 export async function manySeedsCommand(file: string, flags: RunFlags, io: CliIO): Promise<number> {
   const engine = await io.engine();
   if (!engine.runManySeeds) throw new Error("this engine cannot run many seeds");
-  const range = flags.manySeeds!;
+  const whole = flags.manySeeds!;
+  // `--shard i/n`: this shard's part of the seeds (the argument parser made sure it has some).
+  const range = flags.shard ? shardSeedRange(whole.from, whole.to, flags.shard) : whole;
   const { onOutput: _o, native: _n, seed: _s, replay: _r, ...base } = engineOptions(flags, io);
   const options: ManySeedsOptions = { ...base, from: range.from, to: range.to };
   if (flags.workers !== undefined) options.workers = flags.workers;
@@ -54,7 +64,7 @@ export async function manySeedsCommand(file: string, flags: RunFlags, io: CliIO)
 
   if (flags.json) {
     const json: ManySeedsJson = {
-      seed: range.from,
+      seed: whole.from,
       ub: result.seeds.flatMap((s) => s.ub),
       stats: result.stats,
       exitCode: result.exitCode,
@@ -66,6 +76,7 @@ export async function manySeedsCommand(file: string, flags: RunFlags, io: CliIO)
       }),
       failed: result.failed,
     };
+    if (flags.shard) json.shard = { index: flags.shard.index, count: flags.shard.count, from: range.from, to: range.to };
     io.stdout(`${JSON.stringify(json)}\n`);
     return result.exitCode;
   }
@@ -74,6 +85,7 @@ export async function manySeedsCommand(file: string, flags: RunFlags, io: CliIO)
   const p = palette(color);
   const render = { color, readSource: cachedSources(io) };
   const blocks: string[] = [];
+  if (flags.shard) blocks.push(shardSeedsLine(flags.shard, range, whole));
   for (const s of result.seeds) {
     if (s.exitCode === 0) continue;
     const first = s.ub[0] ? renderReport(s.ub[0], render) : s.panic ? renderPanic(s.panic, render) : "";

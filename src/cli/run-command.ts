@@ -2,6 +2,7 @@
  * `kmiri run FILE`: runs one program, streams its output to stdout, and prints the findings on
  * stderr as Miri does (or, with `--json`, one JSON object on stdout); writes SARIF when asked.
  */
+import path from "node:path";
 import type { RunFlags } from "./args.js";
 import { manySeedsCommand } from "./many-seeds-command.js";
 import type { CliIO } from "./io.js";
@@ -20,10 +21,12 @@ import { packageVersion } from "../driver/version.js";
  * @param result - the run.
  * @param file - where to write, relative to the working directory.
  * @param io - the process.
+ * @param program - for `kmiri run`, the program as given: where a panic without a location is placed.
  * @returns whether the file was written.
  */
-export function writeSarif(result: RunResult | TestRunResult, file: string, io: Pick<CliIO, "cwd" | "writeFile" | "stderr">): boolean {
-  const log = toSarif(result, { toolVersion: packageVersion(), srcRoot: io.cwd });
+export function writeSarif(result: RunResult | TestRunResult, file: string, io: Pick<CliIO, "cwd" | "writeFile" | "stderr">, program?: string): boolean {
+  const where = program === undefined ? undefined : path.relative(io.cwd, path.resolve(io.cwd, program)).split(path.sep).join("/");
+  const log = toSarif(result, { toolVersion: packageVersion(), srcRoot: io.cwd, ...(where !== undefined ? { program: where } : {}) });
   try {
     io.writeFile(file, `${JSON.stringify(log, null, 2)}\n`);
     return true;
@@ -55,7 +58,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CliIO): Prom
   const result = await engine.runFile(file, options);
   const json = runResultToJson(result);
   // Written after the report is printed, so that a failure to write it comes last.
-  const sarif = () => (flags.sarif === undefined || writeSarif(result, flags.sarif, io) ? json.exitCode : 2);
+  const sarif = () => (flags.sarif === undefined || writeSarif(result, flags.sarif, io, file) ? json.exitCode : 2);
   if (flags.json) {
     io.stdout(`${JSON.stringify(json)}\n`);
     return sarif();

@@ -14,6 +14,8 @@ import { ProgressLine, elapsed } from "./progress-line.js";
 import { engineOptions } from "./options.js";
 import { writeSarif } from "./run-command.js";
 import { toLcov } from "./lcov.js";
+import { writeHtml } from "./html-report.js";
+import { shardTestLine } from "./shard.js";
 import { renderCoverageTable, renderTestFailures, renderUnrunUnsafeRegions, renderTestLines, renderTestSummary } from "../driver/render/render-tests.js";
 import { palette, shouldColor } from "../driver/render/render-style.js";
 import { testRunResultToJson } from "../driver/render/json.js";
@@ -21,20 +23,23 @@ import type { TestRunResult } from "../driver/results.js";
 
 /**
  * Runs `kmiri test`.
- * @param path - a test file or a directory, as given on the command line.
+ * @param path - a test file or a directory, or several, as given on the command line.
  * @param flags - the parsed flags.
  * @param io - the process.
  * @returns the exit status: 0 every test passed, 1 a test failed or found UB, 2 the lcov or the
  *   SARIF file could not be written.
  * @throws the engine's `LoadError` when a test file cannot be loaded (the caller reports it).
  */
-export async function testCommand(path: string, flags: TestFlags, io: CliIO): Promise<number> {
+export async function testCommand(path: string | readonly string[], flags: TestFlags, io: CliIO): Promise<number> {
   const warn = (message: string) => io.stderr(`${palette(shouldColor(io.stderrIsTTY, io.env)).warning("warning")}: ${message}\n`);
 
   const engine = await io.engine();
   const options: EngineTestOptions = engineOptions(flags, io);
   if (flags.filter !== undefined) options.filter = flags.filter;
   if (flags.coverageBy !== undefined) options.coverageBy = flags.coverageBy;
+  if (flags.include !== undefined) options.include = flags.include;
+  if (flags.exclude !== undefined) options.exclude = flags.exclude;
+  if (flags.shard !== undefined) options.shard = flags.shard;
   // A progress line on a terminal (standard error) while the suite or the seeds run; program output
   // streamed to standard output is printed around it.
   const progress = new ProgressLine(io, !flags.json);
@@ -64,10 +69,15 @@ export async function testCommand(path: string, flags: TestFlags, io: CliIO): Pr
   }
   const json = testRunResultToJson(result);
 
-  if (flags.json) io.stdout(`${JSON.stringify(json)}\n`);
-  else printText(result, io);
+  // `shard: { index, count, total }`, only with `--shard` (an added field of the contract).
+  if (flags.json) io.stdout(`${JSON.stringify(result.shard ? { ...json, shard: result.shard } : json)}\n`);
+  else {
+    if (result.shard) io.stdout(`${shardTestLine(result.shard, result.tests.length)}\n`);
+    printText(result, io);
+  }
 
   const sarifFailed = flags.sarif !== undefined && !writeSarif(result, flags.sarif, io);
+  if (flags.html !== undefined && !writeHtml(result, flags.html, io)) return 2;
   if (flags.lcov !== undefined) {
     const lcov = toLcov(result.coverage);
     if (lcov === undefined) {

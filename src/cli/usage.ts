@@ -4,9 +4,9 @@
 
 /** The short usage, printed under an argument error. */
 export const SHORT_USAGE = `Usage: kmiri run FILE [--seed N] [--json] [--native] [--preemption-rate P | --pct D [--pct-steps K]] [--replay STRING] [--max-steps N] [--timeout S] [--max-threads N] [--memory-limit B] [--ignore-leaks] [--strict-provenance] [--no-weak-memory] [--no-race-check] [--borrow-model none|stacked] [--track-tag N] [--sarif FILE] [--no-typecheck] [--cpus N] [--ram SIZE] [--hostile]
-       kmiri run FILE --many-seeds A..B [--workers N] [same options but --seed, --replay, --native, --sarif]
-       kmiri test PATH [-t|--filter TEXT]... [--seed N] [--json] [--native] [--pct D] [--replay STRING] [--lcov FILE] [--sarif FILE] [--coverage-by file|dir] [--no-typecheck]
-       kmiri test PATH --many-seeds A..B [--workers N] [same options but --seed, --replay, --native, --sarif]
+       kmiri run FILE --many-seeds A..B [--workers N] [--shard I/N] [same options but --seed, --replay, --native, --sarif]
+       kmiri test PATH... [-t|--filter TEXT]... [--include GLOB]... [--exclude GLOB]... [--shard I/N] [--seed N] [--json] [--native] [--pct D] [--replay STRING] [--lcov FILE] [--html DIR] [--sarif FILE] [--coverage-by file|dir] [--no-typecheck]
+       kmiri test PATH... --many-seeds A..B [--workers N] [--shard I/N] [same options but --seed, --replay, --native, --sarif]
        kmiri corpus DIR [--seed N] [--json] [--no-typecheck]
 For more information, try \`kmiri --help\`.`;
 
@@ -19,7 +19,9 @@ export function helpText(version: string): string {
 
 Usage:
   kmiri run FILE [options]    run a program (its exported \`main\`) under the checks
-  kmiri test PATH [options]   run the \`ktest\`s found under PATH (a file or a directory)
+  kmiri test PATH... [options]
+                              run the \`ktest\`s found under each PATH (a file or a directory;
+                              several: the union of their test files)
   kmiri corpus DIR [options]  check an annotated UB corpus: each \`//~ ERROR: KIND\` line must be
                               reported with that kind, nothing else; files without one run clean
   kmiri --help                print this help
@@ -81,7 +83,21 @@ Options:
                            its .ts files (strict, ES2022, kmiri/rt's types; cached by content)
                            and a type error stops it like a syntax error (exit status 2)
   -t, --filter TEXT        test: run only the tests whose \`module::name\` contains TEXT (repeatable: any of them)
+  --include GLOB           test: only files whose path (relative to the working directory)
+                           matches GLOB are test files (repeatable: any of them); \`**\`, \`*\`,
+                           \`?\`, \`{a,b}\`, \`[a-z]\`; a GLOB without \`/\` matches a file or
+                           directory name; a directory matched matches everything under it
+  --exclude GLOB           test: files matching GLOB are not test files (repeatable; wins over
+                           --include). Always skipped: node_modules, dist, dotted names, and a
+                           compiled foo.js (or .mjs) beside its foo.ts (or .tsx, .mts)
+  --shard I/N              test: run only the I-th (from 1) of N contiguous parts of the selected
+                           tests (after --filter, in run order; with --many-seeds each test of the
+                           part runs every seed); run --many-seeds: the I-th part of the seeds.
+                           The shards are disjoint and together make the whole run; the output
+                           starts with \`shard I/N: ...\` and the JSON has \`shard\`
   --lcov FILE              test: write line coverage to FILE in lcov format
+  --html DIR               test: write an HTML report to DIR (index.html: summary, coverage,
+                           findings; a page per file with coverage, unsafe regions, findings)
   --coverage-by file|dir   test: a coverage table row per file (the default) or per directory
                            (relative to the working directory; the files' counts and times summed)
 
@@ -92,7 +108,7 @@ Exit status:
   0  clean: no undefined behaviour, no panic, every test passed
   1  undefined behaviour found, the program panicked, or a test failed
   2  the program could not be loaded (a syntax or type error, a missing file or import), the
-     arguments are wrong, an output file (--lcov, --sarif) could not be written, or kmiri
+     arguments are wrong, an output file (--lcov, --html, --sarif) could not be written, or kmiri
      itself failed
 
 KMIRIFLAGS (as cargo miri's MIRIFLAGS): flags read from the environment, split at spaces and put

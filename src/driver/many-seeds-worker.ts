@@ -10,7 +10,14 @@ import { seedRun, serializeError, type WorkerInit, type WorkerReply } from "./ma
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
-const post = (msg: WorkerReply) => port.postMessage(msg);
+/**
+ * Posts a reply. A test run's coverage counts (Float64Arrays, fresh per seed and not used here
+ * again) are transferred, not copied; the main thread sums them over the seeds.
+ */
+const post = (msg: WorkerReply) => {
+  const run = msg.type === "result" && "lineHits" in msg.run ? msg.run : undefined;
+  port.postMessage(msg, run ? [...run.lineHits, ...run.unsafeHits].map((h) => h.buffer as ArrayBuffer) : []);
+};
 
 try {
   let runSeed: (seed: number) => WorkerReply & { type: "result" };

@@ -107,7 +107,7 @@ export interface SerializedError {
  */
 export type WorkerInit =
   | { kind?: "run"; file: string; options: RunOptions }
-  | { kind: "test"; path: string; options: TestOptions };
+  | { kind: "test"; path: string | readonly string[]; options: TestOptions };
 
 /** A result without its output (sent back by workers). */
 export function seedRun(r: RunResult): SeedRun {
@@ -267,7 +267,7 @@ function runOnWorkers<R extends { seed: number }>(
  * @throws LoadError when a test file cannot be loaded or compiled.
  * @throws RangeError when the range of seeds is empty or invalid.
  */
-export async function testManySeeds(p: string, options: TestOptions): Promise<TestRunResult> {
+export async function testManySeeds(p: string | readonly string[], options: TestOptions): Promise<TestRunResult> {
   const { manySeeds, onOutput: _o, seed: _s, replay: _r, native: _n, ...testOptions } = options;
   const { from, to, workers, onProgress, signal } = manySeeds!;
   checkRange(from, to);

@@ -40,15 +40,22 @@ export interface UnsafeRegion {
   line: number;
   endLine: number;
   kind: "block" | "function";
-  /** 1 when the region ran in some test (any seed), else 0: kmiri records whether, not how often. */
+  /**
+   * How often the region was entered (a block each time control enters it, a function each time
+   * it is called), summed over the tests and, with `--many-seeds`, over the seeds; 0 when it never ran.
+   */
   hits: number;
 }
 
 export interface CoverageReport {
   modules: CoverageRow[];
   total: CoverageRow;
-  /** Per module: the 1-based .ts lines that can be covered and those that were (for lcov). */
-  lines?: Record<string, { line: number; hit: boolean }[]>;
+  /**
+   * Per module: the 1-based .ts lines that can be covered, whether each ran (`hit`) and how often
+   * (`hits`: the runs of its most-run statement, summed over the tests and, with `--many-seeds`,
+   * over the seeds), for lcov.
+   */
+  lines?: Record<string, { line: number; hit: boolean; hits?: number }[]>;
   /** Every unsafe region of the program's modules, by file then line (always per file, also with `--coverage-by dir`). */
   unsafeRegions?: UnsafeRegion[];
 }
@@ -138,4 +145,9 @@ export interface TestRunResult {
   coverage: CoverageReport;
   stats: RunStats;
   exitCode: 0 | 1;
+  /**
+   * Only with `--shard index/count` (`TestOptions.shard`): which shard ran, and `total`, the tests
+   * the whole run selects (this shard's are `tests`).
+   */
+  shard?: { index: number; count: number; total: number };
 }

@@ -2,7 +2,6 @@
  * The library's entry points: run a program (`kmiri run`) or its tests (`kmiri test`) on the
  * Machine, or natively for timing. Everything the CLI prints comes from the results built here.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { compileProgram, CompileError, type CompiledProgram } from "../interp/compile/index.js";
 import { PanicStop, UBStop } from "../interp/report.js";
@@ -24,6 +23,7 @@ import { bootNativeMirch, stopNativeMirch } from "../shims/native/mirch-state.js
 import type { MirchOptions } from "../interp/mirch/mirch-machine.js";
 import { describeThrown, isInstance, programLocationOfError } from "../interp/error-location.js";
 import { evaluateModule, type Namespace } from "../interp/link.js";
+import { checkShard, selectTestFiles, shardOf, withShard, type FileSelection, type Shard } from "./test-selection.js";
 
 /**
  * What the driver uses of an `AbortSignal` (declared here so that the published types need no
@@ -138,6 +138,21 @@ export interface RunOptions {
 export interface TestOptions extends RunOptions {
   /** Run only the tests whose name (or `module::name`) contains this text (or, for a list, any of them). */
   filter?: string | readonly string[];
+  /**
+   * `--include GLOB`: only files whose path relative to `cwd` matches one of these globs are test
+   * files (`**\/*.{test,spec}.ts`; see glob.ts). `exclude` (`--exclude GLOB`) wins over it.
+   */
+  include?: string | readonly string[];
+  /** `--exclude GLOB`: files (or directories) matching one of these globs are not test files. */
+  exclude?: string | readonly string[];
+  /**
+   * `--shard index/count`: run only the index-th (1-based) of `count` contiguous blocks of the
+   * selected tests (after `filter`, in run order), as vitest's and Playwright's `--shard`; the
+   * shards are disjoint and together run every selected test. With `manySeeds`, each test of the
+   * shard runs with every seed (its `failingSeeds` stay complete). The result's `shard` says which
+   * shard ran.
+   */
+  shard?: Shard;
   /**
    * Rows of the coverage table: `file` (the default) one per test or program file, `dir` one per
    * directory, sums of its files (`--coverage-by dir`, see {@link coverageByDir}).
@@ -404,24 +419,12 @@ function machineStats(m: Machine, ms: number): RunStats {
   return { steps: m.steps, threads: m.threads.length, switches: m.switches, allocations: m.memory.count, ms };
 }
 
-/** The program files under `p` that define `ktest`s (`p` itself when it is a file). */
-export function findTestFiles(p: string): string[] {
-  const st = statSync(p, { throwIfNoEntry: false });
-  if (!st) throw new LoadError(`cannot find ${p}: no such file or directory`, "missing-file");
-  if (st.isFile()) return [path.resolve(p)];
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.name === "node_modules" || e.name === "dist" || e.name.startsWith(".")) continue;
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (/\.(ts|js|mjs)$/.test(e.name) && !e.name.endsWith(".d.ts") && /\bktest\b/.test(readFileSync(full, "utf8"))) {
-        out.push(full);
-      }
-    }
-  };
-  walk(path.resolve(p));
-  return out;
+/**
+ * The program files under `p` (a path or several) that define `ktest`s (a path that is a file
+ * is taken as it is), narrowed by `options.include`/`exclude`: see test-selection.ts.
+ */
+export function findTestFiles(p: string | readonly string[], options: FileSelection = {}): string[] {
+  return selectTestFiles(p, options);
 }
 
 /** Checked and native milliseconds, and tests run, of one module. */
@@ -435,9 +438,12 @@ export interface SeedTestRun {
   seed: number;
   /** One result per selected test, in test order. */
   tests: TestResult[];
-  /** Per compiled module (by index): which coverage lines and `unsafe` regions ran. */
-  lineHits: Uint8Array[];
-  unsafeHits: Uint8Array[];
+  /**
+   * Per compiled module (by index): how often each coverage point ran and each `unsafe` region was
+   * entered, summed over the tests.
+   */
+  lineHits: Float64Array[];
+  unsafeHits: Float64Array[];
   /** Per test module. */
   timing: Record<string, ModuleTiming>;
   /** Counters summed over the tests (`threads` without the lister's; `ms` 0). */
@@ -461,9 +467,10 @@ export interface PreparedTests {
  * {@link testPath} does before it runs them. `options.seed` and `options.onOutput` are not used.
  * @throws LoadError when a test file cannot be loaded or compiled.
  */
-export async function prepareTests(p: string, options: TestOptions = {}): Promise<PreparedTests> {
+export async function prepareTests(p: string | readonly string[], options: TestOptions = {}): Promise<PreparedTests> {
   const cwd = options.cwd ?? process.cwd();
-  const files = findTestFiles(path.resolve(cwd, p));
+  const files = findTestFiles(p, { cwd, include: options.include, exclude: options.exclude });
+  if (options.shard) checkShard(options.shard);
   const many = options.manySeeds !== undefined;
   if (files.length === 0) {
     return {
@@ -475,6 +482,7 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
         coverage: { modules: [], total: totalRow([]) },
         stats: { ...emptyStats(), ms: many ? ms : 0 },
         exitCode: 0,
+        ...(options.shard ? { shard: { index: options.shard.index, count: options.shard.count, total: 0 } } : {}),
       }),
     };
   }
@@ -502,15 +510,17 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
     }
   }
   const filters = options.filter === undefined ? undefined : typeof options.filter === "string" ? [options.filter] : options.filter;
-  const selected = filters ? tests.filter((t) => filters.some((f) => `${t.module}::${t.name}`.includes(f))) : tests;
+  const matching = filters ? tests.filter((t) => filters.some((f) => `${t.module}::${t.name}`.includes(f))) : tests;
+  // `--shard i/n`: this shard's contiguous block of the matching tests (test-selection.ts).
+  const selected = shardOf(matching, options.shard);
   /** PCT step estimates per test (they do not depend on the seed). */
   const pctEstimates = new Map<string, number>();
 
   const runSeed = (seed: number, onOutputLine?: (line: string) => void, onTest?: (progress: TestProgress) => void): SeedTestRun => {
     const o: RunOptions = { ...options, seed };
     const results: TestResult[] = [];
-    const lineHits = program.modules.map((m) => new Uint8Array(m.compiled.coverageLines.length));
-    const unsafeHits = program.modules.map((m) => new Uint8Array(m.compiled.unsafeLines.length));
+    const lineHits = program.modules.map((m) => new Float64Array(m.compiled.coverageLines.length));
+    const unsafeHits = program.modules.map((m) => new Float64Array(m.compiled.unsafeLines.length));
     const timing: Record<string, ModuleTiming> = {};
     const stats: RunStats = { ...emptyStats(), threads: 0 };
     let failed = 0;
@@ -568,8 +578,8 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
       // Natively only a test that passed on the Machine: natively nothing stops a test that the
       // Machine stopped (an endless loop, a spin on a flag nobody sets), and its time means nothing.
       const nativeMs = r.status === "pass" && !spec?.shouldPanic ? timeNative(plain, t.path, t.name, options.mirch) : 0;
-      m.lineHits.forEach((h, i) => orInto(lineHits[i], h));
-      m.unsafeHits.forEach((h, i) => orInto(unsafeHits[i], h));
+      m.lineHits.forEach((h, i) => addInto(lineHits[i], h));
+      m.unsafeHits.forEach((h, i) => addInto(unsafeHits[i], h));
       const tm = (timing[t.module] ??= { native: 0, checked: 0, tests: 0 });
       tm.native += nativeMs;
       tm.checked += ms;
@@ -585,13 +595,14 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
   };
 
   const report = (runs: SeedTestRun[], ms: number): TestRunResult => {
-    const lineHits = program.modules.map((m) => new Uint8Array(m.compiled.coverageLines.length));
-    const unsafeHits = program.modules.map((m) => new Uint8Array(m.compiled.unsafeLines.length));
+    // Summed over the seeds too: a line run once per seed shows the number of seeds.
+    const lineHits = program.modules.map((m) => new Float64Array(m.compiled.coverageLines.length));
+    const unsafeHits = program.modules.map((m) => new Float64Array(m.compiled.unsafeLines.length));
     const timing = new Map<string, ModuleTiming>();
     const stats = emptyStats();
     for (const run of runs) {
-      run.lineHits.forEach((h, i) => orInto(lineHits[i], h));
-      run.unsafeHits.forEach((h, i) => orInto(unsafeHits[i], h));
+      run.lineHits.forEach((h, i) => addInto(lineHits[i], h));
+      run.unsafeHits.forEach((h, i) => addInto(unsafeHits[i], h));
       for (const [mod, t] of Object.entries(run.timing)) {
         const tm = timing.get(mod) ?? { native: 0, checked: 0, tests: 0 };
         tm.native += t.native;
@@ -613,7 +624,7 @@ export async function prepareTests(p: string, options: TestOptions = {}): Promis
     const seed = runs[0]?.seed ?? options.seed ?? 0;
     return { seed, tests: results, ub: results.flatMap((r) => r.ub ?? []), coverage, stats, exitCode: failed ? 1 : 0 };
   };
-  return { runSeed, report };
+  return { runSeed, report: (runs, ms) => withShard(report(runs, ms), options.shard, matching.length) };
 }
 
 /** One test's results over many seeds (in seed order) as one result: see `TestResult.failingSeeds`. */
@@ -661,34 +672,36 @@ export function coverageByDir(coverage: CoverageReport): CoverageReport {
   return out;
 }
 
-function orInto(dst: Uint8Array, src: Uint8Array): void {
-  for (let i = 0; i < src.length; i++) dst[i] |= src[i];
+function addInto(dst: Float64Array, src: Float64Array): void {
+  for (let i = 0; i < src.length; i++) dst[i] += src[i];
 }
 
 function coverageReport(
   program: CompiledProgram,
-  lineHits: Uint8Array[],
-  unsafeHits: Uint8Array[],
+  lineHits: Float64Array[],
+  unsafeHits: Float64Array[],
   timing: Map<string, { native: number; checked: number; tests: number }>,
 ): CoverageReport {
   const rows: CoverageRow[] = [];
   const lines: CoverageReport["lines"] = {};
   const unsafeRegions: UnsafeRegion[] = [];
   for (const mod of program.modules) {
-    const all = new Map<number, boolean>();
-    mod.compiled.coverageLines.forEach((line, k) => all.set(line, (all.get(line) ?? false) || lineHits[mod.index][k] === 1));
-    const list = [...all.entries()].sort((a, b) => a[0] - b[0]).map(([line, hit]) => ({ line, hit }));
+    // A line's count is that of its most-run coverage point (as istanbul counts a line): in
+    // `for (…) x++;` the loop statement runs once and its body N times, and the line shows N.
+    const all = new Map<number, number>();
+    mod.compiled.coverageLines.forEach((line, k) => all.set(line, Math.max(all.get(line) ?? 0, lineHits[mod.index][k])));
+    const list = [...all.entries()].sort((a, b) => a[0] - b[0]).map(([line, hits]) => ({ line, hit: hits > 0, hits }));
     lines[mod.source.displayPath] = list;
     const u = unsafeHits[mod.index];
     mod.compiled.unsafeRegions.forEach((r, k) =>
-      unsafeRegions.push({ file: mod.source.displayPath, line: r.line, endLine: r.endLine, kind: r.kind, hits: u[k] === 1 ? 1 : 0 }),
+      unsafeRegions.push({ file: mod.source.displayPath, line: r.line, endLine: r.endLine, kind: r.kind, hits: u[k] }),
     );
     const tm = timing.get(mod.source.displayPath);
     rows.push({
       module: mod.source.displayPath,
       tests: tm?.tests ?? 0,
       lines: { covered: list.filter((l) => l.hit).length, total: list.length },
-      unsafe: { covered: u.reduce((a, b) => a + b, 0), total: u.length },
+      unsafe: { covered: u.filter((h) => h > 0).length, total: u.length },
       nativeMs: tm?.native ?? 0,
       checkedMs: tm?.checked ?? 0,
     });

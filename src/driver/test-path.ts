@@ -7,7 +7,8 @@ import { prepareTests, type TestOptions } from "./run.js";
 import { testManySeeds } from "./many-seeds.js";
 
 /**
- * Runs every `ktest` under `p` (a file or a directory), each on a fresh Machine, and natively for
+ * Runs every `ktest` under `p` (a file or a directory, or a list of them: the union of their test
+ * files, see test-selection.ts), each on a fresh Machine, and natively for
  * the timing column; collects findings, results and coverage. With `manySeeds`, every test runs
  * once per seed on worker threads (see {@link TestOptions.manySeeds}).
  * @throws LoadError when a test file cannot be loaded or compiled.
@@ -17,7 +18,7 @@ import { testManySeeds } from "./many-seeds.js";
  * for (const t of r.tests) if (t.failingSeeds?.length) console.log(t.name, t.failingSeeds);
  * ```
  */
-export async function testPath(p: string, options: TestOptions = {}): Promise<TestRunResult> {
+export async function testPath(p: string | readonly string[], options: TestOptions = {}): Promise<TestRunResult> {
   if (options.manySeeds) return testManySeeds(p, options);
   const t0 = performance.now();
   const prepared = await prepareTests(p, options);

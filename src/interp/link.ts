@@ -37,9 +37,9 @@ export interface ModuleEnv {
   console: ProgramConsole;
   /** `Math` as the program sees it. */
   math: Math;
-  /** Coverage counters of the module (statements, unsafe regions), or null. */
-  lineHits: Uint8Array | null;
-  unsafeHits: Uint8Array | null;
+  /** Coverage counters of the module (runs per statement, entries per unsafe region), or null. */
+  lineHits: Float64Array | null;
+  unsafeHits: Float64Array | null;
 }
 
 /**

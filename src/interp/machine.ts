@@ -209,9 +209,12 @@ export class Machine implements ShimHost {
   /** The program's output, as kept: see {@link output}. */
   private readonly outputLog = new KeptLines();
   readonly threads: Thread[] = [];
-  /** Coverage: per module, statements and unsafe regions executed. */
-  readonly lineHits: Uint8Array[];
-  readonly unsafeHits: Uint8Array[];
+  /**
+   * Coverage: per module, how often each coverage point (statement) ran and each unsafe region
+   * was entered (the compiled `$C[k]++`, `$U[k]++`). Float64Array: exact to 2^53, never wraps.
+   */
+  readonly lineHits: Float64Array[];
+  readonly unsafeHits: Float64Array[];
   /** Findings; one normally, one per stuck thread for a deadlock, one per leak. */
   readonly findings: UBReport[] = [];
   /**
@@ -383,8 +386,8 @@ export class Machine implements ShimHost {
     }
     this.P = runtime.pointerClass;
     this.u = program.sites.unsafe;
-    this.lineHits = program.modules.map((m) => new Uint8Array(m.compiled.coverageLines.length));
-    this.unsafeHits = program.modules.map((m) => new Uint8Array(m.compiled.unsafeLines.length));
+    this.lineHits = program.modules.map((m) => new Float64Array(m.compiled.coverageLines.length));
+    this.unsafeHits = program.modules.map((m) => new Float64Array(m.compiled.unsafeLines.length));
     this.running = new Thread(0, "main", () => undefined);
     this.threads.push(this.running);
     this.s = this.stackBuffer;
@@ -1194,6 +1197,7 @@ export class Machine implements ShimHost {
       backtrace: pruneBacktrace(this.backtrace()),
       help,
       notes,
+      ...(options.race ? { race: options.race } : {}),
     };
   }
 

@@ -405,7 +405,8 @@ export class MachineRaces implements RaceHook {
     const notes: string[] = [];
     const bt = this.stacks.backtrace(r.site1, h.sites);
     if (bt.length > 0) notes.push(`(1) was on thread \`${name(r.thread1)}\`, with this stack backtrace:\n${formatBacktrace(bt)}`);
-    return h.report("data-race", d.message, { title: d.title, label: d.label, help, notes });
+    const race = { earlier: { access: r.kind1, thread: name(r.thread1), backtrace: bt }, current: { access: r.kind2 } };
+    return h.report("data-race", d.message, { title: d.title, label: d.label, help, notes, race });
   }
 }
 

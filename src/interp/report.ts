@@ -101,6 +101,29 @@ export interface UBReport {
   help: HelpLine[];
   /** Notes without a location (`this is on thread ...`, replay strings). */
   notes?: string[];
+  /**
+   * Only for a `data-race` report: both accesses as data, for renderers that show them side by
+   * side (the HTML report). The notes still carry the earlier access's backtrace as text.
+   */
+  race?: RaceDetail;
+}
+
+/** One access of a data race. */
+export interface RaceAccess {
+  /** What the access was, in Miri's words (`non-atomic write`, `atomic load`, `deallocation`, …). */
+  access: string;
+  /** The thread that made it (`main`, `cpu1`, …). */
+  thread: string;
+  /** Its call stack, innermost first (the first frame is the access itself). */
+  backtrace: Frame[];
+}
+
+/** The two accesses of a data race: Miri's (1) and (2). */
+export interface RaceDetail {
+  /** (1) The earlier access, recorded in the location's race state. */
+  earlier: RaceAccess;
+  /** (2) The access that just happened: what it was (its thread and backtrace are the report's own). */
+  current: { access: string };
 }
 
 /** Why a program stopped early, carried by an exception through the program's own frames. */
@@ -144,6 +167,8 @@ export interface ReportOptions {
   title?: string;
   /** Extra notes without location. */
   notes?: string[];
+  /** For a data race: both accesses ({@link UBReport.race}). */
+  race?: RaceDetail;
 }
 
 /** A panic that ended a thread (or the run): Rust's `thread 'main' panicked at …`. */

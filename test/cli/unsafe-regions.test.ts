@@ -1,16 +1,14 @@
 /**
  * Unsafe regions as data (issue 16): `coverage.unsafeRegions` in `--json`, the unrun regions
  * under the text coverage table, and `FN`/`FNDA`/`FNF`/`FNH` records in `--lcov`, on
- * test/fixtures/unsafe-regions (one unsafe block run, one not, an unsafe function never called).
+ * test/fixtures/unsafe-regions (one unsafe block run, one not, an unsafe function never called);
+ * and real hit counts, summed over tests and seeds, on test/fixtures/hit-counts (a loop body run
+ * 5 times in one test and 2 in another, an unsafe function called from it each time).
  */
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { kmiri } from "../support/cli-in-process.js";
-import { main } from "../../src/cli/main.js";
-import { loadEngine } from "../../src/cli/engine.js";
-import type { CliIO } from "../../src/cli/io.js";
 import { toLcov } from "../../src/cli/lcov.js";
+import { testPath } from "../../src/driver/test-path.js";
 import { renderUnrunUnsafeRegions } from "../../src/driver/render/render-tests.js";
 import type { CoverageReport } from "../../src/driver/results.js";
 
@@ -21,6 +19,15 @@ const REGIONS = [
   { file: FILE, line: 15, endLine: 19, kind: "block", hits: 0 },
   { file: FILE, line: 25, endLine: 30, kind: "block", hits: 1 },
 ];
+
+/** Runs `kmiri argv…` (which writes `--lcov cov.lcov`); the lcov text written. */
+async function lcovOf(argv: string[]): Promise<string> {
+  const written: Record<string, string> = {};
+  const r = await kmiri([...argv, "--lcov", "cov.lcov"], false, {}, written);
+  expect(r.code).toBe(0);
+  expect(r.err).toBe("");
+  return written["cov.lcov"]!;
+}
 
 describe("unsafe regions (real engine)", () => {
   test("--json lists every unsafe region with its lines, kind and hits; the counts agree", async () => {
@@ -59,28 +66,7 @@ describe("unsafe regions (real engine)", () => {
   });
 
   test("--lcov writes FN/FNDA/FNF/FNH records for the unsafe regions", async () => {
-    const written: Record<string, string> = {};
-    let err = "";
-    const io: CliIO = {
-      stdout: () => {},
-      stderr: (t) => void (err += t),
-      stdoutIsTTY: false,
-      stderrIsTTY: false,
-      env: { NO_COLOR: "1" },
-      cwd: process.cwd(),
-      engine: loadEngine,
-      readFile: (p) => {
-        try {
-          return readFileSync(path.resolve(p), "utf8");
-        } catch {
-          return undefined;
-        }
-      },
-      writeFile: (p, text) => void (written[p] = text),
-    };
-    expect(await main(["test", DIR, "--lcov", "cov.lcov"], io)).toBe(0);
-    expect(err).toBe("");
-    const lcov = written["cov.lcov"]!;
+    const lcov = await lcovOf(["test", DIR]);
     expect(lcov.startsWith(`TN:\nSF:${FILE}\n`)).toBe(true);
     expect(lcov).toContain(
       [
@@ -99,12 +85,58 @@ describe("unsafe regions (real engine)", () => {
   });
 });
 
+describe("hit counts (real engine)", () => {
+  const COUNTS = "test/fixtures/hit-counts";
+  const CFILE = `${COUNTS}/counts.ts`;
+  /** The regions of counts.ts: `poke` called 5 + 2 times, the loop's block entered 5 times in one test, 2 in the other. */
+  const counted = (k: number) => [
+    { file: CFILE, line: 4, endLine: 11, kind: "function", hits: 7 * k },
+    { file: CFILE, line: 17, endLine: 19, kind: "block", hits: 5 * k },
+    { file: CFILE, line: 26, endLine: 28, kind: "block", hits: 2 * k },
+  ];
+  const line = (json: { coverage: CoverageReport }, n: number) => json.coverage.lines![CFILE]!.find((l) => l.line === n);
+
+  test("--json: a region's hits and a line's hits count the runs, summed over the tests", async () => {
+    const r = await kmiri(["test", COUNTS, "--json"]);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out);
+    expect(json.coverage.unsafeRegions).toEqual(counted(1));
+    expect(line(json, 16)).toEqual({ line: 16, hit: true, hits: 5 }); // `sum += i;`, 5 iterations
+    expect(line(json, 7)).toEqual({ line: 7, hit: true, hits: 7 }); // in `poke`
+    expect(line(json, 15)).toEqual({ line: 15, hit: true, hits: 1 }); // the `for` itself
+    // the covered counts stay counts of lines and regions, not of runs
+    expect(json.coverage.modules[0]).toMatchObject({ unsafe: { covered: 3, total: 3 } });
+    expect(json.coverage.total.lines.covered).toBe(json.coverage.total.lines.total);
+  });
+
+  test("--lcov: DA and FNDA carry the counts", async () => {
+    const lcov = await lcovOf(["test", COUNTS]);
+    expect(lcov).toContain("FNDA:7,unsafe-fn@4\nFNDA:5,unsafe-block@17\nFNDA:2,unsafe-block@26\nFNF:3\nFNH:3\n");
+    expect(lcov).toContain("DA:7,7\n");
+    expect(lcov).toContain("DA:16,5\n");
+    expect(lcov).toContain("DA:27,2\n");
+  });
+
+  test("--many-seeds sums over the seeds: 4 seeds show 4 times the counts, on workers and in-process", async () => {
+    const r = await kmiri(["test", COUNTS, "--many-seeds", "0..4", "--workers", "2", "--json"]);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out);
+    expect(json.coverage.unsafeRegions).toEqual(counted(4));
+    expect(line(json, 16)).toEqual({ line: 16, hit: true, hits: 20 });
+    const here = await testPath(COUNTS, { manySeeds: { from: 0, to: 4, workers: 0 } });
+    expect(here.coverage.unsafeRegions).toEqual(json.coverage.unsafeRegions);
+    expect(here.coverage.lines).toEqual(json.coverage.lines);
+  });
+});
+
 describe("unsafe regions (renderers)", () => {
   const total = { module: "total", tests: 0, lines: { covered: 0, total: 0 }, unsafe: { covered: 0, total: 0 }, nativeMs: 0, checkedMs: 0 };
 
   test("lcov without unsafe regions has no FN records; names on one line are made unique", () => {
     const plain: CoverageReport = { modules: [], total, lines: { "a.ts": [{ line: 1, hit: true }] } };
     expect(toLcov(plain)).toBe("TN:\nSF:a.ts\nDA:1,1\nLF:1\nLH:1\nend_of_record\n");
+    const counted: CoverageReport = { modules: [], total, lines: { "a.ts": [{ line: 1, hit: true, hits: 12 }, { line: 2, hit: false, hits: 0 }] } };
+    expect(toLcov(counted)).toBe("TN:\nSF:a.ts\nDA:1,12\nDA:2,0\nLF:2\nLH:1\nend_of_record\n");
     const twice: CoverageReport = {
       ...plain,
       unsafeRegions: [

@@ -333,7 +333,7 @@ describe("JSON contract", () => {
 });
 
 describe("lcov", () => {
-  test("one record per module, lines sorted, hits 0/1", () => {
+  test("one record per module, lines sorted, hits 0/1 for lines without a count", () => {
     expect(toLcov(COVERAGE)).toBe("TN:\nSF:src/a.ts\nDA:1,1\nLF:1\nLH:1\nend_of_record\nTN:\nSF:src/b.ts\nDA:2,1\nDA:4,0\nLF:2\nLH:1\nend_of_record\n");
     expect(toLcov({ modules: [], total: COVERAGE.total })).toBeUndefined();
   });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import {
   KMIRI_INFORMATION_URI, PANIC_RULE_ID, SARIF_SCHEMA, UB_KIND_DESCRIPTIONS, sarifArtifactLocation, sarifRegion, sarifRule, toSarif,
+  type SarifLog,
 } from "../../src/driver/render/sarif.js";
 import { UB_KINDS, type UBReport } from "../../src/interp/report.js";
 import type { PanicInfo, RunResult, TestRunResult } from "../../src/driver/results.js";
@@ -238,8 +239,78 @@ describe("toSarif: panics", () => {
       ["kmiri-panic", "error", "test t.test.ts::no_panic failed: test did not panic as expected", "t.test.ts::no_panic"],
       ["use-after-free", "error", "Undefined Behavior: memory access failed: alloc12 has been freed, so this pointer is dangling", "t.test.ts::uaf"],
     ]);
-    // Without a panic location the failure points at the test file.
-    expect(results[1]!.locations).toEqual([{ physicalLocation: { artifactLocation: artifact("t.test.ts") } }]);
+    // Without a panic location the failure points at line 1 of the test file.
+    expect(results[1]!.locations).toEqual([{ physicalLocation: { artifactLocation: artifact("t.test.ts"), region: { startLine: 1, startColumn: 1 } } }]);
     expect(log.runs[0].invocations[0]!.exitCode).toBe(1);
+  });
+});
+
+/** Every physical location of a log: results' locations, related locations and stack frames. */
+function physicalLocations(log: SarifLog) {
+  return log.runs[0].results.flatMap((r) => [
+    ...r.locations,
+    ...(r.relatedLocations ?? []),
+    ...(r.stacks ?? []).flatMap((s) => s.frames.map((f) => f.location)),
+  ]).map((l) => l.physicalLocation);
+}
+
+describe("toSarif: what validators check (SARIF multitool SARIF1001, SARIF2012; code scanning's required region)", () => {
+  /** SARIF2012's test of a friendly name: PascalCase words, each a capital then lower-case letters or digits. */
+  const PASCAL = /^([A-Z][a-z0-9]+)+$/;
+
+  test("every rule's name is PascalCase and differs from its id, even ignoring case", () => {
+    for (const id of [...UB_KINDS, PANIC_RULE_ID] as const) {
+      const rule = sarifRule(id);
+      expect(rule.name, id).toMatch(PASCAL);
+      expect(rule.name.toLowerCase(), id).not.toBe(rule.id.toLowerCase());
+    }
+    expect(sarifRule("leak").name).toBe("MemoryLeak");
+    expect(new Set(UB_KINDS.map((k) => sarifRule(k).name)).size).toBe(UB_KINDS.length);
+  });
+
+  test("a kind kmiri does not know still gets a distinct PascalCase name", () => {
+    for (const id of ["frobnicate", "two-words", "x"]) {
+      const { name } = sarifRule(id as never);
+      expect(name).toMatch(PASCAL);
+      expect(name.toLowerCase()).not.toBe(id.toLowerCase());
+    }
+  });
+
+  test("every result has a location with a region whose startLine is at least 1", () => {
+    const noWhere: PanicInfo = { thread: "main", message: "boom", backtrace: [] };
+    const deepPanic: PanicInfo = { thread: "cpu1", message: "deep", backtrace: [{ fn: "f", location: { file: FILE, line: 9, column: 2 } }] };
+    const unknown: UBReport = { ...uaf(), kind: "leak", location: { file: "<memory>", line: 0, column: 0 }, backtrace: [], help: [] };
+    const deadlock: UBReport = { ...uaf(), kind: "deadlock", backtrace: [{ fn: "main", location: { file: FILE, line: 0, column: 0 } }] };
+    const logs: SarifLog[] = [
+      toSarif(run({ ub: [unknown, deadlock], threadPanics: [deepPanic], panic: noWhere }), { program: "src/main.ts" }),
+      toSarif(run({ ub: [{ ...uaf(), kind: "unsupported" }], panic: { ...noWhere, location: { file: FILE, line: 0, column: 0 } } }), { program: "src/main.ts" }),
+      toSarif({
+        seed: 0,
+        tests: [
+          { name: "no_panic", module: "t.test.ts", status: "fail", ms: 1, output: [], reason: "test did not panic as expected" },
+          { name: "lost", module: "t.test.ts", status: "fail", ms: 1, output: [], panic: noWhere },
+          { name: "leaky", module: "t.test.ts", status: "ub", ms: 1, output: [], ub: [unknown] },
+        ],
+        ub: [unknown],
+        coverage: { modules: [], total: { module: "total", tests: 3, lines: { covered: 0, total: 0 }, unsafe: { covered: 0, total: 0 }, nativeMs: 0, checkedMs: 0 } },
+        stats: STATS,
+        exitCode: 1,
+      }),
+    ];
+    for (const log of logs) {
+      for (const r of log.runs[0].results) expect(r.locations.length, r.message.text).toBeGreaterThan(0);
+      for (const p of physicalLocations(log)) {
+        expect(p.region.startLine).toBeGreaterThanOrEqual(1);
+        expect(p.region.startColumn ?? 1).toBeGreaterThanOrEqual(1);
+      }
+    }
+    const results = logs[0]!.runs[0].results;
+    // A thread's panic without a location: at its innermost frame; main's without one: the program, line 1.
+    expect(results[0]!.locations[0]!.physicalLocation).toEqual({ artifactLocation: artifact(FILE), region: { startLine: 9, startColumn: 2 } });
+    expect(results.at(-1)!.locations[0]!.physicalLocation).toEqual({ artifactLocation: artifact("src/main.ts"), region: { startLine: 1, startColumn: 1 } });
+  });
+
+  test("an unknown position (line 0) becomes line 1, column 1", () => {
+    expect(sarifRegion({ file: "<memory>", line: 0, column: 0 })).toEqual({ startLine: 1, startColumn: 1 });
   });
 });

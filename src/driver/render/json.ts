@@ -7,6 +7,9 @@
  *   panic?, threadPanics?, warnings?, output?, schedule?, exitCode, error? }
  * ```
  *
+ * A `UBReport` of kind `data-race` also carries `race: { earlier: { access, thread, backtrace },
+ * current: { access } }` (both accesses as data; added after the first contract, so optional).
+ *
  * Fields may be added, never removed or renamed. `seed`, `ub`, `stats` and `exitCode` are always
  * present; `tests` and `coverage` for a test run; `output` (the program's lines) for a run;
  * `panic`, `threadPanics` (spawned threads' panics), `warnings` (non-halting diagnostics) and

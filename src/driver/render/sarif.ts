@@ -4,6 +4,9 @@
  *
  * - **Tool.** `tool.driver` is `kmiri` with the package version, and one rule per kind of finding
  *   that occurs (rule id = the {@link UBKind}, e.g. `use-after-free`), in order of first occurrence.
+ *   Each rule's `name` is a PascalCase friendly name ({@link UB_KIND_NAMES}, e.g. `UseAfterFree`,
+ *   `MemoryLeak`) that differs from its id even ignoring case, as validators ask (SARIF1001,
+ *   SARIF2012).
  * - **Findings.** One result per {@link UBReport}: `ruleId` = `kind`, `level` `error` (leaks and
  *   deadlocks too: each one fails the run), `message.text` = the headline Miri prints after
  *   `error: ` (`title: message`; for a leak and a deadlock the unprefixed form Miri prints, see
@@ -15,10 +18,15 @@
  *   `location.message` and its `logicalLocations[0].name`, its file the frame's `module`); the
  *   thread, the notes and the help lines without a location go to `properties`
  *   (`thread`, `notes`, `help`, and `test` for a finding of a test).
+ * - **Regions.** Every physical location has a `region` with `startLine` (and `startColumn`) ≥ 1,
+ *   as code scanning services require: an unknown position (line 0) becomes line 1, and a result
+ *   with no position of its own is placed at line 1 of its file (see {@link panicResult}).
  * - **Panics.** A panic is not UB, but it fails the run or the test, so it is reported under a
  *   rule of its own, {@link PANIC_RULE_ID} (`kmiri-panic`): level `error` for the panic that ended
  *   `kmiri run` (`main`'s) and for each failed test (its panic, or, for a `should_panic` test that
- *   did not panic, the reason, located at the test file); level `warning` for the panic of a
+ *   did not panic, the reason, located at line 1 of the test file); a panic without a location
+ *   is placed at its innermost backtrace frame, else at line 1 of the test file or of
+ *   {@link SarifOptions.program}; level `warning` for the panic of a
  *   spawned thread ({@link RunResult.threadPanics}), which by itself does not fail the run (when
  *   `main` joined the thread, `main`'s own panic is the error). The message is Rust's
  *   `thread 'T' panicked: message`, prefixed with `test <module>::<name> failed: ` for a test.
@@ -79,6 +87,39 @@ export const UB_KIND_DESCRIPTIONS: Readonly<Record<UBKind, string>> = {
   "unsupported": "The program performed an operation kmiri does not support.",
 };
 
+/**
+ * The friendly `name` of each kind's rule: a PascalCase identifier (validators check
+ * `^([A-Z][a-z0-9]+)*$`) that differs from the kind even ignoring case (`leak` is `MemoryLeak`,
+ * not `Leak`).
+ */
+export const UB_KIND_NAMES: Readonly<Record<UBKind, string>> = {
+  "use-after-free": "UseAfterFree",
+  "out-of-bounds": "OutOfBounds",
+  "null-pointer": "NullPointer",
+  "no-provenance": "NoProvenance",
+  "misaligned": "MisalignedAccess",
+  "uninit": "UninitializedRead",
+  "invalid-value": "InvalidValue",
+  "double-free": "DoubleFree",
+  "bad-dealloc": "BadDealloc",
+  "read-only": "ReadOnly",
+  "overlapping-copy": "OverlappingCopy",
+  "stacked-borrows": "StackedBorrows",
+  "tree-borrows": "TreeBorrows",
+  "data-race": "DataRace",
+  "deadlock": "DeadlockedThreads",
+  "lock-order": "LockOrder",
+  "leak": "MemoryLeak",
+  "unsafe-outside-unsafe": "UnsafeOutsideUnsafe",
+  "page-table": "PageTable",
+  "page-state": "PageState",
+  "stale-tlb": "StaleTlb",
+  "dma": "DmaMisuse",
+  "mmio": "MmioMisuse",
+  "resource-exhaustion": "ResourceExhaustion",
+  "unsupported": "UnsupportedOperation",
+};
+
 /** How to build the log. */
 export interface SarifOptions {
   /** `tool.driver.version`; default: the version in kmiri's `package.json`. */
@@ -91,6 +132,12 @@ export interface SarifOptions {
    * `%SRCROOT%` itself (GitHub code scanning uses the repository root).
    */
   srcRoot?: string;
+  /**
+   * The program of `kmiri run` (a path relative to the working directory, `/`-separated): where a
+   * panic with no location and no backtrace is placed (line 1). Without it such a result has no
+   * `locations`.
+   */
+  program?: string;
 }
 
 /** A SARIF `message`. */
@@ -122,7 +169,8 @@ export interface SarifLogicalLocation {
 export interface SarifLocation {
   /** Set on related locations, so a message can link to them. */
   id?: number;
-  physicalLocation: { artifactLocation: SarifArtifactLocation; region?: SarifRegion };
+  /** Always with a region (`startLine` ≥ 1). */
+  physicalLocation: { artifactLocation: SarifArtifactLocation; region: SarifRegion };
   logicalLocations?: SarifLogicalLocation[];
   message?: SarifMessage;
 }
@@ -202,8 +250,19 @@ export function sarifRule(id: UBKind | typeof PANIC_RULE_ID): SarifRule {
     id === PANIC_RULE_ID
       ? "A thread panicked: a failed test, a failed assertion, or an uncaught exception (not undefined behaviour)."
       : (UB_KIND_DESCRIPTIONS[id] ?? `kmiri reported \`${id}\`.`);
-  const name = id === PANIC_RULE_ID ? "Panic" : id.split("-").map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
+  const name = id === PANIC_RULE_ID ? "Panic" : (UB_KIND_NAMES[id] ?? friendlyName(id));
   return { id, name, shortDescription: { text: description }, defaultConfiguration: { level: "error" } };
+}
+
+/**
+ * A PascalCase name for a kind kmiri does not know: `foo-bar` is `FooBar`, `foo` `FooFinding`;
+ * `OtherFinding` when the words make no such name (`x`).
+ */
+function friendlyName(id: string): string {
+  const words = id.split(/[^A-Za-z0-9]+/).filter((w) => w !== "");
+  let name = words.map((w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase()).join("");
+  if (name.toLowerCase() === id.toLowerCase()) name += "Finding";
+  return /^([A-Z][a-z0-9]+)+$/.test(name) ? name : "OtherFinding";
 }
 
 /**
@@ -217,14 +276,18 @@ export function sarifArtifactLocation(file: string): SarifArtifactLocation {
 }
 
 /**
- * The region of a source location; the end is left out when unknown (or before the start).
+ * The region of a source location; the end is left out when unknown (or before the start). An
+ * unknown line or column (0, as in a location that names no program site) becomes 1: SARIF's are
+ * 1-based, and a region must have a `startLine`.
  * @param loc - the location.
  */
 export function sarifRegion(loc: SourceLocation): SarifRegion {
-  const region: SarifRegion = { startLine: loc.line, startColumn: loc.column };
-  const endLine = loc.endLine ?? loc.line;
-  if (loc.endLine !== undefined && loc.endLine >= loc.line) region.endLine = loc.endLine;
-  if (loc.endColumn !== undefined && (endLine > loc.line || loc.endColumn >= loc.column)) region.endColumn = loc.endColumn;
+  const line = Math.max(1, loc.line || 1);
+  const column = Math.max(1, loc.column || 1);
+  const region: SarifRegion = { startLine: line, startColumn: column };
+  const endLine = loc.endLine ?? line;
+  if (loc.endLine !== undefined && loc.endLine >= line) region.endLine = loc.endLine;
+  if (loc.endColumn !== undefined && (endLine > line || loc.endColumn >= column)) region.endColumn = loc.endColumn;
   return region;
 }
 
@@ -300,7 +363,11 @@ function reportResult(report: UBReport, rules: Rules, test?: string): SarifResul
   };
 }
 
-/** The result of a panic (or of a test that failed without one, located at its file). */
+/**
+ * The result of a panic (or of a test that failed without one). It is located where the thread
+ * panicked, else at its innermost backtrace frame, else at line 1 of `fallbackFile` (the test
+ * file, or the program); with none of these it has no location.
+ */
 function panicResult(
   rules: Rules,
   level: SarifLevel,
@@ -310,8 +377,9 @@ function panicResult(
   test?: string,
 ): SarifResult {
   let locations: SarifLocation[] = [];
-  if (panic?.location) locations = [sarifLocation(panic.location, `thread '${panic.thread}' panicked here`)];
-  else if (fallbackFile) locations = [{ physicalLocation: { artifactLocation: sarifArtifactLocation(fallbackFile) } }];
+  const where = panic?.location ?? panic?.backtrace[0]?.location;
+  if (where) locations = [sarifLocation(where, `thread '${panic!.thread}' panicked here`)];
+  else if (fallbackFile) locations = [sarifLocation({ file: fallbackFile, line: 1, column: 1 })];
   const stack = panic ? stacks(panic.thread, panic.backtrace) : undefined;
   return {
     ruleId: PANIC_RULE_ID,
@@ -360,9 +428,10 @@ export function toSarif(result: RunResult | TestRunResult, options: SarifOptions
     // Findings outside any test (e.g. of a file's top level), should the engine report some.
     for (const r of result.ub) if (!seen.has(r)) results.push(reportResult(r, rules));
   } else {
-    for (const p of result.threadPanics ?? []) results.push(panicResult(rules, "warning", panicText(p), p));
+    const program = options.program;
+    for (const p of result.threadPanics ?? []) results.push(panicResult(rules, "warning", panicText(p), p, program));
     for (const r of result.ub) results.push(reportResult(r, rules));
-    if (result.panic) results.push(panicResult(rules, "error", panicText(result.panic), result.panic));
+    if (result.panic) results.push(panicResult(rules, "error", panicText(result.panic), result.panic, program));
   }
 
   const json = toJson(result);

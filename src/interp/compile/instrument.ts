@@ -18,7 +18,9 @@
  *    it is spent, the next call site in a generator yields to the scheduler.
  *  - `$R.lb`: the loop budget. Every loop iteration decrements it; when it is spent,
  *    `$R.loopTick(site)` counts steps and stops a program that runs too long.
- *  - `$C[k] = 1` marks coverage point k (a statement), `$U[k] = 1` unsafe region k.
+ *  - `$C[k]++` counts coverage point k (a statement), `$U[k]++` unsafe region k (an entry). `$C`
+ *    and `$U` are the Machine's Float64Arrays (machine.ts `lineHits`, `unsafeHits`): a count is
+ *    exact up to 2^53 and never wraps, where a Uint32Array would wrap to 0 (not run) after 2^32.
  *
  * Functions that can reach a scheduling point (analyze.ts) become generator functions wrapped by
  * `$wrap`: the wrapper is a plain function (so built-ins such as `Array.prototype.map` can call
@@ -299,7 +301,7 @@ export function compileModule(
           s.replace(node.start, d.start, `const ${n.default} = (`);
           s.after(d.end, ")");
           exportGetters.push(`"default": () => ${n.default}`);
-          if (instrument) s.before(node.start, `${n.C}[${cover(node)}]=1;`);
+          if (instrument) s.before(node.start, `${n.C}[${cover(node)}]++;`);
           visit(d, ctx, node);
         }
         return true;
@@ -316,7 +318,7 @@ export function compileModule(
   /** A statement in a statement list: coverage point, then the statement. */
   function statementInList(node: AnyNode, ctx: FnCtx, parent: AnyNode | undefined): void {
     if (!ctx.node && moduleStatement(node, ctx)) return;
-    if (instrument && isExecutable(node)) s.before(node.start, `${n.C}[${cover(node)}]=1;`);
+    if (instrument && isExecutable(node)) s.before(node.start, `${n.C}[${cover(node)}]++;`);
     visit(node, ctx, parent);
   }
 
@@ -411,7 +413,7 @@ export function compileModule(
       const arrow = js.indexOf("=>", node.params.length ? node.params[node.params.length - 1].end : node.start) + 2;
       const k = cover(body);
       const exit = exitWork(node, ctx, !!info?.ownsLocals);
-      s.before(arrow, () => `{${prologue(node, ctx, false, [], exit)}${n.C}[${k}]=1;return `);
+      s.before(arrow, () => `{${prologue(node, ctx, false, [], exit)}${n.C}[${k}]++;return `);
       s.after(node.end, exit ? `}finally{${exit.finally}}}` : "}");
       // The body is the returned value: a reference is retagged as the caller receives it (see
       // Machine.rv). (Registered after the closing above, so it lands before it; the body's own
@@ -489,7 +491,7 @@ export function compileModule(
       // The caller's site must be in an unsafe region: checked inline, reported out of line.
       const region = addUnsafeRegion(node, "function");
       const fnSite = site(node, { ...ctx, unsafe: false });
-      p += `${R}.u[${R}.s[${R}.sp-1]&${SITE_MASK}]===1||${R}.unsafeFn(${fnSite});${n.U}[${region}]=1;`;
+      p += `${R}.u[${R}.s[${R}.sp-1]&${SITE_MASK}]===1||${R}.unsafeFn(${fnSite});${n.U}[${region}]++;`;
     }
     if (exit) p += `${exit.entry}try{`;
     return p + hoisted.join("");
@@ -697,7 +699,7 @@ export function compileModule(
           inner.unsafe = true;
           if (instrument) {
             const region = addUnsafeRegion(node, "block");
-            s.after(node.body.start + 1, `${n.U}[${region}]=1;`);
+            s.after(node.body.start + 1, `${n.U}[${region}]++;`);
           }
           visit(node.body, inner, node);
           // depth bookkeeping lives on the prototype chain object; copy it back
