@@ -89,6 +89,7 @@ export type {
   CoverageReport,
   CoverageRow,
   UnsafeRegion,
+  FunctionCoverage,
 } from "./driver/results.js";
 // Stacked Borrows: the Machine's tracker, and the library on its own (also `kmiri/borrowtracker`).
 export { MachineBorrows, type BorrowModel, type MachineBorrowsOptions } from "./interp/borrows.js";

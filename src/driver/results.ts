@@ -47,6 +47,19 @@ export interface UnsafeRegion {
   hits: number;
 }
 
+/** One function of a module and how often it was called (lcov's `FN`/`FNDA` records). */
+export interface FunctionCoverage {
+  /** The module's source path, relative to the working directory (as in `CoverageRow.module`). */
+  file: string;
+  /** Its name as a backtrace shows it: `bump`, `Frame::new`, `main::{closure}`. */
+  name: string;
+  /** Its 1-based `.ts` lines (`endLine` inclusive). */
+  line: number;
+  endLine: number;
+  /** Calls, summed over the tests and, with `--many-seeds`, over the seeds; 0 when never called. */
+  hits: number;
+}
+
 export interface CoverageReport {
   modules: CoverageRow[];
   total: CoverageRow;
@@ -58,6 +71,8 @@ export interface CoverageReport {
   lines?: Record<string, { line: number; hit: boolean; hits?: number }[]>;
   /** Every unsafe region of the program's modules, by file then line (always per file, also with `--coverage-by dir`). */
   unsafeRegions?: UnsafeRegion[];
+  /** Every function of the program's modules, by file then line (always per file). */
+  functions?: FunctionCoverage[];
 }
 
 /** The result of `kmiri run`. */

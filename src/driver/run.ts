@@ -10,7 +10,7 @@ import { guestRealm } from "../interp/guest-realm.js";
 import { LoadError, loadProgram, loadPrograms, typecheckProgram, type SourceModule } from "../interp/loader/index.js";
 import { INTERNAL_ERROR_TITLE, KeptLines, Machine, type MachineConfig } from "../interp/machine.js";
 import { MachineBorrows, type BorrowModel } from "../interp/borrows.js";
-import type { CoverageReport, CoverageRow, PanicInfo, RunResult, RunStats, TestResult, TestRunResult, TestSeedFailure, UnsafeRegion } from "./results.js";
+import type { CoverageReport, CoverageRow, FunctionCoverage, PanicInfo, RunResult, RunStats, TestResult, TestRunResult, TestSeedFailure, UnsafeRegion } from "./results.js";
 import { pctBound } from "../concurrency/scheduler.js";
 import { checkedRuntime } from "../shims/checked/runtime.js";
 import { nativeModules } from "../shims/native/runtime.js";
@@ -669,6 +669,7 @@ export function coverageByDir(coverage: CoverageReport): CoverageReport {
   const out: CoverageReport = { modules: rows, total: coverage.total };
   if (coverage.lines) out.lines = coverage.lines;
   if (coverage.unsafeRegions) out.unsafeRegions = coverage.unsafeRegions;
+  if (coverage.functions) out.functions = coverage.functions;
   return out;
 }
 
@@ -685,11 +686,16 @@ function coverageReport(
   const rows: CoverageRow[] = [];
   const lines: CoverageReport["lines"] = {};
   const unsafeRegions: UnsafeRegion[] = [];
+  const functions: FunctionCoverage[] = [];
   for (const mod of program.modules) {
     // A line's count is that of its most-run coverage point (as istanbul counts a line): in
     // `for (…) x++;` the loop statement runs once and its body N times, and the line shows N.
+    // Line 0 is a function's call counter, not a line.
     const all = new Map<number, number>();
-    mod.compiled.coverageLines.forEach((line, k) => all.set(line, Math.max(all.get(line) ?? 0, lineHits[mod.index][k])));
+    mod.compiled.coverageLines.forEach((line, k) => line > 0 && all.set(line, Math.max(all.get(line) ?? 0, lineHits[mod.index][k])));
+    for (const f of mod.compiled.functions) {
+      functions.push({ file: mod.source.displayPath, name: f.name, line: f.line, endLine: f.endLine, hits: lineHits[mod.index][f.counter]! });
+    }
     const list = [...all.entries()].sort((a, b) => a[0] - b[0]).map(([line, hits]) => ({ line, hit: hits > 0, hits }));
     lines[mod.source.displayPath] = list;
     const u = unsafeHits[mod.index];
@@ -708,7 +714,8 @@ function coverageReport(
   }
   rows.sort((a, b) => a.module.localeCompare(b.module));
   unsafeRegions.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.endLine - b.endLine);
-  return { modules: rows, total: totalRow(rows), lines, unsafeRegions };
+  functions.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.endLine - b.endLine);
+  return { modules: rows, total: totalRow(rows), lines, unsafeRegions, functions };
 }
 
 function totalRow(rows: CoverageRow[]): CoverageRow {

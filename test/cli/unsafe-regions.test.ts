@@ -65,19 +65,25 @@ describe("unsafe regions (real engine)", () => {
     expect(r.out).not.toContain("unsafe regions not run");
   });
 
-  test("--lcov writes FN/FNDA/FNF/FNH records for the unsafe regions", async () => {
+  test("--lcov writes FN/FNDA/FNF/FNH records for the functions, then the unsafe regions", async () => {
     const lcov = await lcovOf(["test", DIR]);
     expect(lcov.startsWith(`TN:\nSF:${FILE}\n`)).toBe(true);
     expect(lcov).toContain(
       [
+        "FN:4,never_called",
+        "FN:13,maybe",
+        "FN:24,{closure}",
         "FN:4,unsafe-fn@4",
         "FN:15,unsafe-block@15",
         "FN:25,unsafe-block@25",
+        "FNDA:0,never_called",
+        "FNDA:1,maybe",
+        "FNDA:1,{closure}",
         "FNDA:0,unsafe-fn@4",
         "FNDA:0,unsafe-block@15",
         "FNDA:1,unsafe-block@25",
-        "FNF:3",
-        "FNH:1",
+        "FNF:6",
+        "FNH:3",
         "DA:",
       ].join("\n"),
     );
@@ -103,6 +109,17 @@ describe("hit counts (real engine)", () => {
     expect(json.coverage.unsafeRegions).toEqual(counted(1));
     expect(line(json, 16)).toEqual({ line: 16, hit: true, hits: 5 }); // `sum += i;`, 5 iterations
     expect(line(json, 7)).toEqual({ line: 7, hit: true, hits: 7 }); // in `poke`
+    // Calls per function: `poke` 7 times, the empty `noop` 3 (a counter of its own, which is no
+    // line), each ktest's body once.
+    expect(json.coverage.functions).toEqual([
+      { file: CFILE, name: "poke", line: 4, endLine: 11, hits: 7 },
+      { file: CFILE, name: "{closure}", line: 13, endLine: 22, hits: 1 },
+      { file: CFILE, name: "{closure}", line: 24, endLine: 30, hits: 1 },
+      { file: CFILE, name: "noop", line: 33, endLine: 33, hits: 3 },
+      { file: CFILE, name: "{closure}", line: 35, endLine: 39, hits: 1 },
+    ]);
+    expect(json.coverage.lines[CFILE].map((l: { line: number }) => l.line)).not.toContain(0);
+    expect(json.coverage.lines[CFILE].map((l: { line: number }) => l.line)).not.toContain(33);
     expect(line(json, 15)).toEqual({ line: 15, hit: true, hits: 1 }); // the `for` itself
     // the covered counts stay counts of lines and regions, not of runs
     expect(json.coverage.modules[0]).toMatchObject({ unsafe: { covered: 3, total: 3 } });
@@ -111,7 +128,12 @@ describe("hit counts (real engine)", () => {
 
   test("--lcov: DA and FNDA carry the counts", async () => {
     const lcov = await lcovOf(["test", COUNTS]);
-    expect(lcov).toContain("FNDA:7,unsafe-fn@4\nFNDA:5,unsafe-block@17\nFNDA:2,unsafe-block@26\nFNF:3\nFNH:3\n");
+    // Two `{closure}`s (the ktests' bodies) are told apart by their lines.
+    expect(lcov).toContain("FN:4,poke\nFN:13,{closure}@13\nFN:24,{closure}@24\nFN:33,noop\nFN:35,{closure}@35\nFN:4,unsafe-fn@4\n");
+    expect(lcov).toContain(
+      "FNDA:7,poke\nFNDA:1,{closure}@13\nFNDA:1,{closure}@24\nFNDA:3,noop\nFNDA:1,{closure}@35\n" +
+        "FNDA:7,unsafe-fn@4\nFNDA:5,unsafe-block@17\nFNDA:2,unsafe-block@26\nFNF:8\nFNH:8\n",
+    );
     expect(lcov).toContain("DA:7,7\n");
     expect(lcov).toContain("DA:16,5\n");
     expect(lcov).toContain("DA:27,2\n");
@@ -122,6 +144,7 @@ describe("hit counts (real engine)", () => {
     expect(r.code).toBe(0);
     const json = JSON.parse(r.out);
     expect(json.coverage.unsafeRegions).toEqual(counted(4));
+    expect(json.coverage.functions.map((f: { hits: number }) => f.hits)).toEqual([28, 4, 4, 12, 4]);
     expect(line(json, 16)).toEqual({ line: 16, hit: true, hits: 20 });
     const here = await testPath(COUNTS, { manySeeds: { from: 0, to: 4, workers: 0 } });
     expect(here.coverage.unsafeRegions).toEqual(json.coverage.unsafeRegions);

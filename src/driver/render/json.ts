@@ -3,7 +3,7 @@
  * `kmiri test --json` print, one object on stdout:
  *
  * ```ts
- * { seed, ub: UBReport[], tests?: TestResult[], coverage?: { modules, total, lines?, unsafeRegions? }, stats,
+ * { seed, ub: UBReport[], tests?: TestResult[], coverage?: { modules, total, lines?, unsafeRegions?, functions? }, stats,
  *   panic?, threadPanics?, warnings?, output?, schedule?, exitCode, error? }
  * ```
  *

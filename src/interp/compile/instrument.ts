@@ -18,7 +18,9 @@
  *    it is spent, the next call site in a generator yields to the scheduler.
  *  - `$R.lb`: the loop budget. Every loop iteration decrements it; when it is spent,
  *    `$R.loopTick(site)` counts steps and stops a program that runs too long.
- *  - `$C[k]++` counts coverage point k (a statement), `$U[k]++` unsafe region k (an entry). `$C`
+ *  - `$C[k]++` counts coverage point k (a statement; a function's calls are its first
+ *    statement's count, or, for an empty body, a counter its prologue increments), `$U[k]++`
+ *    unsafe region k (an entry). `$C`
  *    and `$U` are the Machine's Float64Arrays (machine.ts `lineHits`, `unsafeHits`): a count is
  *    exact up to 2^53 and never wraps, where a Uint32Array would wrap to 0 (not run) after 2^32.
  *
@@ -84,7 +86,10 @@ export interface CompiledModule {
   params: string[];
   /** Maps an offset of `code` back to an offset of the module's JavaScript. */
   toJsOffset(offset: number): number;
-  /** Coverage point id → `.ts` line. */
+  /**
+   * Coverage counter id (an index of `$C`) → the `.ts` line of its statement, or 0 for the call
+   * counter of a function with no statement (not a line: see {@link CompiledModule.functions}).
+   */
   coverageLines: number[];
   /** Unsafe region id → `.ts` line where it starts. */
   unsafeLines: number[];
@@ -94,7 +99,8 @@ export interface CompiledModule {
    * Parallel to `unsafeLines` (`unsafeRegions[i].line === unsafeLines[i]`).
    */
   unsafeRegions: UnsafeRegionSite[];
-  /** The module's exported names that are tests, filled at run time. */
+  /** Every function of the module (declarations, expressions, arrows, methods), in source order of their bodies' compilation. */
+  functions: FunctionSite[];
 }
 
 export { FACTORY_PARAMS, PROGRAM_GLOBALS } from "./names.js";
@@ -104,6 +110,19 @@ export interface UnsafeRegionSite {
   line: number;
   endLine: number;
   kind: "block" | "function";
+}
+
+/** One function of a module: its name as backtraces show it, its `.ts` lines, its call counter. */
+export interface FunctionSite {
+  /** `bump`, `Frame::new`, `Frame::from_raw`, `main::{closure}` (as in a backtrace). */
+  name: string;
+  line: number;
+  endLine: number;
+  /**
+   * The `$C` counter that counts its calls: its first statement's (or expression body's), else
+   * one of its own that its prologue increments (its `coverageLines` entry is 0).
+   */
+  counter: number;
 }
 
 /** Bit set on a call-site entry of the stack once the callee (a program function) runs. */
@@ -150,6 +169,24 @@ export function compileModule(
   const coverageLines: number[] = [];
   const unsafeLines: number[] = [];
   const unsafeRegions: UnsafeRegionSite[] = [];
+  const functions: FunctionSite[] = [];
+  /**
+   * Records a function and its call counter: the counter of `entry`, the first statement of its
+   * body that runs on every call (or its expression body), when it has one — no extra work per
+   * call — else a counter of its own in `$C` (no line), which the prologue increments (returned;
+   * -1 when the function needs none).
+   */
+  const addFunction = (node: AnyNode, name: string, entry: AnyNode | undefined): number => {
+    const line = tsPos(node.loc.start.line, node.loc.start.column).line;
+    const endLine = Math.max(line, tsPos(node.loc.end.line, node.loc.end.column).line);
+    if (entry) {
+      functions.push({ name, line, endLine, counter: cover(entry) });
+      return -1;
+    }
+    coverageLines.push(0);
+    functions.push({ name, line, endLine, counter: coverageLines.length - 1 });
+    return coverageLines.length - 1;
+  };
   /** Records an unsafe region (its start line in `unsafeLines`, its extent in `unsafeRegions`); returns its id. */
   const addUnsafeRegion = (node: AnyNode, kind: UnsafeRegionSite["kind"]): number => {
     const line = tsPos(node.loc.start.line, node.loc.start.column).line;
@@ -210,9 +247,16 @@ export function compileModule(
   const noPromises = (node: AnyNode, what: string): never =>
     unsupported(node, what, "the Machine runs threads, use `spawn` and `join`", "promises and microtasks are not supported");
   const site = (node: AnyNode, ctx: FnCtx) => sites.add(locOf(node), ctx.display, ctx.unsafe);
+  /** The coverage counter of a statement (or an arrow's expression body), made on first use. */
+  const counters = new Map<AnyNode, number>();
   const cover = (node: AnyNode) => {
-    coverageLines.push(tsPos(node.loc.start.line, node.loc.start.column).line);
-    return coverageLines.length - 1;
+    let k = counters.get(node);
+    if (k === undefined) {
+      coverageLines.push(tsPos(node.loc.start.line, node.loc.start.column).line);
+      k = coverageLines.length - 1;
+      counters.set(node, k);
+    }
+    return k;
   };
   /** Next non-space, non-comment character at or after `pos` that is `ch` (skipping `)`s). */
   const findChar = (pos: number, ch: string): number => {
@@ -381,6 +425,11 @@ export function compileModule(
       tries: 0,
       noCalls: false,
     };
+    // Its call counter (lcov's FN/FNDA records, coverage.functions). Nothing before the first
+    // executable statement of the body can skip it (declarations are hoisted; the prologue only
+    // stops the run), so its count is the calls.
+    const entry = isBlock ? body.body.find((st: AnyNode) => isExecutable(st)) : body;
+    const calls = instrument ? addFunction(node, ctx.display, entry) : -1;
 
     if (gen) {
       if (node.type === "FunctionDeclaration") {
@@ -413,7 +462,7 @@ export function compileModule(
       const arrow = js.indexOf("=>", node.params.length ? node.params[node.params.length - 1].end : node.start) + 2;
       const k = cover(body);
       const exit = exitWork(node, ctx, !!info?.ownsLocals);
-      s.before(arrow, () => `{${prologue(node, ctx, false, [], exit)}${n.C}[${k}]++;return `);
+      s.before(arrow, () => `{${prologue(node, ctx, calls, false, [], exit)}${n.C}[${k}]++;return `);
       s.after(node.end, exit ? `}finally{${exit.finally}}}` : "}");
       // The body is the returned value: a reference is retagged as the caller receives it (see
       // Machine.rv). (Registered after the closing above, so it lands before it; the body's own
@@ -440,7 +489,7 @@ export function compileModule(
       }
       if (instrument) {
         const exit = exitWork(node, ctx, !!info?.ownsLocals);
-        s.after(afterDirectives, prologue(node, ctx, unsafeFn, hoisted, exit));
+        s.after(afterDirectives, prologue(node, ctx, calls, unsafeFn, hoisted, exit));
         if (exit) s.last(body.end - 1, `}finally{${exit.finally}}`);
       }
     } else {
@@ -482,10 +531,11 @@ export function compileModule(
    * The text a function body starts with. With `exit` work, it opens the `try` whose `finally`
    * does it (frees the stack slots, ends the protectors); hoisted declarations go inside it.
    */
-  function prologue(node: AnyNode, ctx: FnCtx, unsafeFn: boolean, hoisted: string[], exit: { entry: string } | null = null): string {
+  function prologue(node: AnyNode, ctx: FnCtx, calls: number, unsafeFn: boolean, hoisted: string[], exit: { entry: string } | null = null): string {
     // Mark the caller's call site as a frame: the stack also holds the sites of calls whose
     // arguments are still being evaluated, and those are not frames of a backtrace.
     let p = `${R}.s[${R}.sp-1]|=${FRAME_MARK};`;
+    if (calls >= 0) p += `${n.C}[${calls}]++;`;
     p += temporaries(ctx);
     if (unsafeFn) {
       // The caller's site must be in an unsafe region: checked inline, reported out of line.
@@ -835,5 +885,6 @@ export function compileModule(
     coverageLines,
     unsafeLines,
     unsafeRegions,
+    functions,
   };
 }
