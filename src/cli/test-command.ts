@@ -69,8 +69,8 @@ export async function testCommand(path: string | readonly string[], flags: TestF
   }
   const json = testRunResultToJson(result);
 
-  // `shard: { index, count, total }`, only with `--shard` (an added field of the contract).
-  if (flags.json) io.stdout(`${JSON.stringify(result.shard ? { ...json, shard: result.shard } : json)}\n`);
+  // `shard` (with `--shard`) and `seedRange` (with `--many-seeds`) are in `json` (json.ts).
+  if (flags.json) io.stdout(`${JSON.stringify(json)}\n`);
   else {
     if (result.shard) io.stdout(`${shardTestLine(result.shard, result.tests.length)}\n`);
     printText(result, io);

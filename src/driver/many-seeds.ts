@@ -296,5 +296,5 @@ export async function testManySeeds(p: string | readonly string[], options: Test
     await runOnWorkers<SeedTestRun>(workerScript(), init, from, to, count, record, signal);
   }
   const sorted = [...runs.values()].sort((a, b) => a.seed - b.seed);
-  return prepared.report(sorted, performance.now() - t0);
+  return { ...prepared.report(sorted, performance.now() - t0), seedRange: { from, to } };
 }

@@ -165,4 +165,6 @@ export interface TestRunResult {
    * the whole run selects (this shard's are `tests`).
    */
   shard?: { index: number; count: number; total: number };
+  /** Only with `--many-seeds A..B` (`TestOptions.manySeeds`): the seeds every test ran with, `to` excluded. */
+  seedRange?: { from: number; to: number };
 }

@@ -127,6 +127,20 @@ describe("renderHtmlReport", () => {
     expect(index).toContain(`<tr><td class="mono">${DIR}</td><td class="num">4</td>`);
     expect(dirPages.get(DRIVER_PAGE)).toContain(`unsafe block — never run (lines 16–22)`);
   });
+
+  test("with --many-seeds and --shard the summary names the seeds and the shard, the tests their failing seeds", async () => {
+    const many = await testPath(DIR, { manySeeds: { from: 0, to: 3, workers: 0 }, shard: { index: 2, count: 2 } });
+    expect(many.seedRange).toEqual({ from: 0, to: 3 });
+    const index = renderHtmlReport(many, { readSource }).get("index.html")!;
+    expect(index).toContain("<span>seeds 0..3</span>");
+    expect(index).toContain(`<span>shard 2/2: ${many.tests.length} of 4 tests</span>`);
+    expect(index).toContain("<th>failing seeds</th>");
+    // The second half of the tests: the race and the use after free, each failing with every seed.
+    for (const t of many.tests) {
+      expect(t.failingSeeds).toEqual([0, 1, 2]);
+      expect(index).toContain(`<td class="mono">${escapeHtml(`${t.module}::${t.name}`)}</td><td class="status-ub">UB</td><td class="mono">0, 1, 2</td>`);
+    }
+  });
 });
 
 describe("kmiri test --html DIR", () => {

@@ -113,6 +113,7 @@ describe("kmiri test --many-seeds", () => {
     expect(j.seed).toBe(0);
     expect(j.exitCode).toBe(1);
     expect(j.tests.map((t: { failingSeeds: number[] }) => t.failingSeeds)).toEqual([await failingSeeds(), []]);
+    expect(j.seedRange).toEqual({ from: 0, to: 20 });
   });
 
   test("usage", () => {

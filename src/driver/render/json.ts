@@ -59,6 +59,10 @@ export interface KmiriJson {
   exitCode: 0 | 1 | 2;
   /** Set when the program was not run (then `ub` is empty). */
   error?: JsonError;
+  /** `kmiri test --shard I/N`: the shard that ran and the tests of the whole run (`kmiri run --many-seeds --shard`: `from`, `to` instead). */
+  shard?: { index: number; count: number; total?: number; from?: number; to?: number };
+  /** `kmiri test --many-seeds A..B`: the seeds every test ran with (`to` excluded). */
+  seedRange?: { from: number; to: number };
 }
 
 /** Counters of a run that did not happen. */
@@ -110,6 +114,8 @@ export function testRunResultToJson(result: TestRunResult): KmiriJson {
     coverage: result.coverage,
     stats: result.stats,
     exitCode: failed ? 1 : result.exitCode,
+    ...(result.shard ? { shard: result.shard } : {}),
+    ...(result.seedRange ? { seedRange: result.seedRange } : {}),
   };
 }
 

@@ -43,6 +43,11 @@ function coverageRow(row: CoverageRow, pages: ReadonlyMap<string, string>, total
   );
 }
 
+/** `seed 3`, or with `--many-seeds`: `seeds 0..32` (the end excluded, as on the command line). */
+function seeds(result: TestRunResult): string {
+  return result.seedRange ? `seeds ${result.seedRange.from}..${result.seedRange.to}` : `seed ${result.seed}`;
+}
+
 function statusWord(status: "pass" | "fail" | "ub"): string {
   return status === "pass" ? "ok" : status === "fail" ? "FAILED" : "UB";
 }
@@ -61,7 +66,8 @@ export function renderIndexPage(input: IndexPageInput): string {
   out.push(
     `<div class="summary" id="summary"><span>${result.tests.length} tests</span><span class="${passed === result.tests.length ? "good" : ""}">${passed} passed</span>` +
       `<span class="${failed ? "bad" : ""}">${failed} failed</span><span class="${ub ? "bad" : ""}">${ub} with UB</span>` +
-      `<span>seed ${result.seed}</span><span>${(result.stats.ms / 1000).toFixed(2)} s</span></div>`,
+      `<span>${seeds(result)}</span>${result.shard ? `<span>shard ${result.shard.index}/${result.shard.count}: ${result.tests.length} of ${result.shard.total} tests</span>` : ""}` +
+      `<span>${(result.stats.ms / 1000).toFixed(2)} s</span></div>`,
   );
 
   const cov = result.coverage;
@@ -122,12 +128,15 @@ export function renderIndexPage(input: IndexPageInput): string {
   }
 
   out.push(`<h2 id="tests">Tests (${result.tests.length})</h2>`);
+  // With --many-seeds, the seeds each test failed with (its `FAILING SEED` lines in the terminal).
+  const many = result.seedRange !== undefined;
   out.push(
-    `<table class="grid" id="test-list"><thead><tr><th>test</th><th>status</th><th>time</th></tr></thead><tbody>` +
+    `<table class="grid" id="test-list"><thead><tr><th>test</th><th>status</th>${many ? "<th>failing seeds</th>" : ""}<th>time</th></tr></thead><tbody>` +
       result.tests
         .map((t) => {
           const name = `${t.module}::${t.name}`;
-          return `<tr><td class="mono">${escapeHtml(name)}</td><td class="status-${t.status}">${statusWord(t.status)}</td><td class="num">${t.ms.toFixed(1)} ms</td></tr>`;
+          const failing = many ? `<td class="mono">${escapeHtml((t.failingSeeds ?? []).join(", ")) || "none"}</td>` : "";
+          return `<tr><td class="mono">${escapeHtml(name)}</td><td class="status-${t.status}">${statusWord(t.status)}</td>${failing}<td class="num">${t.ms.toFixed(1)} ms</td></tr>`;
         })
         .join("") +
       `</tbody></table>`,
