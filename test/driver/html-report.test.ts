@@ -79,6 +79,10 @@ describe("renderHtmlReport", () => {
     expect(row(page, 16)).toContain(`unsafe block — never run (lines 16–22)`);
     expect(row(page, 18)).toContain(`title="unsafe block — never run">┆ unsafe</td>`);
     expect(row(page, 33)).toContain(`unsafe block (lines 33–38)`);
+    // Each function's calls on its first line, and how many were called in the summary.
+    expect(row(page, 8)).toContain(`<span class="fn-tag">checked_sum: 1 call</span>`);
+    const fns = result.coverage.functions!.filter((f) => f.file === DRIVER);
+    expect(page).toContain(`functions called: ${fns.filter((f) => f.hits > 0).length}/${fns.length}`);
   });
 
   test("the use after free under its line, with its help lines and backtrace", () => {

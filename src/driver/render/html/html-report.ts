@@ -78,6 +78,7 @@ export function renderHtmlReport(result: TestRunResult, options: HtmlReportOptio
         source: sources.get(file),
         lines: coverage?.lines?.[file] ?? [],
         regions: (coverage?.unsafeRegions ?? []).filter((r) => r.file === file),
+        functions: (coverage?.functions ?? []).filter((f) => f.file === file),
         findings: findings.filter((f) => f.report.location.file === file),
         title,
         indexHref: "../index.html",

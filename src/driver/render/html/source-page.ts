@@ -1,9 +1,10 @@
 /**
  * The page of one source file: every line numbered and anchored (`#L12`), its coverage in a
  * gutter (`✓ 3` run three times, `✗ 0` never run, blank when the line holds no code), the unsafe
- * regions marked with their kind and whether they ran, and each finding under its line.
+ * regions marked with their kind and whether they ran, each function's calls on its first line,
+ * and each finding under its line.
  */
-import type { UnsafeRegion } from "../../results.js";
+import type { FunctionCoverage, UnsafeRegion } from "../../results.js";
 import { escapeHtml } from "./escape.js";
 import { htmlDocument } from "./layout.js";
 import { lineAnchor } from "./page-names.js";
@@ -19,6 +20,8 @@ export interface SourcePageInput {
   lines: readonly { line: number; hit: boolean; hits?: number }[];
   /** Its unsafe regions. */
   regions: readonly UnsafeRegion[];
+  /** Its functions and their calls (absent from reports made before kmiri counted calls). */
+  functions?: readonly FunctionCoverage[];
   /** The findings located in this file. */
   findings: readonly PlacedFinding[];
   /** The report's title (shown in the page title). */
@@ -60,12 +63,14 @@ export function renderSourcePage(input: SourcePageInput, link: LocationLink): st
   while (lines.length < lastFindingLine) lines.push("");
 
   const covered = input.lines.filter((l) => l.hit).length;
+  const functions = input.functions ?? [];
   const unrun = input.regions.filter((r) => r.hits === 0).length;
   const head =
     `<nav class="crumbs"><a href="${escapeHtml(input.indexHref)}">← report index</a></nav>\n` +
     `<h1 class="mono">${escapeHtml(input.file)}</h1>\n` +
     `<div class="summary"><span>lines covered: ${covered}/${input.lines.length}</span>` +
     `<span>unsafe regions run: ${input.regions.length - unrun}/${input.regions.length}</span>` +
+    (functions.length ? `<span>functions called: ${functions.filter((f) => f.hits > 0).length}/${functions.length}</span>` : "") +
     `<span class="${input.findings.length ? "bad" : "good"}">findings: ${input.findings.length}</span></div>\n` +
     `<p class="legend"><span>✓ n: line run n times</span><span>✗ 0: line never run</span><span>blank: no code</span>` +
     `<span>▌ unsafe: inside an unsafe region</span><span>┆ unsafe, never run: inside a region no test ran</span></p>\n` +
@@ -88,7 +93,11 @@ export function renderSourcePage(input: SourcePageInput, link: LocationLink): st
     const tags = input.regions
       .filter((r) => r.line === n)
       .map((r) => `<span class="region-tag${r.hits === 0 ? " unrun" : ""}">${escapeHtml(regionWords(r))} (lines ${r.line}–${r.endLine})</span>`)
-      .join("");
+      .join("") +
+      functions
+        .filter((f) => f.line === n)
+        .map((f) => `<span class="fn-tag${f.hits === 0 ? " unrun" : ""}">${escapeHtml(f.name)}: ${f.hits === 0 ? "never called" : `${f.hits} call${f.hits === 1 ? "" : "s"}`}</span>`)
+        .join("");
     const id = lineAnchor(n);
     rows.push(
       `<tr id="${id}" class="${classes.join(" ")}"><td class="ln"><a href="#${id}">${n}</a></td>${hits.html}${mark}` +

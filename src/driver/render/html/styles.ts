@@ -35,6 +35,8 @@ tr.in-unsafe td.mark { background: var(--unsafe-bg); border-left: 3px solid var(
 tr.in-unsafe.unrun td.mark { background: var(--miss); border-left: 3px dashed var(--bad); color: var(--bad); }
 tr:target td { outline: 2px solid #0969da; outline-offset: -2px; }
 .region-tag { display: inline-block; margin-left: 12px; padding: 0 6px; border-radius: 4px; font-family: system-ui, sans-serif; font-size: 11.5px; background: var(--unsafe-bg); color: var(--unsafe); border: 1px solid #f0b37e; }
+.fn-tag { display: inline-block; margin-left: 12px; padding: 0 6px; border-radius: 4px; font-family: system-ui, sans-serif; font-size: 11.5px; color: #57606a; border: 1px solid #d0d7de; }
+.fn-tag.unrun { color: var(--bad); border-color: #ff8182; }
 .region-tag.unrun { background: var(--miss); color: var(--bad); border-color: #ff8182; font-weight: 600; }
 tr.finding td { padding: 6px 8px 10px; white-space: normal; }
 .ub { border: 1px solid #ff8182; border-left: 4px solid var(--bad); border-radius: 6px; background: #fff; padding: 8px 12px; font-family: system-ui, sans-serif; font-size: 13.5px; }
