@@ -38,7 +38,8 @@ const MAX_NAMED_THREADS = 20;
  */
 export function deadlockReports(m: Machine, busy: readonly Actor[] = []): UBReport[] {
   const out: UBReport[] = [];
-  const stuck = m.threads.filter((x) => x.state === "blocked" || x.state === "spinning");
+  // The program's threads and the interrupt threads of idle CPUs (Mirch), in creation order.
+  const stuck = m.scheduler.threadsNotDone().filter((x) => x.state === "blocked" || x.state === "spinning");
   for (const t of stuck) {
     m.onThread(t, () => {
       const notes =

@@ -536,7 +536,31 @@ export class Machine implements ShimHost {
     // Everything the parent did so far happens before the child.
     this.dataRaces.spawn(this.running.id, id);
     if (this.config.dataRaceDetector === false) this.dataRaces.stop(true);
+    // Its CPU may be idle in an interrupt handler (Mirch): the thread starts when the handler ends.
+    const busy = this.scheduler.interruptThreadOf(id);
+    if (busy !== undefined) {
+      t.state = "blocked";
+      t.blockedAt = t.spawnSite;
+      busy.joiners.push(t);
+    }
     this.progress();
+    return t;
+  }
+
+  /**
+   * Starts the interrupt thread of idle CPU `cpu` (Mirch: src/interp/mirch/interrupts.ts): a
+   * thread the scheduler runs like the program's, with id `cpus + cpu` (no program thread has it),
+   * acting for the race detector as `raceId` (the CPU's interrupt context), running `gen`. It is
+   * not the program's: not in {@link threads}, never joined, never a thread leak; a deadlock
+   * reports it.
+   */
+  spawnInterruptThread(cpu: number, raceId: number, name: string, gen: Generator<unknown, unknown, unknown>): Thread {
+    const t = new Thread(this.mirch!.cpus + cpu, name, () => undefined);
+    t.cpu = cpu;
+    t.raceId = raceId;
+    t.spawnSite = this.currentSite();
+    t.gen = gen;
+    this.scheduler.addInterruptThread(t);
     return t;
   }
 

@@ -94,6 +94,11 @@ export class Scheduler {
   private readonly live: Thread[] = [];
   /** How many of the Machine's threads {@link live} has seen. */
   private seen = 0;
+  /**
+   * The interrupt threads of idle CPUs (Mirch) not yet ended, by id: scheduled like the program's
+   * threads (they are in {@link live}), but not in the Machine's `threads`.
+   */
+  private readonly interruptThreads = new Map<number, Thread>();
 
   constructor(private readonly m: Machine) {}
 
@@ -118,7 +123,7 @@ export class Scheduler {
       if (t !== main || shutdown < 0) {
         m.enter(t, this.nextBudget);
         // A preemption point of `t`'s CPU: an interrupt pending for it runs first (Mirch).
-        if (irq !== null && irq.deliverable(t.id)) irq.deliver(t);
+        if (irq !== null && irq.deliverable(t)) irq.deliver(t);
         let r: IteratorResult<unknown, unknown> | undefined;
         try {
           r = t.gen!.next(t.send);
@@ -182,7 +187,7 @@ export class Scheduler {
     const irq = m.irq;
     for (const x of this.liveThreads()) {
       if (x.state === "runnable") runnable.push(x.id);
-      else if (irq !== null && irq.deliverable(x.id)) {
+      else if (irq !== null && irq.deliverable(x)) {
         // A CPU with a deliverable interrupt is not blocked: it wakes to take it (its wait loop retries after).
         x.state = "runnable";
         runnable.push(x.id);
@@ -195,7 +200,7 @@ export class Scheduler {
     try {
       const id = m.policy.pick(runnable, cur.id);
       this.nextBudget = m.policy.budget();
-      return m.threads[id];
+      return m.threads[id] ?? this.interruptThreads.get(id);
     } catch (e) {
       if (!(e instanceof ReplayDivergence)) throw e;
       m.onThread(cur, () => m.replayDiverged(e.message));
@@ -233,14 +238,36 @@ export class Scheduler {
   /** A thread ended (returned, panicked, or stopped the run): its joiners wake; it is progress. */
   finish(t: Thread): void {
     t.state = "done";
-    // Its final clock is what a `join` of it acquires.
-    if (!this.terminated[t.id]) {
+    // An interrupt thread acts as its CPU's interrupt context, which lives on: only a program
+    // thread terminates for the race detector (its final clock is what a `join` of it acquires).
+    if (this.m.threads[t.id] !== t) this.interruptThreads.delete(t.id);
+    else if (!this.terminated[t.id]) {
       this.terminated[t.id] = true;
       this.m.dataRaces.terminate(t.id);
     }
     for (const j of t.joiners) j.state = "runnable";
     t.joiners = [];
     this.progress();
+  }
+
+  // ── interrupt threads ─────────────────────────────────────────────────────────────
+
+  /** Adds the interrupt thread of an idle CPU (`Machine.spawnInterruptThread`, which documents it). */
+  addInterruptThread(t: Thread): void {
+    this.liveThreads();
+    this.interruptThreads.set(t.id, t);
+    this.live.push(t);
+  }
+
+  /** The interrupt thread running on CPU `cpu` (idle but for it), if any. */
+  interruptThreadOf(cpu: number): Thread | undefined {
+    for (const t of this.interruptThreads.values()) if (t.cpu === cpu) return t;
+    return undefined;
+  }
+
+  /** Every thread not ended: the program's and the interrupt threads (a deadlock report names them all). */
+  threadsNotDone(): Thread[] {
+    return [...this.liveThreads()];
   }
 
   // ── thread states ─────────────────────────────────────────────────────────────────
@@ -363,7 +390,6 @@ export class Scheduler {
    * stopped the run.
    */
   private stall(runnable: number[]): boolean {
-    const m = this.m;
     for (let round = 0; ; round++) {
       const busy = this.actors.filter((a) => !isQuiescent(a));
       if (busy.length === 0) return false;
@@ -372,7 +398,7 @@ export class Scheduler {
         return false;
       }
       for (const a of busy) if (!this.stepActor(a)) return false;
-      for (const x of m.threads) if (x.state === "runnable") runnable.push(x.id);
+      for (const x of this.liveThreads()) if (x.state === "runnable") runnable.push(x.id);
       if (runnable.length !== 0) return true;
     }
   }

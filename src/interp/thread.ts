@@ -45,6 +45,11 @@ export class Thread {
   locals: { depth: number; free: (site: number) => void }[] = [];
   /** Depth (`sp` at entry) of the innermost running function that may own locals, -1 for none. */
   localsDepth = -1;
+  /**
+   * On Mirch, the CPU it runs on: its id for a thread of the program (thread `i` is CPU `i`); for
+   * the interrupt thread of an idle CPU (see src/interp/mirch/interrupts.ts), that CPU.
+   */
+  cpu: number;
 
   constructor(
     readonly id: number,
@@ -52,6 +57,7 @@ export class Thread {
     readonly entry: () => unknown,
   ) {
     this.raceId = id;
+    this.cpu = id;
   }
 }
 

@@ -228,12 +228,60 @@ describe("CPUs and interrupts", () => {
     expect(fixed.output).toEqual(["2"]);
   });
 
-  test("a handler runs in interrupt context with interrupts disabled; an IPI runs on an idle CPU at once", async () => {
+  test("a handler runs in interrupt context with interrupts disabled; an IPI runs on an idle CPU concurrently with its sender", async () => {
     const r = await run(`const line = M.alloc_irq_line(40); line.on_active((l) => console.log("irq", l.num, M.in_interrupt_context(), M.irqs_enabled(), M.current_cpu()));
       line.set_affinity(0); line.raise(); console.log("after", M.in_interrupt_context(), M.irqs_enabled());
-      M.inter_processor_call(() => console.log("ipi on", M.current_cpu()), [3]); console.log(M.num_cpus());`);
+      const done = static_(AtomicBool, false);
+      M.inter_processor_call(() => { console.log("ipi on", M.current_cpu(), M.in_interrupt_context(), M.irqs_enabled()); done.as_ref().store(true, "Release"); }, [3]);
+      console.log(M.num_cpus()); while (!done.as_ref().load("Acquire")) spin_loop(); console.log("seen");`, { preemptionRate: 0 });
     expect(r.ub).toEqual([]);
-    expect(r.output).toEqual(["irq 40 true false 0", "after false true", "ipi on 3", "4"]);
+    expect(r.output).toEqual(["irq 40 true false 0", "after false true", "4", "ipi on 3 true false", "seen"]);
+  });
+
+  // A spin lock taken with interrupts disabled (lockdep: it is taken in interrupt context too).
+  const SPIN = `const L = static_(AtomicBool, false, { name: "L" });
+    const lock = () => { while (!L.as_ref().compare_exchange(false, true, "Acquire", "Relaxed").ok) spin_loop(); };
+    const unlock = () => L.as_ref().store(false, "Release");
+    const done = static_(AtomicBool, false);`;
+
+  test("an IPI handler on an idle CPU may wait for a lock another CPU holds", async () => {
+    for (const seed of [0, 1, 2, 3]) {
+      const r = await run(`${SPIN} const was = M.irq_disable(); lock();
+        M.inter_processor_call(() => { lock(); console.log("handler on", M.current_cpu()); unlock(); done.as_ref().store(true, "Release"); }, [2]);
+        for (let i = 0; i < 5; i++) yield_now(); console.log("release"); unlock(); M.irq_restore(was);
+        while (!done.as_ref().load("Acquire")) spin_loop();`, { seed });
+      expect(r.ub).toEqual([]);
+      expect(r.output).toEqual(["release", "handler on 2"]);
+    }
+  });
+
+  test("an IPI handler on an idle CPU that waits for a lock its sender holds while waiting for it is a deadlock, reported at both", async () => {
+    const r = await run(`${SPIN} M.irq_disable(); lock();
+      M.inter_processor_call(() => {
+ /*!*/ lock(); unlock(); done.as_ref().store(true, "Release"); }, [1]);
+      while (!done.as_ref().load("Acquire")) spin_loop();`);
+    expect(r.ub.map((u) => u.kind)).toEqual(["deadlock", "deadlock"]);
+    expect(r.ub.map((u) => u.thread)).toEqual(["main", "cpu1 (interrupt)"]);
+  });
+
+  test("a handler on an idle CPU that enables interrupts takes the next one sent to that CPU", async () => {
+    const r = await run(`const second = static_(AtomicBool, false); const acks = static_(AtomicU32, 0);
+      M.inter_processor_call(() => { M.irq_enable(); while (!second.as_ref().load("Acquire")) spin_loop(); console.log("first, nested", M.in_interrupt_context()); acks.as_ref().fetch_add(1, "Release"); }, [2]);
+      M.inter_processor_call(() => { console.log("second on", M.current_cpu()); second.as_ref().store(true, "Release"); acks.as_ref().fetch_add(1, "Release"); }, [2]);
+      while (acks.as_ref().load("Acquire") < 2) spin_loop();`, { seed: 4 });
+    expect(r.ub).toEqual([]);
+    expect(r.output).toEqual(["second on 2", "first, nested true"]);
+  });
+
+  test("a thread spawned for a CPU busy with an interrupt on it while idle starts when the handler ends, after it in the CPU's program order", async () => {
+    for (const seed of [0, 1, 2]) {
+      const r = await run(`${SPIN} const p = Box.into_raw(Box.new(u32, 0)); const was = M.irq_disable(); lock();
+        M.inter_processor_call(() => { lock(); console.log("handler on", M.current_cpu()); unlock(); unsafe: { p.write(7); } }, [1]);
+        const h = spawn(() => { unsafe: { console.log("thread on", M.current_cpu(), p.read()); } });
+        for (let i = 0; i < 5; i++) yield_now(); unlock(); M.irq_restore(was); h.join(); unsafe: { Box.from_raw(p).drop(); }`, { seed });
+      expect(r.ub).toEqual([]);
+      expect(r.output).toEqual(["handler on 1", "thread on 1 7"]);
+    }
   });
 
   test("each thread is a CPU: one more thread than --cpus is unsupported", async () => {

@@ -300,12 +300,13 @@ export function main(): void {
 
   test("interrupt lines, IPIs, CPUs and per-CPU storage", async () => {
     const out = await same(`
-import { AtomicU32, spawn, static_, u32 } from "kmiri/rt";
+import { AtomicU32, spawn, spin_loop, static_, u32 } from "kmiri/rt";
 import {
   alloc_irq_line, cpu_local, current_cpu, in_interrupt_context, inter_processor_call, irq_disable, irq_enable, irq_restore,
   irqs_enabled, num_cpus,
 } from "kmiri/mirch";
 const COUNT = static_(AtomicU32, 0, { name: "COUNT" });
+const ACKS = static_(AtomicU32, 0, { name: "ACKS" });
 export function main(): void {
   const line = alloc_irq_line();
   const other = alloc_irq_line(100);
@@ -332,7 +333,10 @@ export function main(): void {
     unsafe: {
       hits.as_ptr().as_ref().fetch_add(10, "Relaxed");
     }
+    ACKS.as_ref().fetch_add(1, "Release");
   }, [2, 3]);
+  // The idle CPUs run the call concurrently (natively: at once): wait for both.
+  while (ACKS.as_ref().load("Acquire") < 2) spin_loop();
   line.set_affinity(1);
   line.raise();
   const t = spawn(() => current_cpu());
@@ -347,6 +351,7 @@ export function main(): void {
     expect(out).toContain("masked 1 true false");
     expect(out).toContain("unmasked 2");
     expect(out).toContain("thread cpu 1");
+    expect(out.at(-1)).toBe("hits 2,1,10,10 total 3");
   });
 
   test("the cpus option reaches native Mirch", async () => {

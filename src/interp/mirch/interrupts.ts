@@ -9,11 +9,20 @@
  * continues: the thread's generator is wrapped in an *interrupt frame* that runs the handler (a
  * program function, which may itself yield, spin or take locks) with interrupts disabled, then
  * resumes the interrupted code exactly where it was. A CPU with a deliverable interrupt is not
- * blocked: a thread spinning or waiting in `join` is woken to take it (its wait loops retry). A
- * CPU with no running thread is idle: what is queued for it runs at once, in the caller's turn,
- * as that CPU. Raising a line on the current CPU, or enabling interrupts with some pending, gives
- * up the CPU at once, so the handler runs right after (x86 takes a pending interrupt right after
- * `sti`).
+ * blocked: a thread spinning or waiting in `join` is woken to take it (its wait loops retry).
+ * Raising a line on the current CPU, or enabling interrupts with some pending, gives up the CPU at
+ * once, so the handler runs right after (x86 takes a pending interrupt right after `sti`).
+ *
+ * **Idle CPUs.** A CPU with no running thread (never spawned, or its thread ended) is idle: as on
+ * hardware, it takes what is queued for it and runs the handlers concurrently with the other
+ * CPUs. Its *interrupt thread* (`Machine.spawnInterruptThread`) is started by the first item
+ * queued: a thread the scheduler runs like the program's, with id `cpus + cpu`, acting as the
+ * CPU's interrupt context, that runs the CPU's queue in interrupt context, item after item, then
+ * ends (a handler that enables interrupts is interrupted by the next item, as a thread is). Its handlers may yield, spin, take locks and wait for other CPUs; the sender does not
+ * wait for them (OSTD's `inter_processor_call` does not either). It is not the program's thread:
+ * never joined, never a thread leak (the main thread yields to it at shutdown as to the others; if
+ * the run ends first, it is dropped), but a deadlock names it, at the handler. A thread spawned for
+ * the CPU meanwhile starts when it ends.
  *
  * **Races.** Each CPU's interrupt context is an actor of the race detector of its own (a slot
  * after the CPUs'), so a handler is concurrent with the code it interrupts, except as mirch.d.ts
@@ -30,14 +39,14 @@
  */
 import { VectorClock } from "../../concurrency/vector-clock.js";
 import { IRQ_NUM_MAX, IRQ_NUM_MIN } from "../../mirch/constants.js";
-import { G, GEN, sync } from "../runtime-kit.js";
+import { G, GEN } from "../runtime-kit.js";
 import type { Thread } from "../thread.js";
 import type { MirchMachine } from "./mirch-machine.js";
 
 /** What the scheduler asks of interrupts (installed on the Machine as `Machine.irq`). */
 export interface InterruptController {
-  /** Whether thread `tid`'s CPU has an interrupt it can take now (enabled, and one pending). */
-  deliverable(tid: number): boolean;
+  /** Whether thread `t`'s CPU has an interrupt `t` can take now (enabled, and one pending). */
+  deliverable(t: Thread): boolean;
   /** Wraps `t`'s generator in an interrupt frame for its next pending interrupt. */
   deliver(t: Thread): void;
 }
@@ -75,6 +84,8 @@ interface CpuIrq {
   /** The race-detector slot of its interrupt context, and whether it exists yet. */
   readonly raceId: number;
   created: boolean;
+  /** While the CPU is idle but for its pending interrupts: the interrupt thread running them. */
+  idle: Thread | null;
 }
 
 /** An acquisition of a lock class in each interrupt situation (lockdep's irq-safety rule). */
@@ -85,8 +96,6 @@ interface IrqUsage {
 
 /** Interrupt state of one Machine's Mirch. */
 export class Interrupts implements InterruptController {
-  /** While an interrupt runs on an idle CPU: that CPU (else `null`: the running thread's). */
-  cpuOverride: number | null = null;
   private readonly cpu: CpuIrq[] = [];
   private readonly lines = new Map<number, LineState>();
   private readonly usage = new Map<number, IrqUsage>();
@@ -102,6 +111,7 @@ export class Interrupts implements InterruptController {
         savedEnabled: [],
         raceId: mm.cpus + c,
         created: false,
+        idle: null,
       });
     }
   }
@@ -144,7 +154,7 @@ export class Interrupts implements InterruptController {
     if (c.enabled) return;
     c.enabled = true;
     this.race.detector.lockRelease(c.enableClock, this.race.thread());
-    if (c.pending.length > 0 && this.cpuOverride === null) this.mm.host.yieldNow();
+    if (c.pending.length > 0) this.mm.host.yieldNow();
   }
 
   // ── lines ──
@@ -202,41 +212,64 @@ export class Interrupts implements InterruptController {
     const clock = new VectorClock();
     this.race.detector.lockRelease(clock, this.race.thread());
     const item: Pending = { run, clock, what };
+    const c = this.cpu[cpu]!;
+    c.pending.push(item);
     const thread = this.mm.host.threads[cpu];
-    if (thread === undefined || thread.state === "done") {
-      this.runIdle(cpu, item);
+    if ((thread === undefined || thread.state === "done") && c.idle === null) {
+      // An idle CPU: its interrupt thread takes the item, and what is queued after it.
+      this.startIdle(cpu, c);
       return;
     }
-    this.cpu[cpu]!.pending.push(item);
     // Taken at this CPU's next preemption point: for the running thread's CPU, now.
-    if (cpu === this.mm.host.thread.id && this.cpu[cpu]!.enabled) this.mm.host.yieldNow();
+    if (cpu === this.mm.host.thread.cpu && c.enabled) this.mm.host.yieldNow();
   }
 
-  /** Runs `item` at once on idle CPU `cpu`, as that CPU, in interrupt context. */
-  private runIdle(cpu: number, item: Pending): void {
-    const saved = this.cpuOverride;
-    const raceBefore = this.race.thread();
-    this.cpuOverride = cpu;
-    const c = this.cpu[cpu]!;
-    this.enter(c, item, raceBefore);
-    try {
-      // Nothing else runs on an idle CPU: the handler runs to its end now (it cannot wait for another CPU).
-      sync(item.run());
-    } finally {
-      this.leave(c, raceBefore);
-      this.cpuOverride = saved;
+  /** Starts the interrupt thread of idle CPU `cpu`, which runs its queue (see the header). */
+  private startIdle(cpu: number, c: CpuIrq): void {
+    // The interrupt context exists from now, made by the sender: it sees what the sender did up to
+    // here (as when it was made by the first handler delivered to the CPU), nothing later.
+    if (!c.created) {
+      c.created = true;
+      this.race.spawn(this.race.thread(), c.raceId);
     }
+    const name = `${cpu === 0 ? "main" : `cpu${cpu}`} (interrupt)`;
+    c.idle = this.mm.host.spawnInterruptThread(cpu, c.raceId, name, this.idleLoop(c));
+  }
+
+  /** The interrupt thread of an idle CPU: its queue, in interrupt context, until it is empty. */
+  private *idleLoop(c: CpuIrq): Generator<unknown, unknown, unknown> {
+    try {
+      for (let item = c.pending.shift(); item !== undefined; item = c.pending.shift()) {
+        this.enter(c, item, c.raceId);
+        try {
+          yield* item.run();
+        } finally {
+          this.leave(c, c.raceId);
+        }
+      }
+    } finally {
+      // A thread spawned for this CPU meanwhile starts now: after the handlers, in the CPU's
+      // program order (it waits in the interrupt thread's joiners).
+      for (const j of c.idle?.joiners ?? []) {
+        this.race.detector.lockAcquire(c.handlersClock, j.raceId);
+        this.race.weak?.observe(j.raceId, this.race.detector.clockOf(c.raceId));
+      }
+      c.idle = null;
+    }
+    return undefined;
   }
 
   // ── delivery (the scheduler's side) ──
 
-  deliverable(tid: number): boolean {
-    const c = this.cpu[tid];
-    return c !== undefined && c.enabled && c.pending.length > 0;
+  deliverable(t: Thread): boolean {
+    const c = this.cpu[t.cpu];
+    // While an idle CPU's interrupt thread runs, it is the one that takes them (a thread spawned
+    // for the CPU meanwhile waits for it).
+    return c !== undefined && (c.idle === null || c.idle === t) && c.enabled && c.pending.length > 0;
   }
 
   deliver(t: Thread): void {
-    const c = this.cpu[t.id]!;
+    const c = this.cpu[t.cpu]!;
     const item = c.pending.shift()!;
     const orig = t.gen!;
     const send = t.send;

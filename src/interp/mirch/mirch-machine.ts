@@ -164,9 +164,9 @@ export class MirchMachine {
     return this.interrupts.raceName(t) ?? this.devices.raceName(t);
   }
 
-  /** The current CPU: the running thread's (an idle CPU's while an IPI runs on it). */
+  /** The current CPU: the running thread's (an idle CPU's for its interrupt thread). */
   currentCpu(): number {
-    return this.interrupts.cpuOverride ?? this.host.thread.id;
+    return this.host.thread.cpu;
   }
 
   // ── physical memory ──

@@ -11,7 +11,7 @@
 //    guard, if a grace period is being monitored;
 //  - in an inter-processor call that `synchronize_rcu` (and `rcu_barrier`) send to the other CPUs:
 //    the handler runs where the interrupted code has interrupts enabled, so it is quiescent exactly
-//    when the count it interrupted is zero (an idle CPU runs it at once);
+//    when the count it interrupted is zero (an idle CPU runs it with a count of zero);
 //  - in `synchronize_rcu` itself, on the caller's CPU (it must not be in atomic mode).
 // The handler reads the count with an AcqRel read-modify-write while it holds the monitor lock:
 // the count's decrement at the end of a read section is a Release, so the section's reads happen
@@ -134,12 +134,10 @@ class RcuMonitor {
     "unsafe";
     let callbacks: Callback[];
     {
-      // kmiri: from the IPI, only try the lock. Mirch runs an inter-processor call to an idle CPU at
-      // once, in the sender's turn, where it cannot wait for another CPU to release the lock (the
-      // run would stop as a spin that cannot be suspended). A CPU that finds the monitor busy
-      // reports nothing now; `synchronize_rcu` kicks again until every CPU has reported.
-      const g = in_handler ? this.state.disable_irq().try_lock() : this.state.disable_irq().lock();
-      if (g === null) return;
+      // As OSTD's: the lock, from the IPI too. The monitor IPI waits for it like any other CPU
+      // (Mirch runs a call to an idle CPU on that CPU, concurrently with the others); interrupts
+      // are disabled while it is held, so the IPI never finds it held by the code it interrupted.
+      const g = this.state.disable_irq().lock();
       const w = this.word();
       if (in_handler) {
         // AcqRel RMW on this CPU's count: see the header.

@@ -110,7 +110,7 @@ export function lock_class_rank(class_name: string, rank: number): void {
 
 /** Stops the run with a violation, worded by lockdep's rules, help lines pointing at the acquisitions. */
 function reportViolation(m: Machine, v: LockViolation): never {
-  const d = describeLockViolation(v, m.locks.order, { thread: (t) => m.threads[t]?.name ?? `thread ${t}` });
+  const d = describeLockViolation(v, m.locks.order, { thread: (t) => m.threadNameOf(t) });
   const sites = [v.site, ...d.help.flatMap((h) => (h.site === undefined ? [] : [h.site]))];
   const depth = wrapperDepth(m, sites);
   const help: HelpLine[] = d.help.map((h) => {
