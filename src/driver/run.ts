@@ -374,6 +374,8 @@ function estimatePctSteps(runMachine: (o: RunOptions) => Machine, options: RunOp
     strictProvenance: options.strictProvenance,
     borrowModel: options.borrowModel,
     weakMemory: options.weakMemory,
+    // The same checks as the real run: with race detection on, a race would end the probe early.
+    dataRaceDetector: options.dataRaceDetector,
     mirch: options.mirch,
     ignoreLeaks: true,
     seed: 0,

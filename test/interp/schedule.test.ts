@@ -177,6 +177,15 @@ describe("PCT", () => {
     expect(given.pct!.steps).toBe(40);
   });
 
+  test("the step estimate comes from a run with the same checks: without race detection, not the race's few steps", async () => {
+    const checked = await run("race-then-work.ts", { pct: 2 });
+    expect(checked.ub.map((u) => u.kind)).toEqual(["data-race"]);
+    const unchecked = await run("race-then-work.ts", { pct: 2, dataRaceDetector: false });
+    expect(unchecked.ub).toEqual([]);
+    // Two threads yielding 200 times each: about 200 decisions with two runnable threads.
+    expect(unchecked.pct!.steps).toBeGreaterThan(150);
+  });
+
   test("finds a depth-2 ordering bug (A's `x = 1` after B's second step) at least as often as its bound", async () => {
     // The figure in the README: `kmiri run test/fixtures/schedule/pct-order.ts --many-seeds 0..50 --pct 2`.
     const seeds = 50;
