@@ -52,10 +52,10 @@ import { kernel_page_table_boot_step, kernel_pt_boot_info, type KernelPtBootInfo
 import { disable_preempt, type DisabledPreemptGuard } from "../../sync/preempt.js";
 import { Segment } from "../frame/segment.js";
 import { MetaPageMeta, frame_to_meta, max_paddr } from "../frame/meta.js";
-import { KernelPtConfig, MappedItem, UserPtConfig, type MappedItemRef } from "../page_table/configs.js";
+import { KernelPtConfig, MappedItem, UserPtConfig, share_kernel_top_level, type MappedItemRef } from "../page_table/configs.js";
 import { PageTable, largest_pages, page_size, pte_index, pte_index_bit_offset, range, type Range } from "../page_table/index.js";
-import { PageTableNode, type PageTableGuard } from "../page_table/node/index.js";
-import { CachePolicy, PageFlags, PageTableFlags, PrivilegedPageFlags, type PageProperty } from "../page_table/page_prop.js";
+import type { PageTableGuard } from "../page_table/node/index.js";
+import { CachePolicy, PageFlags, PrivilegedPageFlags, type PageProperty } from "../page_table/page_prop.js";
 
 export { KernelPtConfig, MappedItem, kernel_page_table_boot_step, type MappedItemRef };
 export type { Range };
@@ -232,7 +232,8 @@ class KernelPageTableHolder {
    * half is the kernel table's (its second-level nodes, shared). The kernel table outlives it.
    */
   create_user_page_table(): PageTable<typeof UserPtConfig> {
-    return share_kernel_half(this.get_for_kernel());
+    // OSTD's `create_user_page_table`, sharing the present top-level entries only (see above).
+    return share_kernel_top_level(this.get_for_kernel(), "present");
   }
 
   /** The table, built if it was not (by this CPU, or by another that this one waits for). */
@@ -274,37 +275,6 @@ function make_shared_nodes(kpt: PageTable<typeof KernelPtConfig>): boolean {
   root_node.drop();
   preempt_guard.release();
   return true;
-}
-
-/**
- * OSTD's `create_user_page_table` (`page_table/mod.rs`; `page_table/configs.ts` has it too), sharing
- * the kernel half's present top-level entries only (see `KernelPageTableHolder`).
- */
-function share_kernel_half(kpt: PageTable<typeof KernelPtConfig>): PageTable<typeof UserPtConfig> {
-  const new_root = PageTableNode.alloc(UserPtConfig, PagingConsts.NR_LEVELS);
-  const preempt_guard = disable_preempt();
-  const root_node = kpt.root.borrow().lock(preempt_guard);
-  const new_node = new_root.borrow().lock(preempt_guard);
-  assert(!KernelPtConfig.TOP_LEVEL_CAN_UNMAP);
-  assert(UserPtConfig.TOP_LEVEL_INDEX_RANGE.end <= KernelPtConfig.TOP_LEVEL_INDEX_RANGE.start);
-  for (let i = KernelPtConfig.TOP_LEVEL_INDEX_RANGE.start; i < KernelPtConfig.TOP_LEVEL_INDEX_RANGE.end; i++) {
-    const child = root_node.entry(i).to_ref();
-    if (child.kind === "Absent") continue;
-    if (child.kind !== "PageTable") panic("The kernel page table maps a huge page at the top level");
-    // No reference is taken: the shared nodes are the kernel table's, which outlives user tables
-    // (a user table's drop looks only at its own top-level range).
-    const pte = PageTableEntry.from_repr({ kind: "PageTable", paddr: child.node.paddr(), flags: PageTableFlags.empty() }, PagingConsts.NR_LEVELS);
-    unsafe: {
-      // SAFETY: the index is in the node and the PTE is one of a node at this level. It is not a
-      // `UserPtConfig` child, nor owned by the new node: `UserPtConfig`'s top-level range keeps its
-      // cursors and its drop away from it.
-      new_node.write_pte(i, pte);
-    }
-  }
-  new_node.drop();
-  root_node.drop();
-  preempt_guard.release();
-  return PageTable.from_root(UserPtConfig, new_root);
 }
 
 /** `KERNEL_PAGE_TABLE`: see {@link KernelPageTableHolder.get}. */

@@ -168,6 +168,16 @@ export function new_kernel_page_table(): PageTable<typeof KernelPtConfig> {
  * shared nodes. The kernel table must outlive every user table made from it.
  */
 export function create_user_page_table(kpt: PageTable<typeof KernelPtConfig>): PageTable<typeof UserPtConfig> {
+  return share_kernel_top_level(kpt, "all");
+}
+
+/**
+ * {@link create_user_page_table}'s work. `all`: OSTD's, every top-level entry of the kernel half
+ * must hold a node (a missing one panics); `present`: only the entries that hold one are shared,
+ * the others left absent (kmiri's kernel table builds only the nodes the kernel uses: see
+ * `KernelPageTableHolder` in `mm/kspace/index.ts`, which says why that keeps OSTD's invariant).
+ */
+export function share_kernel_top_level(kpt: PageTable<typeof KernelPtConfig>, entries: "all" | "present"): PageTable<typeof UserPtConfig> {
   const new_root = PageTableNode.alloc(UserPtConfig, PagingConsts.NR_LEVELS);
   const preempt_guard = disable_preempt();
   const root_node = kpt.root.borrow().lock(preempt_guard);
@@ -176,6 +186,7 @@ export function create_user_page_table(kpt: PageTable<typeof KernelPtConfig>): P
   assert(UserPtConfig.TOP_LEVEL_INDEX_RANGE.end <= KernelPtConfig.TOP_LEVEL_INDEX_RANGE.start);
   for (let i = KernelPtConfig.TOP_LEVEL_INDEX_RANGE.start; i < KernelPtConfig.TOP_LEVEL_INDEX_RANGE.end; i++) {
     const child = root_node.entry(i).to_ref();
+    if (child.kind === "Absent" && entries === "present") continue;
     if (child.kind !== "PageTable") panic("The kernel page table doesn't contain shared nodes");
     // No reference is taken for the shared nodes: user tables must not outlive the kernel table
     // (see `on_drop`, which only looks at a table's own top-level range).
