@@ -31,6 +31,11 @@ export { checkCorpus, checkCorpusFile, corpusFiles, parseCorpusFile } from "./dr
 export type { CorpusCase, CorpusResult, Expectation } from "./driver/corpus.js";
 export { renderReport, renderRunResult } from "./driver/render/render.js";
 export { toSarif } from "./driver/render/sarif.js";
+// The reports other tools read: the JSON contract, lcov, and the HTML report of a test run.
+export { testRunResultToJson, runResultToJson } from "./driver/render/json.js";
+export { toLcov } from "./driver/render/lcov.js";
+export { renderHtmlReport, writeHtmlReport } from "./driver/render/html/html-report.js";
+export type { HtmlReportOptions } from "./driver/render/html/html-report.js";
 export type { RunOptions, TestOptions, TestProgress } from "./driver/run.js";
 export { Machine } from "./interp/machine.js";
 export { checkedRuntime } from "./shims/checked/runtime.js";

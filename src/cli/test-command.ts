@@ -13,7 +13,7 @@ import type { EngineTestOptions } from "./engine.js";
 import { ProgressLine, elapsed } from "./progress-line.js";
 import { engineOptions } from "./options.js";
 import { writeSarif } from "./run-command.js";
-import { toLcov } from "./lcov.js";
+import { toLcov } from "../driver/render/lcov.js";
 import { writeHtml } from "./html-report.js";
 import { shardTestLine } from "./shard.js";
 import { renderCoverageTable, renderTestFailures, renderUnrunUnsafeRegions, renderTestLines, renderTestSummary } from "../driver/render/render-tests.js";

@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { kmiri } from "../support/cli-in-process.js";
-import { toLcov } from "../../src/cli/lcov.js";
+import { toLcov } from "../../src/driver/render/lcov.js";
 import { testPath } from "../../src/driver/test-path.js";
 import { renderUnrunUnsafeRegions } from "../../src/driver/render/render-tests.js";
 import type { CoverageReport } from "../../src/driver/results.js";

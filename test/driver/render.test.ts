@@ -7,7 +7,7 @@ import {
 } from "../../src/driver/render/render-tests.js";
 import { shouldColor } from "../../src/driver/render/render-style.js";
 import { errorToJson, runResultToJson, testRunResultToJson, toJson } from "../../src/driver/render/json.js";
-import { toLcov } from "../../src/cli/lcov.js";
+import { toLcov } from "../../src/driver/render/lcov.js";
 import type { UBReport } from "../../src/interp/report.js";
 import type { CoverageRow, RunResult, TestResult, TestRunResult } from "../../src/driver/results.js";
 

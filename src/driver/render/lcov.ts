@@ -7,7 +7,7 @@
  * genhtml's function view lists which functions and which unsafe regions ran. Counts are real
  * execution counts, summed over the tests (and seeds).
  */
-import type { CoverageReport } from "../driver/results.js";
+import type { CoverageReport } from "../results.js";
 
 /**
  * The lcov text of a coverage report, or undefined when the report has no per-line data.
