@@ -289,6 +289,14 @@ describe("CPUs and interrupts", () => {
     expect(r.found).toEqual([["unsupported", "marked"]]);
   });
 
+  test("inter_processor_call's `cpus` that is no array of CPU numbers is a type error, not an internal one (fuzz)", async () => {
+    for (const cpus of ["1", "{ address: 16 }", "null", "[1n]", '[Symbol("s")]', "[0.5]"]) {
+      const r = await run(`\n /*!*/ M.inter_processor_call(() => {}, ${cpus} as any);`);
+      expect(r.found, cpus).toEqual([["unsupported", "marked"]]);
+      expect(r.ub[0]!.message, cpus).toMatch(/cpus/);
+    }
+  });
+
   test("cpu_local gives each CPU its own instance", async () => {
     const r = await run(`const c = M.cpu_local(u32, 5); unsafe: { c.as_ptr().write(1); const h = spawn(() => { unsafe: { return c.as_ptr().read(); } }); console.log(h.join(), c.on_cpu(0).read(), c.on_cpu(1).read()); }`);
     expect(r.ub).toEqual([]);

@@ -10,7 +10,8 @@ import { consoleDevice } from "../../mirch/devices/console.js";
 import { virtioBlockDevice } from "../../mirch/devices/virtio-blk.js";
 import { modelMethods, type DeviceModel } from "../../mirch/device-model.js";
 import { guestRealm } from "../../interp/guest-realm.js";
-import { isLayout, usize, type Layout } from "../../interp/memory/layouts.js";
+import { describeValue, isLayout, usize, type Layout } from "../../interp/memory/layouts.js";
+import { reportTypeError } from "../../interp/memory/type-error.js";
 import type { MirchMachine } from "../../interp/mirch/mirch-machine.js";
 import type { LineState } from "../../interp/mirch/interrupts.js";
 import type { Attached } from "../../interp/mirch/devices.js";
@@ -208,8 +209,17 @@ export function num_cpus(): number {
 export function inter_processor_call(f: () => void, cpus?: readonly number[]): void {
   if (typeof f !== "function") unsupported("`inter_processor_call` needs a function");
   const m = machine();
-  mirch().interrupts.ipi(f, cpus === undefined ? undefined : [...cpus]);
+  mirch().interrupts.ipi(f, cpus === undefined ? undefined : cpuList(cpus));
   m.b--;
+}
+/** `inter_processor_call`'s `cpus`: an array of CPU numbers (`&[usize]`), each checked as `usize`. */
+function cpuList(cpus: unknown): number[] {
+  if (!Array.isArray(cpus)) {
+    reportTypeError(current, "E0308", `mismatched types: expected an array of CPU numbers (\`&[usize]\`) for the argument \`cpus\` of \`inter_processor_call\`, found ${describeValue(cpus)}`);
+  }
+  const out: number[] = [];
+  for (let i = 0; i < cpus.length; i++) out.push(int("inter_processor_call", "cpus", cpus[i]));
+  return out;
 }
 export function irq_disable(): boolean {
   return mirch().interrupts.disable();
