@@ -289,6 +289,15 @@ describe("CPUs and interrupts", () => {
     expect(r.found).toEqual([["unsupported", "marked"]]);
   });
 
+  test("retype_pages' page type and dma_stream_begin's direction of the wrong type are reported, not internal errors (fuzz)", async () => {
+    for (const bad of ["1n", "Symbol(\"s\")", "{ toJSON() { return 1n; } }", '"heap"']) {
+      const r = await run(`const f = frame(); unsafe: { M.alloc_pages(f, 1);\n /*!*/ M.retype_pages(f, 1, ${bad} as any, 64); }`);
+      expect(r.found, bad).toEqual([["unsupported", "marked"]]);
+      const d = await run(`const f = frame(); unsafe: { M.alloc_pages(f, 1); }\n /*!*/ M.dma_stream_begin(f, PAGE_SIZE, ${bad} as any);`);
+      expect(d.found, bad).toEqual([["unsupported", "marked"]]);
+    }
+  });
+
   test("inter_processor_call's `cpus` that is no array of CPU numbers is a type error, not an internal one (fuzz)", async () => {
     for (const cpus of ["1", "{ address: 16 }", "null", "[1n]", '[Symbol("s")]', "[0.5]"]) {
       const r = await run(`\n /*!*/ M.inter_processor_call(() => {}, ${cpus} as any);`);

@@ -97,7 +97,7 @@ export function dealloc_pages(paddr: number, count: number): void {
 export function retype_pages(paddr: number, count: number, type: C.PageType, slot_size?: number): void {
   needsUnsafe("retype_pages");
   const types = ["slab", "page-table", "stack", "meta", "kernel"];
-  if (!types.includes(type as string)) unsupported(`\`retype_pages\`: unknown page type ${JSON.stringify(type)} (one of ${types.join(", ")})`);
+  if (!types.includes(type as string)) unsupported(`\`retype_pages\`: unknown page type, ${describeValue(type)} (one of ${types.join(", ")})`);
   mirch().retypePages(int("retype_pages", "paddr", paddr), int("retype_pages", "count", count), type, slot_size === undefined ? 0 : int("retype_pages", "slot_size", slot_size));
 }
 
@@ -372,7 +372,7 @@ type Direction = "to-device" | "from-device" | "bidirectional";
 
 export function dma_stream_begin(paddr: number, len: number, direction: Direction): void {
   if (direction !== "to-device" && direction !== "from-device" && direction !== "bidirectional") {
-    unsupported(`\`dma_stream_begin\`: direction ${JSON.stringify(direction)} is not "to-device", "from-device" or "bidirectional"`);
+    unsupported(`\`dma_stream_begin\`: direction ${describeValue(direction)} is not "to-device", "from-device" or "bidirectional"`);
   }
   mirch().dmaCall("dma_stream_begin", int("dma_stream_begin", "paddr", paddr), int("dma_stream_begin", "len", len), direction);
 }
