@@ -215,6 +215,14 @@ describe("MMIO, ports and devices", () => {
     expect((await run(`${DMA} unsafe: { M.retype_pages(buf, 1, "slab");\n /*!*/ M.iommu.map(0x1000, buf); }`)).found).toEqual([["dma", "marked"]]);
     expect((await run(`${DMA} unsafe: { M.iommu.map(0x1000, buf);\n /*!*/ M.dealloc_pages(buf, 1); }`)).found).toEqual([["dma", "marked"]]);
   });
+
+  test("a device model's DMA of a huge or ill-typed range is a dma report, not an internal error (fuzz)", async () => {
+    for (const args of ["0, 2 ** 40", "2 ** 39 - 2, 8", "undefined as any, 4", "0x1000, 1n as any", "-1, 4", "NaN, 4"]) {
+      const r = await run(`const d = M.attach_device({ name: "dma", mmio_write: (_o: number, _s: number, _v: number | bigint, dev: M.DeviceContext) => { dev.dma_read(${args}); } }, { mmio_len: 4096 });
+        M.io_mem_claim(d.mmio!.paddr, 4); unsafe: {\n /*!*/ M.phys_ptr(d.mmio!.paddr, u32).write_volatile(1); }`);
+      expect(r.found, args).toEqual([["dma", "marked"]]);
+    }
+  });
 });
 
 describe("CPUs and interrupts", () => {

@@ -27,7 +27,8 @@
  *
  * @module
  */
-import { FRAME_METADATA_CAP, LINEAR_MAPPING_BASE, PAGE_SIZE } from "../../mirch/constants.js";
+import { FRAME_METADATA_CAP, IOMMU_DADDR_END, LINEAR_MAPPING_BASE, PAGE_SIZE } from "../../mirch/constants.js";
+import { describeValue } from "../memory/layouts.js";
 import type { DeviceContext, DeviceModel } from "../../mirch/device-model.js";
 import { IoSpace } from "../../mirch/io-space.js";
 import { consoleDevice } from "../../mirch/devices/console.js";
@@ -329,6 +330,7 @@ export class Devices {
     const U8 = realm.global.Uint8Array as Uint8ArrayConstructor;
     const ctx: DeviceContext = {
       dma_read: (daddr, len) => {
+        this.dmaRange(d(), daddr, len, false); // before the buffer is made: a length is the model's
         const out = new U8(len);
         this.dma(d(), daddr, len, false, (a, off, i, n) => out.set(new Uint8Array(a.view.buffer, a.view.byteOffset + off, n), i));
         return out;
@@ -375,10 +377,24 @@ export class Devices {
    * (mapped, writable for a write), each byte range checked against streaming-DMA ownership, then
    * `each(allocation, offset, index in the transfer, bytes)`.
    */
+  /**
+   * What a DMA access is, for its reports; a range that is not one of device addresses (not
+   * integers, negative, past `IOMMU_DADDR_END`: the model's mistake) is reported here.
+   */
+  private dmaRange(d: Attached, daddr: unknown, len: unknown, write: boolean): string {
+    const num = typeof len === "number" ? `${len} byte${len === 1 ? "" : "s"}` : describeValue(len);
+    const at = typeof daddr === "number" && Number.isInteger(daddr) ? `0x${daddr.toString(16)}` : describeValue(daddr);
+    const what = `DMA ${write ? "write" : "read"} of ${num} at device address ${at} by device \`${d.name}\``;
+    if (typeof daddr !== "number" || typeof len !== "number" || !Number.isInteger(daddr) || !Number.isInteger(len) || daddr < 0 || len < 0) {
+      this.deviceReport("dma", `${what}: not a valid range`, {});
+    }
+    if (daddr + len > IOMMU_DADDR_END) this.deviceReport("dma", `${what}: device addresses end at 0x${IOMMU_DADDR_END.toString(16)}`, {});
+    return what;
+  }
+
   private dma(d: Attached, daddr: number, len: number, write: boolean, each: (a: Allocation, off: number, i: number, n: number) => void): void {
     const mm = this.mm;
-    const what = `DMA ${write ? "write" : "read"} of ${len} byte${len === 1 ? "" : "s"} at device address 0x${daddr.toString(16)} by device \`${d.name}\``;
-    if (!Number.isInteger(daddr) || !Number.isInteger(len) || daddr < 0 || len < 0) this.deviceReport("dma", `${what}: not a valid range`, {});
+    const what = this.dmaRange(d, daddr, len, write);
     for (let i = 0; i < len; ) {
       const at = daddr + i;
       const pageOff = at % PAGE_SIZE;
