@@ -216,6 +216,15 @@ describe("MMIO, ports and devices", () => {
     expect((await run(`${DMA} unsafe: { M.iommu.map(0x1000, buf);\n /*!*/ M.dealloc_pages(buf, 1); }`)).found).toEqual([["dma", "marked"]]);
   });
 
+  test("a port access of a size that is no number is an mmio report, not an internal error (fuzz)", async () => {
+    for (const size of ['Symbol("s")', "Object.create(null)", "3", "2n"]) {
+      const r = await run(`M.io_port_claim(0x3f8, 8); unsafe: {\n /*!*/ M.port_write(0x3f8, ${size} as any, 65); }`);
+      expect(r.found, size).toEqual([["mmio", "marked"]]);
+      const rd = await run(`M.io_port_claim(0x3f8, 8); unsafe: {\n /*!*/ M.port_read(0x3f8, ${size} as any); }`);
+      expect(rd.found, size).toEqual([["mmio", "marked"]]);
+    }
+  });
+
   test("a device model's DMA of a huge or ill-typed range is a dma report, not an internal error (fuzz)", async () => {
     for (const args of ["0, 2 ** 40", "2 ** 39 - 2, 8", "undefined as any, 4", "0x1000, 1n as any", "-1, 4", "NaN, 4"]) {
       const r = await run(`const d = M.attach_device({ name: "dma", mmio_write: (_o: number, _s: number, _v: number | bigint, dev: M.DeviceContext) => { dev.dma_read(${args}); } }, { mmio_len: 4096 });

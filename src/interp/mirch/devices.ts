@@ -238,7 +238,9 @@ export class Devices {
   }
 
   private portCheck(port: number, size: number, op: string): { d: Attached; offset: number } {
-    const what = `port ${op} of ${size} byte${size === 1 ? "" : "s"} at port 0x${Number(port).toString(16)}`;
+    // `size` is the program's argument, as it passed it (a symbol or an object has no template string)
+    const bytes = typeof size === "number" ? `${size} byte${size === 1 ? "" : "s"}` : `${describeValue(size)} bytes`;
+    const what = `port ${op} of ${bytes} at port 0x${Number(port).toString(16)}`;
     if (size !== 1 && size !== 2 && size !== 4) this.mmioReport(`${what}: port I/O is 1, 2 or 4 bytes`, "port access of the wrong size");
     if (!Number.isInteger(port) || port < 0 || port > 0xffff) this.mmioReport(`${what}: ports are 16-bit numbers`, "bad port");
     const hit = this.io.portAt(port);
