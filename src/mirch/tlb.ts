@@ -160,6 +160,23 @@ export class Tlb {
   }
 
   /**
+   * `invlpg` of each page of [start, end) (`tlb_flush_addr_range`): drops every entry that covers
+   * one of them. A range of more pages than the TLB has entries is done entry by entry, so a huge
+   * range costs O(entries), not O(pages).
+   */
+  flushRange(start: number, end: number): void {
+    const first = start - (start % PAGE_SIZE);
+    if (end <= first) return;
+    if ((end - first) / PAGE_SIZE <= this.size) {
+      for (let a = first; a < end; a += PAGE_SIZE) this.flushAddr(a);
+      return;
+    }
+    for (const m of [this.small, this.huge, ...this.larger.values()]) {
+      for (const [k, e] of m) if (e.vbase < end && first < e.vbase + e.size) m.delete(k);
+    }
+  }
+
+  /**
    * Drops every entry (`includeGlobal`), or every entry but the GLOBAL ones (the CR3 write,
    * `tlb_flush_all_excluding_global`). O(entries) without `includeGlobal`.
    */

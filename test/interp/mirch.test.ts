@@ -216,6 +216,16 @@ describe("MMIO, ports and devices", () => {
     expect((await run(`${DMA} unsafe: { M.iommu.map(0x1000, buf);\n /*!*/ M.dealloc_pages(buf, 1); }`)).found).toEqual([["dma", "marked"]]);
   });
 
+  test("a huge dealloc_pages count or tlb_flush_addr_range is reported or done at once, not after a walk of every page (fuzz)", async () => {
+    const t0 = Date.now();
+    const r = await run(`const f = frame(); unsafe: { M.alloc_pages(f, 1);\n /*!*/ M.dealloc_pages(f, 2 ** 30); }`);
+    expect(r.found).toEqual([["page-state", "marked"]]);
+    const f = await run(`M.tlb_flush_addr_range(M.VMALLOC_BASE, 2 ** 53); M.tlb_flush_addr_range(0, 2 ** 48); console.log("done");`);
+    expect(f.ub).toEqual([]);
+    expect(f.output).toEqual(["done"]);
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
   test("a port access of a size that is no number is an mmio report, not an internal error (fuzz)", async () => {
     for (const size of ['Symbol("s")', "Object.create(null)", "3", "2n"]) {
       const r = await run(`M.io_port_claim(0x3f8, 8); unsafe: {\n /*!*/ M.port_write(0x3f8, ${size} as any, 65); }`);

@@ -42,6 +42,26 @@ describe("Tlb", () => {
     expect(tlb.flushAddr(VMALLOC_BASE + 0x9000)).toBe(false);
   });
 
+  test("flushRange drops the entries covering a page of the range, and a huge range costs O(entries) (fuzz)", () => {
+    const fill = (tlb: Tlb) => {
+      tlb.fill(entry(VMALLOC_BASE + 0x1000, 4096, true));
+      tlb.fill(entry(VMALLOC_BASE + 0x3000, 4096, false));
+      tlb.fill(entry(VMALLOC_BASE + 2 ** 21, 2 ** 21, false));
+      tlb.fill(entry(VMALLOC_BASE + 2 ** 23, 4096, false));
+    };
+    for (const end of [VMALLOC_BASE + 2 ** 21 + 1, 2 ** 53]) {
+      const tlb = new Tlb();
+      fill(tlb);
+      tlb.flushRange(VMALLOC_BASE + 0x1fff, end); // from the page of 0x1fff: drops 0x1000 too
+      const left = [...tlb.entries()].map((e) => e.vbase - VMALLOC_BASE);
+      expect(left, String(end)).toEqual(end === 2 ** 53 ? [] : [2 ** 23]);
+    }
+    const tlb = new Tlb();
+    fill(tlb);
+    tlb.flushRange(VMALLOC_BASE + 0x2000, VMALLOC_BASE + 0x3000); // [0x2000, 0x3000): nothing cached
+    expect(tlb.size).toBe(4);
+  });
+
   test("flushAll(false) keeps GLOBAL entries; flushAll(true) drops everything", () => {
     const tlb = new Tlb();
     const g = entry(VMALLOC_BASE, 4096, true);

@@ -198,6 +198,10 @@ export class MirchMachine {
   deallocPages(paddr: number, count: number): void {
     this.checkPageArgs("dealloc_pages", paddr, count);
     for (let p = paddr; p < paddr + count * PAGE_SIZE; p += PAGE_SIZE) {
+      // Up to the first page that is not allocated, which `phys.dealloc` reports: a huge count
+      // (`dealloc_pages(pa, 2 ** 30)`) is reported at once, not after a walk of every page.
+      const st = this.phys.state(p).state;
+      if (st !== "untyped" && st !== "typed") break;
       if (this.iommu.isMapped(p)) {
         this.report("dma", `freeing page 0x${p.toString(16)}, which is still mapped in the IOMMU: a device can still reach it`, {
           label: "freed here while a device may still access it",

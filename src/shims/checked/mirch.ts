@@ -189,7 +189,7 @@ export function tlb_flush_addr_range(start: number, end: number): void {
   const tlb = mirch().tlb();
   const s = int("tlb_flush_addr_range", "start", start);
   const e = int("tlb_flush_addr_range", "end", end);
-  for (let a = s - (s % C.PAGE_SIZE); a < e; a += C.PAGE_SIZE) tlb.flushAddr(a);
+  tlb.flushRange(s, e);
 }
 export function tlb_flush_all_excluding_global(): void {
   mirch().tlb().flushAll(false);
