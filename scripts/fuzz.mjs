@@ -14,6 +14,7 @@
 //   that takes longer is a hang: its worker is killed, 60000) --disable a,b (generator features)
 //   --known (disable the features of test/fuzz/fuzz.test.ts's KNOWN table) --no-replay --save DIR
 //   --print --stats --json FILE --size N --intent valid|ub|misuse --mode main|test
+//   --mirch / --no-mirch (every program / no program a `kmiri/mirch` one; default about one in five)
 //   --typecheck (run kmiri's type check before each run; off by default. With it, a type error
 //   is a load error: a generator bug, or kmiri's types diverging from the contract)
 //   --debug (KMIRI_DEBUG=1: internal errors carry kmiri's stack; failures are grouped by its top frame)
@@ -78,7 +79,7 @@ async function workerMain() {
 
 /** The generator's options for `seed`. */
 function genOptions(options, seed) {
-  const o = { disable: options.disable, size: options.size, intent: options.intent, mode: options.mode };
+  const o = { disable: options.disable, size: options.size, intent: options.intent, mode: options.mode, mirch: options.mirch };
   if (options.leaves) o.focus = options.leaves[seed % options.leaves.length];
   return o;
 }
@@ -231,6 +232,8 @@ function parseArgs(argv) {
       case "--size": o.size = Number(next()); break;
       case "--intent": o.intent = next(); break;
       case "--mode": o.mode = next(); break;
+      case "--mirch": o.mirch = true; break;
+      case "--no-mirch": o.mirch = false; break;
       case "--debug": process.env.KMIRI_DEBUG = "1"; break;
       case "-h":
       case "--help":
@@ -270,7 +273,7 @@ async function main() {
   if (leaves && !o.countGiven) o.count = leaves.length;
   const seeds = Array.from({ length: o.count }, (_, i) => o.from + i);
   const results = [];
-  const options = { disable: o.disable, maxSteps: o.maxSteps, timeoutMs: o.timeoutMs, replay: o.replay, print: o.print, size: o.size, intent: o.intent, mode: o.mode, leaves, typecheck: o.typecheck };
+  const options = { disable: o.disable, maxSteps: o.maxSteps, timeoutMs: o.timeoutMs, replay: o.replay, print: o.print, size: o.size, intent: o.intent, mode: o.mode, mirch: o.mirch, leaves, typecheck: o.typecheck };
   let next = 0;
   const t0 = performance.now();
   // Compile the programs ahead of the workers, a chunk per tsc run, into the loader's cache (one

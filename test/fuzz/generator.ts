@@ -117,6 +117,8 @@ export interface GenOptions {
    * the program is a `misuse` (or `ub`) program whose one deliberate mistake is of this feature.
    */
   focus?: string;
+  /** Make every program a Mirch program (true) or none (false); default: about one in five (feature `mirch`). */
+  mirch?: boolean;
 }
 
 // ───────────────────────────── layouts ─────────────────────────────
@@ -1259,10 +1261,21 @@ class Gen {
 
   program(): GeneratedProgram {
     const r = this.rng;
+    // about one program in five is a Mirch program (always when the focus is a Mirch feature)
+    const focus = this.opts.focus;
+    const mirchDraw = r.chance(0.2);
+    const want = this.opts.mirch ?? mirchDraw;
+    this.mirch = focus !== undefined ? /^(misuse|bug)\.mirch(\.|$)/.test(focus) : want && this.use("mirch");
     this.chooseRunOptions();
-    this.declareLayouts();
-    this.declareStatics();
+    if (this.mirch) {
+      this.used.add("mirch");
+      mirchHelpers(this);
+    } else {
+      this.declareLayouts();
+      this.declareStatics();
+    }
     const size = this.opts.size ?? 14;
+    const body = (n: number, should: boolean) => (this.mirch ? mirchBody(this, n, should) : this.body(n, should));
     let bodyLines: string[];
     if (this.mode === "test") {
       this.rt("ktest");
@@ -1272,7 +1285,7 @@ class Gen {
       for (let i = 0; i < n; i++) {
         const should = r.chance(0.3) && this.use("ktest.should_panic");
         const name = `t${i}`;
-        const lines = this.capture(() => this.body(size, should), 1);
+        const lines = this.capture(() => body(size, should), 1);
         if (should) {
           const expected = r.weighted<string | null>([[null, 1], ['"boom"', 2], ['"nope"', 1]]);
           tests.push([`ktest.should_panic("${name}", () => {`, ...lines, `}${expected ? `, ${expected}` : ""});`].join("\n"));
@@ -1280,7 +1293,7 @@ class Gen {
       }
       bodyLines = tests;
     } else {
-      const lines = this.capture(() => this.body(size, false), 1);
+      const lines = this.capture(() => body(size, false), 1);
       bodyLines = [[`export function main(): void {`, ...lines, `}`].join("\n")];
     }
     const imports = [...this.imports].sort();
@@ -1290,6 +1303,8 @@ class Gen {
       imports.length ? `import { ${imports.join(", ")} } from "kmiri/rt";` : "",
       `import type { ${[...this.typeImports].sort().join(", ")} } from "kmiri/rt";`,
       this.usesNamespace ? `import * as rtns from "kmiri/rt";` : "",
+      this.mirchImports.size ? `import { ${[...this.mirchImports].sort().join(", ")} } from "kmiri/mirch";` : "",
+      this.mirchTypes.size ? `import type { ${[...this.mirchTypes].sort().join(", ")} } from "kmiri/mirch";` : "",
     ].filter((x) => x !== "");
     const source = [...head, "", ...this.decls, "", ...this.helpers.flatMap((h) => [h, ""]), ...bodyLines, ""].join("\n");
     return {
@@ -1303,6 +1318,18 @@ class Gen {
   }
 
   usesNamespace = false;
+  /** A Mirch program (feature `mirch`): its `kmiri/mirch` imports and type imports. */
+  mirch = false;
+  readonly mirchImports = new Set<string>();
+  readonly mirchTypes = new Set<string>();
+
+  /** Where the output is now, to go back to with {@link rewind}. */
+  mark(): number {
+    return this.out.length;
+  }
+  rewind(mark: number): void {
+    this.out.length = mark;
+  }
 
   /**
    * Whether a construct that never ends on plain Node may be generated: a test's body also runs
@@ -1322,7 +1349,8 @@ class Gen {
     if (r.chance(0.3) && this.use("opt.preemption")) o.preemptionRate = r.pick([0, 0.5, 1]);
     if (r.chance(0.15) && this.use("opt.pct")) o.pct = r.range(1, 3);
     if (r.chance(0.1) && this.use("opt.borrow-none")) o.borrowModel = "none";
-    if (r.chance(0.08) && this.use("opt.strict-provenance")) o.strictProvenance = true;
+    // (not for Mirch programs: `phys_ptr` is `ptr_from_exposed`, unsupported with strict provenance)
+    if (r.chance(0.08) && !this.mirch && this.use("opt.strict-provenance")) o.strictProvenance = true;
     if (r.chance(0.1) && this.use("opt.ignore-leaks")) o.ignoreLeaks = true;
     if (r.chance(0.05) && this.use("opt.no-race-detector")) o.dataRaceDetector = false;
     if (r.chance(0.1) && this.use("opt.tag-gc")) o.tagGc = r.pick([1, 2, 5]);
@@ -3450,6 +3478,1014 @@ const MISUSE_LIST: Feature[] = [
 
 const MISUSE: Feature[] = MISUSE_LIST;
 
+// ───────────────────────────── the Mirch family (`kmiri/mirch`) ─────────────────────────────
+//
+// A Mirch program (feature `mirch`, about one program in five) runs on the pseudo-architecture:
+// physical pages (alloc, volatile and atomic accesses, retype, typed accesses, free), a page table
+// of its own (vmalloc mappings, CR3 writes, TLB flushes, walks), interrupt lines and inter-processor
+// calls whose handlers take a lock, CPU-local data, a DMA device model (streaming and coherent
+// buffers through the IOMMU) with MMIO registers (through the linear map and a vmalloc mapping),
+// the console's I/O ports, fallible user copies and a thread on a second CPU. A small model of the
+// pages keeps the valid statements valid; bugs (`bug.mirch.*`) and misuse (`misuse.mirch.*`: wrong
+// arguments, misbehaving device models and handlers) are placed as for `kmiri/rt` programs.
+// Data pages are `RAM + i * PAGE_SIZE` (i < 512), page-table pages are allocated from
+// `RAM + 1024 * PAGE_SIZE` up by the program itself.
+
+interface MPage {
+  /** Index of its first page from `RAM`. */
+  i: number;
+  count: number;
+  typed: boolean;
+  /** `retype_pages`'s slot size, when typed by slots. */
+  slot: number;
+  /** Its bytes were written (volatile fill, DMA). */
+  init: boolean;
+  /** vmalloc slots mapping it. */
+  maps: number[];
+  /** The device address it is mapped at in the IOMMU. */
+  iova: number | null;
+}
+
+interface MMap {
+  slot: number;
+  page: MPage | null;
+  /** An MMIO mapping (of the DMA device's window). */
+  mmio: boolean;
+  writable: boolean;
+  global: boolean;
+  /** Accessed since it was mapped (the TLB may hold it). */
+  filled: boolean;
+}
+
+interface MState {
+  pages: MPage[];
+  next: number;
+  maps: MMap[];
+  slots: number;
+  iovas: number;
+  root: boolean;
+  /** The active table is the program's root (else the boot table). */
+  onRoot: boolean;
+  dev: boolean;
+  devClaimed: boolean;
+  con: boolean;
+  line: string | null;
+  lineUsed: boolean;
+  lock: { name: string; cls: string } | null;
+  cl: boolean;
+  faultHandler: boolean;
+  counter: boolean;
+}
+
+function mirchState(): MState {
+  return {
+    pages: [], next: 0, maps: [], slots: 0, iovas: 0, root: false, onRoot: false, dev: false, devClaimed: false,
+    con: false, line: null, lineUsed: false, lock: null, cl: false, faultHandler: false, counter: false,
+  };
+}
+
+const pa = (p: MPage, off = 0) => `RAM + ${p.i} * PAGE_SIZE${off ? ` + ${off}` : ""}`;
+const vaOf = (slot: number, off = 0) => `VMALLOC_BASE + ${slot} * PAGE_SIZE${off ? ` + ${off}` : ""}`;
+const IOVA_BASE = 0x10_0000;
+const M_INTS: [string, number, number][] = [["u8", 1, 0xff], ["u16", 2, 0xffff], ["u32", 4, 0xffff_ffff], ["usize", 8, 2 ** 40]];
+
+/** The Mirch statements' helpers, on the generator. */
+class MirchGen {
+  st = mirchState();
+  constructor(readonly g: Gen) {}
+
+  mi(...names: string[]): void {
+    for (const n of names) this.g.mirchImports.add(n);
+  }
+
+  untyped(pred: (p: MPage) => boolean = () => true): MPage | undefined {
+    const xs = this.st.pages.filter((p) => !p.typed && pred(p));
+    return xs.length ? this.g.rng.pick(xs) : undefined;
+  }
+
+  /** Allocates `count` fresh pages (filled unless `fill` is false). */
+  alloc(count = 1, fill = this.g.rng.chance(0.75)): MPage {
+    const g = this.g;
+    this.mi("alloc_pages", "memset_volatile", "paddr_to_vaddr");
+    const p: MPage = { i: this.st.next, count, typed: false, slot: 0, init: false, maps: [], iova: null };
+    this.st.next += count + (g.rng.chance(0.3) ? 1 : 0);
+    g.line(`alloc_pages(${pa(p)}, ${count});`);
+    if (fill) {
+      g.line(`memset_volatile(paddr_to_vaddr(${pa(p)}), ${g.rng.pick([0, 0, 0x5a, 0xff])}, ${count} * PAGE_SIZE);`);
+      p.init = true;
+    }
+    this.st.pages.push(p);
+    return p;
+  }
+
+  page(pred: (p: MPage) => boolean = () => true, fill?: boolean): MPage {
+    return this.untyped((p) => pred(p) && (fill !== true || p.init)) ?? this.alloc(1, fill ?? this.g.rng.chance(0.75));
+  }
+
+  free(p: MPage): void {
+    this.mi("dealloc_pages");
+    this.g.line(`dealloc_pages(${pa(p)}, ${p.count});`);
+    this.st.pages = this.st.pages.filter((x) => x !== p);
+  }
+
+  /** The program's own page table, made and activated. */
+  root(): void {
+    if (this.st.root) {
+      if (!this.st.onRoot) {
+        this.mi("activate_page_table");
+        this.g.line(`activate_page_table(root);`);
+        this.st.onRoot = true;
+        for (const m of this.st.maps) if (!m.global) m.filled = false;
+      }
+      return;
+    }
+    this.mi("activate_page_table");
+    this.g.line(`const root = mz_frame(pt);`);
+    this.g.line(`activate_page_table(root);`);
+    this.st.root = true;
+    this.st.onRoot = true;
+  }
+
+  map(page: MPage | null, opts: { writable?: boolean; global?: boolean } = {}): MMap {
+    const g = this.g;
+    this.root();
+    this.mi("pte_new", "PteFlags");
+    const writable = opts.writable ?? !g.rng.chance(0.15);
+    const global = opts.global ?? g.rng.chance(0.15);
+    const flags = ["PteFlags.VALID", "PteFlags.READABLE"];
+    if (writable) flags.push("PteFlags.WRITABLE");
+    if (global) flags.push("PteFlags.GLOBAL");
+    if (page === null) flags.push(g.rng.pick(["PteFlags.UNCACHEABLE", "PteFlags.UNCACHEABLE | PteFlags.WRITE_THROUGH"]));
+    else if (g.rng.chance(0.2)) flags.push(g.rng.pick(["PteFlags.WRITE_THROUGH", "PteFlags.EXECUTABLE", "PteFlags.AVAIL1"]));
+    const m: MMap = { slot: this.st.slots++, page, mmio: page === null, writable, global, filled: false };
+    const target = page === null ? "dev.mmio!.paddr" : pa(page);
+    g.line(`mz_leaf(pt, root, ${vaOf(m.slot)}).store(pte_new(${target}, ${flags.join(" | ")}), "Release");`);
+    if (page) page.maps.push(m.slot);
+    this.st.maps.push(m);
+    return m;
+  }
+
+  /** Unmaps `m` and flushes the current CPU's TLB entry for it (unless `flush` is false). */
+  unmap(m: MMap, flush = true): void {
+    const g = this.g;
+    this.mi("pte_paddr");
+    const old = g.fresh("old");
+    g.line(`const ${old} = mz_leaf(pt, root, ${vaOf(m.slot)}).swap(0, "AcqRel");`);
+    if (flush) {
+      const how = g.rng.weighted<string>([["addr", 4], ["range", 2], ["excl", m.global ? 0 : 1], ["all", 1]]);
+      g.use(`mirch.tlb.${how}`);
+      if (how === "addr") { this.mi("tlb_flush_addr"); g.line(`tlb_flush_addr(${vaOf(m.slot)});`); }
+      else if (how === "range") { this.mi("tlb_flush_addr_range"); g.line(`tlb_flush_addr_range(${vaOf(m.slot)}, ${vaOf(m.slot + 1)});`); }
+      else if (how === "excl") { this.mi("tlb_flush_all_excluding_global"); g.line(`tlb_flush_all_excluding_global();`); }
+      else { this.mi("tlb_flush_all_including_global"); g.line(`tlb_flush_all_including_global();`); }
+    }
+    if (g.rng.chance(0.3)) { g.rt("assert_eq"); g.line(`assert_eq(pte_paddr(${old}), ${m.mmio ? "dev.mmio!.paddr" : pa(m.page!)});`); }
+    if (m.page) m.page.maps = m.page.maps.filter((s) => s !== m.slot);
+    this.st.maps = this.st.maps.filter((x) => x !== m);
+  }
+
+  /** The DMA device, attached and (unless `claim` is false) its window claimed. */
+  device(claim = true): void {
+    const g = this.g;
+    if (!this.st.dev) {
+      this.mi("attach_device");
+      g.mirchTypes.add("DeviceModel");
+      const irq = g.rng.chance(0.3) && g.use("mirch.device.irq");
+      const hostile = g.rng.chance(0.2) && g.use("mirch.device.hostile");
+      const opts = [irq ? "irq: true" : "", hostile ? "hostile: true" : "", g.rng.chance(0.3) ? `mmio_len: ${g.rng.pick([4096, 8192])}` : ""].filter((x) => x);
+      g.line(`const dev = attach_device(mz_dma_device()${opts.length ? `, { ${opts.join(", ")} }` : ""});`);
+      if (irq) g.line(`dev.irq!.on_active(() => { mz_irqs.n++; });`);
+      this.st.dev = true;
+    }
+    if (claim && !this.st.devClaimed) {
+      this.mi("io_mem_claim");
+      g.line(`io_mem_claim(dev.mmio!.paddr, dev.mmio!.len);`);
+      this.st.devClaimed = true;
+    }
+  }
+
+  console(): void {
+    if (this.st.con) return;
+    this.mi("attach_device", "console_device", "io_port_claim");
+    this.g.line(`const con = attach_device(console_device(), { ports: 8 });`);
+    this.g.line(`io_port_claim(con.ports!.base, 8);`);
+    this.st.con = true;
+  }
+
+  lock(): { name: string; cls: string } {
+    if (!this.st.lock) this.st.lock = this.g.lockStatic();
+    return this.st.lock;
+  }
+
+  /** An interrupt line whose handler takes the lock. */
+  line(): string {
+    const g = this.g;
+    if (this.st.line) return this.st.line;
+    const lk = this.lock();
+    this.counter();
+    this.mi("alloc_irq_line");
+    const name = g.fresh("line");
+    const num = g.rng.chance(0.3) ? String(g.rng.range(32, 255)) : "";
+    g.line(`const ${name} = alloc_irq_line(${num});`);
+    if (g.rng.chance(0.7)) g.line(`${name}.set_affinity(${g.rng.int(4)});`);
+    g.line(`${name}.on_active((l) => {`);
+    g.line(`  lock(${lk.name}.as_ref()${lk.cls ? `, ${lk.cls}` : ""});`);
+    g.line(`  bump(${lk.name}.as_ref(), 1n);`);
+    g.line(`  unlock(${lk.name}.as_ref());`);
+    g.line(`  MZ_EVENTS.as_ref().fetch_add(l.num > 0 ? 1 : 0, "Relaxed");`);
+    g.line(`});`);
+    this.st.line = name;
+    return name;
+  }
+
+  counter(): void {
+    if (this.st.counter) return;
+    this.st.counter = true;
+    this.g.rt("static_", "AtomicUsize");
+    if (!this.g.decls.some((d) => d.startsWith("const MZ_EVENTS"))) this.g.decls.push(`const MZ_EVENTS = static_(AtomicUsize, 0, { name: "MZ_EVENTS" });`);
+  }
+
+  /** Takes the interrupt line's lock from thread context, interrupts off (`irqOff`) or not (a bug). */
+  lockedUpdate(irqOff = true): void {
+    const g = this.g;
+    const lk = this.lock();
+    this.mi("irq_disable", "irq_restore");
+    const was = g.fresh("was");
+    g.line(`{`);
+    if (irqOff) g.line(`  const ${was} = irq_disable();`);
+    g.line(`  lock(${lk.name}.as_ref()${lk.cls ? `, ${lk.cls}` : ""});`);
+    g.line(`  bump(${lk.name}.as_ref(), ${g.rng.range(1, 5)}n);`);
+    g.line(`  unlock(${lk.name}.as_ref());`);
+    if (irqOff) g.line(`  irq_restore(${was});`);
+    g.line(`}`);
+  }
+
+  /** A DMA transfer on `p` (`bug` leaves out one step). */
+  dma(p: MPage, kind: "from" | "to" | "coherent", bug: "" | "no-sync-cpu" | "no-sync-device" | "unmapped" = ""): void {
+    const g = this.g;
+    this.device();
+    this.mi("iommu", "phys_ptr", "dma_stream_begin", "dma_stream_end", "dma_sync_for_device", "dma_sync_for_cpu");
+    g.rt("u32", "u8");
+    const iova = IOVA_BASE + this.st.iovas++ * 0x1000;
+    const len = g.rng.pick([1, 8, 60, 512, 4096]);
+    const readOnly = kind === "to" && g.rng.chance(0.5);
+    if (bug !== "unmapped") g.line(`iommu.map(${iova}, ${pa(p)}${readOnly ? ", false" : g.rng.chance(0.3) ? ", true" : ""});`);
+    p.iova = iova;
+    const stream = kind !== "coherent";
+    if (stream) g.line(`dma_stream_begin(${pa(p)}, PAGE_SIZE, "${kind === "from" ? g.rng.pick(["from-device", "bidirectional"]) : g.rng.pick(["to-device", "bidirectional"])}");`);
+    if (kind === "to") {
+      g.line(`memset_volatile(paddr_to_vaddr(${pa(p)}), ${g.rng.int(256)}, ${len});`);
+      if (stream && bug !== "no-sync-device") g.line(`dma_sync_for_device(${pa(p)}, ${g.rng.chance(0.5) ? len : "PAGE_SIZE"});`);
+      g.line(`mz_reg(dev, 0).write_volatile(${iova});`);
+      g.line(`mz_reg(dev, 4).write_volatile(${len});`);
+      g.line(`mz_reg(dev, 8).write_volatile(2);`);
+      g.line(`console.log("device sum", mz_reg(dev, 12).read_volatile());`);
+    } else {
+      if (stream && bug !== "no-sync-device") g.line(`dma_sync_for_device(${pa(p)}, PAGE_SIZE);`);
+      g.line(`mz_reg(dev, 0).write_volatile(${iova});`);
+      g.line(`mz_reg(dev, 4).write_volatile(${len});`);
+      g.line(`mz_reg(dev, 8).write_volatile(1);`);
+      const got = g.fresh("got");
+      g.line(`const ${got} = mz_reg(dev, 12).read_volatile();`);
+      if (stream && bug !== "no-sync-cpu") g.line(`dma_sync_for_cpu(${pa(p)}, ${g.rng.chance(0.5) ? got : "PAGE_SIZE"});`);
+      g.line(`console.log(${got}, phys_ptr(${pa(p, g.rng.int(len))}, u8).read_volatile());`);
+      if (len === 4096) p.init = true; // else only the first `len` bytes are
+    }
+    if (stream) g.line(`dma_stream_end(${pa(p)}, PAGE_SIZE);`);
+    if (bug !== "unmapped" && g.rng.chance(0.8)) {
+      g.line(`iommu.unmap(${iova});`);
+      p.iova = null;
+    }
+  }
+}
+
+/** Declares the Mirch helpers a program uses (once). */
+function mirchHelpers(g: Gen): void {
+  g.rt("AtomicUsize", "u32");
+  g.typeImports.add("Ref");
+  for (const n of ["PAGE_SIZE", "PteFlags", "VMALLOC_BASE", "alloc_pages", "memory_regions", "memset_volatile", "paddr_to_vaddr", "phys_ptr", "pte_index", "pte_new", "pte_paddr", "retype_pages"]) g.mirchImports.add(n);
+  g.mirchTypes.add("AttachedDevice");
+  g.mirchTypes.add("DeviceModel");
+  g.helpers.push(
+    [
+      `/** The first page of RAM the boot memory map hands over. */`,
+      `function mz_ram(): number {`,
+      `  return Math.ceil(memory_regions().find((r) => r.kind === "ram")!.start / PAGE_SIZE) * PAGE_SIZE;`,
+      `}`,
+      ``,
+      `/** A zeroed page-table page from the program's own frame allocator. */`,
+      `function mz_frame(pt: { next: number }): number {`,
+      `  const pa = pt.next;`,
+      `  pt.next += PAGE_SIZE;`,
+      `  unsafe: {`,
+      `    alloc_pages(pa, 1);`,
+      `    memset_volatile(paddr_to_vaddr(pa), 0, PAGE_SIZE);`,
+      `    retype_pages(pa, 1, "page-table");`,
+      `  }`,
+      `  return pa;`,
+      `}`,
+      ``,
+      `function mz_entry(table: number, va: number, level: number): Ref<number> {`,
+      `  unsafe: {`,
+      `    return phys_ptr(table + 8 * pte_index(va, level), AtomicUsize).as_ref();`,
+      `  }`,
+      `}`,
+      ``,
+      `/** The level-1 entry of \`va\` under \`root\`, tables made on the way. */`,
+      `function mz_leaf(pt: { next: number }, root: number, va: number): Ref<number> {`,
+      `  let table = root;`,
+      `  for (let level = 4; level > 1; level--) {`,
+      `    const e = mz_entry(table, va, level);`,
+      `    if (e.load("Acquire") === 0) e.store(pte_new(mz_frame(pt), PteFlags.VALID | PteFlags.WRITABLE), "Release");`,
+      `    table = pte_paddr(e.load("Acquire"));`,
+      `  }`,
+      `  return mz_entry(table, va, 1);`,
+      `}`,
+      ``,
+      `const mz_irqs = { n: 0 };`,
+      ``,
+      `/** A DMA engine: registers 0 (device address), 4 (length), 8 (1: write to memory, 2: read it), 12 (result); scratch registers from 0x40. */`,
+      `function mz_dma_device(): DeviceModel {`,
+      `  let addr = 0, len = 0, op = 0, result = 0;`,
+      `  const scratch = new Map<number, number | bigint>();`,
+      `  return {`,
+      `    name: "fuzz-dma",`,
+      `    mmio_write(off, _size, value) {`,
+      `      if (off === 0) addr = Number(value);`,
+      `      else if (off === 4) len = Number(value);`,
+      `      else if (off === 8) op = Number(value);`,
+      `      else scratch.set(off, value);`,
+      `    },`,
+      `    mmio_read: (off, size) => (off === 12 ? result : off === 4 ? len : (scratch.get(off) ?? (size === 8 ? 0n : 0))),`,
+      `    run(dev) {`,
+      `      if (op === 0) return;`,
+      `      const o = op;`,
+      `      op = 0;`,
+      `      if (o === 1) {`,
+      `        dev.dma_write(addr, new Uint8Array(len).map((_, i) => (i * 7 + 1) & 0xff));`,
+      `        result = len;`,
+      `      } else {`,
+      `        result = dev.dma_read(addr, len).reduce((a, b) => (a + b) >>> 0, 0);`,
+      `      }`,
+      `      dev.raise_irq();`,
+      `    },`,
+      `  };`,
+      `}`,
+      ``,
+      `function mz_reg(d: AttachedDevice, off: number) {`,
+      `  return phys_ptr(d.mmio!.paddr + off, u32);`,
+      `}`,
+    ].join("\n"),
+  );
+}
+
+const mf = (name: string, weight: number, run: (m: MirchGen) => boolean): MFeature => ({ name, weight, run });
+interface MFeature {
+  name: string;
+  weight: number;
+  run: (m: MirchGen) => boolean;
+}
+
+const MIRCH_LIST: MFeature[] = [
+  mf("mirch.page.alloc", 4, (m) => {
+    m.alloc(m.g.rng.pick([1, 1, 2, 3]));
+    return true;
+  }),
+  mf("mirch.page.volatile", 5, (m) => {
+    const g = m.g;
+    const p = m.page();
+    const [l, size, max] = g.rng.pick(M_INTS);
+    g.rt(l);
+    const off = size * g.rng.int((p.count * 4096) / size);
+    const v = l === "usize" ? String(g.rng.pick([0, 1, max])) : String(g.rng.pick([0, 1, max, g.rng.int(max)]));
+    const how = g.rng.weighted<string>([["write", 3], ["read", p.init ? 3 : 0], ["atomic", p.init ? 2 : 0], ["copy", 1]]);
+    g.use(`mirch.page.volatile.${how}`);
+    m.mi("phys_ptr");
+    if (how === "write") {
+      if (!p.init && size < 4096) {
+        g.line(`memset_volatile(paddr_to_vaddr(${pa(p)}), 0, ${p.count} * PAGE_SIZE);`);
+        p.init = true;
+      }
+      g.line(`phys_ptr(${pa(p, off)}, ${l}).write_volatile(${v});`);
+      if (g.rng.chance(0.5)) { g.rt("assert_eq"); g.line(`assert_eq(phys_ptr(${pa(p, off)}, ${l}).read_volatile(), ${v});`); }
+    } else if (how === "read") {
+      g.line(`console.log("${l}", phys_ptr(${pa(p, off)}, ${l}).read_volatile());`);
+    } else if (how === "atomic") {
+      const a = g.rng.pick(["AtomicU32", "AtomicU8", "AtomicU16", "AtomicUsize"]);
+      const asz = a === "AtomicU8" ? 1 : a === "AtomicU16" ? 2 : a === "AtomicU32" ? 4 : 8;
+      g.rt(a);
+      const aoff = asz * g.rng.int(4096 / asz);
+      g.line(`console.log(phys_ptr(${pa(p, aoff)}, ${a}).as_ref().${g.rng.pick(["fetch_add(1, \"Relaxed\")", "load(\"Acquire\")", "swap(3, \"AcqRel\")", "compare_exchange(0, 1, \"SeqCst\", \"Relaxed\").ok"])});`);
+    } else {
+      // a copy of initialised bytes only: `p` is filled, or is filled first
+      if (!p.init) {
+        g.line(`memset_volatile(paddr_to_vaddr(${pa(p)}), 0, ${p.count} * PAGE_SIZE);`);
+        p.init = true;
+      }
+      const q = m.page((x) => x !== p);
+      m.mi("memcpy_volatile");
+      g.line(`memcpy_volatile(paddr_to_vaddr(${pa(q)}), paddr_to_vaddr(${pa(p)}), ${g.rng.pick([1, 8, 100, 4096])});`);
+    }
+    return true;
+  }),
+  mf("mirch.page.retype", 2, (m) => {
+    const g = m.g;
+    const p = m.untyped((x) => x.maps.length === 0 && x.iova === null) ?? m.alloc(g.rng.pick([1, 2]), true);
+    const type = g.rng.pick(["slab", "slab", "stack", "kernel"]);
+    const slot = type === "slab" && g.rng.chance(0.6) ? g.rng.pick([64, 256, 1024, 4096]) : 0;
+    m.mi("retype_pages");
+    g.line(`retype_pages(${pa(p)}, ${p.count}, "${type}"${slot ? `, ${slot}` : ""});`);
+    p.typed = true;
+    p.slot = slot;
+    return true;
+  }),
+  mf("mirch.page.typed", 4, (m) => {
+    const g = m.g;
+    const ps = m.st.pages.filter((x) => x.typed);
+    if (!ps.length) return false;
+    const p = g.rng.pick(ps);
+    const unit = p.slot || p.count * 4096;
+    const base = p.slot ? p.slot * g.rng.int((p.count * 4096) / p.slot) : 0;
+    const off = base + 4 * g.rng.int(Math.min(unit, 64) / 4);
+    const v = g.rng.int(1000);
+    const x = g.fresh("t");
+    m.mi("phys_ptr");
+    g.rt("u32", "assert_eq");
+    g.line(`const ${x} = phys_ptr(${pa(p, off)}, u32);`);
+    if (g.rng.chance(0.5) && g.use("mirch.page.typed.ref")) {
+      g.line(`const ${x}m = ${x}.as_mut();`);
+      g.line(`${x}m.write(${v});`);
+      g.line(`assert_eq(${x}m.read(), ${v});`);
+    } else {
+      g.line(`${x}.write(${v});`);
+      g.line(`assert_eq(${x}.read(), ${v});`);
+    }
+    return true;
+  }),
+  mf("mirch.page.free", 2, (m) => {
+    const xs = m.st.pages.filter((x) => x.maps.length === 0 && x.iova === null);
+    if (!xs.length) return false;
+    m.free(m.g.rng.pick(xs));
+    return true;
+  }),
+  mf("mirch.page.state", 1, (m) => {
+    const g = m.g;
+    m.mi("page_state");
+    const p = m.st.pages.length ? g.rng.pick(m.st.pages) : null;
+    g.line(`console.log(page_state(${p ? pa(p) : g.rng.pick(["0", "RAM + 600 * PAGE_SIZE", "0xfe00_0000", "0x100_0000_0000"])}));`);
+    return true;
+  }),
+  mf("mirch.pt.map", 3, (m) => {
+    const p = m.page((x) => !x.typed);
+    m.map(p);
+    return true;
+  }),
+  mf("mirch.pt.access", 5, (m) => {
+    const g = m.g;
+    const xs = m.st.maps.filter((x) => !x.mmio);
+    if (!xs.length) return false;
+    const mp = g.rng.pick(xs);
+    if (!mp.writable && !mp.page!.init) return false;
+    const how = g.rng.weighted<string>([["write", mp.writable ? 3 : 0], ["read", mp.page!.init ? 3 : 0], ["fill", mp.writable ? 1 : 0]]);
+    if (!g.use(`mirch.pt.access.${how}`)) return false;
+    m.root();
+    g.rt("ptr_from_exposed");
+    const [l, size] = g.rng.pick(M_INTS);
+    g.rt(l);
+    const off = size * g.rng.int(4096 / size);
+    if (how === "write") g.line(`ptr_from_exposed(${vaOf(mp.slot, off)}, ${l}).write_volatile(${l === "usize" ? 7 : 1});`);
+    else if (how === "fill") { g.line(`memset_volatile(${vaOf(mp.slot)}, ${g.rng.int(256)}, PAGE_SIZE);`); mp.page!.init = true; }
+    else g.line(`console.log(ptr_from_exposed(${vaOf(mp.slot, off)}, ${l}).read_volatile());`);
+    mp.filled = true;
+    return true;
+  }),
+  mf("mirch.pt.unmap", 2, (m) => {
+    const g = m.g;
+    if (!m.st.maps.length) return false;
+    const mp = g.rng.pick(m.st.maps);
+    m.root();
+    m.unmap(mp);
+    if (mp.page && mp.page.maps.length === 0 && mp.page.iova === null && g.rng.chance(0.5)) m.free(mp.page);
+    return true;
+  }),
+  mf("mirch.pt.walk", 1, (m) => {
+    const g = m.g;
+    m.mi("page_walk", "current_page_table", "pte_flags", "boot_page_table");
+    const mp = m.st.maps.length ? g.rng.pick(m.st.maps) : null;
+    g.line(`console.log(page_walk(${mp ? vaOf(mp.slot, g.rng.int(4096)) : g.rng.pick(["VMALLOC_BASE + 777 * PAGE_SIZE", "paddr_to_vaddr(0x1000)", "0"])})?.paddr, current_page_table() === boot_page_table());`);
+    if (g.rng.chance(0.3)) g.line(`console.log(pte_flags(pte_new(0x1000, PteFlags.VALID | PteFlags.DIRTY | PteFlags.ACCESSED)));`);
+    return true;
+  }),
+  mf("mirch.pt.switch", 1, (m) => {
+    const g = m.g;
+    if (!m.st.root) return false;
+    m.mi("activate_page_table", "boot_page_table");
+    g.line(`activate_page_table(boot_page_table());`);
+    m.st.onRoot = false;
+    for (const x of m.st.maps) if (!x.global) x.filled = false;
+    if (g.rng.chance(0.6)) m.root();
+    return true;
+  }),
+  mf("mirch.irq", 3, (m) => {
+    const g = m.g;
+    const line = m.line();
+    if (!m.st.lineUsed || g.rng.chance(0.5)) m.lockedUpdate();
+    m.st.lineUsed = true;
+    const n = g.rng.range(1, 3);
+    for (let i = 0; i < n; i++) g.line(`${line}.raise();`);
+    if (g.rng.chance(0.3)) m.lockedUpdate();
+    return true;
+  }),
+  mf("mirch.ipi", 2, (m) => {
+    const g = m.g;
+    m.counter();
+    m.mi("inter_processor_call", "current_cpu", "in_interrupt_context");
+    const cpus = g.rng.weighted<string>([["", 2], ["[1]", 2], ["[2, 3]", 1], ["[0]", 1], ["[]", 1]]);
+    const useLock = g.rng.chance(0.4) && g.use("mirch.ipi.lock");
+    const lk = useLock ? m.lock() : null;
+    g.line(`inter_processor_call(() => {`);
+    g.line(`  MZ_EVENTS.as_ref().fetch_add(in_interrupt_context() ? 1 : 100, "Relaxed");`);
+    if (lk) g.line(`  lock(${lk.name}.as_ref()${lk.cls ? `, ${lk.cls}` : ""}); bump(${lk.name}.as_ref(), 1n); unlock(${lk.name}.as_ref());`);
+    g.line(`  if (current_cpu() > 8) console.log("never");`);
+    g.line(`}${cpus ? `, ${cpus}` : ""});`);
+    if (lk && g.rng.chance(0.6)) m.lockedUpdate();
+    return true;
+  }),
+  mf("mirch.irqflags", 1, (m) => {
+    const g = m.g;
+    m.mi("irq_disable", "irq_enable", "irq_restore", "irqs_enabled");
+    const w = g.fresh("was");
+    g.line(`const ${w} = irq_disable();`);
+    g.line(`console.log(irqs_enabled(), ${w});`);
+    g.line(g.rng.chance(0.5) ? `irq_restore(${w});` : `irq_enable();`);
+    return true;
+  }),
+  mf("mirch.cpulocal", 1, (m) => {
+    const g = m.g;
+    m.mi("cpu_local", "irq_disable", "irq_restore");
+    g.rt("u32");
+    if (!m.st.cl) {
+      g.line(`const cl = cpu_local(u32, ${g.rng.int(10)});`);
+      m.st.cl = true;
+    }
+    const w = g.fresh("was");
+    g.line(`{`);
+    g.line(`  const ${w} = irq_disable();`);
+    g.line(`  const c = cl.as_ptr();`);
+    g.line(`  c.write(c.read() + 1);`);
+    g.line(`  irq_restore(${w});`);
+    g.line(`}`);
+    if (g.rng.chance(0.4)) g.line(`console.log(cl.on_cpu(${g.rng.int(4)}).read());`);
+    return true;
+  }),
+  mf("mirch.dma", 4, (m) => {
+    const g = m.g;
+    const kind = g.rng.pick(["from", "to", "coherent"] as const);
+    g.use(`mirch.dma.${kind}`);
+    const p = m.page((x) => x.iova === null);
+    m.dma(p, kind);
+    return true;
+  }),
+  mf("mirch.mmio", 2, (m) => {
+    const g = m.g;
+    m.device();
+    m.mi("phys_ptr");
+    const [l, size] = g.rng.pick([["u8", 1], ["u16", 2], ["u32", 4], ["u64", 8]] as const);
+    g.rt(l);
+    const off = 0x40 + size * g.rng.int(8);
+    const via = g.rng.chance(0.3) && g.use("mirch.mmio.vmalloc");
+    if (via) {
+      const mp = m.st.maps.find((x) => x.mmio) ?? m.map(null, { writable: true });
+      g.rt("ptr_from_exposed");
+      g.line(`ptr_from_exposed(${vaOf(mp.slot, off)}, ${l}).write_volatile(${l === "u64" ? "5n" : "5"});`);
+      g.line(`console.log(ptr_from_exposed(${vaOf(mp.slot, off)}, ${l}).read_volatile());`);
+      mp.filled = true;
+    } else {
+      g.line(`phys_ptr(dev.mmio!.paddr + ${off}, ${l}).write_volatile(${l === "u64" ? "9n" : "9"});`);
+      g.line(`console.log(phys_ptr(dev.mmio!.paddr + ${off}, ${l}).read_volatile());`);
+    }
+    return true;
+  }),
+  mf("mirch.port", 2, (m) => {
+    const g = m.g;
+    m.console();
+    m.mi("port_read", "port_write");
+    g.line(`port_write(con.ports!.base, 1, ${g.rng.range(0x41, 0x5a)});`);
+    if (g.rng.chance(0.5)) g.line(`console.log(port_read(con.ports!.base + 5, 1));`);
+    if (g.rng.chance(0.2)) g.line(`console.log(port_read(con.ports!.base + ${g.rng.pick([0, 4])}, ${g.rng.pick([1, 2, 4])}));`);
+    return true;
+  }),
+  mf("mirch.fallible", 1, (m) => {
+    const g = m.g;
+    m.mi("set_user_page_fault_handler", "memcpy_fallible", "memset_fallible", "atomic_load_fallible", "atomic_cmpxchg_fallible");
+    if (!m.st.faultHandler) {
+      g.line(`set_user_page_fault_handler((f) => ${g.rng.chance(0.5) ? "false" : "f.vaddr < 0"});`);
+      m.st.faultHandler = true;
+    }
+    const p = m.page(() => true, true);
+    const what = g.rng.int(4);
+    if (what === 0) g.line(`console.log(memcpy_fallible(paddr_to_vaddr(${pa(p)}), ${g.rng.pick(["0x1000", "0x2000", "0x7ff000"])}, ${g.rng.pick([1, 16, 4096])}));`);
+    else if (what === 1) g.line(`console.log(memcpy_fallible(0x1000, paddr_to_vaddr(${pa(p)}), 8));`);
+    else if (what === 2) g.line(`console.log(memset_fallible(0x3000, 0, 64));`);
+    else g.line(`console.log(atomic_load_fallible(0x4000), atomic_cmpxchg_fallible(0x4000, 0, 1));`);
+    return true;
+  }),
+  mf("mirch.thread", 1, (m) => {
+    const g = m.g;
+    if (g.inThread) return false;
+    const p = m.page(() => true, true);
+    m.mi("current_cpu", "phys_ptr");
+    g.rt("spawn", "AtomicU32");
+    const h = g.fresh("cpu");
+    g.line(`const ${h} = spawn(() => {`);
+    g.line(`  unsafe: {`);
+    g.line(`    phys_ptr(${pa(p, 4 * g.rng.int(8))}, AtomicU32).as_ref().fetch_add(1, "Relaxed");`);
+    if (m.st.line && g.rng.chance(0.5)) g.line(`    ${m.st.line}.raise();`);
+    g.line(`  }`);
+    g.line(`  return current_cpu();`);
+    g.line(`});`);
+    g.line(`console.log("cpu", ${h}.join());`);
+    return true;
+  }),
+];
+
+const MIRCH_BUGS: MFeature[] = [
+  mf("bug.mirch.stale-tlb", 3, (m) => {
+    const g = m.g;
+    const p = m.alloc(1, true);
+    const mp = m.map(p, { writable: true, global: false });
+    g.rt("ptr_from_exposed", "u8");
+    g.line(`ptr_from_exposed(${vaOf(mp.slot)}, u8).write_volatile(1);`);
+    m.unmap(mp, false);
+    m.free(p);
+    g.line(`console.log(ptr_from_exposed(${vaOf(mp.slot)}, u8).read_volatile()); // stale TLB entry`);
+    return true;
+  }),
+  mf("bug.mirch.plain-untyped", 2, (m) => {
+    const g = m.g;
+    const p = m.page(() => true, true);
+    m.mi("phys_ptr");
+    g.rt("u32");
+    g.line(`console.log(phys_ptr(${pa(p)}, u32).read()); // a plain read of untyped memory`);
+    return true;
+  }),
+  mf("bug.mirch.freed-access", 2, (m) => {
+    const g = m.g;
+    const p = m.page((x) => x.maps.length === 0 && x.iova === null, true);
+    m.free(p);
+    m.mi("phys_ptr");
+    g.rt("u8");
+    g.line(`console.log(phys_ptr(${pa(p)}, u8).read_volatile()); // the page is free`);
+    return true;
+  }),
+  mf("bug.mirch.double-alloc", 1, (m) => {
+    const p = m.page();
+    m.mi("alloc_pages");
+    m.g.line(`alloc_pages(${pa(p)}, 1); // already allocated`);
+    return true;
+  }),
+  mf("bug.mirch.uaf", 2, (m) => {
+    const g = m.g;
+    const p = m.alloc(1, true);
+    m.mi("retype_pages", "phys_ptr");
+    g.rt("u32");
+    g.line(`retype_pages(${pa(p)}, 1, "slab");`);
+    p.typed = true;
+    const x = g.fresh("t");
+    g.line(`const ${x} = phys_ptr(${pa(p)}, u32);`);
+    g.line(`${x}.write(1);`);
+    m.free(p);
+    g.line(`console.log(${x}.read()); // used after the page was freed`);
+    return true;
+  }),
+  mf("bug.mirch.retype-twice", 1, (m) => {
+    const p = m.alloc(1, true);
+    m.mi("retype_pages");
+    m.g.line(`retype_pages(${pa(p)}, 1, "slab");`);
+    m.g.line(`retype_pages(${pa(p)}, 1, "stack"); // already typed`);
+    p.typed = true;
+    return true;
+  }),
+  mf("bug.mirch.dma", 3, (m) => {
+    const g = m.g;
+    const bug = g.rng.pick(["no-sync-cpu", "no-sync-device", "unmapped"] as const);
+    g.use(`bug.mirch.dma.${bug}`);
+    const p = m.page((x) => x.iova === null);
+    m.dma(p, bug === "no-sync-device" ? g.rng.pick(["from", "to"] as const) : bug === "unmapped" ? g.rng.pick(["from", "to", "coherent"] as const) : "from", bug);
+    return true;
+  }),
+  mf("bug.mirch.free-dma-mapped", 1, (m) => {
+    const g = m.g;
+    const p = m.alloc(1, true);
+    m.mi("iommu");
+    g.line(`iommu.map(${IOVA_BASE + m.st.iovas++ * 0x1000}, ${pa(p)});`);
+    m.free(p);
+    return true;
+  }),
+  mf("bug.mirch.mmio", 3, (m) => {
+    const g = m.g;
+    const kind = g.rng.pick(["unclaimed", "unaligned", "plain", "hole", "size"]);
+    g.use(`bug.mirch.mmio.${kind}`);
+    m.device(kind !== "unclaimed" || m.st.devClaimed);
+    m.mi("phys_ptr");
+    g.rt("u32", "u8");
+    if (kind === "unclaimed" && m.st.devClaimed) {
+      m.mi("io_mem_release");
+      g.line(`io_mem_release(dev.mmio!.paddr, dev.mmio!.len);`);
+      m.st.devClaimed = false;
+    }
+    if (kind === "unaligned") g.line(`mz_reg(dev, 2).read_volatile();`);
+    else if (kind === "plain") g.line(`console.log(mz_reg(dev, 4).read());`);
+    else if (kind === "hole") g.line(`console.log(phys_ptr(0xfe00_0000 + 0x80_0000, u32).read_volatile());`);
+    else if (kind === "size") g.line(`console.log(phys_ptr(dev.mmio!.paddr, array(u8, 3)).read_volatile());`), g.rt("array");
+    else g.line(`mz_reg(dev, 0x40).write_volatile(1);`);
+    return true;
+  }),
+  mf("bug.mirch.port-unclaimed", 1, (m) => {
+    m.mi("attach_device", "console_device", "port_write");
+    const c = m.g.fresh("uart");
+    m.g.line(`const ${c} = attach_device(console_device(), { ports: 8 });`);
+    m.g.line(`port_write(${c}.ports!.base, 1, 0x21); // never claimed`);
+    return true;
+  }),
+  mf("bug.mirch.irq-lock", 2, (m) => {
+    const g = m.g;
+    const line = m.line();
+    g.line(`${line}.raise();`);
+    m.lockedUpdate(false);
+    return true;
+  }),
+  mf("bug.mirch.irq-race", 1, (m) => {
+    const g = m.g;
+    m.mi("alloc_irq_line", "cpu_local");
+    g.rt("u32");
+    const x = g.fresh("stat");
+    g.line(`const ${x} = cpu_local(u32, 0);`);
+    g.line(`const ${x}l = alloc_irq_line();`);
+    g.line(`${x}l.set_affinity(0);`);
+    g.line(`${x}l.on_active(() => { const c = ${x}.as_ptr(); c.write(c.read() + 1); });`);
+    g.line(`${x}l.raise();`);
+    g.line(`{ const c = ${x}.as_ptr(); c.write(c.read() + 1); } // interrupts are on: races with the handler`);
+    return true;
+  }),
+  mf("bug.mirch.page-table", 2, (m) => {
+    const g = m.g;
+    const kind = g.rng.pick(["unmapped", "not-a-table", "typed-user"]);
+    g.use(`bug.mirch.page-table.${kind}`);
+    g.rt("ptr_from_exposed", "u8");
+    if (kind === "unmapped") {
+      m.root();
+      g.line(`console.log(ptr_from_exposed(VMALLOC_BASE + 4000 * PAGE_SIZE, u8).read_volatile());`);
+    } else if (kind === "not-a-table") {
+      const p = m.page();
+      m.mi("activate_page_table");
+      g.line(`activate_page_table(${pa(p)}); // an untyped page is no page table`);
+      m.st.onRoot = false;
+    } else {
+      const p = m.alloc(1, true);
+      m.mi("retype_pages");
+      g.line(`retype_pages(${pa(p)}, 1, "slab");`);
+      p.typed = true;
+      m.root();
+      m.mi("pte_new", "PteFlags");
+      const slot = m.st.slots++;
+      g.line(`mz_leaf(pt, root, ${vaOf(slot)}).store(pte_new(${pa(p)}, PteFlags.VALID | PteFlags.READABLE | PteFlags.WRITABLE), "Release");`);
+      g.line(`console.log(ptr_from_exposed(${vaOf(slot)}, u8).read_volatile()); // a typed page behind a vmalloc mapping`);
+    }
+    return true;
+  }),
+];
+
+/** Mirch calls with one argument replaced by a wrong value. `$PA` a live page, `$ROOT` a page table. */
+const MIRCH_MISUSE_CALLS: [string, string, string[]][] = [
+  ["alloc_pages", "alloc_pages($A0, $A1)", ["$FREE", "1"]],
+  ["dealloc_pages", "dealloc_pages($A0, $A1)", ["$PA", "1"]],
+  ["retype_pages", "retype_pages($A0, $A1, $A2, $A3)", ["$PA", "1", '"slab"', "64"]],
+  ["page_state", "page_state($A0)", ["$PA"]],
+  ["paddr_to_vaddr", "paddr_to_vaddr($A0)", ["$PA"]],
+  ["phys_ptr", "phys_ptr($A0, $A1).read_volatile()", ["$PA", "u32"]],
+  ["pte_new", "pte_new($A0, $A1)", ["$PA", "PteFlags.VALID"]],
+  ["pte_paddr", "pte_paddr($A0)", ["0x1003"]],
+  ["pte_flags", "pte_flags($A0)", ["0x1003"]],
+  ["pte_index", "pte_index($A0, $A1)", ["VMALLOC_BASE", "1"]],
+  ["activate_page_table", "activate_page_table($A0)", ["root"]],
+  ["page_walk", "page_walk($A0)", ["VMALLOC_BASE"]],
+  ["tlb_flush_addr", "tlb_flush_addr($A0)", ["VMALLOC_BASE"]],
+  ["tlb_flush_addr_range", "tlb_flush_addr_range($A0, $A1)", ["VMALLOC_BASE", "VMALLOC_BASE + 2 * PAGE_SIZE"]],
+  ["memcpy_volatile", "memcpy_volatile($A0, $A1, $A2)", ["paddr_to_vaddr($PA)", "paddr_to_vaddr($PA) + 64", "8"]],
+  ["memset_volatile", "memset_volatile($A0, $A1, $A2)", ["paddr_to_vaddr($PA)", "0", "8"]],
+  ["memcpy_fallible", "memcpy_fallible($A0, $A1, $A2)", ["paddr_to_vaddr($PA)", "0x1000", "8"]],
+  ["memset_fallible", "memset_fallible($A0, $A1, $A2)", ["0x1000", "0", "8"]],
+  ["atomic_load_fallible", "atomic_load_fallible($A0)", ["0x1000"]],
+  ["atomic_cmpxchg_fallible", "atomic_cmpxchg_fallible($A0, $A1, $A2)", ["0x1000", "0", "1"]],
+  ["set_user_page_fault_handler", "set_user_page_fault_handler($A0)", ["() => false"]],
+  ["iommu.map", "iommu.map($A0, $A1, $A2)", ["0x20_0000", "$PA", "true"]],
+  ["iommu.unmap", "iommu.unmap($A0)", ["0x20_0000"]],
+  ["dma_stream_begin", "dma_stream_begin($A0, $A1, $A2)", ["$PA", "PAGE_SIZE", '"to-device"']],
+  ["dma_stream_end", "dma_stream_end($A0, $A1)", ["$PA", "PAGE_SIZE"]],
+  ["dma_sync_for_device", "dma_sync_for_device($A0, $A1)", ["$PA", "PAGE_SIZE"]],
+  ["dma_sync_for_cpu", "dma_sync_for_cpu($A0, $A1)", ["$PA", "PAGE_SIZE"]],
+  ["inter_processor_call", "inter_processor_call($A0, $A1)", ["() => {}", "[1]"]],
+  ["irq_restore", "irq_restore($A0)", ["true"]],
+  ["alloc_irq_line", "alloc_irq_line($A0)", ["40"]],
+  ["IrqLine.set_affinity", "alloc_irq_line().set_affinity($A0)", ["1"]],
+  ["IrqLine.on_active", "alloc_irq_line().on_active($A0)", ["() => {}"]],
+  ["cpu_local", "cpu_local($A0, $A1)", ["u32", "0"]],
+  ["CpuLocal.on_cpu", "cpu_local(u32, 0).on_cpu($A0).read()", ["1"]],
+  ["io_mem_claim", "io_mem_claim($A0, $A1)", ["0xfe00_0000", "4096"]],
+  ["io_mem_release", "io_mem_release($A0, $A1)", ["0xfe00_0000", "4096"]],
+  ["port_read", "port_read($A0, $A1)", ["con.ports!.base", "1"]],
+  ["port_write", "port_write($A0, $A1, $A2)", ["con.ports!.base", "1", "65"]],
+  ["io_port_claim", "io_port_claim($A0, $A1)", ["0x3000", "8"]],
+  ["io_port_release", "io_port_release($A0, $A1)", ["con.ports!.base", "8"]],
+  ["attach_device", "attach_device($A0, $A1)", ['{ name: "d", port_read: () => 1 }', "{ ports: 8, mmio_len: 4096 }"]],
+  ["virtio_device", "attach_device(virtio_device($A0))", ["{ queue_size: 8, capacity_sectors: 16 }"]],
+];
+
+/** Wrong values specific to Mirch arguments (besides BAD_VALUES). */
+const MIRCH_BAD_VALUES: [string, string][] = [
+  ["unaligned", "0x1001"],
+  ["zero", "0"],
+  ["beyond-ram", "2 ** 47"],
+  ["mmio-hole", "0xfe00_0000"],
+  ["address-width", "2 ** 48 + 4096"],
+  ["port-range", "0x1_0000"],
+  ["page-count", "2 ** 30"],
+];
+
+/** Device models and handlers that misbehave (`misuse.mirch.device.<key>`). */
+const MIRCH_DEVICE_MISUSE: [string, string][] = [
+  ["mmio-read-string", `mmio_read: () => "x" as any`],
+  ["mmio-read-nan", `mmio_read: () => NaN`],
+  ["mmio-read-negative", `mmio_read: () => -1`],
+  ["mmio-read-huge", `mmio_read: () => 2 ** 60`],
+  ["mmio-read-bigint-small", `mmio_read: () => 1n`],
+  ["mmio-read-object", `mmio_read: () => ({}) as any`],
+  ["mmio-read-undefined", `mmio_read: () => undefined as any`],
+  ["mmio-read-throws", `mmio_read: () => { throw new Error("device"); }`],
+  ["mmio-write-throws", `mmio_write: () => { throw new Error("device"); }`],
+  ["run-throws", `mmio_write: () => {}, run: () => { throw new RangeError("run"); }`],
+  ["run-throws-value", `mmio_write: () => {}, run: () => { throw 42; }`],
+  ["dma-read-negative", `mmio_write: () => {}, run: (d) => { d.dma_read(-1, 4); }`],
+  ["dma-read-huge", `mmio_write: () => {}, run: (d) => { d.dma_read(0, 2 ** 40); }`],
+  ["dma-read-nan", `mmio_write: () => {}, run: (d) => { d.dma_read(NaN, 4); }`],
+  ["dma-read-bigint", `mmio_write: () => {}, run: (d) => { d.dma_read(0n as any, 4); }`],
+  ["dma-write-string", `mmio_write: () => {}, run: (d) => { d.dma_write(0, "abc" as any); }`],
+  ["dma-write-array", `mmio_write: () => {}, run: (d) => { d.dma_write(0, [1, 2, 300] as any); }`],
+  ["dma-write-beyond", `mmio_write: () => {}, run: (d) => { d.dma_write(2 ** 39 - 2, new Uint8Array(8)); }`],
+  ["dma-u32-unaligned", `mmio_write: () => {}, run: (d) => { d.dma_write_u32(0x20_0001, 2 ** 33); }`],
+  ["choose-bad", `mmio_read: (_o, _s, d) => d.choose(NaN, 7 as any, [1n as any])`],
+  ["raise-no-irq", `mmio_write: () => {}, run: (d) => { d.raise_irq(); d.raise_irq(); }`],
+  ["reentrant", `mmio_write: () => {}, run: () => { unsafe: { phys_ptr(0xfe00_0000, u32).write_volatile(1); } }`],
+  ["port-read-string", `port_read: () => "1" as any`],
+  ["port-read-huge", `port_read: () => 2 ** 40`],
+  ["name-number", `name: 7 as any, port_read: () => 1`],
+  ["getter-throws", `get mmio_read(): any { throw new Error("getter"); }`],
+];
+
+/** Handlers that misbehave (`misuse.mirch.handler.<key>`). */
+const MIRCH_HANDLER_MISUSE: [string, string][] = [
+  ["irq-throws", `{ const l = alloc_irq_line(); l.on_active(() => { throw new Error("irq"); }); l.raise(); }`],
+  ["irq-panics", `{ const l = alloc_irq_line(); l.on_active(() => panic("irq")); l.raise(); }`],
+  ["irq-raises-itself", `{ const l = alloc_irq_line(); l.set_affinity(0); let n = 0; l.on_active(() => { if (n++ < 50) l.raise(); }); l.raise(); }`],
+  ["irq-activates-table", `{ const l = alloc_irq_line(); l.on_active(() => { unsafe: { activate_page_table(0x1000); } }); l.raise(); }`],
+  ["ipi-throws", `inter_processor_call(() => { throw new TypeError("ipi"); }, [1]);`],
+  ["ipi-returns-thenable", `inter_processor_call((() => ({ then() { throw new Error("then"); } })) as any, [1]);`],
+  ["ipi-self", `inter_processor_call(() => {}, [0, 0, 0]);`],
+  ["ipi-nested", `inter_processor_call(() => inter_processor_call(() => {}), [1]);`],
+  ["fault-handler-throws", `{ set_user_page_fault_handler(() => { throw new Error("fault"); }); memset_fallible(0x1000, 0, 8); }`],
+  ["fault-handler-string", `{ set_user_page_fault_handler((() => "yes") as any); memset_fallible(0x1000, 0, 8); }`],
+  ["irq-restore-in-handler", `{ const l = alloc_irq_line(); l.on_active(() => { irq_enable(); irq_restore(true); }); l.raise(); irq_disable(); }`],
+  ["alloc-all-lines", `for (let i = 0; i < 230; i++) alloc_irq_line();`],
+  ["attach-many", `for (let i = 0; i < 300; i++) attach_device({ name: "d" + i, mmio_read: () => 0 }, { mmio_len: 2 ** 20, ports: 256 });`],
+];
+
+const MIRCH_MISUSE: MFeature[] = [
+  mf("misuse.mirch.arg", 8, (m) => {
+    const g = m.g;
+    const calls = MIRCH_MISUSE_CALLS.filter(([name]) => g.enabled(`misuse.mirch.arg.${name}`));
+    if (!calls.length) return false;
+    const [name, template, slots] = g.rng.pick(calls);
+    const bad = g.rng.int(slots.length);
+    const key = `misuse.mirch.arg.${name}.${bad}`;
+    const kinds = [...BAD_VALUES, ...MIRCH_BAD_VALUES].filter(([k]) => g.enabled(`${key}.${k}`));
+    if (!kinds.length) return false;
+    const [k, v] = g.rng.pick(kinds);
+    g.use(`${key}.${k}`);
+    const p = m.page();
+    if (/\broot\b/.test(template + slots.join(" "))) m.root();
+    if (/\bcon\b/.test(template + slots.join(" "))) m.console();
+    const args = slots.map((s, i) => (i === bad ? `(${v} as any)` : s.replace(/\$PA/g, `(${pa(p)})`).replace("$FREE", `(RAM + ${m.st.next + 1} * PAGE_SIZE)`)));
+    let call = template;
+    args.forEach((a, i) => (call = call.replace(`$A${i}`, a)));
+    for (const n of ["alloc_pages", "dealloc_pages", "retype_pages", "page_state", "paddr_to_vaddr", "phys_ptr", "pte_new", "pte_paddr", "pte_flags", "pte_index", "activate_page_table", "page_walk", "tlb_flush_addr", "tlb_flush_addr_range", "memcpy_volatile", "memset_volatile", "memcpy_fallible", "memset_fallible", "atomic_load_fallible", "atomic_cmpxchg_fallible", "set_user_page_fault_handler", "iommu", "dma_stream_begin", "dma_stream_end", "dma_sync_for_device", "dma_sync_for_cpu", "inter_processor_call", "irq_restore", "alloc_irq_line", "cpu_local", "io_mem_claim", "io_mem_release", "port_read", "port_write", "io_port_claim", "io_port_release", "attach_device", "virtio_device", "PteFlags"]) {
+      if (new RegExp(`\\b${n}\\b`).test(call)) m.mi(n);
+    }
+    for (const n of ["u32", "u8", "array"]) if (new RegExp(`\\b${n}\\b`).test(call)) g.rt(n);
+    if (/\barray\(/.test(v)) g.rt("array");
+    if (/\bu32\b/.test(v)) g.rt("u32");
+    g.line(g.rng.chance(0.5) ? `console.log(${call});` : `${call};`);
+    return true;
+  }),
+  mf("misuse.mirch.device", 3, (m) => {
+    const g = m.g;
+    const cases = MIRCH_DEVICE_MISUSE.filter(([k]) => g.enabled(`misuse.mirch.device.${k}`));
+    if (!cases.length) return false;
+    const [k, body] = g.rng.pick(cases);
+    g.use(`misuse.mirch.device.${k}`);
+    m.mi("attach_device", "io_mem_claim", "phys_ptr", "io_port_claim", "port_read");
+    g.rt("u32");
+    const d = g.fresh("bad");
+    const hostile = g.rng.chance(0.3);
+    g.line(`const ${d} = attach_device({ name: "bad-${k}", ${body} } as DeviceModel, { ports: 4${hostile ? ", hostile: true" : ""}, irq: ${g.rng.chance(0.5)} });`);
+    g.line(`io_mem_claim(${d}.mmio!.paddr, ${d}.mmio!.len);`);
+    g.line(`io_port_claim(${d}.ports!.base, 4);`);
+    if (k.startsWith("port")) g.line(`console.log(port_read(${d}.ports!.base, ${g.rng.pick([1, 2, 4])}));`);
+    else {
+      g.line(`phys_ptr(${d}.mmio!.paddr, u32).write_volatile(1);`);
+      g.line(`console.log(phys_ptr(${d}.mmio!.paddr + 4, u32).read_volatile());`);
+    }
+    return true;
+  }),
+  mf("misuse.mirch.handler", 2, (m) => {
+    const g = m.g;
+    const cases = MIRCH_HANDLER_MISUSE.filter(([k]) => g.enabled(`misuse.mirch.handler.${k}`));
+    if (!cases.length) return false;
+    const [k, text] = g.rng.pick(cases);
+    g.use(`misuse.mirch.handler.${k}`);
+    m.mi("alloc_irq_line", "inter_processor_call", "activate_page_table", "set_user_page_fault_handler", "memset_fallible", "irq_enable", "irq_restore", "irq_disable", "attach_device");
+    if (/\bpanic\(/.test(text)) g.rt("panic");
+    g.line(text);
+    return true;
+  }),
+];
+
+/** Every misuse leaf of the Mirch family (for `--matrix` and `focus`). */
+function mirchMisuseLeaves(): string[] {
+  const out: string[] = [];
+  for (const [name, , slots] of MIRCH_MISUSE_CALLS) {
+    slots.forEach((_, i) => {
+      for (const [k] of [...BAD_VALUES, ...MIRCH_BAD_VALUES]) out.push(`misuse.mirch.arg.${name}.${i}.${k}`);
+    });
+  }
+  for (const [k] of MIRCH_DEVICE_MISUSE) out.push(`misuse.mirch.device.${k}`);
+  for (const [k] of MIRCH_HANDLER_MISUSE) out.push(`misuse.mirch.handler.${k}`);
+  return out;
+}
+
+function mirchStatement(m: MirchGen, pool: MFeature[]): boolean {
+  const g = m.g;
+  const candidates = pool.filter((f) => g.enabled(f.name));
+  for (let attempt = 0; attempt < 12 && candidates.length; attempt++) {
+    const f = g.rng.weighted(candidates.map((c) => [c, c.weight] as const));
+    // a feature that does not apply returns false before it emits or changes the model
+    const before = g.mark();
+    const usedBefore = [...g.used];
+    if (f.run(m)) {
+      g.used.add(f.name);
+      return true;
+    }
+    g.rewind(before);
+    g.used.clear();
+    for (const u of usedBefore) g.used.add(u);
+  }
+  return false;
+}
+
+/** A Mirch body (of `main` or a test): the page-table allocator, statements, one bug or misuse. */
+function mirchBody(g: Gen, size: number, shouldPanic: boolean): void {
+  const r = g.rng;
+  const m = new MirchGen(g);
+  g.line(`const RAM = mz_ram();`);
+  g.line(`const pt = { next: RAM + 1024 * PAGE_SIZE };`);
+  g.line(`unsafe: {`);
+  g.indent++;
+  const total = r.range(Math.max(3, size - 6), size + 4);
+  const bugAt = g.intent === "valid" ? -1 : r.range(Math.floor(total / 3), total);
+  let bugDone = false;
+  const placeBug = () => {
+    if (bugDone) return;
+    bugDone = mirchStatement(m, g.intent === "ub" ? MIRCH_BUGS : MIRCH_MISUSE);
+  };
+  for (let i = 0; i < total; i++) {
+    if (i === bugAt) placeBug();
+    else mirchStatement(m, MIRCH_LIST);
+  }
+  if (bugAt >= total) placeBug();
+  // give back what is left, most of the time (Mirch pages are not leak-checked)
+  if (r.chance(0.7)) {
+    for (const mp of [...m.st.maps]) if (mp.page) m.unmap(mp);
+    if (m.st.maps.length === 0) for (const p of [...m.st.pages]) if (p.iova === null) m.free(p);
+  }
+  if (m.st.con && r.chance(0.5)) { m.mi("io_port_release"); g.line(`io_port_release(con.ports!.base, 8);`); }
+  g.indent--;
+  g.line(`}`);
+  if (shouldPanic) {
+    g.rt("panic");
+    g.line(`if (${ALWAYS}) panic("boom");`);
+  }
+}
+
 // ───────────────────────────── entry points ─────────────────────────────
 
 /** The program for `seed` (deterministic: same seed and options, same text). */
@@ -3484,6 +4520,7 @@ export function misuseLeaves(): string[] {
     for (const via of ["add", "wrapping_add", "write_bytes", "copy", "with_addr", "byte_add"]) out.push(`misuse.reentrant.${what}.${via}`);
   }
   out.push("misuse.ktest");
+  out.push(...mirchMisuseLeaves());
   return out;
 }
 
@@ -3497,6 +4534,7 @@ export const FEATURE_FAMILIES: readonly string[] = [
   "opt.no-race-detector", "opt.tag-gc", "test.native-unbounded.spin", "test.native-unbounded.yield",
   "test.native-unbounded.stopped", "thread.message.yield", "thread.message.fence", "thread.name", "box.leak.kept",
   "lock.shared", "safe-body",
+  "mirch", ...MIRCH_LIST.map((x) => x.name), ...MIRCH_BUGS.map((x) => x.name), ...MIRCH_MISUSE.map((x) => x.name),
 ];
 
 // ───────────────────────────── the oracle's helpers (pure) ─────────────────────────────
