@@ -3535,12 +3535,14 @@ interface MState {
   cl: boolean;
   faultHandler: boolean;
   counter: boolean;
+  /** Threads spawned (each is a CPU of its own, joined or not: at most `num_cpus() - 1`). */
+  spawned: number;
 }
 
 function mirchState(): MState {
   return {
     pages: [], next: 0, maps: [], slots: 0, iovas: 0, root: false, onRoot: false, dev: false, devClaimed: false,
-    con: false, line: null, lineUsed: false, lock: null, cl: false, faultHandler: false, counter: false,
+    con: false, line: null, lineUsed: false, lock: null, cl: false, faultHandler: false, counter: false, spawned: 0,
   };
 }
 
@@ -4092,7 +4094,8 @@ const MIRCH_LIST: MFeature[] = [
   }),
   mf("mirch.thread", 1, (m) => {
     const g = m.g;
-    if (g.inThread) return false;
+    if (g.inThread || m.st.spawned >= 3) return false; // the Machine's 4 CPUs: main and 3 threads
+    m.st.spawned++;
     const p = m.page(() => true, true);
     m.mi("current_cpu", "phys_ptr");
     g.rt("spawn", "AtomicU32");
