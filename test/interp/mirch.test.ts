@@ -226,6 +226,13 @@ describe("MMIO, ports and devices", () => {
     expect(Date.now() - t0).toBeLessThan(3000);
   });
 
+  test("a device model whose handler does MMIO to itself is unsupported at the driver's access, not a stack exhaustion (fuzz)", async () => {
+    const r = await run(`const d = M.attach_device({ name: "loop", mmio_write: () => {}, run: () => { unsafe: { M.phys_ptr(0xfe00_0000, u32).write_volatile(1); } } });
+      M.io_mem_claim(d.mmio!.paddr, 8); unsafe: {\n /*!*/ M.phys_ptr(d.mmio!.paddr, u32).write_volatile(1); }`);
+    expect(r.found).toEqual([["unsupported", "marked"]]);
+    expect(r.ub[0]!.message).toMatch(/entered again from its own handler/);
+  });
+
   test("a port access of a size that is no number is an mmio report, not an internal error (fuzz)", async () => {
     for (const size of ['Symbol("s")', "Object.create(null)", "3", "2n"]) {
       const r = await run(`M.io_port_claim(0x3f8, 8); unsafe: {\n /*!*/ M.port_write(0x3f8, ${size} as any, 65); }`);

@@ -274,6 +274,15 @@ export class Devices {
     const det = races.detector;
     const from = races.thread();
     const nested = from === d.raceId;
+    if (nested) {
+      // The model's own handler made a CPU access (MMIO, a port) that reached the device again:
+      // a model acts through its DeviceContext. Reported at the driver's access that entered it,
+      // before the recursion exhausts the host's stack (a depth that is not the program's).
+      this.mm.host.sp = this.entrySp;
+      this.mm.report("unsupported", `device model \`${d.name}\` was entered again from its own handler: a device model reaches memory and raises interrupts through its \`DeviceContext\`, not with the CPU's MMIO or port accesses`, {
+        title: "unsupported operation",
+      });
+    }
     if (!nested) {
       if (!d.raceCreated) {
         d.raceCreated = true;
