@@ -3956,7 +3956,11 @@ const MIRCH_LIST: MFeature[] = [
     g.rt(l);
     const off = size * g.rng.int(4096 / size);
     if (how === "write") g.line(`ptr_from_exposed(${vaOf(mp.slot, off)}, ${l}).write_volatile(${l === "usize" ? 7 : 1});`);
-    else if (how === "fill") { g.line(`memset_volatile(${vaOf(mp.slot)}, ${g.rng.int(256)}, PAGE_SIZE);`); mp.page!.init = true; }
+    else if (how === "fill") {
+      // the mapping covers the allocation's first page only
+      g.line(`memset_volatile(${vaOf(mp.slot)}, ${g.rng.int(256)}, PAGE_SIZE);`);
+      if (mp.page!.count === 1) mp.page!.init = true;
+    }
     else g.line(`console.log(ptr_from_exposed(${vaOf(mp.slot, off)}, ${l}).read_volatile());`);
     mp.filled = true;
     return true;
