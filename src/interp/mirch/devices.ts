@@ -384,11 +384,6 @@ export class Devices {
   }
 
   /**
-   * A device access of `len` bytes at device address `daddr`: each page through the IOMMU
-   * (mapped, writable for a write), each byte range checked against streaming-DMA ownership, then
-   * `each(allocation, offset, index in the transfer, bytes)`.
-   */
-  /**
    * What a DMA access is, for its reports; a range that is not one of device addresses (not
    * integers, negative, past `IOMMU_DADDR_END`: the model's mistake) is reported here.
    */
@@ -403,6 +398,11 @@ export class Devices {
     return what;
   }
 
+  /**
+   * A device access of `len` bytes at device address `daddr`: each page through the IOMMU
+   * (mapped, writable for a write), each byte range checked against streaming-DMA ownership, then
+   * `each(allocation, offset, index in the transfer, bytes)`.
+   */
   private dma(d: Attached, daddr: number, len: number, write: boolean, each: (a: Allocation, off: number, i: number, n: number) => void): void {
     const mm = this.mm;
     const what = this.dmaRange(d, daddr, len, write);
