@@ -233,6 +233,23 @@ describe("MMIO, ports and devices", () => {
     expect(r.ub[0]!.message).toMatch(/entered again from its own handler/);
   });
 
+  test("a model's register read that is no integer of the access's size is reported at the driver's read (fuzz)", async () => {
+    for (const ret of ['"x"', "1.5", "2 ** 32", "undefined", "-(2 ** 31) - 1"]) {
+      const r = await run(`const d = M.attach_device({ name: "s", mmio_read: () => (${ret}) as any }, { mmio_len: 4096 });
+        M.io_mem_claim(d.mmio!.paddr, 4); unsafe: {\n /*!*/ M.phys_ptr(d.mmio!.paddr, u32).read_volatile(); }`);
+      expect(r.found, ret).toEqual([["unsupported", "marked"]]);
+      expect(r.ub[0]!.message, ret).toMatch(/device model `s`'s `mmio_read` returned .* for a read of 4 bytes/);
+    }
+    const p = await run(`const d = M.attach_device({ name: "p", port_read: () => "x" as any }, { ports: 8 });
+      M.io_port_claim(d.ports!.base, 8); unsafe: {\n /*!*/ M.port_read(d.ports!.base, 1); }`);
+    expect(p.found).toEqual([["unsupported", "marked"]]);
+    // -1 is all ones (C's ~0), and a bigint of the size is fine.
+    const ok = await run(`const d = M.attach_device({ name: "s", mmio_read: (o: number) => (o === 0 ? -1 : 7n) as any }, { mmio_len: 4096 });
+      M.io_mem_claim(d.mmio!.paddr, 8); unsafe: { console.log(M.phys_ptr(d.mmio!.paddr, u32).read_volatile(), M.phys_ptr(d.mmio!.paddr + 4, u32).read_volatile()); }`);
+    expect(ok.ub).toEqual([]);
+    expect(ok.output).toEqual(["4294967295 7"]);
+  });
+
   test("a port access of a size that is no number is an mmio report, not an internal error (fuzz)", async () => {
     for (const size of ['Symbol("s")', "Object.create(null)", "3", "2n"]) {
       const r = await run(`M.io_port_claim(0x3f8, 8); unsafe: {\n /*!*/ M.port_write(0x3f8, ${size} as any, 65); }`);
@@ -338,6 +355,20 @@ describe("CPUs and interrupts", () => {
       expect(r.found, cpus).toEqual([["unsupported", "marked"]]);
       expect(r.ub[0]!.message, cpus).toMatch(/cpus/);
     }
+  });
+
+  test("an address past usize (1e300) and an irq_restore argument that is no bool are type errors, not taken as they come (fuzz)", async () => {
+    const big = await run(`\n /*!*/ M.paddr_to_vaddr(1e300);`);
+    expect(big.found).toEqual([["unsupported", "marked"]]);
+    expect(big.ub[0]!.message).toMatch(/literal out of range for `usize`/);
+    for (const was of ["NaN", "1", '"yes"']) {
+      const r = await run(`const was = M.irq_disable();\n /*!*/ M.irq_restore(${was} as any); M.irq_restore(was);`);
+      expect(r.found, was).toEqual([["unsupported", "marked"]]);
+      expect(r.ub[0]!.message, was).toMatch(/expected `bool` for the argument `was_enabled` of `irq_restore`/);
+    }
+    const ok = await run(`const was = M.irq_disable(); M.irq_restore(was); console.log(M.irqs_enabled());`);
+    expect(ok.ub).toEqual([]);
+    expect(ok.output).toEqual(["true"]);
   });
 
   test("cpu_local gives each CPU its own instance", async () => {

@@ -183,7 +183,28 @@ export class Devices {
   }
 
   private deviceRead(d: Attached, offset: number, size: 1 | 2 | 4 | 8): number | bigint {
-    return this.inDevice(d, "both", () => (d.model.mmio_read ? d.model.mmio_read(offset, size, d.ctx) : 0));
+    const v = this.inDevice(d, "both", () => (d.model.mmio_read ? d.model.mmio_read(offset, size, d.ctx) : 0));
+    return this.registerValue(d, "mmio_read", size, v);
+  }
+
+  /**
+   * What a model's `mmio_read`/`port_read` returned, checked: a register read gives `size` bytes,
+   * so an integer (number or bigint) that fits them, signed or not (`-1` is all ones, as in C's
+   * `~0`). Anything else ("x", 1.5, 2 ** 40 for 4 bytes) is the model's mistake, reported at the
+   * driver's access rather than read as some number.
+   */
+  private registerValue(d: Attached, op: string, size: number, v: unknown): number | bigint {
+    const bits = BigInt(8 * size);
+    const ok =
+      (typeof v === "number" && Number.isInteger(v)) || typeof v === "bigint"
+        ? BigInt(v as number | bigint) >= -(1n << (bits - 1n)) && BigInt(v as number | bigint) < 1n << bits
+        : false;
+    if (!ok) {
+      this.mm.report("unsupported", `device model \`${d.name}\`'s \`${op}\` returned ${describeValue(v)} for a read of ${size} byte${size === 1 ? "" : "s"}: a register read gives an integer that fits its size`, {
+        title: "unsupported operation",
+      });
+    }
+    return v as number | bigint;
   }
 
   /**
@@ -227,7 +248,8 @@ export class Devices {
   /** `port_read(port, size)`. */
   portRead(port: number, size: number): number {
     const { d, offset } = this.portCheck(port, size, "read");
-    return this.inDevice(d, "both", () => (d.model.port_read ? Number(d.model.port_read(offset, size as 1 | 2 | 4, d.ctx)) : 0));
+    const v = this.inDevice(d, "both", () => (d.model.port_read ? d.model.port_read(offset, size as 1 | 2 | 4, d.ctx) : 0));
+    return Number(this.registerValue(d, "port_read", size, v));
   }
 
   /** `port_write(port, size, value)`. */

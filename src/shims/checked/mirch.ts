@@ -67,7 +67,8 @@ function needsUnsafe(name: string): void {
 
 /** An integer argument (`usize` unless said otherwise), checked as rustc would. */
 function int(call: string, param: string, x: unknown): number {
-  if (typeof x !== "number" || !Number.isInteger(x) || x < 0) checkIntArg(usize, call, param, x);
+  // Past 2^53 the number may still be a usize (below 2^64); `1e300` is not: rustc's overflow lint.
+  if (typeof x !== "number" || !Number.isInteger(x) || x < 0 || x > Number.MAX_SAFE_INTEGER) checkIntArg(usize, call, param, x);
   if (typeof x !== "number" || !Number.isInteger(x) || x < 0) unsupported(`\`${call}\`: \`${param}\` must be a non-negative integer, got ${String(x)}`);
   return x as number;
 }
@@ -232,6 +233,10 @@ export function irq_enable(): void {
 }
 export function irq_restore(was_enabled: boolean): void {
   const m = machine();
+  // `irq_restore(was: bool)`: a value that is no `bool` (NaN, 1, "yes") is rustc's E0308, not a truthiness test.
+  if (typeof was_enabled !== "boolean") {
+    reportTypeError(current, "E0308", `mismatched types: expected \`bool\` for the argument \`was_enabled\` of \`irq_restore\`, found ${describeValue(was_enabled)}`);
+  }
   if (was_enabled) {
     checkIrqEnable(m);
     mirch().interrupts.enable();
