@@ -115,12 +115,20 @@ export function renderTestSummary(result: Pick<TestRunResult, "tests" | "stats">
   return out.join("\n");
 }
 
-/** The percentage of `covered/total`, `(87%)`; never `(100%)` unless all is covered. */
+/**
+ * The whole percentage of `covered/total` every report shows (the table, the HTML report): rounded,
+ * but never 100 unless all is covered; undefined when there is nothing to cover.
+ */
+export function coveragePercent(c: { covered: number; total: number }): number | undefined {
+  if (c.total <= 0) return undefined;
+  const pct = Math.round((100 * c.covered) / c.total);
+  return pct === 100 && c.covered < c.total ? 99 : pct;
+}
+
+/** The percentage of `covered/total` in the table, `(87%)` ({@link coveragePercent}). */
 function percent(c: { covered: number; total: number }): string {
-  if (c.total <= 0) return "(-)";
-  let pct = Math.round((100 * c.covered) / c.total);
-  if (pct === 100 && c.covered < c.total) pct = 99;
-  return `(${pct}%)`;
+  const pct = coveragePercent(c);
+  return pct === undefined ? "(-)" : `(${pct}%)`;
 }
 
 /** A duration: `1.23s` like KernMiri's table, or `4.2ms` below a tenth of a second; `-` when not measured. */

@@ -5,6 +5,7 @@
  */
 import type { CoverageRow, TestRunResult, UnsafeRegion } from "../../results.js";
 import { headline } from "../render.js";
+import { coveragePercent } from "../render-tests.js";
 import { escapeHtml } from "./escape.js";
 import { htmlDocument } from "./layout.js";
 import { lineAnchor } from "./page-names.js";
@@ -22,8 +23,10 @@ export interface IndexPageInput {
   link: LocationLink;
 }
 
+/** As the terminal's table rounds it (render-tests.ts), so both reports of a run agree. */
 function percent(covered: number, total: number): string {
-  return total === 0 ? "–" : `${Math.floor((covered / total) * 100)}%`;
+  const pct = coveragePercent({ covered, total });
+  return pct === undefined ? "–" : `${pct}%`;
 }
 
 function ms(value: number, tests: number): string {
